@@ -1,0 +1,53 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracelab",
+    version,
+    about = "Scaffold a Week 2 distributed-tracing workspace, and find out why no span arrives.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a Flask workspace wired for OpenTelemetry, Honeycomb, X-Ray, CloudWatch and Rollbar.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Directory to create [default: ./<project name>]
+    pub dir: Option<PathBuf>,
+
+    /// Take every default answer without asking (for Gitpod prebuilds and CI).
+    #[arg(long)]
+    pub defaults: bool,
+
+    /// Override one answer, e.g. --set backends=honeycomb,xray (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Read answers from a YAML file, such as a workspace's .tracelab.yml.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Show the files that would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write into a non-empty directory, replacing files that differ.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

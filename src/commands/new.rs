@@ -1,0 +1,231 @@
+//! `tracelab new`: collect answers, render the workspace, write it safely,
+//! and say what to do next.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::answers::{Answers, AnswersFile, InvalidAnswer};
+use crate::cli::NewArgs;
+use crate::prompts;
+use crate::run::EXIT_OK;
+use crate::scaffold::render::project_slug;
+use crate::scaffold::write::{self, target_state};
+use crate::scaffold::{FileStatus, PlannedFile, TargetState, render_workspace};
+use crate::style::{CODE, DIM, HEADING, OK, WARN, paint};
+use crate::vars::needed_for;
+
+pub fn run(args: NewArgs) -> Result<u8> {
+    let answers = collect_answers(&args)?;
+    let target = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(project_slug(&answers.project_name)));
+    let state = target_state(&target)?;
+    if state == TargetState::NonEmpty && !args.force && !args.dry_run {
+        bail!(
+            "{} is not empty: pass --force to update the tracelab files in it \
+             (unchanged files are left alone, others are kept), or choose another directory",
+            target.display()
+        );
+    }
+    let plan = write::plan(&target, render_workspace(&answers)?)?;
+    if !args.dry_run {
+        write::write(&target, &plan, interrupt_flag())?;
+    }
+    let report = Report::new(&target, &answers, &plan, args.dry_run, state);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        report.print_human();
+    }
+    Ok(EXIT_OK)
+}
+
+/// Answers come from the defaults, then the answers file, then each `--set`;
+/// only a terminal session asks for the rest.
+fn collect_answers(args: &NewArgs) -> Result<Answers> {
+    let mut answers = Answers::defaults(args.dir.as_deref());
+    if let Some(path) = &args.answers {
+        read_answers_file(path)?
+            .apply(&mut answers)
+            .map_err(|e| input_error(e, &format!("in {}", path.display())))?;
+    }
+    let mut preset = HashSet::new();
+    for pair in &args.set {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--set expects KEY=VALUE, got {pair:?} (for example --set port=4567)");
+        };
+        let key = key.trim();
+        answers
+            .set(key, value)
+            .map_err(|e| input_error(e, &format!("from --set {pair}")))?;
+        preset.insert(key.to_string());
+    }
+    if args.defaults || args.answers.is_some() {
+        answers
+            .validate()
+            .map_err(|e| input_error(e, "in the combined answers"))?;
+        return Ok(answers);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        bail!(
+            "no terminal to ask questions on: pass --defaults to take every default \
+             (add --set KEY=VALUE to change one), or --answers FILE.yml"
+        );
+    }
+    prompts::ask(answers, &preset)
+}
+
+fn read_answers_file(path: &Path) -> Result<AnswersFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the answers file {}", path.display()))?;
+    AnswersFile::parse(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot use the answers file {}: {e}\n  the keys are: {}",
+            path.display(),
+            crate::answers::KEYS.join(", ")
+        )
+    })
+}
+
+fn input_error(error: InvalidAnswer, source: &str) -> anyhow::Error {
+    anyhow::anyhow!("{error} ({source}); nothing was written")
+}
+
+/// Set once per process: Ctrl-C then stops the write between two files,
+/// and the staging area is removed instead of being left half-written.
+fn interrupt_flag() -> &'static AtomicBool {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let handler_flag = Arc::clone(&flag);
+        // If a handler cannot be installed, Ctrl-C just ends the process as usual.
+        let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
+        flag
+    })
+}
+
+#[derive(Serialize)]
+struct Report {
+    dir: String,
+    dry_run: bool,
+    files: Vec<FileEntry>,
+    next_steps: Vec<String>,
+    #[serde(skip)]
+    refused_without_force: bool,
+}
+
+#[derive(Serialize)]
+struct FileEntry {
+    path: String,
+    status: FileStatus,
+}
+
+impl Report {
+    fn new(
+        target: &Path,
+        answers: &Answers,
+        plan: &[PlannedFile],
+        dry_run: bool,
+        state: TargetState,
+    ) -> Self {
+        Report {
+            dir: target.display().to_string(),
+            dry_run,
+            files: plan
+                .iter()
+                .map(|f| FileEntry {
+                    path: f.path.clone(),
+                    status: f.status,
+                })
+                .collect(),
+            next_steps: next_steps(target, answers),
+            refused_without_force: dry_run && state == TargetState::NonEmpty,
+        }
+    }
+
+    fn print_human(&self) {
+        let count = |status| self.files.iter().filter(|f| f.status == status).count();
+        let verb = if self.dry_run { "Would write" } else { "Wrote" };
+        anstream::println!(
+            "{} {} ({} new, {} updated, {} unchanged)",
+            paint(HEADING, verb),
+            self.dir,
+            count(FileStatus::Create),
+            count(FileStatus::Update),
+            count(FileStatus::Unchanged)
+        );
+        for file in &self.files {
+            let mark = match file.status {
+                FileStatus::Create => paint(OK, "+"),
+                FileStatus::Update => paint(WARN, "~"),
+                FileStatus::Unchanged => paint(DIM, "="),
+            };
+            anstream::println!("  {mark} {}", file.path);
+        }
+        if self.refused_without_force {
+            anstream::println!(
+                "{}",
+                paint(WARN, "The directory is not empty: writing needs --force.")
+            );
+        }
+        if self.dry_run {
+            anstream::println!("{}", paint(DIM, "Dry run: nothing was written."));
+            return;
+        }
+        anstream::println!("\n{}", paint(HEADING, "Next steps"));
+        for (i, step) in self.next_steps.iter().enumerate() {
+            let mut lines = step.lines();
+            anstream::println!("  {}. {}", i + 1, lines.next().unwrap_or_default());
+            for line in lines {
+                anstream::println!("       {}", paint(CODE, line));
+            }
+        }
+    }
+}
+
+/// The exact commands, in order. Secrets are read with `read -s` so that no
+/// placeholder can be pasted by mistake and the value never shows on screen.
+fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
+    let mut steps = Vec::new();
+    let needed = needed_for(&answers.backends);
+    if !needed.is_empty() {
+        let mut step = String::from(
+            "Set each secret in this shell (paste it, then Enter) and persist it for new Gitpod workspaces:",
+        );
+        for var in &needed {
+            let flag = if var.secret { "-rs" } else { "-r" };
+            step.push_str(&format!(
+                "\nread {flag} {name} && export {name}\ngp env {name}=\"${name}\"",
+                name = var.name
+            ));
+        }
+        steps.push(step);
+    }
+    let dir = shell_quote(&target.display().to_string());
+    steps.push(format!(
+        "Check every layer before you start:\ncd {dir} && tracelab doctor"
+    ));
+    steps.push(format!(
+        "Start the backend and make a trace:\ndocker compose up --build\ncurl http://localhost:{}/api/activities/home",
+        answers.port
+    ));
+    steps
+}
+
+fn shell_quote(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}

@@ -1,0 +1,15 @@
+//! tracelab: scaffold a Week 2 distributed-tracing workspace, and diagnose why
+//! its spans do not arrive.
+
+pub mod answers;
+pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod fingerprint;
+pub mod listen;
+pub mod otlp;
+pub mod prompts;
+pub mod run;
+pub mod scaffold;
+pub mod style;
+pub mod vars;

@@ -1,0 +1,5 @@
+//! `tracelab listen`: a local OTLP/HTTP receiver that shows spans as they arrive.
+
+pub mod server;
+
+pub use server::{Batch, Receiver, Sink};

@@ -1,0 +1,291 @@
+//! Decoding OTLP/HTTP trace requests (protobuf or JSON, optionally gzipped)
+//! with the official protobuf types, into flat span records.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use prost::Message;
+use serde::Serialize;
+
+/// The largest request body accepted, before and after decompression.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    /// The encoding a `Content-Type` names, parameters ignored.
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
+        match media.as_str() {
+            "application/x-protobuf" | "application/protobuf" => Some(Encoding::Protobuf),
+            "application/json" => Some(Encoding::Json),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    TooLarge,
+    BadGzip(String),
+    BadBody(String),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::TooLarge => write!(f, "body larger than {MAX_BODY_BYTES} bytes"),
+            DecodeError::BadGzip(e) => write!(f, "body is not valid gzip: {e}"),
+            DecodeError::BadBody(e) => write!(f, "body is not an ExportTraceServiceRequest: {e}"),
+        }
+    }
+}
+
+/// One span, flattened with its resource's service name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpanRecord {
+    pub service: String,
+    pub scope: String,
+    pub name: String,
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: String,
+    pub kind: &'static str,
+    pub start_unix_nano: u64,
+    pub duration_ms: f64,
+    pub status: &'static str,
+    pub status_message: String,
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// Decodes a request body into span records.
+pub fn decode(
+    body: &[u8],
+    encoding: Encoding,
+    gzipped: bool,
+) -> Result<Vec<SpanRecord>, DecodeError> {
+    let inflated;
+    let raw = if gzipped {
+        inflated = gunzip(body)?;
+        &inflated[..]
+    } else {
+        body
+    };
+    let request = match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(raw)
+            .map_err(|e| DecodeError::BadBody(e.to_string()))?,
+        Encoding::Json => {
+            serde_json::from_slice(raw).map_err(|e| DecodeError::BadBody(e.to_string()))?
+        }
+    };
+    Ok(flatten(request))
+}
+
+/// The success answer an OTLP collector gives, in the request's encoding.
+pub fn success_response(encoding: Encoding) -> Vec<u8> {
+    let response = ExportTraceServiceResponse::default();
+    match encoding {
+        Encoding::Protobuf => response.encode_to_vec(),
+        Encoding::Json => serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec()),
+    }
+}
+
+fn gunzip(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DecodeError::BadGzip(e.to_string()))?;
+    if out.len() > MAX_BODY_BYTES {
+        return Err(DecodeError::TooLarge);
+    }
+    Ok(out)
+}
+
+fn flatten(request: ExportTraceServiceRequest) -> Vec<SpanRecord> {
+    let mut records = Vec::new();
+    for resource_spans in request.resource_spans {
+        let service = resource_spans
+            .resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+            .and_then(|kv| kv.value.as_ref())
+            .map(any_to_string)
+            .unwrap_or_else(|| "unknown_service".into());
+        for scope_spans in resource_spans.scope_spans {
+            let scope = scope_spans.scope.map(|s| s.name).unwrap_or_default();
+            for span in scope_spans.spans {
+                let status = span.status.unwrap_or_default();
+                records.push(SpanRecord {
+                    service: service.clone(),
+                    scope: scope.clone(),
+                    name: span.name,
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_span_id: hex(&span.parent_span_id),
+                    kind: kind_name(span.kind),
+                    start_unix_nano: span.start_time_unix_nano,
+                    duration_ms: span
+                        .end_time_unix_nano
+                        .saturating_sub(span.start_time_unix_nano)
+                        as f64
+                        / 1e6,
+                    status: match status.code {
+                        1 => "ok",
+                        2 => "error",
+                        _ => "unset",
+                    },
+                    status_message: status.message,
+                    attributes: attributes(&span.attributes),
+                });
+            }
+        }
+    }
+    records
+}
+
+fn kind_name(kind: i32) -> &'static str {
+    match kind {
+        1 => "internal",
+        2 => "server",
+        3 => "client",
+        4 => "producer",
+        5 => "consumer",
+        _ => "unspecified",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn attributes(pairs: &[KeyValue]) -> BTreeMap<String, serde_json::Value> {
+    pairs
+        .iter()
+        .filter_map(|kv| Some((kv.key.clone(), any_to_json(kv.value.as_ref()?))))
+        .collect()
+}
+
+fn any_to_json(value: &AnyValue) -> serde_json::Value {
+    use any_value::Value as V;
+    match &value.value {
+        Some(V::StringValue(s)) => s.clone().into(),
+        Some(V::BoolValue(b)) => (*b).into(),
+        Some(V::IntValue(i)) => (*i).into(),
+        Some(V::DoubleValue(d)) => serde_json::Number::from_f64(*d)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Some(V::ArrayValue(a)) => a.values.iter().map(any_to_json).collect(),
+        Some(V::KvlistValue(kv)) => {
+            serde_json::Value::Object(attributes(&kv.values).into_iter().collect())
+        }
+        Some(V::BytesValue(b)) => hex(b).into(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+fn any_to_string(value: &AnyValue) -> String {
+    match any_to_json(value) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    fn string_kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value.into())),
+            }),
+            ..Default::default()
+        }
+    }
+
+    pub fn sample_request() -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![string_kv("service.name", "backend-flask")],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: "home.activities".into(),
+                        ..Default::default()
+                    }),
+                    spans: vec![Span {
+                        trace_id: vec![1; 16],
+                        span_id: vec![2; 8],
+                        name: "home-activities-mock-data".into(),
+                        kind: 1,
+                        start_time_unix_nano: 1_000_000,
+                        end_time_unix_nano: 3_500_000,
+                        attributes: vec![string_kv("app.now", "2026-11-21T00:00:00")],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn decodes_protobuf_and_gzip() {
+        let body = sample_request().encode_to_vec();
+        let spans = decode(&body, Encoding::Protobuf, false).unwrap();
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].service, "backend-flask");
+        assert_eq!(spans[0].duration_ms, 2.5);
+        assert_eq!(spans[0].trace_id, "01".repeat(16));
+
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &body).unwrap();
+        let spans = decode(&gz.finish().unwrap(), Encoding::Protobuf, true).unwrap();
+        assert_eq!(spans[0].name, "home-activities-mock-data");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(matches!(
+            decode(b"\xff\xff\xff", Encoding::Protobuf, false),
+            Err(DecodeError::BadBody(_))
+        ));
+        assert!(matches!(
+            decode(b"not gzip", Encoding::Protobuf, true),
+            Err(DecodeError::BadGzip(_))
+        ));
+        assert!(decode(b"{", Encoding::Json, false).is_err());
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            Encoding::from_content_type("application/json; charset=utf-8"),
+            Some(Encoding::Json)
+        );
+        assert_eq!(Encoding::from_content_type("text/plain"), None);
+    }
+}

@@ -1,0 +1,8 @@
+//! `tracelab new`'s engine: the manifest of templates, rendering, and writing.
+
+pub mod manifest;
+pub mod render;
+pub mod write;
+
+pub use render::{RenderedFile, render_workspace};
+pub use write::{FileStatus, PlannedFile, TargetState};

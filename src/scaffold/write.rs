@@ -1,0 +1,281 @@
+//! Writes a rendered workspace so that an interrupted or failed run leaves
+//! nothing half-written, and a user's file is only replaced with `--force`.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::render::RenderedFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    Create,
+    Update,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedFile {
+    pub path: String,
+    pub status: FileStatus,
+    pub contents: String,
+}
+
+/// What is at the target before anything is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetState {
+    Missing,
+    Empty,
+    NonEmpty,
+}
+
+pub fn target_state(target: &Path) -> Result<TargetState> {
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TargetState::Missing),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", target.display())),
+        Ok(meta) if !meta.is_dir() => bail!(
+            "{} exists and is not a directory: choose another target directory",
+            target.display()
+        ),
+        Ok(_) => {
+            let mut entries = fs::read_dir(target)
+                .with_context(|| format!("cannot list {}", target.display()))?;
+            Ok(if entries.next().is_none() {
+                TargetState::Empty
+            } else {
+                TargetState::NonEmpty
+            })
+        }
+    }
+}
+
+/// Rejects any path that is absolute or climbs out of the workspace.
+pub fn safe_relative(path: &str) -> Result<PathBuf> {
+    let rel = Path::new(path);
+    let clean = !path.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
+    if !clean {
+        bail!("refusing to write {path:?}: paths must stay inside the target directory");
+    }
+    Ok(rel.to_path_buf())
+}
+
+/// Compares each rendered file with what is on disk.
+pub fn plan(target: &Path, files: Vec<RenderedFile>) -> Result<Vec<PlannedFile>> {
+    files
+        .into_iter()
+        .map(|file| {
+            let rel = safe_relative(&file.path)?;
+            check_no_escape(target, &rel)?;
+            let dest = target.join(&rel);
+            let status = match fs::read(&dest) {
+                Ok(existing) if existing == file.contents.as_bytes() => FileStatus::Unchanged,
+                Ok(_) => FileStatus::Update,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileStatus::Create,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read {}", dest.display()));
+                }
+            };
+            Ok(PlannedFile {
+                path: file.path,
+                status,
+                contents: file.contents,
+            })
+        })
+        .collect()
+}
+
+/// Every ancestor inside the target must be a real directory (or absent):
+/// a symlink there could send a write outside the workspace.
+fn check_no_escape(target: &Path, rel: &Path) -> Result<()> {
+    let mut current = target.to_path_buf();
+    let parents: Vec<_> = rel
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
+    for component in parents {
+        current.push(component);
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => bail!(
+                "refusing to write through the symlink {}: it could lead outside the workspace",
+                current.display()
+            ),
+            Ok(meta) if !meta.is_dir() => bail!(
+                "{} is a file where a directory is needed: move it away or choose another directory",
+                current.display()
+            ),
+            _ => {}
+        }
+    }
+    let dest = target.join(rel);
+    if let Ok(meta) = fs::symlink_metadata(&dest)
+        && (meta.is_dir() || meta.file_type().is_symlink())
+    {
+        bail!(
+            "{} is a directory or symlink where a file is needed: move it away first",
+            dest.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the planned files. A missing or empty target is built in a hidden
+/// staging directory beside it and renamed into place in one step; in an
+/// existing workspace every changed file is first written to a temporary file
+/// beside it, and only when all are written are they renamed over the old ones.
+pub fn write(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool) -> Result<()> {
+    match target_state(target)? {
+        TargetState::Missing | TargetState::Empty => write_staged(target, plan, interrupted),
+        TargetState::NonEmpty => write_in_place(target, plan, interrupted),
+    }
+}
+
+fn write_staged(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool) -> Result<()> {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create the directory {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".tracelab-new-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?;
+    for file in plan {
+        abort_if_interrupted(interrupted)?;
+        let dest = staging.path().join(safe_relative(&file.path)?);
+        create_parent_dirs(&dest)?;
+        fs::write(&dest, &file.contents)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
+    }
+    abort_if_interrupted(interrupted)?;
+    fs::set_permissions(staging.path(), fs::Permissions::from_mode(0o755))?;
+    // rename(2) replaces an empty directory atomically; the staging directory
+    // is dropped (and removed) on every earlier error.
+    let staged = staging.keep();
+    fs::rename(&staged, target).map_err(|e| {
+        let _ = fs::remove_dir_all(&staged);
+        anyhow::Error::new(e).context(format!(
+            "cannot move the workspace into {}",
+            target.display()
+        ))
+    })
+}
+
+fn write_in_place(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool) -> Result<()> {
+    let mut pending = Vec::new();
+    for file in plan.iter().filter(|f| f.status != FileStatus::Unchanged) {
+        abort_if_interrupted(interrupted)?;
+        let dest = target.join(safe_relative(&file.path)?);
+        pending.push((prepare(&dest, file.contents.as_bytes(), 0o644)?, dest));
+    }
+    abort_if_interrupted(interrupted)?;
+    for (temp, dest) in pending {
+        temp.persist(&dest)
+            .with_context(|| format!("cannot replace {}", dest.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes `contents` to `path` atomically with the given mode: a reader sees
+/// either the old file or the whole new one.
+pub fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    prepare(path, contents, mode)?
+        .persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+fn prepare(dest: &Path, contents: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
+    create_parent_dirs(dest)?;
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tracelab-")
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    temp.write_all(contents)
+        .and_then(|_| temp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", dest.display()))?;
+    Ok(temp)
+}
+
+fn create_parent_dirs(dest: &Path) -> Result<()> {
+    if let Some(dir) = dest.parent() {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn abort_if_interrupted(interrupted: &AtomicBool) -> Result<()> {
+    if interrupted.load(Ordering::SeqCst) {
+        bail!("interrupted: nothing was changed");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, contents: &str) -> RenderedFile {
+        RenderedFile {
+            path: path.into(),
+            contents: contents.into(),
+        }
+    }
+
+    #[test]
+    fn paths_that_escape_are_rejected() {
+        for bad in ["../x", "/etc/passwd", "a/../../b", "", "./a"] {
+            assert!(safe_relative(bad).is_err(), "{bad}");
+        }
+        assert!(safe_relative("backend-flask/app.py").is_ok());
+    }
+
+    #[test]
+    fn staged_write_creates_the_whole_tree_at_once() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("ws");
+        let plan = plan(&target, vec![file("a/b.txt", "b"), file("c.txt", "c")]).unwrap();
+        assert!(plan.iter().all(|f| f.status == FileStatus::Create));
+        write(&target, &plan, &AtomicBool::new(false)).unwrap();
+        assert_eq!(fs::read_to_string(target.join("a/b.txt")).unwrap(), "b");
+        let leftovers: Vec<_> = fs::read_dir(root.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "staging directory left behind");
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755);
+    }
+
+    #[test]
+    fn an_interrupted_run_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("ws");
+        let plan = plan(&target, vec![file("a.txt", "a")]).unwrap();
+        assert!(write(&target, &plan, &AtomicBool::new(true)).is_err());
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn symlinked_directories_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("a")).unwrap();
+        assert!(plan(root.path(), vec![file("a/b.txt", "b")]).is_err());
+    }
+
+    #[test]
+    fn atomic_write_sets_the_mode() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join(".env");
+        write_file_atomic(&path, b"A=1\n", 0o600).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}

