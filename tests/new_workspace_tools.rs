@@ -1,0 +1,227 @@
+//! Every backend combination, checked by the real tools: Compose v2 resolves
+//! the compose file, hadolint passes both Dockerfiles, the Gitpod file fits
+//! its schema, YAML and JSON parse, Python compiles, requirements resolve.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{backend_combinations, new_workspace, read, run_ok, tool};
+
+const TEST_KEY: &str = "hcaik_01jtestkeytestkeytestkeytestkeytestkeytestkeytestkey0000";
+
+fn each_workspace(check: impl Fn(&str, &Path)) {
+    for backends in backend_combinations() {
+        let (_root, dir) = new_workspace(&["--set", &format!("backends={backends}")]);
+        check(&backends, &dir);
+    }
+}
+
+fn compose_config(dir: &Path) -> serde_json::Value {
+    let output = run_ok(
+        Command::new(tool("docker-compose"))
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HONEYCOMB_API_KEY", TEST_KEY)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
+            .env("AWS_DEFAULT_REGION", "ca-central-1")
+            .env("ROLLBAR_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef")
+            .args(["config", "--format", "json"]),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("level=warning"),
+        "compose warned:\n{stderr}"
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn compose_v2_resolves_every_combination_with_the_otel_block() {
+    each_workspace(|backends, dir| {
+        let config = compose_config(dir);
+        let env = &config["services"]["backend-flask"]["environment"];
+        assert_eq!(env["OTEL_SERVICE_NAME"], "backend-flask", "{backends}");
+        if backends.starts_with("honeycomb") {
+            assert_eq!(
+                env["OTEL_EXPORTER_OTLP_ENDPOINT"],
+                "https://api.honeycomb.io"
+            );
+            assert_eq!(
+                env["OTEL_EXPORTER_OTLP_HEADERS"],
+                format!("x-honeycomb-team={TEST_KEY}")
+            );
+        } else {
+            assert_eq!(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://jaeger:4318");
+            assert!(config["services"]["jaeger"].is_object(), "{backends}");
+        }
+        let has = |name: &str| backends.split(',').any(|b| b == name);
+        assert_eq!(config["services"]["xray-daemon"].is_object(), has("xray"));
+        if has("xray") {
+            assert_eq!(env["AWS_XRAY_DAEMON_ADDRESS"], "xray-daemon:2000");
+            let daemon = &config["services"]["xray-daemon"]["environment"];
+            assert_eq!(daemon["AWS_REGION"], "ca-central-1");
+        }
+        if has("xray") || has("cloudwatch") {
+            assert_eq!(env["AWS_DEFAULT_REGION"], "ca-central-1", "{backends}");
+        }
+        assert_eq!(env["ROLLBAR_ACCESS_TOKEN"].is_string(), has("rollbar"));
+    });
+}
+
+#[test]
+fn eu_region_points_at_the_eu_endpoint() {
+    let (_root, dir) = new_workspace(&["--set", "honeycomb_region=eu"]);
+    let config = compose_config(&dir);
+    assert_eq!(
+        config["services"]["backend-flask"]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "https://api.eu1.honeycomb.io"
+    );
+}
+
+#[test]
+fn hadolint_finds_nothing_in_either_dockerfile() {
+    each_workspace(|backends, dir| {
+        for dockerfile in ["Dockerfile", "Dockerfile.prod"] {
+            let output = Command::new(tool("hadolint"))
+                .args(["--no-color", "--failure-threshold", "info"])
+                .arg(dir.join("backend-flask").join(dockerfile))
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success() && output.stdout.is_empty(),
+                "{backends} {dockerfile}:\n{}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+    });
+}
+
+#[test]
+fn production_image_is_slim_non_root_and_runs_gunicorn() {
+    let (_root, dir) = new_workspace(&["--set", "python_version=3.11"]);
+    let prod = read(dir.join("backend-flask/Dockerfile.prod"));
+    assert!(prod.contains("FROM python:3.11-slim"));
+    assert!(prod.contains("USER 10001"));
+    assert!(prod.contains("\"gunicorn\""));
+    assert!(!prod.contains("--debug") && !prod.contains("FLASK_DEBUG"));
+    let dev = read(dir.join("backend-flask/Dockerfile"));
+    assert!(dev.contains("FROM python:3.11\n"));
+    assert!(dev.contains("--debug") && dev.contains("--reload"));
+}
+
+#[test]
+fn gitpod_file_validates_against_the_schema() {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/gitpod.schema.json");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/validate_gitpod.py");
+    each_workspace(|_, dir| {
+        run_ok(
+            Command::new(tool("python"))
+                .arg(&script)
+                .arg(&schema)
+                .arg(dir.join(".gitpod.yml")),
+        );
+    });
+}
+
+#[test]
+fn the_schema_check_rejects_a_bad_gitpod_file() {
+    let (_root, dir) = new_workspace(&[]);
+    let file = dir.join(".gitpod.yml");
+    std::fs::write(
+        &file,
+        read(&file).replace("onOpen: ignore", "onOpen: sometimes"),
+    )
+    .unwrap();
+    let status = Command::new(tool("python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/validate_gitpod.py"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/gitpod.schema.json"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!status.status.success());
+}
+
+#[test]
+fn yaml_and_json_parse_and_devcontainer_lists_the_secrets() {
+    each_workspace(|backends, dir| {
+        for yaml in ["docker-compose.yml", ".gitpod.yml", ".tracelab.yml"] {
+            serde_yaml::from_str::<serde_yaml::Value>(&read(dir.join(yaml)))
+                .unwrap_or_else(|e| panic!("{backends} {yaml}: {e}"));
+        }
+        let devcontainer: serde_json::Value =
+            serde_json::from_str(&read(dir.join(".devcontainer/devcontainer.json")))
+                .unwrap_or_else(|e| panic!("{backends} devcontainer.json: {e}"));
+        let secrets = devcontainer["secrets"].as_object().unwrap();
+        let env_example = read(dir.join(".env.example"));
+        for name in secrets.keys() {
+            assert!(
+                env_example.contains(&format!("\n{name}=\n")),
+                "{backends} {name}"
+            );
+            assert!(secrets[name]["description"].as_str().unwrap().len() > 10);
+        }
+        assert_eq!(
+            secrets.contains_key("HONEYCOMB_API_KEY"),
+            backends.contains("honeycomb")
+        );
+        if backends.contains("xray") {
+            let rule: serde_json::Value =
+                serde_json::from_str(&read(dir.join("aws/json/xray.json"))).unwrap();
+            assert_eq!(rule["SamplingRule"]["ServiceName"], "backend-flask");
+            assert_eq!(rule["SamplingRule"]["FixedRate"], 0.1);
+        }
+    });
+}
+
+#[test]
+fn optional_configs_are_left_out_when_declined() {
+    let (_root, dir) = new_workspace(&["--set", "gitpod=no", "--set", "devcontainer=false"]);
+    assert!(!dir.join(".gitpod.yml").exists());
+    assert!(!dir.join(".devcontainer").exists());
+    assert!(dir.join("docker-compose.yml").exists());
+}
+
+#[test]
+fn all_python_compiles() {
+    each_workspace(|backends, dir| {
+        let output = Command::new(common::python())
+            .args(["-m", "compileall", "-q", "-f"])
+            .arg(dir.join("backend-flask"))
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{backends}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    });
+}
+
+#[test]
+fn pinned_requirements_resolve_on_python_3_10_to_3_12() {
+    let (_root, dir) = new_workspace(&["--set", "backends=honeycomb,xray,cloudwatch,rollbar"]);
+    let requirements = dir.join("backend-flask/requirements.txt");
+    for version in ["3.10", "3.11", "3.12"] {
+        let target = tempfile::tempdir().unwrap();
+        run_ok(
+            Command::new(tool("pip"))
+                .args(["install", "--dry-run", "--quiet", "--ignore-installed"])
+                .args([
+                    "--only-binary=:all:",
+                    "--python-version",
+                    version,
+                    "--target",
+                ])
+                .arg(target.path())
+                .arg("-r")
+                .arg(&requirements),
+        );
+    }
+}
