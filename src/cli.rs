@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a Flask workspace wired for OpenTelemetry, Honeycomb, X-Ray, CloudWatch and Rollbar.
     New(NewArgs),
+    /// Find every reason spans will not arrive, in every layer, with the fix.
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -50,4 +52,23 @@ pub struct NewArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Skip the offline doctor run at the end.
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The workspace: the folder with docker-compose.yml [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print one JSON object: {"problems", "warnings", "checks": [...]}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Resolve the compose file with tracelab's own resolver, even when Compose is installed.
+    #[arg(long)]
+    pub builtin_resolver: bool,
 }

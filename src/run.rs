@@ -14,5 +14,6 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::New(args) => commands::new::run(args),
+        Command::Doctor(args) => crate::doctor::run(args),
     }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::answers::{Answers, AnswersFile, InvalidAnswer};
 use crate::cli::NewArgs;
+use crate::doctor::{self, context::Options};
 use crate::prompts;
 use crate::run::EXIT_OK;
 use crate::scaffold::render::project_slug;
@@ -19,6 +20,11 @@ use crate::scaffold::write::{self, target_state};
 use crate::scaffold::{FileStatus, PlannedFile, TargetState, render_workspace};
 use crate::style::{CODE, DIM, HEADING, OK, WARN, paint};
 use crate::vars::needed_for;
+
+const QUICK_CHECK: Options = Options {
+    external_layers: false,
+    use_compose_binary: false,
+};
 
 pub fn run(args: NewArgs) -> Result<u8> {
     let answers = collect_answers(&args)?;
@@ -38,11 +44,21 @@ pub fn run(args: NewArgs) -> Result<u8> {
     if !args.dry_run {
         write::write(&target, &plan, interrupt_flag())?;
     }
-    let report = Report::new(&target, &answers, &plan, args.dry_run, state);
+    let mut report = Report::new(&target, &answers, &plan, args.dry_run, state);
+    // The quick check reads no external command: it stays within milliseconds.
+    // Its problems (a key not set yet) are expected, so they never fail `new`.
+    let check = (!args.dry_run && !args.no_check)
+        .then(|| doctor::diagnose(&target, QUICK_CHECK).ok())
+        .flatten();
     if args.json {
+        report.check = check.as_deref().map(serde_json::to_value).transpose()?;
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         report.print_human();
+        if let Some(findings) = &check {
+            println!();
+            doctor::report::print_short(findings);
+        }
     }
     Ok(EXIT_OK)
 }
@@ -117,6 +133,9 @@ struct Report {
     dry_run: bool,
     files: Vec<FileEntry>,
     next_steps: Vec<String>,
+    /// The offline doctor's findings on the new workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<serde_json::Value>,
     #[serde(skip)]
     refused_without_force: bool,
 }
@@ -146,6 +165,7 @@ impl Report {
                 })
                 .collect(),
             next_steps: next_steps(target, answers),
+            check: None,
             refused_without_force: dry_run && state == TargetState::NonEmpty,
         }
     }

@@ -1,0 +1,151 @@
+//! `honeycomb-*`: the key the exporter really sends in `x-honeycomb-team`
+//! is there, is the key the shell holds, fits a key format, and is the one
+//! the running container has.
+
+use crate::backend::Backend;
+use crate::doctor::context::Context;
+use crate::doctor::finding::{Finding, Layer};
+use crate::fingerprint::fingerprint;
+use crate::rules::honeycomb::classify;
+use crate::rules::otlp_headers::{header, headers};
+
+use super::env::set_command;
+
+const KEY: &str = "HONEYCOMB_API_KEY";
+const TEAM: &str = "x-honeycomb-team";
+
+/// The headers variable the exporter reads: the per-signal one wins.
+pub fn headers_variable(get: impl Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
+    [
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ]
+    .into_iter()
+    .find_map(|name| get(name).map(|value| (name, value)))
+}
+
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    if !ctx.uses(Backend::Honeycomb) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let Some((layer, _)) = ctx.app_env() else {
+        return out;
+    };
+    let service = ctx.backend_service().unwrap_or("backend-flask").to_string();
+    let Some((variable, value)) = headers_variable(|n| ctx.app_var(n).map(|(_, v)| v)) else {
+        out.push(
+            Finding::fail("honeycomb-header", layer, "OTEL_EXPORTER_OTLP_HEADERS is not set: Honeycomb answers 401 to spans without x-honeycomb-team")
+                .var("OTEL_EXPORTER_OTLP_HEADERS")
+                .fix(format!("add to services.{service}.environment:  OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${{{KEY}}}\"")),
+        );
+        return out;
+    };
+    let sent = headers(&value);
+    let Some(team) = header(&sent, TEAM) else {
+        out.push(
+            Finding::fail(
+                "honeycomb-header",
+                layer,
+                format!("{variable} sends no usable {TEAM} header: Honeycomb answers 401"),
+            )
+            .var(variable)
+            .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
+        );
+        return out;
+    };
+    if team.is_empty() {
+        // With the key unset, env-missing already names the cause and the fix.
+        if ctx.feeding(KEY).is_some_and(|(_, v)| !v.is_empty()) {
+            out.push(
+                Finding::fail("honeycomb-header", layer, format!("{TEAM} is empty after interpolation although {KEY} is set: the header refers to another variable"))
+                    .var(variable)
+                    .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
+            );
+        }
+        return out;
+    }
+    let mut good = true;
+    let key = ctx.feeding(KEY).map(|(_, v)| v).filter(|v| !v.is_empty());
+    match key {
+        Some(key) if key != team => {
+            good = false;
+            out.push(
+                Finding::fail(
+                    "honeycomb-header-key",
+                    layer,
+                    format!("{TEAM} sends {} but {KEY} holds {}: a key written into the headers instead of ${{{KEY}}}?", fingerprint(team), fingerprint(key)),
+                )
+                .var(KEY)
+                .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
+            );
+        }
+        _ => {}
+    }
+    if key != Some(team) {
+        // The variable's own checks do not cover a key that came from elsewhere.
+        if classify(team).is_none() {
+            good = false;
+            out.push(
+                Finding::fail(
+                    "honeycomb-key-shape",
+                    layer,
+                    format!(
+                        "the key sent in {TEAM} ({}) fits no Honeycomb key format",
+                        fingerprint(team)
+                    ),
+                )
+                .var(variable)
+                .fix(set_command(KEY)),
+            );
+        }
+    }
+    if let Some(kind) = classify(team)
+        && kind.is_classic()
+        && header(&sent, "x-honeycomb-dataset").is_none_or(str::is_empty)
+    {
+        good = false;
+        out.push(
+            Finding::fail(
+                "honeycomb-classic-dataset",
+                layer,
+                format!("{} is a {}: classic keys need an x-honeycomb-dataset header, or spans are rejected", fingerprint(team), kind.describe()),
+            )
+            .var(variable)
+            .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}},x-honeycomb-dataset={service}\"")),
+        );
+    }
+    if let Some(container) = ctx.container.get() {
+        let running = headers_variable(|n| container.get(n).cloned())
+            .map(|(_, v)| headers(&v))
+            .and_then(|h| header(&h, TEAM).map(str::to_string));
+        if running.as_deref() != Some(team) {
+            good = false;
+            out.push(
+                Finding::fail(
+                    "honeycomb-container-key",
+                    Layer::Container,
+                    format!(
+                        "the running container sends {} but the compose file now resolves to {}: it was started before the key was set or changed",
+                        running.as_deref().map(fingerprint).unwrap_or_else(|| "no key".into()),
+                        fingerprint(team)
+                    ),
+                )
+                .var(KEY)
+                .fix(format!("docker compose up -d --force-recreate {service}")),
+            );
+        }
+    }
+    if good {
+        let kind = classify(team).map(|k| k.describe()).unwrap_or("key");
+        out.push(
+            Finding::ok(
+                "honeycomb-header",
+                layer,
+                format!("{TEAM} sends the {kind} {}", fingerprint(team)),
+            )
+            .var(KEY),
+        );
+    }
+    out
+}

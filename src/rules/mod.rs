@@ -1,0 +1,32 @@
+//! Rules about values, shared by `doctor` and `env set`: what a Honeycomb key,
+//! an AWS key or a Rollbar token looks like, what a placeholder is, which
+//! names are near misses, and how OpenTelemetry parses its headers variable.
+
+pub mod aws;
+pub mod honeycomb;
+pub mod names;
+pub mod otlp_headers;
+pub mod values;
+
+/// The verdict of a shape rule on one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// Fits; the text names the kind (e.g. "ingest key").
+    Fits(String),
+    /// Unusual but possibly valid: warn.
+    Unusual(String),
+    /// Cannot be valid: fail.
+    Wrong(String),
+}
+
+/// The shape rule for a variable, if it has one.
+pub fn check_shape(name: &str, value: &str) -> Option<Shape> {
+    match name {
+        "HONEYCOMB_API_KEY" => Some(honeycomb::key_shape(value)),
+        "AWS_ACCESS_KEY_ID" => Some(aws::access_key_shape(value)),
+        "AWS_SECRET_ACCESS_KEY" => Some(aws::secret_key_shape(value)),
+        "AWS_DEFAULT_REGION" | "AWS_REGION" => Some(aws::region_shape(value)),
+        "ROLLBAR_ACCESS_TOKEN" => Some(values::rollbar_token_shape(value)),
+        _ => None,
+    }
+}
