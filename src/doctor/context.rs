@@ -253,9 +253,11 @@ fn find_backend_service(file: &ComposeFile, dir: &Path) -> Option<String> {
     });
     let builds_flask = || {
         file.services.iter().find(|s| {
-            s.build_context
-                .as_ref()
-                .is_some_and(|ctx| dir.join(ctx).join("app.py").is_file())
+            s.build_context.as_ref().is_some_and(|ctx| {
+                dir.join(ctx.trim_start_matches("./"))
+                    .join("app.py")
+                    .is_file()
+            })
         })
     };
     let named = || file.services.iter().find(|s| s.name.starts_with("backend"));
@@ -267,7 +269,8 @@ fn find_backend_service(file: &ComposeFile, dir: &Path) -> Option<String> {
 
 fn backend_source_dir(compose: &ComposeLayer, dir: &Path) -> Option<PathBuf> {
     let service = compose.file.service(compose.backend.as_ref()?)?;
-    Some(dir.join(service.build_context.as_ref()?))
+    let context = service.build_context.as_ref()?;
+    Some(dir.join(context.trim_start_matches("./")))
 }
 
 /// `.tracelab.yml` says which backends are used; otherwise they are read off

@@ -3,6 +3,8 @@
 //! the generated requirements), installed once into `target/` and reused.
 #![allow(dead_code)]
 
+pub mod doctor;
+
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};

@@ -86,7 +86,9 @@ fn check_app(ctx: &Context, app: &SourceFile, out: &mut Vec<Finding>) {
             }
         }
     }
-    if let Some(line) = lines_with(text, "before_first_request").first() {
+    // `@app.before_first_request` or `app.before_first_request(f)`; prose
+    // mentioning the hook does not count.
+    if let Some(line) = lines_with(text, ".before_first_request").first() {
         let flask = flask_version(ctx);
         let removed = flask.is_none_or(|(major, minor)| (major, minor) >= (2, 3));
         let version = flask

@@ -171,9 +171,12 @@ fn check_endpoint(
         ));
     }
     let host = parsed.host.to_ascii_lowercase();
-    if host.ends_with("honeycomb.io") && host != US_API_HOST && host != EU_API_HOST {
+    let distance_us = edit_distance(&host, US_API_HOST);
+    let distance_eu = edit_distance(&host, EU_API_HOST);
+    let looks_like_honeycomb = host.contains("honeycomb") || distance_us.min(distance_eu) <= 3;
+    if looks_like_honeycomb && host != US_API_HOST && host != EU_API_HOST {
         problems += 1;
-        let guess = if edit_distance(&host, EU_API_HOST) < edit_distance(&host, US_API_HOST) {
+        let guess = if distance_eu < distance_us {
             EU_API_HOST
         } else {
             US_API_HOST
