@@ -262,7 +262,9 @@ pub fn resolve_with_compose(compose: &[String], file: &ComposeFile) -> Result<Re
     let output = run_with_timeout(&mut command, Duration::from_secs(10))
         .with_context(|| format!("running {}", compose.join(" ")))?;
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
+    // Compose v2.40 reports "invalid interpolation format" yet exits 0 with
+    // no output: an empty output is a failure too.
+    if !output.status.success() || output.stdout.is_empty() {
         bail!("{} config failed: {}", compose.join(" "), stderr.trim());
     }
     let document: serde_json::Value = serde_json::from_slice(&output.stdout)

@@ -37,7 +37,12 @@ fn lower_alnum(s: &str) -> bool {
 /// `hc` + one letter + `ik_`/`ic_` + 58 lowercase alphanumerics.
 fn ingest_kind(key: &str) -> Option<KeyKind> {
     let bytes = key.as_bytes();
-    if key.len() != 64 || !key.starts_with("hc") || !bytes[2].is_ascii_lowercase() {
+    // Byte slicing below is only safe on ASCII; real keys always are.
+    if !key.is_ascii()
+        || key.len() != 64
+        || !key.starts_with("hc")
+        || !bytes[2].is_ascii_lowercase()
+    {
         return None;
     }
     let kind = match &key[3..6] {
@@ -110,5 +115,9 @@ mod tests {
             assert_eq!(classify(bad), None, "{bad}");
         }
         assert!(KeyKind::ClassicIngest.is_classic() && !KeyKind::Ingest.is_classic());
+        // 64 bytes with a multi-byte character across the prefix boundary.
+        let tricky = format!("hcaik\u{e9}{}", "a".repeat(57));
+        assert_eq!(tricky.len(), 64);
+        assert_eq!(classify(&tricky), None);
     }
 }
