@@ -71,4 +71,12 @@ pub struct DoctorArgs {
     /// Resolve the compose file with tracelab's own resolver, even when Compose is installed.
     #[arg(long)]
     pub builtin_resolver: bool,
+
+    /// Also ask Honeycomb who each key belongs to, and send one real test span.
+    #[arg(long)]
+    pub online: bool,
+
+    /// Seconds each online request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub timeout: f64,
 }

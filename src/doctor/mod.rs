@@ -8,10 +8,12 @@ pub mod dotenv;
 pub mod finding;
 pub mod interpolate;
 pub mod layers;
+pub mod online;
 pub mod process;
 pub mod report;
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 
@@ -22,6 +24,12 @@ use finding::{Finding, Status};
 
 pub fn run(args: DoctorArgs) -> Result<u8> {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
+    if !(args.timeout > 0.0 && args.timeout <= 120.0) {
+        bail!(
+            "--timeout {} is out of range: give seconds from 0.1 to 120",
+            args.timeout
+        );
+    }
     if !dir.is_dir() {
         bail!(
             "{} is not a directory: pass --dir with the workspace (the folder with docker-compose.yml)",
@@ -32,7 +40,8 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
         external_layers: true,
         use_compose_binary: !args.builtin_resolver,
     };
-    let findings = diagnose(&dir, options)?;
+    let online = args.online.then(|| Duration::from_secs_f64(args.timeout));
+    let findings = diagnose(&dir, options, online)?;
     if args.json {
         report::print_json(&findings);
     } else {
@@ -41,13 +50,21 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
     Ok(exit_code(&findings))
 }
 
-/// Runs every check on the workspace at `dir`, with this process's environment as the shell.
-pub fn diagnose(dir: &Path, options: Options) -> Result<Vec<Finding>> {
+/// Runs every check on the workspace at `dir`, with this process's
+/// environment as the shell; with `online`, the network checks too.
+pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Result<Vec<Finding>> {
     let shell = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
     let ctx = Context::load(dir, shell, options)?;
-    Ok(checks::run_all(&ctx))
+    let mut findings = checks::run_all(&ctx);
+    if let Some(timeout) = online {
+        findings.extend(online::run(&ctx, timeout).into_iter().map(|mut f| {
+            f.group = "Online";
+            f
+        }));
+    }
+    Ok(findings)
 }
 
 pub fn exit_code(findings: &[Finding]) -> u8 {

@@ -9,6 +9,8 @@ mod honeycomb;
 mod otlp;
 mod workspace;
 
+pub use honeycomb::headers_variable as honeycomb_headers_variable;
+
 use super::context::Context;
 use super::finding::Finding;
 

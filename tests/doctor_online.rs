@@ -1,0 +1,209 @@
+//! `doctor --online` against a local server on 127.0.0.1 that answers like
+//! Honeycomb: /1/auth with team and environment or 401, /v1/traces 200 or 401.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::doctor::*;
+use tiny_http::{Header, Response, Server};
+
+struct FakeHoneycomb {
+    port: u16,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl FakeHoneycomb {
+    fn start() -> Self {
+        let server = Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let log = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let key = request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("x-honeycomb-team"))
+                    .map(|h| h.value.to_string())
+                    .unwrap_or_default();
+                let path = request.url().to_string();
+                log.lock().unwrap().push((path.clone(), key.clone()));
+                let json = Header::from_bytes("Content-Type", "application/json").unwrap();
+                let response = match (path.as_str(), key == KEY) {
+                    ("/1/auth", true) => Response::from_string(
+                        r#"{"team":{"name":"Bootcamp","slug":"bootcamp"},"environment":{"name":"week2","slug":"week2"},"api_key_access":{"events":true,"createDatasets":true}}"#,
+                    )
+                    .with_header(json),
+                    ("/1/auth", false) | ("/v1/traces", false) => {
+                        Response::from_string(r#"{"error":"unknown API key - check your credentials"}"#).with_status_code(401)
+                    }
+                    ("/v1/traces", true) => Response::from_string(""),
+                    _ => Response::from_string("not found").with_status_code(404),
+                };
+                let _ = request.respond(response);
+            }
+        });
+        FakeHoneycomb { port, seen }
+    }
+
+    fn fixture(&self, base_path: &str) -> Fixture {
+        Fixture::new("honeycomb")
+            .edit(
+                "docker-compose.yml",
+                "\"https://api.honeycomb.io\"",
+                &format!("\"http://127.0.0.1:{}{base_path}\"", self.port),
+            )
+            .arg("--online")
+    }
+
+    fn keys_seen(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+}
+
+#[test]
+fn a_good_key_names_its_team_and_the_test_span_is_accepted() {
+    let honeycomb = FakeHoneycomb::start();
+    let (code, report) = honeycomb.fixture("").doctor();
+    expect(
+        &report,
+        "online-honeycomb-auth",
+        Some("HONEYCOMB_API_KEY"),
+        "ok",
+        "team \"Bootcamp\", environment \"week2\"",
+        None,
+    );
+    expect(
+        &report,
+        "online-test-span",
+        None,
+        "ok",
+        "accepted (200)",
+        None,
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let paths: Vec<String> = honeycomb
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert!(paths.contains(&"/1/auth".to_string()) && paths.contains(&"/v1/traces".to_string()));
+}
+
+#[test]
+fn an_unknown_key_is_named_as_such_and_the_span_refused() {
+    let honeycomb = FakeHoneycomb::start();
+    let (code, report) = honeycomb
+        .fixture("")
+        .set("HONEYCOMB_API_KEY", OTHER_KEY)
+        .doctor();
+    assert_eq!(code, 1);
+    let finding = expect(
+        &report,
+        "online-honeycomb-auth",
+        Some("HONEYCOMB_API_KEY"),
+        "fail",
+        "does not know this key (401)",
+        Some("read -rs HONEYCOMB_API_KEY"),
+    );
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("api.eu1.honeycomb.io"),
+        "names the other region"
+    );
+    expect(
+        &report,
+        "online-test-span",
+        Some("HONEYCOMB_API_KEY"),
+        "fail",
+        "refused the test span (401)",
+        None,
+    );
+}
+
+#[test]
+fn every_distinct_key_is_checked_and_only_sent_to_the_configured_host() {
+    let honeycomb = FakeHoneycomb::start();
+    let fixture = honeycomb
+        .fixture("")
+        .gitpod(&[("HONEYCOMB_API_KEY", OTHER_KEY)]);
+    let (_, report) = fixture.doctor();
+    let auth = findings(&report, "online-honeycomb-auth", None);
+    assert_eq!(auth.len(), 2, "{report:#}");
+    assert!(
+        auth.iter()
+            .any(|f| f["status"] == "ok" && f["message"].as_str().unwrap().contains("shell"))
+    );
+    assert!(
+        auth.iter()
+            .any(|f| f["status"] == "fail" && f["message"].as_str().unwrap().contains("gitpod"))
+    );
+    let keys = honeycomb.keys_seen();
+    assert!(keys.contains(&KEY.to_string()) && keys.contains(&OTHER_KEY.to_string()));
+    assert_no_secret(&fixture.run(&[]).stdout);
+}
+
+#[test]
+fn a_doubled_path_gets_404_with_the_url_tried() {
+    let honeycomb = FakeHoneycomb::start();
+    let (_, report) = honeycomb.fixture("/v1/traces").doctor();
+    expect(
+        &report,
+        "online-test-span",
+        Some("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        "fail",
+        "/v1/traces/v1/traces answered 404",
+        None,
+    );
+}
+
+#[test]
+fn a_silent_server_times_out_quickly() {
+    // Accepts connections (the kernel's backlog) and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let fixture = Fixture::new("honeycomb")
+        .edit(
+            "docker-compose.yml",
+            "\"https://api.honeycomb.io\"",
+            &format!("\"http://127.0.0.1:{port}\""),
+        )
+        .arg("--online")
+        .arg("--timeout")
+        .arg("0.5");
+    let started = Instant::now();
+    let (code, report) = fixture.doctor();
+    let elapsed = started.elapsed();
+    assert_eq!(code, 1);
+    expect(
+        &report,
+        "online-honeycomb-auth",
+        Some("HONEYCOMB_API_KEY"),
+        "fail",
+        "cannot reach",
+        None,
+    );
+    expect(
+        &report,
+        "online-test-span",
+        None,
+        "fail",
+        "cannot send a test span",
+        None,
+    );
+    // Both requests wait at the same time: well under two timeouts.
+    assert!(elapsed < Duration::from_millis(950), "took {elapsed:?}");
+    drop(silent);
+}
