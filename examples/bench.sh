@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Measures, with hyperfine, the wall time of
+#   tracelab new --defaults      (budget 10 ms)
+#   tracelab doctor, offline     (budget 20 ms; no external command on PATH)
+# and fails when a mean is over its budget. Usage: examples/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
+cargo build --release --quiet
+bin="$PWD/target/release/tracelab"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+hyperfine -N --warmup 20 --runs 200 --export-json "$work/new.json" \
+  --prepare "rm -rf $work/ws" "$bin new --defaults $work/ws"
+
+"$bin" new --defaults --no-check "$work/doctor-ws" >/dev/null
+key=hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w
+hyperfine -N --warmup 20 --runs 200 --export-json "$work/doctor.json" \
+  "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key $bin doctor --dir $work/doctor-ws"
+
+python3 - "$work" <<'PY'
+import json, sys
+failed = False
+for name, label, budget in [("new", "tracelab new --defaults", 10), ("doctor", "tracelab doctor (offline)", 20)]:
+    result = json.load(open(f"{sys.argv[1]}/{name}.json"))["results"][0]
+    mean = result["mean"] * 1000
+    print(f"{label}: mean {mean:.2f} ms, max {result['max'] * 1000:.2f} ms (budget {budget} ms)")
+    failed |= mean >= budget
+sys.exit(1 if failed else 0)
+PY
