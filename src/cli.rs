@@ -22,6 +22,8 @@ pub enum Command {
     New(NewArgs),
     /// Find every reason spans will not arrive, in every layer, with the fix.
     Doctor(DoctorArgs),
+    /// Receive OTLP/HTTP traces locally and print each as a tree.
+    Listen(ListenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -79,4 +81,19 @@ pub struct DoctorArgs {
     /// Seconds each online request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4318)]
+    pub port: u16,
+
+    /// Address to listen on; 0.0.0.0 lets containers reach it.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Print one JSON object per span per line.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -15,5 +15,6 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::New(args) => commands::new::run(args),
         Command::Doctor(args) => crate::doctor::run(args),
+        Command::Listen(args) => crate::listen::run(args),
     }
 }

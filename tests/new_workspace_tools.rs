@@ -7,9 +7,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::app::TEST_KEY;
 use common::{backend_combinations, new_workspace, read, run_ok, tool};
-
-const TEST_KEY: &str = "hcaik_01jtestkeytestkeytestkeytestkeytestkeytestkeytestkey0000";
 
 fn each_workspace(check: impl Fn(&str, &Path)) {
     for backends in backend_combinations() {

@@ -3,6 +3,7 @@
 //! the generated requirements), installed once into `target/` and reused.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod doctor;
 
 use std::collections::hash_map::DefaultHasher;

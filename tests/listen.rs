@@ -1,0 +1,388 @@
+//! `tracelab listen` as a user runs it: the real generated app exporting to
+//! it, JSON and gzip requests, a concurrent burst, malformed input, Ctrl-C.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::app::{TEST_KEY, compose_environment, dockerfile_cmd, get, start_app, wait_until};
+use common::{app_venv, free_port, new_workspace};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+
+struct Listener {
+    child: Child,
+    url: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Listener {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+            .args(["listen", "--port", "0"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first:?}"))
+            .trim_end_matches("/v1/traces")
+            .to_string();
+        // Keep draining stderr so the summary can be read at the end.
+        let stderr_text: Arc<Mutex<Vec<String>>> = Arc::default();
+        let stderr_sink = Arc::clone(&stderr_text);
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                stderr_sink.lock().unwrap().push(format!("stderr: {line}"));
+            }
+        });
+        let lines = stderr_text;
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Listener { child, url, lines }
+    }
+
+    fn output(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| !l.starts_with("stderr: "))
+            .cloned()
+            .collect()
+    }
+
+    /// Ctrl-C, then the summary line it printed.
+    fn interrupt(mut self) -> String {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "listen exited with {status}");
+        std::thread::sleep(Duration::from_millis(100));
+        let lines = self.lines.lock().unwrap();
+        lines
+            .iter()
+            .find(|l| l.contains("Stopped."))
+            .cloned()
+            .unwrap_or_else(|| panic!("no summary in {lines:?}"))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn request(service: &str, spans: usize, trace: u8) -> ExportTraceServiceRequest {
+    let kv = |k: &str, v: &str| KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", service)],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: (0..spans)
+                    .map(|i| Span {
+                        trace_id: vec![trace; 16],
+                        span_id: vec![i as u8 + 1; 8],
+                        parent_span_id: if i == 0 { vec![] } else { vec![1; 8] },
+                        name: format!("span-{i}"),
+                        kind: if i == 0 { 2 } else { 1 },
+                        start_time_unix_nano: 1_000_000 + i as u64,
+                        end_time_unix_nano: 3_000_000,
+                        attributes: vec![kv("http.route", "/api/activities/home")],
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn post(
+    url: &str,
+    content_type: &str,
+    encoding: Option<&str>,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let mut req = agent()
+        .post(format!("{url}/v1/traces"))
+        .header("Content-Type", content_type);
+    if let Some(encoding) = encoding {
+        req = req.header("Content-Encoding", encoding);
+    }
+    let mut response = req.send(body).unwrap();
+    let status = response.status().as_u16();
+    let ct = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let mut bytes = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    (status, ct, bytes)
+}
+
+#[test]
+fn the_generated_app_exports_to_listen() {
+    let listener = Listener::start(&["--json"]);
+    let port = free_port();
+    let (_root, dir) =
+        new_workspace(&["--set", "backends=local", "--set", &format!("port={port}")]);
+    let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
+    let mut env = compose_environment(&dir);
+    env.retain(|(k, _)| k != "OTEL_EXPORTER_OTLP_ENDPOINT");
+    env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), listener.url.clone()));
+    env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()));
+    let app = start_app(
+        &dir,
+        &venv,
+        &dockerfile_cmd(&dir.join("backend-flask/Dockerfile")),
+        &env,
+    );
+    wait_until("the app", Duration::from_secs(60), || {
+        get(&format!("http://127.0.0.1:{port}/api/health-check"))
+    });
+    let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
+    assert_eq!(status, 200);
+    let spans: Vec<serde_json::Value> =
+        wait_until("spans in listen's output", Duration::from_secs(20), || {
+            let spans: Vec<serde_json::Value> = listener
+                .output()
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            spans
+                .iter()
+                .any(|s| s["name"] == "home-activities-mock-data")
+                .then_some(spans)
+        });
+    app.stop();
+    let manual = spans
+        .iter()
+        .find(|s| s["name"] == "home-activities-mock-data")
+        .unwrap();
+    assert_eq!(manual["service"], "backend-flask");
+    assert_eq!(manual["attributes"]["app.result_length"], 3);
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["kind"] == "server"
+                && s["attributes"]["http.route"] == "/api/activities/home")
+    );
+    let summary = listener.interrupt();
+    assert!(summary.contains("services: backend-flask"), "{summary}");
+}
+
+#[test]
+fn trees_show_children_under_parents_with_the_team_fingerprint() {
+    let listener = Listener::start(&[]);
+    let mut req = agent()
+        .post(format!("{}/v1/traces", listener.url))
+        .header("Content-Type", "application/x-protobuf")
+        .header("x-honeycomb-team", TEST_KEY);
+    req = req.header("Content-Encoding", "identity");
+    let response = req
+        .send(&request("tree-svc", 2, 7).encode_to_vec()[..])
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let lines = wait_until("the tree", Duration::from_secs(5), || {
+        let out = listener.output();
+        (out.len() >= 3).then_some(out)
+    });
+    let team = tracelab::fingerprint::fingerprint(TEST_KEY);
+    assert_eq!(
+        lines[0],
+        format!("trace 070707070707… tree-svc  x-honeycomb-team {team}")
+    );
+    assert!(
+        lines[1].starts_with("  span-0 2.0 ms unset http.route=/api/activities/home"),
+        "{lines:?}"
+    );
+    assert!(lines[2].starts_with("    span-1 "), "{lines:?}");
+    assert!(!lines.concat().contains(TEST_KEY));
+    listener.interrupt();
+}
+
+#[test]
+fn json_and_gzip_requests_are_answered_as_a_collector_does() {
+    let listener = Listener::start(&["--json"]);
+    let json = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"json-svc"}}]},"scopeSpans":[{"scope":{"name":"s"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"json-span","kind":2,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000"}]}]}]}"#;
+    let (status, content_type, body) =
+        post(&listener.url, "application/json", None, json.as_bytes());
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    serde_json::from_slice::<serde_json::Value>(&body).unwrap();
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&request("gzip-svc", 3, 9).encode_to_vec())
+        .unwrap();
+    let (status, content_type, body) = post(
+        &listener.url,
+        "application/x-protobuf",
+        Some("gzip"),
+        &gz.finish().unwrap(),
+    );
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "application/x-protobuf")
+    );
+    ExportTraceServiceResponse::decode(&body[..]).unwrap();
+
+    let spans: Vec<serde_json::Value> = wait_until("4 spans", Duration::from_secs(5), || {
+        let out = listener.output();
+        (out.len() >= 4).then(|| {
+            out.iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        })
+    });
+    let json_span = spans.iter().find(|s| s["name"] == "json-span").unwrap();
+    assert_eq!(json_span["service"], "json-svc");
+    assert_eq!(json_span["trace_id"], "5b8efff798038103d269b633813fc60c");
+    assert_eq!(json_span["duration_ms"], 1000.0);
+    assert_eq!(
+        spans.iter().filter(|s| s["service"] == "gzip-svc").count(),
+        3
+    );
+    listener.interrupt();
+}
+
+#[test]
+fn a_concurrent_burst_is_counted_exactly() {
+    let listener = Listener::start(&["--json"]);
+    let (threads, requests, spans) = (16, 25, 10);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let url = listener.url.clone();
+            scope.spawn(move || {
+                for r in 0..requests {
+                    let body = request(&format!("svc-{t}"), spans, (t * requests + r) as u8)
+                        .encode_to_vec();
+                    let (status, _, _) = post(&url, "application/x-protobuf", None, &body);
+                    assert_eq!(status, 200);
+                }
+            });
+        }
+    });
+    let sent = threads * requests * spans;
+    wait_until("every span printed", Duration::from_secs(10), || {
+        (listener.output().len() == sent).then_some(())
+    });
+    let summary = listener.interrupt();
+    assert!(
+        summary.contains(&format!("{sent} spans in {} requests", threads * requests)),
+        "{summary}"
+    );
+}
+
+#[test]
+fn malformed_requests_get_clear_errors_and_the_receiver_keeps_working() {
+    let listener = Listener::start(&[]);
+    let url = &listener.url;
+    let (status, _, body) = post(
+        url,
+        "application/x-protobuf",
+        None,
+        b"\xff\xff\xff\xff garbage",
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(post(url, "application/json", None, b"{not json").0, 400);
+    assert_eq!(
+        post(url, "application/x-protobuf", Some("gzip"), b"not gzip").0,
+        400
+    );
+    let (status, _, body) = post(url, "text/plain", None, b"hello");
+    assert_eq!(status, 415);
+    assert!(String::from_utf8_lossy(&body).contains("application/x-protobuf"));
+    assert_eq!(post(url, "application/x-protobuf", Some("br"), b"x").0, 415);
+    let big = vec![0u8; 9 * 1024 * 1024];
+    assert_eq!(post(url, "application/x-protobuf", None, &big).0, 413);
+    let mut response = agent()
+        .post(format!("{url}/v1/metrics"))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&b""[..])
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert!(
+        response
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("/v1/traces")
+    );
+    assert_eq!(
+        agent()
+            .get(format!("{url}/v1/traces"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16(),
+        405
+    );
+    // Still serving after all of that.
+    assert_eq!(
+        post(
+            url,
+            "application/x-protobuf",
+            None,
+            &request("ok", 1, 1).encode_to_vec()
+        )
+        .0,
+        200
+    );
+    let summary = listener.interrupt();
+    assert!(
+        summary.contains("1 traces, 1 spans in 1 requests; services: ok"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_busy_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["listen", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pick another --port"));
+}
