@@ -2,11 +2,14 @@
 # Measures, with hyperfine, the wall time of
 #   tracelab new --defaults      (budget 10 ms)
 #   tracelab doctor, offline     (budget 20 ms; no external command on PATH)
-# and fails when a mean is over its budget. Usage: examples/bench.sh
+# and fails when a mean is over its budget; then the spans per second that
+#   tracelab listen
+# receives, decodes and prints (as trees, to /dev/null) under examples/load.rs
+# (8 exporter threads, 250 requests of 50 spans each). Usage: examples/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
-cargo build --release --quiet
+cargo build --release --quiet --bins --examples
 bin="$PWD/target/release/tracelab"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -29,3 +32,11 @@ for name, label, budget in [("new", "tracelab new --defaults", 10), ("doctor", "
     failed |= mean >= budget
 sys.exit(1 if failed else 0)
 PY
+
+"$bin" listen --port 0 >/dev/null 2>"$work/listen.err" &
+listen_pid=$!
+for _ in $(seq 50); do grep -q http "$work/listen.err" && break; sleep 0.1; done
+url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/listen.err" | head -1)"
+target/release/examples/load "$url" 8 250 50
+kill -INT "$listen_pid" && wait "$listen_pid"
+tail -1 "$work/listen.err"

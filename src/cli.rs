@@ -24,6 +24,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Receive OTLP/HTTP traces locally and print each as a tree.
     Listen(ListenArgs),
+    /// Set a secret once in every layer, list where each variable is set, or check them.
+    Env(EnvArgs),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +96,58 @@ pub struct ListenArgs {
     pub host: String,
 
     /// Print one JSON object per span per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(subcommand)]
+    pub command: EnvCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Ask for a value (hidden; or read stdin), check it, save it in Gitpod and .env.
+    Set(EnvSetArgs),
+    /// Show every variable the workspace needs and where each is set (fingerprints).
+    List(EnvListArgs),
+    /// The environment checks of `tracelab doctor`.
+    Check(EnvCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvSetArgs {
+    /// The variable, e.g. HONEYCOMB_API_KEY.
+    pub name: String,
+
+    /// The workspace whose .env to update [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Accept a value whose shape looks wrong (with a warning), or an unknown name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvListArgs {
+    /// The workspace [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvCheckArgs {
+    /// The workspace [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print JSON, as `tracelab doctor --json` does.
     #[arg(long)]
     pub json: bool,
 }

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod doctor;
+pub mod envcmd;
 pub mod fingerprint;
 pub mod listen;
 pub mod otlp;

@@ -16,5 +16,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::New(args) => commands::new::run(args),
         Command::Doctor(args) => crate::doctor::run(args),
         Command::Listen(args) => crate::listen::run(args),
+        Command::Env(args) => crate::envcmd::run(args),
     }
 }

@@ -26,7 +26,8 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "honeycombapikey",
 ];
 
-/// Why `value` is a placeholder rather than a real value, if it is one.
+/// Why `value` is a placeholder rather than a real value, if it is one. The
+/// reason never repeats the value (it may be a secret): "is a ...".
 pub fn placeholder(name: &str, value: &str) -> Option<String> {
     let trimmed = value.trim();
     if trimmed.contains('<') && trimmed.contains('>') {
@@ -52,14 +53,16 @@ pub fn placeholder(name: &str, value: &str) -> Option<String> {
         return Some("is the name of the variable itself, not its value".into());
     }
     if PLACEHOLDER_WORDS.contains(&squashed.as_str()) {
-        return Some(format!("{trimmed:?} is a placeholder, not a real value"));
+        return Some(
+            "is a placeholder word (like your-api-key or changeme), not a real value".into(),
+        );
     }
     let first = trimmed.chars().next();
     if trimmed.len() >= 3
         && trimmed.chars().all(|c| Some(c) == first)
         && !first.is_some_and(|c| c.is_ascii_digit())
     {
-        return Some(format!("{trimmed:?} is a placeholder, not a real value"));
+        return Some("is one character repeated: a placeholder, not a real value".into());
     }
     if squashed.ends_with("example") && squashed.len() > 10 {
         return Some("is the example value from the documentation".into());

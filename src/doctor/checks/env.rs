@@ -75,7 +75,7 @@ fn check_variable(
     }
     let mut all_good = feeding.is_some();
     for (value, layers) in &distinct {
-        all_good &= check_value(name, var.secret, value, layers, out);
+        all_good &= check_value(name, value, layers, out);
     }
     if distinct.len() > 1 {
         all_good = false;
@@ -92,7 +92,7 @@ fn check_variable(
         all_good = false;
         out.push(finding);
     }
-    if all_good && let Some((_, value)) = feeding {
+    if all_good && let Some((source, value)) = feeding {
         let layers: Vec<&str> = values.iter().map(|(l, _)| l.name()).collect();
         let kind = match check_shape(name, value) {
             Some(Shape::Fits(kind)) => format!("{kind} "),
@@ -101,7 +101,7 @@ fn check_variable(
         out.push(
             Finding::ok(
                 "env-set",
-                Layer::Shell,
+                source,
                 format!(
                     "{name}: {kind}{} in {}",
                     shown(var.secret, value),
@@ -171,13 +171,7 @@ fn values_by_layer(ctx: &Context, name: &str) -> Vec<(Layer, String)> {
 }
 
 /// Placeholder, quotes and whitespace, and shape. True when nothing is wrong.
-fn check_value(
-    name: &str,
-    secret: bool,
-    value: &str,
-    layers: &[Layer],
-    out: &mut Vec<Finding>,
-) -> bool {
+fn check_value(name: &str, value: &str, layers: &[Layer], out: &mut Vec<Finding>) -> bool {
     let layer = layers[0];
     let where_ = layers
         .iter()
@@ -185,11 +179,6 @@ fn check_value(
         .collect::<Vec<_>>()
         .join(", ");
     if let Some(reason) = placeholder(name, value) {
-        let reason = if secret {
-            reason.replace(value.trim(), "the value")
-        } else {
-            reason
-        };
         out.push(
             Finding::fail(
                 "env-placeholder",

@@ -1,0 +1,140 @@
+//! Updating one variable in `.env` while keeping every other line, written
+//! atomically with mode 0600, and making sure git ignores the file.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::doctor::dotenv;
+use crate::scaffold::write::write_file_atomic;
+
+/// A `.env` value both Compose and a POSIX shell read back unchanged.
+fn encode(value: &str) -> Result<String> {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_./:@+=,-".contains(c));
+    if plain {
+        Ok(value.to_string())
+    } else if !value.contains('\'') {
+        Ok(format!("'{value}'"))
+    } else {
+        bail!(
+            "the value contains a single quote, which .env cannot hold together with the rest of it"
+        )
+    }
+}
+
+fn defines(line: &str, name: &str) -> bool {
+    let line = line.trim_start();
+    let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+    line.split(['=', ':'])
+        .next()
+        .is_some_and(|key| key.trim() == name)
+        && line.contains(['=', ':'])
+}
+
+/// Sets `name` in `path` (created if missing); returns true if it replaced a line.
+pub fn upsert(path: &Path, name: &str, value: &str) -> Result<bool> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let entry = format!("{name}={}", encode(value)?);
+    let mut replaced = false;
+    let mut lines: Vec<String> = Vec::new();
+    for line in existing.lines() {
+        if defines(line, name) {
+            if !replaced {
+                lines.push(entry.clone());
+                replaced = true;
+            }
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    if !replaced {
+        lines.push(entry);
+    }
+    let text = lines.join("\n") + "\n";
+    // Read it back as Compose would, before it replaces the old file.
+    let parsed = dotenv::parse(&text, &|_| None)
+        .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;
+    if parsed
+        .iter()
+        .rev()
+        .find(|e| e.key == name)
+        .map(|e| e.value.as_str())
+        != Some(value)
+    {
+        bail!(
+            "{} would not read {name} back unchanged; nothing was written",
+            path.display()
+        );
+    }
+    write_file_atomic(path, text.as_bytes(), 0o600)?;
+    Ok(replaced)
+}
+
+/// Adds `.env` to `.gitignore` unless a line already ignores it; true if added.
+pub fn ensure_ignored(dir: &Path) -> Result<bool> {
+    let path = dir.join(".gitignore");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    if existing
+        .lines()
+        .any(|l| matches!(l.trim(), ".env" | "/.env" | ".env*" | "*.env"))
+    {
+        return Ok(false);
+    }
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# Secrets: never commit.\n.env\n");
+    write_file_atomic(&path, text.as_bytes(), 0o644)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn keeps_comments_and_other_keys_and_replaces_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(
+            &path,
+            "# mine\nA=1\nexport HONEYCOMB_API_KEY=old\nB='two words'\nHONEYCOMB_API_KEY=dup\n",
+        )
+        .unwrap();
+        assert!(upsert(&path, "HONEYCOMB_API_KEY", "new-key").unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# mine\nA=1\nHONEYCOMB_API_KEY=new-key\nB='two words'\n"
+        );
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(!upsert(&path, "ROLLBAR_ACCESS_TOKEN", "a b$c").unwrap());
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .ends_with("ROLLBAR_ACCESS_TOKEN='a b$c'\n")
+        );
+    }
+
+    #[test]
+    fn gitignore_gets_env_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "target").unwrap();
+        assert!(ensure_ignored(dir.path()).unwrap());
+        assert!(!ensure_ignored(dir.path()).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+            "target\n# Secrets: never commit.\n.env\n"
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! `tracelab env`: set a secret once in every layer that needs it, list where
+//! each variable is set, and check them.
+
+mod dotenv_file;
+mod list;
+mod set;
+
+use anyhow::Result;
+
+use crate::cli::{EnvArgs, EnvCommand};
+use crate::doctor::context::Options;
+use crate::doctor::{self, report};
+
+/// The doctor's full view of the layers, with its own compose resolver.
+const LAYERS: Options = Options {
+    external_layers: true,
+    use_compose_binary: false,
+};
+
+pub fn run(args: EnvArgs) -> Result<u8> {
+    match args.command {
+        EnvCommand::Set(set) => set::run(set),
+        EnvCommand::List(list) => list::run(list),
+        EnvCommand::Check(check) => {
+            let dir = check.dir.unwrap_or_else(|| ".".into());
+            let findings: Vec<_> = doctor::diagnose(&dir, LAYERS, None)?
+                .into_iter()
+                .filter(|f| f.id.starts_with("env-"))
+                .collect();
+            if check.json {
+                report::print_json(&findings);
+            } else {
+                report::print_human(&format!("tracelab env check: {}", dir.display()), &findings);
+            }
+            Ok(doctor::exit_code(&findings))
+        }
+    }
+}
