@@ -386,3 +386,30 @@ fn a_busy_port_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("pick another --port"));
 }
+
+#[test]
+fn doctor_online_proves_the_exporter_path_through_listen() {
+    let listener = Listener::start(&["--json"]);
+    let fixture = common::doctor::Fixture::new("local")
+        .set("OTEL_EXPORTER_OTLP_ENDPOINT", &listener.url)
+        .arg("--online");
+    let (code, report) = fixture.doctor();
+    common::doctor::expect(
+        &report,
+        "online-test-span",
+        None,
+        "ok",
+        "accepted (200)",
+        None,
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let span = wait_until("the test span", Duration::from_secs(5), || {
+        listener
+            .output()
+            .into_iter()
+            .find(|l| l.contains("tracelab-doctor-test"))
+    });
+    let span: serde_json::Value = serde_json::from_str(&span).unwrap();
+    assert_eq!(span["service"], "backend-flask");
+    listener.interrupt();
+}

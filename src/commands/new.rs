@@ -236,6 +236,12 @@ fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
         "Start the backend and make a trace:\ndocker compose up --build\ncurl http://localhost:{}/api/activities/home",
         answers.port
     ));
+    if answers.has(crate::backend::Backend::Local) {
+        steps.push(
+            "See the spans in Jaeger on port 16686, or in this terminal (see README.md):\ntracelab listen --host 0.0.0.0"
+                .to_string(),
+        );
+    }
     steps
 }
 

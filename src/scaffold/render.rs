@@ -59,12 +59,8 @@ fn json_string(value: String) -> String {
     serde_json::to_string(&value).expect("a string always serializes")
 }
 
-pub fn otlp_endpoint(answers: &Answers) -> String {
-    if answers.has(Backend::Local) {
-        "http://jaeger:4318".into()
-    } else {
-        format!("https://{}", answers.honeycomb_region.api_host())
-    }
+fn honeycomb_endpoint(answers: &Answers) -> String {
+    format!("https://{}", answers.honeycomb_region.api_host())
 }
 
 /// A name Compose accepts as a project name: lowercase letters, digits, `-`, `_`.
@@ -115,7 +111,7 @@ fn template_context(answers: &Answers) -> Value {
         service_name => answers.service_name.clone(),
         port => answers.port,
         python_version => answers.python_version.clone(),
-        otlp_endpoint => otlp_endpoint(answers),
+        honeycomb_endpoint => honeycomb_endpoint(answers),
         honeycomb_ui,
         backend_list,
         honeycomb => answers.has(Backend::Honeycomb),
