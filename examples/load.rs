@@ -5,48 +5,27 @@
 
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
+use tracelab::otlp::{request_for, string_attribute};
 
 fn batch(seed: u64, spans: usize) -> Vec<u8> {
-    let kv = |k: &str, v: &str| KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    };
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "load")],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans: (0..spans as u64)
-                    .map(|i| Span {
-                        trace_id: [seed.to_be_bytes(), i.to_be_bytes()].concat(),
-                        span_id: (seed ^ i).to_be_bytes().to_vec(),
-                        name: "GET /api/activities/home".into(),
-                        kind: 2,
-                        start_time_unix_nano: 1,
-                        end_time_unix_nano: 2_000_000,
-                        attributes: vec![
-                            kv("http.route", "/api/activities/home"),
-                            kv("app.now", "2026-11-21T00:00:00"),
-                        ],
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
+    let spans = (0..spans as u64)
+        .map(|i| Span {
+            trace_id: [seed.to_be_bytes(), i.to_be_bytes()].concat(),
+            span_id: (seed ^ i).to_be_bytes().to_vec(),
+            name: "GET /api/activities/home".into(),
+            kind: 2,
+            start_time_unix_nano: 1,
+            end_time_unix_nano: 2_000_000,
+            attributes: vec![
+                string_attribute("http.route", "/api/activities/home"),
+                string_attribute("app.now", "2026-11-21T00:00:00"),
+            ],
             ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+        })
+        .collect();
+    request_for("load", spans).encode_to_vec()
 }
 
 fn main() {

@@ -8,6 +8,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use serde::Serialize;
 
@@ -94,6 +96,34 @@ pub fn decode(
         }
     };
     Ok(flatten(request))
+}
+
+/// A string attribute, as exporters send them.
+pub fn string_attribute(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+/// An export request carrying `spans` from one service.
+pub fn request_for(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![string_attribute("service.name", service)],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
 }
 
 /// The success answer an OTLP collector gives, in the request's encoding.
@@ -210,46 +240,26 @@ fn any_to_string(value: &AnyValue) -> String {
 mod tests {
     use super::*;
     use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
-    fn string_kv(key: &str, value: &str) -> KeyValue {
-        KeyValue {
-            key: key.into(),
-            value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(value.into())),
-            }),
-            ..Default::default()
-        }
-    }
-
-    pub fn sample_request() -> ExportTraceServiceRequest {
-        ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(Resource {
-                    attributes: vec![string_kv("service.name", "backend-flask")],
-                    ..Default::default()
-                }),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some(InstrumentationScope {
-                        name: "home.activities".into(),
-                        ..Default::default()
-                    }),
-                    spans: vec![Span {
-                        trace_id: vec![1; 16],
-                        span_id: vec![2; 8],
-                        name: "home-activities-mock-data".into(),
-                        kind: 1,
-                        start_time_unix_nano: 1_000_000,
-                        end_time_unix_nano: 3_500_000,
-                        attributes: vec![string_kv("app.now", "2026-11-21T00:00:00")],
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
+    fn sample_request() -> ExportTraceServiceRequest {
+        let mut request = request_for(
+            "backend-flask",
+            vec![Span {
+                trace_id: vec![1; 16],
+                span_id: vec![2; 8],
+                name: "home-activities-mock-data".into(),
+                kind: 1,
+                start_time_unix_nano: 1_000_000,
+                end_time_unix_nano: 3_500_000,
+                attributes: vec![string_attribute("app.now", "2026-11-21T00:00:00")],
                 ..Default::default()
             }],
-        }
+        );
+        request.resource_spans[0].scope_spans[0].scope = Some(InstrumentationScope {
+            name: "home.activities".into(),
+            ..Default::default()
+        });
+        request
     }
 
     #[test]

@@ -231,28 +231,23 @@ fn placeholders_from_the_instructions() {
 
 #[test]
 fn literal_quotes_and_whitespace_around_the_value() {
-    let (_, report) = Fixture::new("honeycomb")
-        .set("HONEYCOMB_API_KEY", &format!("'{KEY}'"))
-        .doctor();
-    expect(
-        &report,
-        "env-quotes-whitespace",
-        Some("HONEYCOMB_API_KEY"),
-        "fail",
-        "literal quotes",
-        None,
-    );
-    let (_, report) = Fixture::new("honeycomb")
-        .set("HONEYCOMB_API_KEY", &format!("{KEY}\n"))
-        .doctor();
-    expect(
-        &report,
-        "env-quotes-whitespace",
-        Some("HONEYCOMB_API_KEY"),
-        "fail",
-        "newline",
-        None,
-    );
+    for (value, says) in [
+        (format!("'{KEY}'"), "literal quotes"),
+        (format!("{KEY}\n"), "newline"),
+        (format!(" {KEY}"), "whitespace"),
+    ] {
+        let (_, report) = Fixture::new("honeycomb")
+            .set("HONEYCOMB_API_KEY", &value)
+            .doctor();
+        expect(
+            &report,
+            "env-quotes-whitespace",
+            Some("HONEYCOMB_API_KEY"),
+            "fail",
+            says,
+            None,
+        );
+    }
 }
 
 // 4. Misspelled variable names.

@@ -13,10 +13,9 @@ use common::{app_venv, free_port, new_workspace};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
+use tracelab::otlp::{request_for, string_attribute};
 
 struct Listener {
     child: Child,
@@ -99,38 +98,20 @@ fn agent() -> ureq::Agent {
 }
 
 fn request(service: &str, spans: usize, trace: u8) -> ExportTraceServiceRequest {
-    let kv = |k: &str, v: &str| KeyValue {
-        key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-        ..Default::default()
-    };
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", service)],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans: (0..spans)
-                    .map(|i| Span {
-                        trace_id: vec![trace; 16],
-                        span_id: vec![i as u8 + 1; 8],
-                        parent_span_id: if i == 0 { vec![] } else { vec![1; 8] },
-                        name: format!("span-{i}"),
-                        kind: if i == 0 { 2 } else { 1 },
-                        start_time_unix_nano: 1_000_000 + i as u64,
-                        end_time_unix_nano: 3_000_000,
-                        attributes: vec![kv("http.route", "/api/activities/home")],
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
+    let spans = (0..spans)
+        .map(|i| Span {
+            trace_id: vec![trace; 16],
+            span_id: vec![i as u8 + 1; 8],
+            parent_span_id: if i == 0 { vec![] } else { vec![1; 8] },
+            name: format!("span-{i}"),
+            kind: if i == 0 { 2 } else { 1 },
+            start_time_unix_nano: 1_000_000 + i as u64,
+            end_time_unix_nano: 3_000_000,
+            attributes: vec![string_attribute("http.route", "/api/activities/home")],
             ..Default::default()
-        }],
-    }
+        })
+        .collect();
+    request_for(service, spans)
 }
 
 fn post(

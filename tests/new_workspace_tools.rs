@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::app::TEST_KEY;
+use common::app::{TEST_KEY, compose_config};
 use common::{backend_combinations, new_workspace, read, run_ok, tool};
 
 fn each_workspace(check: impl Fn(&str, &Path)) {
@@ -15,30 +15,6 @@ fn each_workspace(check: impl Fn(&str, &Path)) {
         let (_root, dir) = new_workspace(&["--set", &format!("backends={backends}")]);
         check(&backends, &dir);
     }
-}
-
-fn compose_config(dir: &Path) -> serde_json::Value {
-    let output = run_ok(
-        Command::new(tool("docker-compose"))
-            .current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .env("HONEYCOMB_API_KEY", TEST_KEY)
-            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            )
-            .env("AWS_DEFAULT_REGION", "ca-central-1")
-            .env("ROLLBAR_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef")
-            .args(["config", "--format", "json"]),
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("level=warning"),
-        "compose warned:\n{stderr}"
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]

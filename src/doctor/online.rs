@@ -5,10 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 use super::checks::honeycomb_headers_variable;
@@ -16,6 +13,7 @@ use super::context::Context;
 use super::finding::{Finding, Layer};
 use crate::backend::Backend;
 use crate::fingerprint::fingerprint;
+use crate::otlp::{request_for, string_attribute};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::otlp_headers;
 
@@ -189,38 +187,19 @@ fn test_request(service: &str) -> Vec<u8> {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos() as u64;
-    let string = |key: &str, value: &str| KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    };
     let mut trace_id = now.to_be_bytes().to_vec();
     trace_id.extend(now.rotate_left(17).to_be_bytes());
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![string("service.name", service)],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span {
-                    trace_id,
-                    span_id: now.rotate_left(31).to_be_bytes().to_vec(),
-                    name: "tracelab-doctor-test".into(),
-                    kind: 1,
-                    start_time_unix_nano: now,
-                    end_time_unix_nano: now + 1_000_000,
-                    attributes: vec![string("app.source", "tracelab doctor --online")],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
+    let span = Span {
+        trace_id,
+        span_id: now.rotate_left(31).to_be_bytes().to_vec(),
+        name: "tracelab-doctor-test".into(),
+        kind: 1,
+        start_time_unix_nano: now,
+        end_time_unix_nano: now + 1_000_000,
+        attributes: vec![string_attribute("app.source", "tracelab doctor --online")],
+        ..Default::default()
+    };
+    request_for(service, vec![span]).encode_to_vec()
 }
 
 fn send_test_span(agent: &ureq::Agent, target: &Target) -> Finding {

@@ -11,11 +11,14 @@ use super::{read, run_ok, tool};
 
 pub const TEST_KEY: &str = "hcaik_01jtestkeytestkeytestkeytestkeytestkeytestkeytestkey000000";
 
-/// The backend's environment exactly as Compose resolves it.
-pub fn compose_environment(dir: &Path) -> Vec<(String, String)> {
+/// `docker-compose config` of the workspace, with every secret a backend
+/// needs set in a clean environment. Fails on any Compose warning.
+pub fn compose_config(dir: &Path) -> serde_json::Value {
     let output = run_ok(
         Command::new(tool("docker-compose"))
             .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
             .env("HONEYCOMB_API_KEY", TEST_KEY)
             .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
             .env(
@@ -26,8 +29,17 @@ pub fn compose_environment(dir: &Path) -> Vec<(String, String)> {
             .env("ROLLBAR_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef")
             .args(["config", "--format", "json"]),
     );
-    let config: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    config["services"]["backend-flask"]["environment"]
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("level=warning"),
+        "compose warned:\n{stderr}"
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The backend's environment exactly as Compose resolves it.
+pub fn compose_environment(dir: &Path) -> Vec<(String, String)> {
+    compose_config(dir)["services"]["backend-flask"]["environment"]
         .as_object()
         .unwrap()
         .iter()
