@@ -812,3 +812,66 @@ fn infers_the_backends_of_a_bootcamp_repository_without_tracelab_files() {
     );
     assert_eq!(code, 0, "{report:#}");
 }
+
+#[test]
+fn with_compose_installed_it_resolves_through_compose_and_finds_the_same() {
+    let (code, report) = Fixture::new("honeycomb,xray").real_compose().doctor();
+    expect(&report, "compose-file", None, "ok", "resolved with", None);
+    assert!(
+        findings(&report, "compose-file", None)[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("docker-compose"),
+        "{report:#}"
+    );
+    assert_eq!(
+        (code, failing_ids(&report)),
+        (0, Vec::<String>::new()),
+        "{report:#}"
+    );
+
+    let broken = |fixture: Fixture| {
+        fixture
+            .unset("HONEYCOMB_API_KEY")
+            .write(".env", "API_HONEYCOMB_KEY=x\n")
+            .edit(
+                "docker-compose.yml",
+                "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+                &format!("x-honeycomb-team={OTHER_KEY}"),
+            )
+            .doctor()
+    };
+    let (_, with_compose) = broken(Fixture::new("honeycomb").real_compose());
+    let (_, builtin) = broken(Fixture::new("honeycomb"));
+    let mut a = failing_ids(&with_compose);
+    let mut b = failing_ids(&builtin);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    assert!(
+        a.contains(&"env-missing".to_string()) && a.contains(&"env-near-miss".to_string()),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_compose_required_variable_through_real_compose() {
+    let (code, report) = Fixture::new("honeycomb")
+        .real_compose()
+        .unset("HONEYCOMB_API_KEY")
+        .edit(
+            "docker-compose.yml",
+            "${HONEYCOMB_API_KEY}",
+            "${HONEYCOMB_API_KEY:?set it}",
+        )
+        .doctor();
+    assert_eq!(code, 1);
+    expect(
+        &report,
+        "compose-interpolation",
+        Some("HONEYCOMB_API_KEY"),
+        "fail",
+        "required variable HONEYCOMB_API_KEY is missing a value",
+        None,
+    );
+}

@@ -40,6 +40,10 @@ fn defaults_write_the_whole_workspace_and_say_what_next() {
         ))
         .stdout(contains("gp env HONEYCOMB_API_KEY=\"$HONEYCOMB_API_KEY\""))
         .stdout(contains("tracelab doctor"))
+        .stdout(contains("Still to do (tracelab doctor, offline)"))
+        .stdout(contains(
+            "HONEYCOMB_API_KEY is not set in this shell or .env",
+        ))
         .stdout(contains("\u{1b}[").not());
     assert_eq!(list_files(&dir), DEFAULT_FILES);
     let answers = read(dir.join(".tracelab.yml"));
@@ -268,6 +272,17 @@ fn json_output_is_machine_readable() {
     let files = report["files"].as_array().unwrap();
     assert!(files.iter().all(|f| f["status"] == "create"));
     assert_eq!(files.len(), list_files(&dir).len());
+    let check = report["check"].as_array().unwrap();
+    assert!(
+        check
+            .iter()
+            .any(|c| c["id"] == "compose-file" && c["status"] == "ok"),
+        "{check:?}"
+    );
+    assert!(
+        check.iter().all(|c| c["status"] != "fail"),
+        "a local workspace needs no secret: {check:?}"
+    );
     let steps = report["next_steps"].as_array().unwrap();
     assert!(
         !steps
@@ -323,4 +338,29 @@ fn directory_defaults_to_the_project_name() {
         .assert()
         .success();
     assert!(root.path().join("my-lab/docker-compose.yml").exists());
+}
+
+#[test]
+fn no_check_skips_the_summary_and_problems_never_change_the_exit_code() {
+    let root = tempfile::tempdir().unwrap();
+    tracelab()
+        .args(["new", "--defaults", "--no-check"])
+        .arg(root.path().join("a"))
+        .assert()
+        .success()
+        .stdout(contains("Still to do").not());
+    let output = tracelab()
+        .args(["new", "--defaults", "--json"])
+        .arg(root.path().join("b"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        report["check"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "env-missing")
+    );
 }

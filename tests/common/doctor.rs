@@ -133,6 +133,16 @@ esac"#
         self.arg("--builtin-resolver")
     }
 
+    /// Puts the real Compose v2 on PATH: the doctor then resolves with it.
+    pub fn real_compose(self) -> Self {
+        std::os::unix::fs::symlink(
+            super::tool("docker-compose"),
+            self.bin.join("docker-compose"),
+        )
+        .unwrap();
+        self
+    }
+
     /// Runs `tracelab doctor --json` and returns its exit code and report.
     pub fn doctor(&self) -> (i32, serde_json::Value) {
         let output = self.run(&["--json"]);
