@@ -24,7 +24,7 @@ struct Row {
     layers: BTreeMap<&'static str, Option<String>>,
 }
 
-pub fn run(args: crate::cli::EnvListArgs) -> Result<u8> {
+pub fn run(args: EnvListArgs) -> Result<u8> {
     let EnvListArgs { dir, json } = args;
     let dir = dir.unwrap_or_else(|| ".".into());
     let shell = std::env::vars_os()

@@ -259,11 +259,10 @@ fn mismatch(ctx: &Context, name: &str, secret: bool, values: &[(Layer, String)])
 
 fn not_persisted(ctx: &Context, name: &str) -> Option<Finding> {
     let gitpod = ctx.gitpod.get()?;
-    let shell = ctx.shell.get(name).filter(|v| !v.is_empty())?;
-    if gitpod.contains_key(name) {
+    let in_shell = ctx.shell.get(name).is_some_and(|v| !v.is_empty());
+    if !in_shell || gitpod.contains_key(name) {
         return None;
     }
-    let _ = shell;
     Some(
         Finding::warn(
             "env-not-persisted",
