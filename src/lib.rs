@@ -14,5 +14,6 @@ pub mod prompts;
 pub mod rules;
 pub mod run;
 pub mod scaffold;
+pub mod shell;
 pub mod style;
 pub mod vars;

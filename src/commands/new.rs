@@ -228,7 +228,7 @@ fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
         }
         steps.push(step);
     }
-    let dir = shell_quote(&target.display().to_string());
+    let dir = crate::shell::quote(&target.display().to_string());
     steps.push(format!(
         "Check every layer before you start:\ncd {dir} && tracelab doctor"
     ));
@@ -243,15 +243,4 @@ fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
         );
     }
     steps
-}
-
-fn shell_quote(text: &str) -> String {
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
 }

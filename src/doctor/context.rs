@@ -253,11 +253,9 @@ fn find_backend_service(file: &ComposeFile, dir: &Path) -> Option<String> {
     });
     let builds_flask = || {
         file.services.iter().find(|s| {
-            s.build_context.as_ref().is_some_and(|ctx| {
-                dir.join(ctx.trim_start_matches("./"))
-                    .join("app.py")
-                    .is_file()
-            })
+            s.build_context
+                .as_ref()
+                .is_some_and(|ctx| source_dir(dir, ctx).join("app.py").is_file())
         })
     };
     let named = || file.services.iter().find(|s| s.name.starts_with("backend"));
@@ -269,8 +267,12 @@ fn find_backend_service(file: &ComposeFile, dir: &Path) -> Option<String> {
 
 fn backend_source_dir(compose: &ComposeLayer, dir: &Path) -> Option<PathBuf> {
     let service = compose.file.service(compose.backend.as_ref()?)?;
-    let context = service.build_context.as_ref()?;
-    Some(dir.join(context.trim_start_matches("./")))
+    Some(source_dir(dir, service.build_context.as_ref()?))
+}
+
+/// A service's build context as a directory (`./backend-flask` read as `backend-flask`).
+fn source_dir(dir: &Path, build_context: &str) -> PathBuf {
+    dir.join(build_context.trim_start_matches("./"))
 }
 
 /// `.tracelab.yml` says which backends are used; otherwise they are read off

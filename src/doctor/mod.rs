@@ -11,6 +11,7 @@ pub mod layers;
 pub mod online;
 pub mod process;
 pub mod report;
+pub mod url;
 
 use std::path::Path;
 use std::time::Duration;
@@ -53,10 +54,7 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
 /// Runs every check on the workspace at `dir`, with this process's
 /// environment as the shell; with `online`, the network checks too.
 pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Result<Vec<Finding>> {
-    let shell = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
-    let ctx = Context::load(dir, shell, options)?;
+    let ctx = Context::load(dir, shell_env(), options)?;
     let mut findings = checks::run_all(&ctx);
     if let Some(timeout) = online {
         findings.extend(online::run(&ctx, timeout).into_iter().map(|mut f| {
@@ -65,6 +63,14 @@ pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Resul
         }));
     }
     Ok(findings)
+}
+
+/// This process's environment: the shell layer. Variables that are not
+/// UTF-8 cannot be a key or a URL, and are left out.
+pub fn shell_env() -> layers::Vars {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
 }
 
 pub fn exit_code(findings: &[Finding]) -> u8 {

@@ -11,6 +11,7 @@ use prost::Message;
 use super::checks::honeycomb_headers_variable;
 use super::context::Context;
 use super::finding::{Finding, Layer};
+use super::url;
 use crate::backend::Backend;
 use crate::fingerprint::fingerprint;
 use crate::otlp::{request_for, string_attribute};
@@ -71,9 +72,8 @@ fn target(ctx: &Context) -> Option<Target> {
         (None, Some(base)) => format!("{}/v1/traces", base.trim_end_matches('/')),
         (None, None) => return None,
     };
-    let (scheme, rest) = traces_url.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    let host = authority.split(':').next()?.to_string();
+    let parsed = url::parse(&traces_url)?;
+    let (scheme, authority, host) = (parsed.scheme, parsed.authority, parsed.host.to_string());
     // A compose service name only resolves inside the compose network: from
     // here, reach it through the port compose publishes on this machine.
     let on_compose_network = ctx

@@ -27,10 +27,7 @@ struct Row {
 pub fn run(args: EnvListArgs) -> Result<u8> {
     let EnvListArgs { dir, json } = args;
     let dir = dir.unwrap_or_else(|| ".".into());
-    let shell = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
-    let ctx = Context::load(&dir, shell, super::LAYERS)?;
+    let ctx = Context::load(&dir, crate::doctor::shell_env(), super::LAYERS)?;
     let rows: Vec<Row> = ctx.needed().iter().map(|var| row(&ctx, var)).collect();
     if json {
         println!(

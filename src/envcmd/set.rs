@@ -137,16 +137,10 @@ pub fn run(args: EnvSetArgs) -> Result<u8> {
 
 /// Sources the `.env` just written: its values are quoted for the shell too.
 fn load_line(env_path: &Path) -> String {
-    let path = env_path.display().to_string();
-    let quoted = if path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-    {
-        path
-    } else {
-        format!("'{}'", path.replace('\'', r"'\''"))
-    };
-    format!("set -a && . {quoted} && set +a")
+    format!(
+        "set -a && . {} && set +a",
+        crate::shell::quote(&env_path.display().to_string())
+    )
 }
 
 fn ask(name: &str, force: bool) -> Result<(String, Option<String>)> {

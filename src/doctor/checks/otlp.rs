@@ -4,6 +4,7 @@
 use crate::backend::Backend;
 use crate::doctor::context::Context;
 use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::url;
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::names::edit_distance;
 use crate::rules::otlp_headers;
@@ -53,32 +54,6 @@ fn check_protocol(
     None
 }
 
-struct Url<'a> {
-    scheme: &'a str,
-    host: &'a str,
-    port: Option<u16>,
-    path: &'a str,
-}
-
-fn parse_url(url: &str) -> Option<Url<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, p.parse().ok()),
-        _ => (authority, None),
-    };
-    Some(Url {
-        scheme,
-        host: host.trim_matches(['[', ']']),
-        port,
-        path,
-    })
-}
-
 /// Hosts that need no TLS: this machine, and names on the compose network.
 fn is_local_host(ctx: &Context, host: &str) -> bool {
     matches!(
@@ -116,7 +91,7 @@ fn check_endpoint(
             .var(name)
             .fix(fix)
     };
-    let Some(parsed) = parse_url(url.trim()).filter(|u| !u.host.is_empty()) else {
+    let Some(parsed) = url::parse(url.trim()).filter(|u| !u.host.is_empty()) else {
         out.push(fail(
             format!(
                 "{name}={url:?} has no scheme: the exporter fails with \"No connection adapters\""
@@ -313,21 +288,4 @@ fn check_service_name(
         )
         .var(NAME),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_url;
-
-    #[test]
-    fn urls() {
-        let u = parse_url("https://api.honeycomb.io:443/v1/traces").unwrap();
-        assert_eq!(
-            (u.scheme, u.host, u.port, u.path),
-            ("https", "api.honeycomb.io", Some(443), "/v1/traces")
-        );
-        let u = parse_url("http://jaeger:4318").unwrap();
-        assert_eq!((u.host, u.port, u.path), ("jaeger", Some(4318), ""));
-        assert!(parse_url("api.honeycomb.io").is_none());
-    }
 }
