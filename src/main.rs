@@ -11,7 +11,7 @@ fn main() -> ExitCode {
                 "{} {error:#}",
                 tracelab::style::paint(tracelab::style::FAIL, "error:")
             );
-            ExitCode::from(tracelab::run::EXIT_USAGE)
+            ExitCode::from(tracelab::exit::EXIT_USAGE)
         }
     }
 }

@@ -12,14 +12,15 @@ use serde::Serialize;
 
 use crate::answers::{Answers, AnswersFile, InvalidAnswer};
 use crate::cli::NewArgs;
-use crate::doctor::{self, context::Options};
+use crate::doctor;
+use crate::exit::EXIT_OK;
 use crate::prompts;
-use crate::run::EXIT_OK;
 use crate::scaffold::render::project_slug;
 use crate::scaffold::write::{self, target_state};
 use crate::scaffold::{FileStatus, PlannedFile, TargetState, render_workspace};
 use crate::style::{CODE, DIM, HEADING, OK, WARN, paint};
 use crate::vars::needed_for;
+use crate::workspace::context::Options;
 
 const QUICK_CHECK: Options = Options {
     external_layers: false,

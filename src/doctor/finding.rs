@@ -11,41 +11,7 @@ pub enum Status {
     Skip,
 }
 
-/// Where a value was read: the layers a variable passes on its way into the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Layer {
-    #[serde(rename = "shell")]
-    Shell,
-    #[serde(rename = ".env")]
-    DotEnv,
-    #[serde(rename = "gitpod")]
-    Gitpod,
-    #[serde(rename = "compose")]
-    Compose,
-    #[serde(rename = "container")]
-    Container,
-    #[serde(rename = "code")]
-    Code,
-    #[serde(rename = "online")]
-    Online,
-    #[serde(rename = "workspace")]
-    Workspace,
-}
-
-impl Layer {
-    pub fn name(self) -> &'static str {
-        match self {
-            Layer::Shell => "shell",
-            Layer::DotEnv => ".env",
-            Layer::Gitpod => "gitpod",
-            Layer::Compose => "compose",
-            Layer::Container => "container",
-            Layer::Code => "code",
-            Layer::Online => "online",
-            Layer::Workspace => "workspace",
-        }
-    }
-}
+pub use crate::workspace::layers::Layer;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {

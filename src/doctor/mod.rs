@@ -2,16 +2,9 @@
 //! into the app, runs the checklist, and reports each problem with its fix.
 
 pub mod checks;
-pub mod compose;
-pub mod context;
-pub mod dotenv;
 pub mod finding;
-pub mod interpolate;
-pub mod layers;
 pub mod online;
-pub mod process;
 pub mod report;
-pub mod url;
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,8 +12,8 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::cli::DoctorArgs;
-use crate::run::{EXIT_OK, EXIT_PROBLEMS};
-use context::{Context, Options};
+use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::workspace::context::{Context, Options};
 use finding::{Finding, Status};
 
 pub fn run(args: DoctorArgs) -> Result<u8> {
@@ -67,7 +60,7 @@ pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Resul
 
 /// This process's environment: the shell layer. Variables that are not
 /// UTF-8 cannot be a key or a URL, and are left out.
-pub fn shell_env() -> layers::Vars {
+pub fn shell_env() -> crate::workspace::layers::Vars {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()

@@ -9,14 +9,14 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 use super::checks::honeycomb_headers_variable;
-use super::context::Context;
 use super::finding::{Finding, Layer};
-use super::url;
 use crate::backend::Backend;
 use crate::fingerprint::fingerprint;
 use crate::otlp::{request_for, string_attribute};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::otlp_headers;
+use crate::workspace::context::Context;
+use crate::workspace::url;
 
 /// Where spans go, and with which headers, as the app would send them.
 struct Target {

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::doctor::dotenv;
 use crate::scaffold::write::write_file_atomic;
+use crate::workspace::dotenv;
 
 /// A `.env` value both Compose and a POSIX shell read back unchanged.
 fn encode(value: &str) -> Result<String> {

@@ -7,11 +7,11 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::EnvListArgs;
-use crate::doctor::context::Context;
-use crate::doctor::layers::Source;
+use crate::exit::EXIT_OK;
 use crate::fingerprint::fingerprint;
-use crate::run::EXIT_OK;
 use crate::style::{DIM, HEADING, paint};
+use crate::workspace::context::Context;
+use crate::workspace::layers::Source;
 
 const LAYERS: [&str; 5] = ["shell", ".env", "gitpod", "compose", "container"];
 

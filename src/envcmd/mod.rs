@@ -8,8 +8,8 @@ mod set;
 use anyhow::Result;
 
 use crate::cli::{EnvArgs, EnvCommand};
-use crate::doctor::context::Options;
 use crate::doctor::{self, report};
+use crate::workspace::context::Options;
 
 /// The doctor's full view of the layers, with its own compose resolver.
 const LAYERS: Options = Options {

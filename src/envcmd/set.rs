@@ -13,14 +13,14 @@ use dialoguer::theme::ColorfulTheme;
 
 use super::dotenv_file;
 use crate::cli::EnvSetArgs;
-use crate::doctor::process::run_with_timeout;
+use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::fingerprint::fingerprint;
 use crate::rules::names::is_near_miss;
 use crate::rules::values::{hygiene, placeholder};
 use crate::rules::{Shape, check_shape};
-use crate::run::{EXIT_OK, EXIT_PROBLEMS};
 use crate::style::{CODE, HEADING, OK, WARN, paint};
 use crate::vars::NEEDED_VARS;
+use crate::workspace::process::run_with_timeout;
 
 /// Why a value cannot be right, or a warning about it, by the doctor's rules.
 enum Verdict {

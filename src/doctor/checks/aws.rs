@@ -2,10 +2,10 @@
 //! for them, session tokens, and the daemon address the SDK sends to.
 
 use crate::backend::Backend;
-use crate::doctor::context::Context;
 use crate::doctor::finding::{Finding, Layer};
 use crate::rules::Shape;
 use crate::rules::aws::region_shape;
+use crate::workspace::context::Context;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let xray = ctx.uses(Backend::Xray);

@@ -3,8 +3,8 @@
 //! Flask removed, a span processor that is never added.
 
 use crate::backend::Backend;
-use crate::doctor::context::{Context, SourceFile};
 use crate::doctor::finding::{Finding, Layer};
+use crate::workspace::context::{Context, SourceFile};
 
 const OTEL_PACKAGES: &[&str] = &[
     "opentelemetry-api",

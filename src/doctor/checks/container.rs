@@ -1,8 +1,8 @@
 //! `container-*`: the running backend container, and what its exporter logged.
 
-use crate::doctor::context::Context;
 use crate::doctor::finding::{Finding, Layer};
-use crate::doctor::layers::Source;
+use crate::workspace::context::Context;
+use crate::workspace::layers::Source;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let Some(service) = ctx.backend_service() else {

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::doctor::context::Context;
 use crate::doctor::finding::{Finding, Layer};
-use crate::doctor::interpolate::interpolate;
 use crate::fingerprint::fingerprint;
 use crate::rules::names::is_near_miss;
 use crate::rules::values::{hygiene, placeholder};
 use crate::rules::{Shape, check_shape};
 use crate::vars::NeededVar;
+use crate::workspace::context::Context;
+use crate::workspace::interpolate::interpolate;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();

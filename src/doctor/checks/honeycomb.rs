@@ -3,11 +3,11 @@
 //! the running container has.
 
 use crate::backend::Backend;
-use crate::doctor::context::Context;
 use crate::doctor::finding::{Finding, Layer};
 use crate::fingerprint::fingerprint;
 use crate::rules::honeycomb::classify;
 use crate::rules::otlp_headers::{header, headers};
+use crate::workspace::context::Context;
 
 use super::env::set_command;
 

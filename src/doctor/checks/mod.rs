@@ -11,8 +11,8 @@ mod workspace;
 
 pub use honeycomb::headers_variable as honeycomb_headers_variable;
 
-use super::context::Context;
 use super::finding::Finding;
+use crate::workspace::context::Context;
 
 /// A group of related checks: a report section, and the function that runs them.
 pub struct Check {

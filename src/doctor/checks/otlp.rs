@@ -2,12 +2,12 @@
 //! name, as opentelemetry-python reads them from the app's environment.
 
 use crate::backend::Backend;
-use crate::doctor::context::Context;
 use crate::doctor::finding::{Finding, Layer};
-use crate::doctor::url;
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::names::edit_distance;
 use crate::rules::otlp_headers;
+use crate::workspace::context::Context;
+use crate::workspace::url;
 
 use super::honeycomb::headers_variable;
 

@@ -1,8 +1,8 @@
 //! `workspace-*` and `compose-*`: what was found, and whether Compose can
 //! resolve the file at all.
 
-use crate::doctor::context::{Context, Resolver};
 use crate::doctor::finding::{Finding, Layer};
+use crate::workspace::context::{Context, Resolver};
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();

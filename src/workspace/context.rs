@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::compose::{self, ComposeFile, Environment, Resolved};
-use super::finding::Layer;
+use super::layers::Layer;
 use super::layers::{self, DotEnv, Source, Vars};
 use crate::answers::AnswersFile;
 use crate::backend::Backend;

@@ -10,7 +10,7 @@ use serde_yaml::Value;
 
 use super::dotenv;
 use super::interpolate::{InterpolateError, interpolate};
-use crate::doctor::process::run_with_timeout;
+use crate::workspace::process::run_with_timeout;
 
 /// File names Compose looks for, in its order of preference.
 pub const FILE_NAMES: &[&str] = &[

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
+use serde::Serialize;
 
 use super::dotenv::{self, Entry};
 use super::process::run_with_timeout;
@@ -167,4 +168,40 @@ pub fn read_container_logs(
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("").trim()
+}
+
+/// Where a value was read: the layers a variable passes on its way into the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Layer {
+    #[serde(rename = "shell")]
+    Shell,
+    #[serde(rename = ".env")]
+    DotEnv,
+    #[serde(rename = "gitpod")]
+    Gitpod,
+    #[serde(rename = "compose")]
+    Compose,
+    #[serde(rename = "container")]
+    Container,
+    #[serde(rename = "code")]
+    Code,
+    #[serde(rename = "online")]
+    Online,
+    #[serde(rename = "workspace")]
+    Workspace,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Shell => "shell",
+            Layer::DotEnv => ".env",
+            Layer::Gitpod => "gitpod",
+            Layer::Compose => "compose",
+            Layer::Container => "container",
+            Layer::Code => "code",
+            Layer::Online => "online",
+            Layer::Workspace => "workspace",
+        }
+    }
 }
