@@ -9,8 +9,8 @@ use std::process::Command;
 
 use common::tool;
 use proptest::prelude::*;
-use tracelab::doctor::compose::ComposeFile;
-use tracelab::doctor::dotenv;
+use tracelab::workspace::compose::ComposeFile;
+use tracelab::workspace::dotenv;
 
 const NAMES: &[&str] = &["A", "B", "EMPTY", "UNSET", "lower", "A_B"];
 

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tracelab::doctor::checks::run_all;
-use tracelab::doctor::context::{Context, Options};
-use tracelab::doctor::interpolate::interpolate;
 use tracelab::rules::otlp_headers;
+use tracelab::workspace::context::{Context, Options};
+use tracelab::workspace::interpolate::interpolate;
 
 const OFFLINE: Options = Options {
     external_layers: false,
@@ -62,7 +62,7 @@ proptest! {
         let _ = interpolate(&text, &|n| (n.len() % 2 == 0).then(|| n.to_string()));
         let _ = otlp_headers::parse(&text, true);
         let _ = otlp_headers::parse(&text, false);
-        let _ = tracelab::doctor::dotenv::parse(&text, &|_| None);
+        let _ = tracelab::workspace::dotenv::parse(&text, &|_| None);
         for name in ["HONEYCOMB_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION", "ROLLBAR_ACCESS_TOKEN"] {
             let _ = tracelab::rules::check_shape(name, &text);
             let _ = tracelab::rules::values::placeholder(name, &text);
