@@ -13,6 +13,12 @@ pub fn quote(text: &str) -> String {
     }
 }
 
+/// Splits a command line into words as a shell (and Compose, for a string
+/// `command:`) does; a line with an unclosed quote stays one word.
+pub fn split_words(line: &str) -> Vec<String> {
+    shlex::split(line).unwrap_or_else(|| vec![line.to_string()])
+}
+
 #[cfg(test)]
 mod tests {
     use super::quote;

@@ -10,6 +10,7 @@ use serde_yaml::Value;
 
 use super::dotenv;
 use super::interpolate::{InterpolateError, interpolate};
+use super::yaml_lines::YamlLines;
 use crate::workspace::process::run_with_timeout;
 
 /// File names Compose looks for, in its order of preference.
@@ -24,6 +25,27 @@ pub const FILE_NAMES: &[&str] = &[
 pub struct ComposeFile {
     pub path: PathBuf,
     pub services: Vec<Service>,
+    /// Top-level `networks:` names (the key, not `name:`).
+    pub networks: Vec<String>,
+    pub lines: YamlLines,
+}
+
+/// `command:` or `entrypoint:` as written: one string (split by Compose as a
+/// shell would) or a list (each item one argument).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Shell(String),
+    Exec(Vec<String>),
+}
+
+impl Command {
+    /// The arguments the container receives, as Compose splits them.
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            Command::Exec(items) => items.clone(),
+            Command::Shell(line) => crate::shell::split_words(line),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +56,36 @@ pub struct Service {
     /// `environment:` entries in file order; `None` is a bare `- NAME`.
     pub environment: Vec<(String, Option<String>)>,
     pub env_files: Vec<(String, bool)>,
+    /// `networks:` as written; None when the service names none (`default`).
+    pub networks: Option<Vec<String>>,
+    pub network_mode: Option<String>,
+    pub command: Option<Command>,
+    pub entrypoint: Option<Command>,
+    /// Volumes in short form, `SOURCE:TARGET[:MODE]` (long forms converted).
+    pub volumes: Vec<String>,
+    pub ports: Vec<String>,
+    /// `healthcheck.test` as one command line.
+    pub healthcheck: Option<String>,
+}
+
+impl Service {
+    /// The image without registry path: `otel/opentelemetry-collector-contrib`.
+    pub fn image_name(&self) -> Option<&str> {
+        let image = self.image.as_deref()?;
+        let without_digest = image.split('@').next().unwrap_or(image);
+        let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
+        Some(match without_digest[last_slash..].find(':') {
+            Some(colon) => &without_digest[..last_slash + colon],
+            None => without_digest,
+        })
+    }
+
+    /// The image tag: None when there is none (Compose pulls `latest`).
+    pub fn image_tag(&self) -> Option<&str> {
+        let image = self.image.as_deref()?;
+        let last = image.rsplit('/').next().unwrap_or(image);
+        last.split('@').next()?.split_once(':').map(|(_, tag)| tag)
+    }
 }
 
 /// A container's environment: `None` means the variable is declared but unset.
@@ -42,15 +94,47 @@ pub type Environment = BTreeMap<String, Option<String>>;
 #[derive(Debug, Clone, Default)]
 pub struct Resolved {
     pub services: BTreeMap<String, Environment>,
+    /// Each service's networks after interpolation (`default` when none).
+    pub networks: BTreeMap<String, Vec<String>>,
     /// Variables referenced with no value anywhere: Compose substitutes "".
     pub unset: Vec<String>,
+    /// What makes Compose refuse the project although every environment
+    /// resolved (a network that is not declared): reported, not fatal here.
+    pub errors: Vec<String>,
 }
 
 pub fn find(dir: &Path) -> Option<PathBuf> {
-    FILE_NAMES
+    find_all(dir).into_iter().next()
+}
+
+/// Every compose configuration in `dir`: the file Compose picks by default
+/// first, then variants such as `docker-compose.local.yml`, each of which a
+/// student runs with `-f` as a configuration of its own.
+pub fn find_all(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = FILE_NAMES
         .iter()
         .map(|name| dir.join(name))
-        .find(|path| path.is_file())
+        .filter(|path| path.is_file())
+        .take(1)
+        .collect();
+    let mut variants: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let is_variant = ["docker-compose.", "compose."]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                && (name.ends_with(".yml") || name.ends_with(".yaml"))
+                && !FILE_NAMES.contains(&name);
+            is_variant && path.is_file()
+        })
+        .collect();
+    variants.sort();
+    found.extend(variants);
+    found
 }
 
 impl ComposeFile {
@@ -82,10 +166,38 @@ impl ComposeFile {
                 path.display()
             ),
         };
+        let networks = match document.get("networks") {
+            Some(Value::Mapping(map)) => map.keys().filter_map(scalar).collect(),
+            _ => Vec::new(),
+        };
         Ok(ComposeFile {
             path: path.to_path_buf(),
             services,
+            networks,
+            lines: YamlLines::index(text),
         })
+    }
+
+    /// The 1-based line of `services.NAME.FIELD...`, else of the service.
+    pub fn line(&self, service: &str, field: &[&str]) -> Option<usize> {
+        let mut path = format!("services.{service}");
+        let mut best = self.lines.line(&path);
+        for part in field {
+            path.push('.');
+            path.push_str(part);
+            if let Some(line) = self.lines.line(&path) {
+                best = Some(line);
+            }
+        }
+        best
+    }
+
+    /// `file:line` for a finding about `services.NAME.FIELD...`.
+    pub fn place(&self, service: &str, field: &[&str]) -> String {
+        match self.line(service, field) {
+            Some(line) => format!("{}:{line}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -140,9 +252,52 @@ impl ComposeFile {
                 env.insert(key.clone(), value);
             }
             services.insert(service.name.clone(), env);
+            match self.resolve_networks(service, lookup) {
+                Ok(networks) => {
+                    resolved.networks.insert(service.name.clone(), networks);
+                }
+                Err(e) => resolved.errors.push(format!("{e:#}")),
+            }
         }
         resolved.services = services;
         Ok(resolved)
+    }
+
+    /// A service's networks after interpolation; each must be declared at
+    /// the top level, as Compose requires.
+    fn resolve_networks(
+        &self,
+        service: &Service,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>> {
+        let Some(names) = &service.networks else {
+            return Ok(vec!["default".into()]);
+        };
+        let declared: Vec<String> = self
+            .networks
+            .iter()
+            .map(|n| {
+                interpolate(n, lookup)
+                    .map(|i| i.value)
+                    .unwrap_or_else(|_| n.clone())
+            })
+            .collect();
+        names
+            .iter()
+            .map(|raw| {
+                let name = interpolate(raw, lookup)
+                    .map_err(|e| self.interpolation_error(service, "networks", e))?
+                    .value;
+                if name != "default" && !declared.contains(&name) {
+                    bail!(
+                        "{}: service \"{}\" refers to undefined network {name}: invalid compose project",
+                        self.place(&service.name, &["networks"]),
+                        service.name
+                    );
+                }
+                Ok(name)
+            })
+            .collect()
     }
 
     fn interpolation_error(
@@ -202,12 +357,36 @@ impl Service {
             Some(other) => scalar(other),
             None => None,
         };
+        let networks = match body.get("networks") {
+            Some(Value::Sequence(items)) => Some(items.iter().filter_map(scalar).collect()),
+            Some(Value::Mapping(map)) => Some(map.keys().filter_map(scalar).collect()),
+            _ => None,
+        };
+        let volumes = match body.get("volumes") {
+            Some(Value::Sequence(items)) => items.iter().filter_map(volume_entry).collect(),
+            _ => Vec::new(),
+        };
+        let ports = match body.get("ports") {
+            Some(Value::Sequence(items)) => items.iter().filter_map(scalar).collect(),
+            _ => Vec::new(),
+        };
         Ok(Service {
             name,
             image: body.get("image").and_then(scalar),
             build_context,
             environment,
             env_files,
+            networks,
+            network_mode: body.get("network_mode").and_then(scalar),
+            command: body.get("command").and_then(command_entry),
+            entrypoint: body.get("entrypoint").and_then(command_entry),
+            volumes,
+            ports,
+            healthcheck: body
+                .get("healthcheck")
+                .and_then(|h| h.get("test"))
+                .and_then(command_entry)
+                .map(|c| c.args().join(" ")),
         })
     }
 }
@@ -220,6 +399,25 @@ fn env_file_entry(value: &Value) -> Option<(String, bool)> {
             Some((path, required))
         }
         other => scalar(other).map(|path| (path, true)),
+    }
+}
+
+fn command_entry(value: &Value) -> Option<Command> {
+    match value {
+        Value::Sequence(items) => Some(Command::Exec(items.iter().filter_map(scalar).collect())),
+        other => scalar(other).map(Command::Shell),
+    }
+}
+
+/// A volume as `SOURCE:TARGET`, from the short or the long syntax.
+fn volume_entry(value: &Value) -> Option<String> {
+    match value {
+        Value::Mapping(map) => {
+            let source = map.get("source").and_then(scalar).unwrap_or_default();
+            let target = map.get("target").and_then(scalar)?;
+            Some(format!("{source}:{target}"))
+        }
+        other => scalar(other),
     }
 }
 
@@ -281,6 +479,11 @@ pub fn resolve_with_compose(compose: &[String], file: &ComposeFile) -> Result<Re
                 })
                 .unwrap_or_default();
             resolved.services.insert(name.clone(), env);
+            let networks = match &body["networks"] {
+                serde_json::Value::Object(map) => map.keys().cloned().collect(),
+                _ => vec!["default".to_string()],
+            };
+            resolved.networks.insert(name.clone(), networks);
         }
     }
     // `The "NAME" variable is not set. Defaulting to a blank string.`

@@ -1,0 +1,250 @@
+//! The files a repository commits, and the secrets written into them.
+//!
+//! In a git repository `git ls-files` says what is committed; elsewhere every
+//! file below the workspace counts, except `.env` when `.gitignore` keeps it
+//! out, and folders that are never committed (virtualenvs, node_modules).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::process::run_with_timeout;
+use crate::rules::values::placeholder;
+
+/// Folders no one commits, and that would take long to read.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "target",
+    "build",
+    "dist",
+    ".tox",
+];
+const MAX_FILES: usize = 5_000;
+const MAX_FILE_BYTES: u64 = 512 * 1024;
+
+/// A secret written into a committed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommittedSecret {
+    pub path: PathBuf,
+    pub line: usize,
+    /// What it is: "Honeycomb key", "AWS access key id", ...
+    pub kind: &'static str,
+    /// The variable it belongs to, where the line says.
+    pub variable: &'static str,
+    pub value: String,
+}
+
+/// The committed files, relative to `dir`; `in_git` says how that was known.
+pub struct Committed {
+    pub files: Vec<PathBuf>,
+    pub in_git: bool,
+}
+
+pub fn list(dir: &Path) -> Committed {
+    if let Some(files) = git_ls_files(dir) {
+        return Committed {
+            files,
+            in_git: true,
+        };
+    }
+    let ignores_env = std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|text| {
+        text.lines()
+            .any(|l| matches!(l.trim(), ".env" | "/.env" | "*.env" | ".env*"))
+    });
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.retain(|f| !(ignores_env && f.file_name().is_some_and(|n| n == ".env")));
+    Committed {
+        files,
+        in_git: false,
+    }
+}
+
+fn git_ls_files(dir: &Path) -> Option<Vec<PathBuf>> {
+    if !dir.join(".git").exists() {
+        return None;
+    }
+    let output = run_with_timeout(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["ls-files", "-z"]),
+        Duration::from_secs(5),
+    )
+    .ok()?;
+    output.status.success().then(|| {
+        output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+            .collect()
+    })
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if out.len() >= MAX_FILES {
+            return;
+        }
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let name = entry.file_name();
+        if kind.is_dir() {
+            if !SKIPPED_DIRS.iter().any(|s| name == *s) {
+                walk(root, &path, out);
+            }
+        } else if kind.is_file()
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_path_buf());
+        }
+    }
+}
+
+struct Pattern {
+    regex: Regex,
+    kind: &'static str,
+    variable: &'static str,
+}
+
+/// Each pattern's first group is the secret. Values that interpolate a
+/// variable (`${X}`, `process.env.X`) never match: they hold no secret.
+static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    let p = |re: &str, kind, variable| Pattern {
+        regex: Regex::new(re).expect("secret pattern compiles"),
+        kind,
+        variable,
+    };
+    vec![
+        p(
+            r#"(?i)x-honeycomb-team['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{16,})"#,
+            "Honeycomb key",
+            "HONEYCOMB_API_KEY",
+        ),
+        p(
+            r#"(?i)honeycomb_?(?:api_?)?key['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{20,})"#,
+            "Honeycomb key",
+            "HONEYCOMB_API_KEY",
+        ),
+        p(
+            r"\b(hc[a-z]i[kc]_[a-z0-9]{58})\b",
+            "Honeycomb ingest key",
+            "HONEYCOMB_API_KEY",
+        ),
+        p(
+            r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b",
+            "AWS access key id",
+            "AWS_ACCESS_KEY_ID",
+        ),
+        p(
+            r#"(?i)aws_secret_access_key['"]?\s*[:=]\s*['"]?([A-Za-z0-9/+]{40})\b"#,
+            "AWS secret access key",
+            "AWS_SECRET_ACCESS_KEY",
+        ),
+        p(
+            r#"(?i)rollbar\w*token['"]?\s*[:=]\s*['"]?([a-f0-9]{32})\b"#,
+            "Rollbar token",
+            "ROLLBAR_ACCESS_TOKEN",
+        ),
+        p(
+            r#"rollbar\.init\(\s*['"]([a-f0-9]{32})['"]"#,
+            "Rollbar token",
+            "ROLLBAR_ACCESS_TOKEN",
+        ),
+    ]
+});
+
+/// Secrets in the committed files: one per line, placeholders left out.
+pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
+    let mut found = Vec::new();
+    for rel in &committed.files {
+        let path = dir.join(rel);
+        if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE_BYTES) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // binary
+        };
+        for (index, line) in text.lines().enumerate() {
+            if let Some(secret) = secret_in_line(line) {
+                found.push(CommittedSecret {
+                    path: path.clone(),
+                    line: index + 1,
+                    ..secret
+                });
+            }
+        }
+    }
+    found
+}
+
+fn secret_in_line(line: &str) -> Option<CommittedSecret> {
+    PATTERNS.iter().find_map(|pattern| {
+        let value = pattern.regex.captures(line)?.get(1)?.as_str();
+        if placeholder(pattern.variable, value).is_some()
+            || value.chars().all(|c| c == value.as_bytes()[0] as char)
+        {
+            return None;
+        }
+        Some(CommittedSecret {
+            path: PathBuf::new(),
+            line: 0,
+            kind: pattern.kind,
+            variable: pattern.variable,
+            value: value.to_string(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_literal_keys_but_not_interpolations() {
+        let found = |line: &str| secret_in_line(line).map(|s| (s.kind, s.value));
+        assert_eq!(
+            found(
+                r#"      OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=hcaik_01fakekey0fake0000fake0000""#
+            ),
+            Some(("Honeycomb key", "hcaik_01fakekey0fake0000fake0000".into()))
+        );
+        assert_eq!(
+            found(r#"      HONEYCOMB_API_KEY: "Fk7TqZ2mWc9RbX4nLp0Jd3""#).map(|f| f.0),
+            Some("Honeycomb key")
+        );
+        assert_eq!(
+            found(r#"      'x-honeycomb-team': 'Qz8FakeKey2ForTests7Xy',"#).map(|f| f.0),
+            Some("Honeycomb key")
+        );
+        assert_eq!(
+            found("ENV AWS_ACCESS_KEY_ID=AKIAZ7Q4R5T6Y7U8I9O0").map(|f| f.0),
+            Some("AWS access key id")
+        );
+        assert_eq!(
+            found(r#"OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=${HONEYCOMB_API_KEY}""#),
+            None
+        );
+        assert_eq!(
+            found("'x-honeycomb-team': process.env.REACT_APP_HONEYCOMB_API_KEY"),
+            None
+        );
+        assert_eq!(found("HONEYCOMB_API_KEY=your-api-key-goes-here"), None);
+        assert_eq!(found("HONEYCOMB_API_KEY="), None);
+    }
+}

@@ -1,0 +1,739 @@
+//! The backend's Python, read by a real parser (Ruff's), so that only live
+//! code counts: not comments, not text inside strings, not statements after
+//! `return` or under `if False:`.
+//!
+//! One walk of each file collects what the checks ask about: every live
+//! call with its arguments and the function it runs in, the span `with`
+//! blocks, X-Ray segments and subsegments left open on some path, and the
+//! telemetry calls that can never run.
+
+use std::path::{Path, PathBuf};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextSize};
+
+/// One parsed file.
+#[derive(Debug, Clone)]
+pub struct PyFile {
+    pub path: PathBuf,
+    pub syntax_error: Option<SyntaxError>,
+    pub facts: Facts,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// A value as the checks need to see it: literal strings and names matter,
+/// the rest is only "something".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    /// A name or dotted attribute, not called: `key`, `now.isoformat`.
+    Ref(String),
+    /// A call: `os.getenv` for `os.getenv("X")`, with its first string argument.
+    Call(String, Option<String>),
+    Dict(Vec<(Option<String>, Value)>),
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// Dotted callee: `xray_recorder.begin_segment`, `FlaskInstrumentor().instrument_app`.
+    pub name: String,
+    pub line: usize,
+    pub args: Vec<Value>,
+    pub keywords: Vec<(String, Value)>,
+    /// The innermost function it runs in (None: at import).
+    pub function: Option<usize>,
+    /// Inside a `with ...start_as_current_span(...)` block.
+    pub in_span_block: bool,
+    /// Under an `if` that asks for the current X-Ray segment first
+    /// (`if xray_recorder.current_segment() is None:`).
+    pub guarded: bool,
+}
+
+impl Call {
+    /// The last component of the callee: `begin_segment`.
+    pub fn method(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+
+    pub fn keyword(&self, name: &str) -> Option<&Value> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub line: usize,
+    /// Dotted decorator callees: `app.route`, `app.before_request`.
+    pub decorators: Vec<String>,
+}
+
+/// `target = callee(...)` at any depth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub target: String,
+    pub value: Value,
+    pub line: usize,
+}
+
+/// A `with tracer.start_as_current_span(...) [as name]:` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanBlock {
+    pub variable: Option<String>,
+    pub line: usize,
+    pub end_line: usize,
+    pub function: Option<usize>,
+}
+
+/// A call that can never run, and the statement that makes it so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadCall {
+    pub call: Call,
+    pub because_line: usize,
+    pub because: &'static str,
+}
+
+/// An X-Ray subsegment begun with `begin_subsegment` and not ended on a path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenSubsegment {
+    pub begin_line: usize,
+    /// The `return`/`raise` that leaves it open; None: the function's end.
+    pub exit_line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub calls: Vec<Call>,
+    pub functions: Vec<Function>,
+    pub assignments: Vec<Assignment>,
+    pub span_blocks: Vec<SpanBlock>,
+    pub dead_calls: Vec<DeadCall>,
+    pub open_subsegments: Vec<OpenSubsegment>,
+    /// Modules imported: `services.home_activities`, `opentelemetry.trace`.
+    pub imports: Vec<String>,
+}
+
+impl Facts {
+    pub fn calls_to<'a>(&'a self, method: &'a str) -> impl Iterator<Item = &'a Call> + 'a {
+        self.calls.iter().filter(move |c| c.method() == method)
+    }
+
+    pub fn has_call(&self, method: &str) -> bool {
+        self.calls_to(method).next().is_some()
+    }
+
+    pub fn function(&self, index: Option<usize>) -> Option<&Function> {
+        self.functions.get(index?)
+    }
+}
+
+impl PyFile {
+    pub fn read(path: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(path).ok()?;
+        Some(Self::parse(path, &text))
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Self {
+        let lines = LineIndex::new(text);
+        match ruff_python_parser::parse_module(text) {
+            Ok(parsed) => {
+                let mut walker = Walker::new(&lines);
+                walker.body(&parsed.syntax().body, None);
+                PyFile {
+                    path: path.to_path_buf(),
+                    syntax_error: None,
+                    facts: walker.facts,
+                }
+            }
+            Err(error) => PyFile {
+                path: path.to_path_buf(),
+                syntax_error: Some(SyntaxError {
+                    line: lines.line(error.location.start()),
+                    message: error.error.to_string(),
+                }),
+                facts: Facts::default(),
+            },
+        }
+    }
+
+    /// 1-based lines whose text mentions `needle` but hold no live code for
+    /// it: commented out, or inside a string. For "it is commented out at
+    /// line N" rather than "it is missing".
+    pub fn inert_mentions(text: &str, needle: &str) -> Vec<usize> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with('#') && l.contains(needle))
+            .map(|(i, _)| i + 1)
+            .collect()
+    }
+}
+
+/// Byte offset to 1-based line.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn line(&self, offset: TextSize) -> usize {
+        let offset = offset.to_usize();
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+/// The dotted name of a callee or reference: `a.b.c`, `F().m`.
+pub fn dotted(expr: &Expr) -> String {
+    match expr {
+        Expr::Name(name) => name.id.to_string(),
+        Expr::Attribute(attr) => format!("{}.{}", dotted(&attr.value), attr.attr.as_str()),
+        Expr::Call(call) => format!("{}()", dotted(&call.func)),
+        _ => "?".into(),
+    }
+}
+
+fn value_of(expr: &Expr) -> Value {
+    match expr {
+        Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_string()),
+        Expr::Name(_) | Expr::Attribute(_) => Value::Ref(dotted(expr)),
+        Expr::Call(call) => Value::Call(
+            dotted(&call.func),
+            call.arguments.args.first().and_then(|a| match a {
+                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                _ => None,
+            }),
+        ),
+        Expr::Dict(dict) => Value::Dict(
+            dict.items
+                .iter()
+                .map(|item| {
+                    let key = match &item.key {
+                        Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
+                        _ => None,
+                    };
+                    (key, value_of(&item.value))
+                })
+                .collect(),
+        ),
+        _ => Value::Other,
+    }
+}
+
+/// `if False:`, `if 0:`, `if None:`: Python never runs the body.
+fn constant_truth(expr: &Expr) -> Option<bool> {
+    match expr {
+        Expr::BooleanLiteral(b) => Some(b.value),
+        Expr::NoneLiteral(_) => Some(false),
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => Some(i.as_u64() != Some(0)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A test that calls `current_segment()` or `current_subsegment()`.
+fn asks_current_segment(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'e> Visitor<'e> for Finder {
+        fn visit_expr(&mut self, expr: &'e Expr) {
+            if let Expr::Call(call) = expr
+                && dotted(&call.func).contains("current_s")
+            {
+                self.0 = true;
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
+fn is_span_context(expr: &Expr) -> bool {
+    matches!(expr, Expr::Call(call)
+        if matches!(dotted(&call.func).rsplit('.').next(), Some("start_as_current_span" | "start_span")))
+}
+
+struct Walker<'a> {
+    lines: &'a LineIndex,
+    facts: Facts,
+    span_depth: usize,
+    guard_depth: usize,
+}
+
+impl<'a> Walker<'a> {
+    fn new(lines: &'a LineIndex) -> Self {
+        Walker {
+            lines,
+            facts: Facts::default(),
+            span_depth: 0,
+            guard_depth: 0,
+        }
+    }
+
+    fn line(&self, node: &impl Ranged) -> usize {
+        self.lines.line(node.start())
+    }
+
+    fn end_line(&self, node: &impl Ranged) -> usize {
+        self.lines.line(node.end())
+    }
+
+    /// A block: statements after one that always leaves it are dead.
+    fn body(&mut self, body: &[Stmt], function: Option<usize>) {
+        let mut leaves: Option<(usize, &'static str)> = None;
+        for stmt in body {
+            if let Some((line, because)) = leaves {
+                self.dead(stmt, function, line, because);
+                continue;
+            }
+            self.stmt(stmt, function);
+            leaves = match stmt {
+                Stmt::Return(_) => Some((self.line(stmt), "return")),
+                Stmt::Raise(_) => Some((self.line(stmt), "raise")),
+                Stmt::Continue(_) => Some((self.line(stmt), "continue")),
+                Stmt::Break(_) => Some((self.line(stmt), "break")),
+                _ => None,
+            };
+        }
+    }
+
+    fn dead(&mut self, stmt: &Stmt, function: Option<usize>, line: usize, because: &'static str) {
+        let mut shadow = Walker::new(self.lines);
+        shadow.stmt(stmt, function);
+        for call in shadow.facts.calls {
+            self.facts.dead_calls.push(DeadCall {
+                call,
+                because_line: line,
+                because,
+            });
+        }
+    }
+
+    fn exprs(&mut self, stmt: &Stmt, function: Option<usize>) {
+        let mut collector = CallCollector {
+            walker: self,
+            function,
+        };
+        visitor::walk_stmt(&mut collector, stmt);
+    }
+
+    fn expr(&mut self, expr: &Expr, function: Option<usize>) {
+        let mut collector = CallCollector {
+            walker: self,
+            function,
+        };
+        collector.visit_expr(expr);
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, function: Option<usize>) {
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                for decorator in &def.decorator_list {
+                    self.expr(&decorator.expression, function);
+                }
+                let index = self.facts.functions.len();
+                self.facts.functions.push(Function {
+                    name: def.name.as_str().to_string(),
+                    line: self.line(stmt),
+                    decorators: def
+                        .decorator_list
+                        .iter()
+                        .map(|d| match &d.expression {
+                            Expr::Call(call) => dotted(&call.func),
+                            other => dotted(other),
+                        })
+                        .collect(),
+                });
+                let outer_depth = std::mem::take(&mut self.span_depth);
+                self.body(&def.body, Some(index));
+                self.span_depth = outer_depth;
+                let open = open_subsegments(&def.body, self.lines);
+                self.facts.open_subsegments.extend(open);
+            }
+            Stmt::ClassDef(class) => {
+                for decorator in &class.decorator_list {
+                    self.expr(&decorator.expression, function);
+                }
+                self.body(&class.body, function);
+            }
+            Stmt::If(if_stmt) => self.if_stmt(stmt, if_stmt, function),
+            Stmt::While(while_stmt) => {
+                if constant_truth(&while_stmt.test) == Some(false) {
+                    let line = self.line(stmt);
+                    for s in &while_stmt.body {
+                        self.dead(s, function, line, "while False");
+                    }
+                } else {
+                    self.expr(&while_stmt.test, function);
+                    self.body(&while_stmt.body, function);
+                }
+                self.body(&while_stmt.orelse, function);
+            }
+            Stmt::For(for_stmt) => {
+                self.expr(&for_stmt.iter, function);
+                self.body(&for_stmt.body, function);
+                self.body(&for_stmt.orelse, function);
+            }
+            Stmt::With(with) => {
+                let mut spans = 0;
+                for item in &with.items {
+                    self.expr(&item.context_expr, function);
+                    if is_span_context(&item.context_expr) {
+                        spans += 1;
+                        let variable = item.optional_vars.as_deref().map(dotted);
+                        self.facts.span_blocks.push(SpanBlock {
+                            variable,
+                            line: self.line(stmt),
+                            end_line: self.end_line(stmt),
+                            function,
+                        });
+                    }
+                }
+                self.span_depth += spans;
+                self.body(&with.body, function);
+                self.span_depth -= spans;
+            }
+            Stmt::Try(try_stmt) => {
+                self.body(&try_stmt.body, function);
+                for handler in &try_stmt.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    self.body(&handler.body, function);
+                }
+                self.body(&try_stmt.orelse, function);
+                self.body(&try_stmt.finalbody, function);
+            }
+            Stmt::Match(match_stmt) => {
+                self.expr(&match_stmt.subject, function);
+                for case in &match_stmt.cases {
+                    self.body(&case.body, function);
+                }
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    self.facts.imports.push(alias.name.as_str().to_string());
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let module = import.module.as_ref().map(|m| m.as_str()).unwrap_or("");
+                let dots = ".".repeat(import.level as usize);
+                self.facts.imports.push(format!("{dots}{module}"));
+                // `from services import home_activities` imports a module too.
+                for alias in &import.names {
+                    self.facts
+                        .imports
+                        .push(format!("{dots}{module}.{}", alias.name.as_str()));
+                }
+            }
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    self.facts.assignments.push(Assignment {
+                        target: dotted(target),
+                        value: value_of(&assign.value),
+                        line: self.line(stmt),
+                    });
+                }
+                self.exprs(stmt, function);
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.facts.assignments.push(Assignment {
+                        target: dotted(&assign.target),
+                        value: value_of(value),
+                        line: self.line(stmt),
+                    });
+                }
+                self.exprs(stmt, function);
+            }
+            _ => self.exprs(stmt, function),
+        }
+    }
+
+    fn if_stmt(&mut self, stmt: &Stmt, if_stmt: &ast::StmtIf, function: Option<usize>) {
+        let line = self.line(stmt);
+        let mut taken = false;
+        let clauses = std::iter::once((Some(&*if_stmt.test), &if_stmt.body[..])).chain(
+            if_stmt
+                .elif_else_clauses
+                .iter()
+                .map(|c| (c.test.as_ref(), &c.body[..])),
+        );
+        for (test, body) in clauses {
+            let truth = match test {
+                Some(test) => constant_truth(test),
+                None => Some(true),
+            };
+            if taken || truth == Some(false) {
+                let because = if taken { "if True" } else { "if False" };
+                for s in body {
+                    self.dead(s, function, line, because);
+                }
+                continue;
+            }
+            let guard = test.is_some_and(asks_current_segment);
+            if let Some(test) = test {
+                self.expr(test, function);
+            }
+            self.guard_depth += usize::from(guard);
+            self.body(body, function);
+            self.guard_depth -= usize::from(guard);
+            taken = truth == Some(true);
+        }
+    }
+}
+
+/// Collects every call inside the expressions of one simple statement.
+struct CallCollector<'w, 'a> {
+    walker: &'w mut Walker<'a>,
+    function: Option<usize>,
+}
+
+impl<'e> Visitor<'e> for CallCollector<'_, '_> {
+    fn visit_expr(&mut self, expr: &'e Expr) {
+        if let Expr::Call(call) = expr {
+            let record = Call {
+                name: dotted(&call.func),
+                line: self.walker.line(expr),
+                args: call.arguments.args.iter().map(value_of).collect(),
+                keywords: call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter_map(|k| {
+                        Some((k.arg.as_ref()?.as_str().to_string(), value_of(&k.value)))
+                    })
+                    .collect(),
+                function: self.function,
+                in_span_block: self.walker.span_depth > 0,
+                guarded: self.walker.guard_depth > 0,
+            };
+            self.walker.facts.calls.push(record);
+        }
+        visitor::walk_expr(self, expr);
+    }
+
+    // Nested bodies are walked by the Walker, which knows what is live.
+    fn visit_body(&mut self, _body: &'e [Stmt]) {}
+}
+
+/// Subsegments begun with `begin_subsegment` in a function body and not
+/// ended on every path: an early `return` or `raise` with one open and no
+/// `finally` that ends it, or the function's end.
+fn open_subsegments(body: &[Stmt], lines: &LineIndex) -> Vec<OpenSubsegment> {
+    let mut out = Vec::new();
+    let mut open = Vec::new();
+    let ended = walk_subsegments(body, lines, &mut open, false, &mut out);
+    if !ended {
+        for begin_line in open {
+            out.push(OpenSubsegment {
+                begin_line,
+                exit_line: None,
+            });
+        }
+    }
+    out
+}
+
+fn calls_method(stmt: &Stmt, method: &str) -> bool {
+    struct Finder<'m> {
+        method: &'m str,
+        found: bool,
+    }
+    impl<'e> Visitor<'e> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'e Expr) {
+            if let Expr::Call(call) = expr
+                && dotted(&call.func).rsplit('.').next() == Some(self.method)
+            {
+                self.found = true;
+            }
+            visitor::walk_expr(self, expr);
+        }
+        fn visit_body(&mut self, _body: &'e [Stmt]) {}
+    }
+    let mut finder = Finder {
+        method,
+        found: false,
+    };
+    visitor::walk_stmt(&mut finder, stmt);
+    finder.found
+}
+
+/// Walks one block; returns true when every path through it has left the
+/// function (so what is open at its end is not "open at the end").
+fn walk_subsegments(
+    body: &[Stmt],
+    lines: &LineIndex,
+    open: &mut Vec<usize>,
+    finally_ends: bool,
+    out: &mut Vec<OpenSubsegment>,
+) -> bool {
+    for stmt in body {
+        match stmt {
+            Stmt::Return(_) | Stmt::Raise(_) => {
+                if !finally_ends && let Some(begin_line) = open.last() {
+                    out.push(OpenSubsegment {
+                        begin_line: *begin_line,
+                        exit_line: Some(lines.line(stmt.start())),
+                    });
+                }
+                return true;
+            }
+            Stmt::If(if_stmt) => {
+                let mut branches: Vec<&[Stmt]> = vec![&if_stmt.body];
+                branches.extend(if_stmt.elif_else_clauses.iter().map(|c| &c.body[..]));
+                let has_else = if_stmt.elif_else_clauses.iter().any(|c| c.test.is_none());
+                let mut after: Option<Vec<usize>> = (!has_else).then(|| open.clone());
+                let mut all_leave = has_else;
+                for branch in branches {
+                    let mut state = open.clone();
+                    if walk_subsegments(branch, lines, &mut state, finally_ends, out) {
+                        continue;
+                    }
+                    all_leave = false;
+                    if after.as_ref().is_none_or(|a| state.len() > a.len()) {
+                        after = Some(state);
+                    }
+                }
+                if all_leave {
+                    return true;
+                }
+                *open = after.unwrap_or_default();
+            }
+            Stmt::Try(try_stmt) => {
+                let final_ends = try_stmt
+                    .finalbody
+                    .iter()
+                    .any(|s| calls_method(s, "end_subsegment"));
+                let left =
+                    walk_subsegments(&try_stmt.body, lines, open, finally_ends || final_ends, out);
+                for handler in &try_stmt.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    let mut state = open.clone();
+                    walk_subsegments(
+                        &handler.body,
+                        lines,
+                        &mut state,
+                        finally_ends || final_ends,
+                        out,
+                    );
+                }
+                walk_subsegments(&try_stmt.finalbody, lines, open, finally_ends, out);
+                if left && try_stmt.handlers.is_empty() {
+                    return true;
+                }
+            }
+            Stmt::With(with) => {
+                if walk_subsegments(&with.body, lines, open, finally_ends, out) {
+                    return true;
+                }
+            }
+            Stmt::For(s) => {
+                walk_subsegments(&s.body, lines, open, finally_ends, out);
+            }
+            Stmt::While(s) => {
+                walk_subsegments(&s.body, lines, open, finally_ends, out);
+            }
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            _ => {
+                if calls_method(stmt, "begin_subsegment") {
+                    open.push(lines.line(stmt.start()));
+                }
+                if calls_method(stmt, "end_subsegment") {
+                    open.pop();
+                }
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(text: &str) -> Facts {
+        let file = PyFile::parse(Path::new("t.py"), text);
+        assert_eq!(file.syntax_error, None);
+        file.facts
+    }
+
+    #[test]
+    fn comments_strings_and_dead_code_are_not_live() {
+        let f = facts(
+            "# FlaskInstrumentor().instrument_app(app)\ns = 'XRayMiddleware(app)'\nif False:\n    a()\nelse:\n    b()\ndef f():\n    return 1\n    c()\n",
+        );
+        let names: Vec<&str> = f.calls.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        let dead: Vec<(&str, usize)> = f
+            .dead_calls
+            .iter()
+            .map(|d| (d.call.name.as_str(), d.because_line))
+            .collect();
+        assert_eq!(dead, [("a", 3), ("c", 8)]);
+    }
+
+    #[test]
+    fn syntax_errors_have_their_line() {
+        let file = PyFile::parse(
+            Path::new("t.py"),
+            "class A:\n  def run():\n      x = 1\n    return x\n",
+        );
+        let error = file.syntax_error.unwrap();
+        assert_eq!(error.line, 4, "{error:?}");
+    }
+
+    #[test]
+    fn calls_know_their_function_decorators_and_arguments() {
+        let f = facts("@app.before_request\ndef init():\n    rollbar.init('${TOKEN}', env='x')\n");
+        let call = f.calls_to("init").next().unwrap();
+        assert_eq!(call.args, [Value::Str("${TOKEN}".into())]);
+        assert_eq!(call.keyword("env"), Some(&Value::Str("x".into())));
+        let function = f.function(call.function).unwrap();
+        assert_eq!(function.decorators, ["app.before_request"]);
+    }
+
+    #[test]
+    fn subsegments_open_on_an_early_return_or_at_the_end() {
+        let f = facts(
+            "def a(x):\n    xray_recorder.begin_subsegment('s')\n    if x:\n        return 1\n    xray_recorder.end_subsegment()\n\ndef b():\n    xray_recorder.begin_subsegment('s')\n    work()\n\ndef c(x):\n    try:\n        xray_recorder.begin_subsegment('s')\n        if x:\n            return 1\n        xray_recorder.end_subsegment()\n    finally:\n        xray_recorder.end_subsegment()\n",
+        );
+        let open: Vec<(usize, Option<usize>)> = f
+            .open_subsegments
+            .iter()
+            .map(|o| (o.begin_line, o.exit_line))
+            .collect();
+        assert_eq!(open, [(2, Some(4)), (8, None)]);
+    }
+
+    #[test]
+    fn span_blocks_and_calls_inside_them() {
+        let f = facts(
+            "def run():\n    with tracer.start_as_current_span('x') as span:\n        span.set_attribute('a', 1)\n    span.set_attribute('b', 2)\n",
+        );
+        assert_eq!(f.span_blocks.len(), 1);
+        assert_eq!(f.span_blocks[0].end_line, 3);
+        let inside: Vec<bool> = f
+            .calls_to("set_attribute")
+            .map(|c| c.in_span_block)
+            .collect();
+        assert_eq!(inside, [true, false]);
+    }
+}
