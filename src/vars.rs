@@ -55,6 +55,20 @@ pub fn needed_for(backends: &[Backend]) -> Vec<NeededVar> {
         .collect()
 }
 
+/// Whether the backend's own process reads `name` from its environment:
+/// boto3 (CloudWatch) reads the AWS keys and AWS_DEFAULT_REGION, Rollbar its
+/// token. The X-Ray SDK needs no credentials (the daemon signs uploads), and
+/// the Honeycomb key travels inside OTEL_EXPORTER_OTLP_HEADERS.
+pub fn backend_reads(name: &str, backends: &[Backend]) -> bool {
+    match name {
+        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_DEFAULT_REGION" => {
+            backends.contains(&Backend::Cloudwatch)
+        }
+        "ROLLBAR_ACCESS_TOKEN" => backends.contains(&Backend::Rollbar),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

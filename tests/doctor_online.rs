@@ -49,8 +49,15 @@ impl FakeHoneycomb {
         FakeHoneycomb { port, seen }
     }
 
+    /// A workspace whose backend exports to the fake server on this
+    /// machine: with `network_mode: host`, 127.0.0.1 in the container is it.
     fn fixture(&self, base_path: &str) -> Fixture {
         Fixture::new("honeycomb")
+            .edit(
+                "docker-compose.yml",
+                "  backend-flask:\n",
+                "  backend-flask:\n    network_mode: host\n",
+            )
             .edit(
                 "docker-compose.yml",
                 "\"https://api.honeycomb.io\"",

@@ -371,8 +371,11 @@ fn a_busy_port_is_a_clear_error() {
 #[test]
 fn doctor_online_proves_the_exporter_path_through_listen() {
     let listener = Listener::start(&["--json"]);
+    // The container reaches the listener on the host as host.docker.internal
+    // (the local compose file maps it); 127.0.0.1 would be the container.
+    let from_container = listener.url.replace("127.0.0.1", "host.docker.internal");
     let fixture = common::doctor::Fixture::new("local")
-        .set("OTEL_EXPORTER_OTLP_ENDPOINT", &listener.url)
+        .set("OTEL_EXPORTER_OTLP_ENDPOINT", &from_container)
         .arg("--online");
     let (code, report) = fixture.doctor();
     common::doctor::expect(

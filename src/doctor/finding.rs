@@ -6,6 +6,8 @@ use serde::Serialize;
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
+    /// True and worth knowing, but nothing to fix: never counted as a problem.
+    Info,
     Warn,
     Fail,
     Skip,
@@ -41,6 +43,10 @@ impl Finding {
 
     pub fn ok(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
         Self::new(id, Status::Ok, layer, message)
+    }
+
+    pub fn info(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
+        Self::new(id, Status::Info, layer, message)
     }
 
     pub fn warn(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {

@@ -24,12 +24,7 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
             args.timeout
         );
     }
-    if !dir.is_dir() {
-        bail!(
-            "{} is not a directory: pass --dir with the workspace (the folder with docker-compose.yml)",
-            dir.display()
-        );
-    }
+    crate::workspace::require_workspace(&dir)?;
     let options = Options {
         external_layers: true,
         use_compose_binary: !args.builtin_resolver,
@@ -47,15 +42,43 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
 /// Runs every check on the workspace at `dir`, with this process's
 /// environment as the shell; with `online`, the network checks too.
 pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Result<Vec<Finding>> {
-    let ctx = Context::load(dir, shell_env(), options)?;
-    let mut findings = checks::run_all(&ctx);
+    let contexts = Context::load_all(dir, shell_env(), options)?;
+    let mut findings: Vec<Finding> = Vec::new();
+    for ctx in &contexts {
+        for mut finding in checks::run_all(ctx) {
+            // What does not depend on the configuration (the shell, .env,
+            // the code) is the same finding in each: report it once.
+            if findings
+                .iter()
+                .any(|f| f.id == finding.id && f.message == finding.message)
+            {
+                continue;
+            }
+            if !ctx.primary {
+                finding.group = variant_group(ctx, finding.group);
+            }
+            findings.push(finding);
+        }
+    }
     if let Some(timeout) = online {
-        findings.extend(online::run(&ctx, timeout).into_iter().map(|mut f| {
+        findings.extend(online::run(&contexts[0], timeout).into_iter().map(|mut f| {
             f.group = "Online";
             f
         }));
     }
     Ok(findings)
+}
+
+/// A report section for a variant configuration: "Honeycomb (docker-compose.local.yml)".
+fn variant_group(ctx: &Context, group: &'static str) -> &'static str {
+    let file = ctx
+        .compose
+        .as_ref()
+        .and_then(|c| c.file.path.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // A handful of sections per variant, for the life of the process.
+    Box::leak(format!("{group} ({file})").into_boxed_str())
 }
 
 /// This process's environment: the shell layer. Variables that are not

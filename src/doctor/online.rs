@@ -74,12 +74,14 @@ fn target(ctx: &Context) -> Option<Target> {
     };
     let parsed = url::parse(&traces_url)?;
     let (scheme, authority, host) = (parsed.scheme, parsed.authority, parsed.host.to_string());
-    // A compose service name only resolves inside the compose network: from
-    // here, reach it through the port compose publishes on this machine.
-    let on_compose_network = ctx
-        .compose
-        .as_ref()
-        .is_some_and(|c| c.file.service(&host).is_some());
+    // A compose service name only resolves inside the compose network, and
+    // host.docker.internal is this machine seen from a container: from
+    // here, reach either through this machine's own address.
+    let on_compose_network = host == "host.docker.internal"
+        || ctx
+            .compose
+            .as_ref()
+            .is_some_and(|c| c.file.service(&host).is_some());
     let (traces_url, authority) = if on_compose_network {
         let local = authority.replacen(&host, "127.0.0.1", 1);
         (traces_url.replacen(authority, &local, 1), local)

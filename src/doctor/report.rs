@@ -31,6 +31,7 @@ pub fn print_json(findings: &[Finding]) {
 fn mark(status: Status) -> String {
     match status {
         Status::Ok => paint(OK, "✓"),
+        Status::Info => paint(DIM, "i"),
         Status::Warn => paint(WARN, "!"),
         Status::Fail => paint(FAIL, "✗"),
         Status::Skip => paint(DIM, "-"),

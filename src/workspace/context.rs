@@ -6,9 +6,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use super::compose::{self, ComposeFile, Environment, Resolved};
+use super::collector::{self, CollectorService};
+use super::committed::{self, CommittedSecret};
+use super::compose::{self, ComposeFile, Environment, Resolved, Service};
+use super::frontend::{self, TracingFile};
 use super::layers::Layer;
 use super::layers::{self, DotEnv, Source, Vars};
+use super::python::{Call, PyFile};
+use super::xray::{self, SamplingRule};
+use super::yaml_lines::YamlLines;
 use crate::answers::AnswersFile;
 use crate::backend::Backend;
 use crate::vars::{NeededVar, needed_for};
@@ -46,6 +52,56 @@ pub struct Context {
     pub backends: Vec<Backend>,
     pub app_py: Option<SourceFile>,
     pub requirements: Option<SourceFile>,
+    /// The backend's folder (the backend service's build context).
+    pub backend_dir: PathBuf,
+    /// app.py first, then every module of the backend it imports.
+    pub code: Vec<PyFile>,
+    pub collectors: Vec<CollectorService>,
+    pub sampling_rules: Vec<SamplingRule>,
+    /// Secrets written into committed files, anywhere in the repository.
+    pub secrets: Vec<CommittedSecret>,
+    pub frontend: Vec<TracingFile>,
+    pub gitpod_file: Option<GitpodFile>,
+    /// The configuration Compose uses by default (and the one running).
+    pub primary: bool,
+}
+
+/// `.gitpod.yml`'s ports: what the browser can reach from outside.
+#[derive(Debug, Clone)]
+pub struct GitpodFile {
+    pub path: PathBuf,
+    /// (port, visibility, line)
+    pub ports: Vec<(u16, Option<String>, Option<usize>)>,
+    pub lines: YamlLines,
+}
+
+impl GitpodFile {
+    fn read(dir: &Path) -> Option<Self> {
+        let path = dir.join(".gitpod.yml");
+        let text = std::fs::read_to_string(&path).ok()?;
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+        let lines = YamlLines::index(&text);
+        let ports = match doc.get("ports") {
+            Some(serde_yaml::Value::Sequence(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let port = item.get("port")?.as_u64()?;
+                    let visibility = item
+                        .get("visibility")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    Some((
+                        u16::try_from(port).ok()?,
+                        visibility,
+                        lines.line(&format!("ports.{i}")),
+                    ))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Some(GitpodFile { path, ports, lines })
+    }
 }
 
 /// What to read: the full doctor reads every layer; the quick check after
@@ -57,12 +113,21 @@ pub struct Options {
 }
 
 impl Context {
+    /// The workspace's main configuration (the compose file Compose picks).
     pub fn load(dir: &Path, shell: Vars, options: Options) -> Result<Self> {
+        Ok(Self::load_all(dir, shell, options)?.remove(0))
+    }
+
+    /// One context per compose configuration (`docker-compose.yml`, then
+    /// variants such as `docker-compose.local.yml`), each checked on its own;
+    /// one with no compose file when there is none. What does not depend on
+    /// the configuration is read once.
+    pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
         let dotenv = layers::read_dotenv(dir, &shell)?;
-        let compose_file = compose::find(dir);
+        let compose_files = compose::find_all(dir);
         // Looking for Compose may start `docker compose version`: only when needed.
         let wants_compose =
-            compose_file.is_some() && (options.external_layers || options.use_compose_binary);
+            !compose_files.is_empty() && (options.external_layers || options.use_compose_binary);
         let compose_bin = if wants_compose {
             compose::find_compose()
         } else {
@@ -71,69 +136,151 @@ impl Context {
         let resolver_bin = compose_bin
             .as_deref()
             .filter(|_| options.use_compose_binary);
-        let compose = match compose_file {
-            Some(path) => Some(load_compose(&path, &shell, dotenv.as_ref(), resolver_bin)?),
-            None => None,
+        let configs: Vec<Option<ComposeLayer>> = if compose_files.is_empty() {
+            vec![None]
+        } else {
+            compose_files
+                .iter()
+                .map(|path| load_compose(path, &shell, dotenv.as_ref(), resolver_bin).map(Some))
+                .collect::<Result<_>>()?
         };
-        let backend_dir = compose
-            .as_ref()
-            .and_then(|c| backend_source_dir(c, dir))
-            .unwrap_or_else(|| dir.join("backend-flask"));
-        let app_py = read_source(&backend_dir.join("app.py"));
-        let requirements = read_source(&backend_dir.join("requirements.txt"));
         let (gitpod, container, container_logs) = if options.external_layers {
-            let backend = compose
+            let backend = configs[0]
                 .as_ref()
                 .and_then(|c| Some((c.file.path.clone(), c.backend.clone()?)));
-            std::thread::scope(|scope| {
-                let gitpod = scope.spawn(layers::read_gitpod);
-                let container = scope.spawn(|| match &backend {
-                    Some((path, service)) => {
-                        let env = layers::read_container(compose_bin.as_deref(), path, service);
-                        let logs = match (&env, &compose_bin) {
-                            (Source::Read(_), Some(bin)) => {
-                                layers::read_container_logs(bin, path, service)
-                            }
-                            _ => None,
-                        };
-                        (env, logs)
-                    }
-                    None => (
-                        Source::Unavailable("no compose service runs the backend".into()),
-                        None,
-                    ),
-                });
-                let gitpod = gitpod
-                    .join()
-                    .unwrap_or_else(|_| Source::Unavailable("gp env failed".into()));
-                let (container, logs) = container
-                    .join()
-                    .unwrap_or_else(|_| (Source::Unavailable("docker failed".into()), None));
-                (gitpod, container, logs)
-            })
+            read_external(compose_bin.as_deref(), backend)
         } else {
             let skipped = || Source::Unavailable("not read by the quick check".into());
             (skipped(), skipped(), None)
         };
-        let mut ctx = Context {
-            dir: dir.to_path_buf(),
-            shell,
-            dotenv,
-            gitpod,
-            compose,
-            container,
-            container_logs,
-            backends: Vec::new(),
-            app_py,
-            requirements,
-        };
-        ctx.backends = infer_backends(&ctx);
-        Ok(ctx)
+        let committed = committed::list(dir);
+        let secrets = committed::secrets(dir, &committed);
+        let gitpod_file = GitpodFile::read(dir);
+        let mut contexts = Vec::new();
+        for (index, compose) in configs.into_iter().enumerate() {
+            let backend_dir = compose
+                .as_ref()
+                .and_then(|c| backend_source_dir(c, dir))
+                .unwrap_or_else(|| dir.join("backend-flask"));
+            let frontend_dir = compose
+                .as_ref()
+                .and_then(|c| frontend_service(&c.file))
+                .and_then(|s| s.build_context.as_deref().map(|b| source_dir(dir, b)))
+                .unwrap_or_else(|| dir.join("frontend-react-js"));
+            let primary = index == 0;
+            let mut ctx = Context {
+                dir: dir.to_path_buf(),
+                shell: shell.clone(),
+                dotenv: dotenv.as_ref().map(|d| DotEnv {
+                    path: d.path.clone(),
+                    entries: d.entries.clone(),
+                }),
+                gitpod: gitpod.clone(),
+                collectors: compose
+                    .as_ref()
+                    .map(|c| collector::find(&c.file))
+                    .unwrap_or_default(),
+                compose,
+                container: if primary {
+                    container.clone()
+                } else {
+                    Source::Unavailable("Compose runs the default file".into())
+                },
+                container_logs: container_logs.clone().filter(|_| primary),
+                backends: Vec::new(),
+                app_py: read_source(&backend_dir.join("app.py")),
+                requirements: read_source(&backend_dir.join("requirements.txt")),
+                code: read_code(&backend_dir),
+                sampling_rules: xray::sampling_rules(dir, &backend_dir),
+                secrets: secrets.clone(),
+                frontend: frontend::tracing_files(&frontend_dir),
+                gitpod_file: gitpod_file.clone(),
+                backend_dir,
+                primary,
+            };
+            ctx.backends = infer_backends(&ctx);
+            contexts.push(ctx);
+        }
+        Ok(contexts)
+    }
+
+    /// True when the student works in Gitpod: fixes then persist with `gp env`.
+    pub fn in_gitpod(&self) -> bool {
+        self.gitpod.get().is_some() || self.shell.contains_key("GITPOD_WORKSPACE_ID")
+    }
+
+    /// Every live call in the backend's code, with the file it is in.
+    pub fn live_calls(&self) -> impl Iterator<Item = (&PyFile, &Call)> {
+        self.code
+            .iter()
+            .flat_map(|file| file.facts.calls.iter().map(move |call| (file, call)))
+    }
+
+    /// The first live call to `method` in the backend's code.
+    pub fn live_call(&self, method: &str) -> Option<(&PyFile, &Call)> {
+        self.live_calls().find(|(_, c)| c.method() == method)
+    }
+
+    /// The region the student works in: AWS_DEFAULT_REGION or AWS_REGION from
+    /// the shell, `.env` or Gitpod.
+    pub fn student_region(&self) -> Option<(String, &'static str)> {
+        ["AWS_DEFAULT_REGION", "AWS_REGION"]
+            .into_iter()
+            .find_map(|name| {
+                self.feeding(name)
+                    .map(|(_, v)| v.to_string())
+                    .or_else(|| self.gitpod_value(name).map(str::to_string))
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (v, name))
+            })
     }
 
     /// The variables the workspace needs from the student.
+    /// Per service, not per backend: a variable is needed when the backend
+    /// itself reads it (boto3, Rollbar), or when a compose service
+    /// interpolates it (the daemon's credentials, the key in the headers).
     pub fn needed(&self) -> Vec<NeededVar> {
-        needed_for(&self.backends)
+        let all = needed_for(&self.backends);
+        let Some(compose) = &self.compose else {
+            return all;
+        };
+        // Every name a service interpolates; a near miss counts as the name
+        // meant (`${API_HONEYCOMB_KEY}` needs HONEYCOMB_API_KEY, misspelt).
+        let lookup_none = |_: &str| None;
+        let names: Vec<String> = compose
+            .file
+            .services
+            .iter()
+            .flat_map(|s| s.environment.iter())
+            .flat_map(|(k, v)| match v {
+                None => vec![k.clone()],
+                Some(raw) => super::interpolate::interpolate(raw, &lookup_none)
+                    .map(|i| i.unset)
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let referenced = |name: &str| {
+            names
+                .iter()
+                .any(|n| n == name || crate::rules::names::is_near_miss(n, name))
+        };
+        // The hop that reaches Honeycomb needs the key: a backend that sends
+        // the headers variable itself, whatever that variable holds.
+        let sends_headers = self
+            .backend_service()
+            .and_then(|s| compose.file.service(s))
+            .is_some_and(|s| {
+                s.environment
+                    .iter()
+                    .any(|(k, _)| k.starts_with("OTEL_EXPORTER_OTLP") && k.ends_with("HEADERS"))
+            });
+        all.into_iter()
+            .filter(|v| {
+                crate::vars::backend_reads(v.name, &self.backends)
+                    || referenced(v.name)
+                    || (v.name == "HONEYCOMB_API_KEY" && sends_headers)
+            })
+            .collect()
     }
 
     pub fn uses(&self, backend: Backend) -> bool {
@@ -198,6 +345,74 @@ impl Context {
     }
 }
 
+type External = (Source<Vars>, Source<Vars>, Option<String>);
+
+/// Gitpod's variables and the running container, read at the same time.
+fn read_external(compose_bin: Option<&[String]>, backend: Option<(PathBuf, String)>) -> External {
+    std::thread::scope(|scope| {
+        let gitpod = scope.spawn(layers::read_gitpod);
+        let container = scope.spawn(|| match &backend {
+            Some((path, service)) => {
+                let env = layers::read_container(compose_bin, path, service);
+                let logs = match (&env, compose_bin) {
+                    (Source::Read(_), Some(bin)) => layers::read_container_logs(bin, path, service),
+                    _ => None,
+                };
+                (env, logs)
+            }
+            None => (
+                Source::Unavailable("no compose service runs the backend".into()),
+                None,
+            ),
+        });
+        let gitpod = gitpod
+            .join()
+            .unwrap_or_else(|_| Source::Unavailable("gp env failed".into()));
+        let (container, logs) = container
+            .join()
+            .unwrap_or_else(|_| (Source::Unavailable("docker failed".into()), None));
+        (gitpod, container, logs)
+    })
+}
+
+/// app.py and the backend modules it imports, transitively (at most 200).
+fn read_code(backend_dir: &Path) -> Vec<PyFile> {
+    let mut files: Vec<PyFile> = Vec::new();
+    let mut queue = vec![backend_dir.join("app.py")];
+    while let Some(path) = queue.pop() {
+        if files.len() >= 200 || files.iter().any(|f| f.path == path) {
+            continue;
+        }
+        let Some(file) = PyFile::read(&path) else {
+            continue;
+        };
+        for module in &file.facts.imports {
+            let module = module.trim_start_matches('.');
+            // `a.b.c` may be the module a/b/c.py, or the name c in a/b.py.
+            let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+            for len in (1..=parts.len()).rev() {
+                let rel = parts[..len].join("/");
+                let candidates = [
+                    backend_dir.join(format!("{rel}.py")),
+                    backend_dir.join(&rel).join("__init__.py"),
+                ];
+                if let Some(found) = candidates.into_iter().find(|c| c.is_file()) {
+                    queue.push(found);
+                    break;
+                }
+            }
+        }
+        files.push(file);
+    }
+    files
+}
+
+fn frontend_service(file: &ComposeFile) -> Option<&Service> {
+    file.services
+        .iter()
+        .find(|s| s.name.starts_with("frontend") && s.build_context.is_some())
+}
+
 fn read_source(path: &Path) -> Option<SourceFile> {
     let text = std::fs::read_to_string(path).ok()?;
     Some(SourceFile {
@@ -231,8 +446,13 @@ fn load_compose(
         None => (builtin(), Resolver::Builtin),
     };
     let (resolved, error) = match result {
-        Ok(resolved) => (Some(resolved), None),
-        Err(e) => (None, Some(format!("{e:#}"))),
+        Ok(resolved) => {
+            let error = (!resolved.errors.is_empty()).then(|| resolved.errors.join("; "));
+            (Some(resolved), error)
+        }
+        // Compose refuses the whole project for one undefined network; the
+        // environments are still worth checking, so resolve them ourselves.
+        Err(e) => (builtin().ok(), Some(format!("{e:#}"))),
     };
     Ok(ComposeLayer {
         file,
@@ -281,6 +501,61 @@ fn infer_backends(ctx: &Context) -> Vec<Backend> {
     if let Some(backends) = recorded_backends(&ctx.dir) {
         return backends;
     }
+    if ctx.code.iter().any(|f| f.syntax_error.is_none()) {
+        return code_backends(ctx);
+    }
+    env_backends(ctx)
+}
+
+/// Backends the live code sets up: an exporter, the X-Ray recorder, a
+/// watchtower handler, `rollbar.init`. What requirements.txt lists, or code
+/// that is commented out, does not count.
+fn code_backends(ctx: &Context) -> Vec<Backend> {
+    let calls: Vec<&Call> = ctx.live_calls().map(|(_, c)| c).collect();
+    let called = |method: &str| calls.iter().any(|c| c.method() == method);
+    let mut backends = Vec::new();
+    let exports = called("OTLPSpanExporter") || called("TracerProvider");
+    if exports {
+        let env_text: String = ctx
+            .app_env()
+            .map(|(_, env)| {
+                env.iter()
+                    .filter(|(k, _)| k.starts_with("OTEL_") || k.contains("HONEYCOMB"))
+                    .map(|(k, v)| format!("{k}={} ", v.clone().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let in_code = calls.iter().any(|c| {
+            c.method() == "OTLPSpanExporter"
+                && format!("{:?}", c.keywords)
+                    .to_ascii_lowercase()
+                    .contains("honeycomb")
+        });
+        if in_code || env_text.to_ascii_lowercase().contains("honeycomb") {
+            backends.push(Backend::Honeycomb);
+        } else {
+            backends.push(Backend::Local);
+        }
+    }
+    if calls
+        .iter()
+        .any(|c| c.name.starts_with("xray_recorder.") || c.method() == "XRayMiddleware")
+    {
+        backends.push(Backend::Xray);
+    }
+    if called("CloudWatchLogHandler") {
+        backends.push(Backend::Cloudwatch);
+    }
+    if calls.iter().any(|c| c.name == "rollbar.init") {
+        backends.push(Backend::Rollbar);
+    }
+    backends.sort();
+    backends
+}
+
+/// Without readable code, the backends are read off the compose file,
+/// requirements.txt and the shell.
+fn env_backends(ctx: &Context) -> Vec<Backend> {
     let code = format!(
         "{}\n{}",
         ctx.requirements

@@ -46,6 +46,8 @@ pub struct Call {
     pub name: String,
     pub line: usize,
     pub args: Vec<Value>,
+    /// The line each positional argument starts on.
+    pub arg_lines: Vec<usize>,
     pub keywords: Vec<(String, Value)>,
     /// The innermost function it runs in (None: at import).
     pub function: Option<usize>,
@@ -513,6 +515,12 @@ impl<'e> Visitor<'e> for CallCollector<'_, '_> {
                 name: dotted(&call.func),
                 line: self.walker.line(expr),
                 args: call.arguments.args.iter().map(value_of).collect(),
+                arg_lines: call
+                    .arguments
+                    .args
+                    .iter()
+                    .map(|a| self.walker.line(a))
+                    .collect(),
                 keywords: call
                     .arguments
                     .keywords

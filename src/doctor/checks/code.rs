@@ -1,10 +1,13 @@
-//! `code-*`: mistakes in app.py and requirements.txt that break tracing
-//! without an error: middleware before the app exists, Rollbar through a hook
-//! Flask removed, a span processor that is never added.
+//! `code-*`: what breaks tracing in the backend's Python without an error
+//! message, read from live code only (a real parser; comments, strings and
+//! unreachable statements do not count): a syntax error, middleware before
+//! the app exists, hooks Flask removed, processors never added, spans used
+//! after they ended, X-Ray segments misused, Rollbar given a literal.
 
 use crate::backend::Backend;
 use crate::doctor::finding::{Finding, Layer};
 use crate::workspace::context::{Context, SourceFile};
+use crate::workspace::python::{Call, PyFile, Value};
 
 const OTEL_PACKAGES: &[&str] = &[
     "opentelemetry-api",
@@ -14,140 +17,406 @@ const OTEL_PACKAGES: &[&str] = &[
     "opentelemetry-instrumentation-requests",
 ];
 
+/// Span methods that record on the span they are called on.
+const SPAN_RECORDING: &[&str] = &[
+    "set_attribute",
+    "set_attributes",
+    "add_event",
+    "set_status",
+    "record_exception",
+];
+
+/// Calls whose whole point is telemetry: dead, they are a silent loss.
+const TELEMETRY_CALLS: &[&str] = &[
+    "set_attribute",
+    "set_attributes",
+    "add_event",
+    "set_status",
+    "record_exception",
+    "end_subsegment",
+    "end_segment",
+    "put_metadata",
+    "put_annotation",
+    "instrument_app",
+    "instrument",
+    "add_span_processor",
+    "set_tracer_provider",
+    "report_message",
+];
+
+/// Methods that return a value: passed uncalled, they are a bound method.
+const VALUE_METHODS: &[&str] = &[
+    "isoformat",
+    "strftime",
+    "timestamp",
+    "now",
+    "utcnow",
+    "today",
+    "upper",
+    "lower",
+    "strip",
+    "keys",
+    "values",
+    "items",
+    "copy",
+];
+
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
-    if let Some(app) = &ctx.app_py {
-        check_app(ctx, app, &mut out);
+    let broken: Vec<&PyFile> = ctx
+        .code
+        .iter()
+        .filter(|f| f.syntax_error.is_some())
+        .collect();
+    for file in &broken {
+        let error = file
+            .syntax_error
+            .as_ref()
+            .expect("filtered on syntax errors");
+        out.push(
+            Finding::fail(
+                "code-syntax",
+                Layer::Code,
+                format!("{}:{}: {}: Python cannot import it, so the backend does not start and sends nothing", file.path.display(), error.line, error.message),
+            )
+            .fix(format!("fix {}:{} (python3 -m py_compile {} shows the same error)", file.path.display(), error.line, file.path.display())),
+        );
+    }
+    // A file that does not parse has no facts; the others are still read
+    // (their defects need fixing too once it parses).
+    if let Some(app) = ctx.code.first().filter(|f| f.syntax_error.is_none()) {
+        check_app_order(app, &mut out);
+        check_flask_hooks(ctx, app, &mut out);
+        check_pipeline_setup(ctx, app, &mut out);
+    }
+    for file in &ctx.code {
+        check_dead_telemetry(file, &mut out);
+        check_spans(file, &mut out);
+        check_xray_segments(ctx, file, &mut out);
+        check_rollbar(file, &mut out);
     }
     if let Some(requirements) = &ctx.requirements
         && (ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local))
     {
         check_requirements(requirements, &mut out);
     }
-    if out
-        .iter()
-        .all(|f| f.status == crate::doctor::finding::Status::Ok)
-        && ctx.app_py.is_some()
-    {
+    if out.is_empty() && !ctx.code.is_empty() {
         out.push(Finding::ok(
             "code-app",
             Layer::Code,
-            "app.py: instrumentation comes after the app exists, and every processor is added",
+            format!("{} Python files read: instrumentation in order, processors added, spans and segments closed", ctx.code.len()),
         ));
     }
     out
 }
 
-/// Lines (1-based) where `needle` appears in code, comments skipped.
-fn lines_with(text: &str, needle: &str) -> Vec<usize> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| {
-            let code = line.split('#').next().unwrap_or("");
-            code.contains(needle)
-        })
-        .map(|(i, _)| i + 1)
-        .collect()
+fn at(file: &PyFile, line: usize) -> String {
+    format!("{}:{line}", file.path.display())
 }
 
-/// The line creating the Flask app (`app = Flask(...)`) and the app's name.
-fn app_creation(text: &str) -> Option<(usize, String)> {
-    text.lines().enumerate().find_map(|(i, line)| {
-        let (left, right) = line.split_once('=')?;
-        let name = left.trim();
-        let ok = right.trim_start().starts_with("Flask(")
-            && !name.is_empty()
-            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-        ok.then(|| (i + 1, name.to_string()))
+/// `app = Flask(...)` at import: its line and the name.
+fn app_creation(file: &PyFile) -> Option<(usize, &str)> {
+    file.facts.assignments.iter().find_map(|a| match &a.value {
+        Value::Call(callee, _) if callee == "Flask" || callee.ends_with(".Flask") => {
+            Some((a.line, a.target.as_str()))
+        }
+        _ => None,
     })
 }
 
-fn check_app(ctx: &Context, app: &SourceFile, out: &mut Vec<Finding>) {
-    let text = &app.text;
-    let file = app.path.display();
-    if let Some((created, name)) = app_creation(text) {
-        for (needle, id, what) in [
-            (
-                "XRayMiddleware(",
-                "code-xray-middleware-order",
-                "XRayMiddleware",
-            ),
-            (
-                ".instrument_app(",
-                "code-flask-instrumentation-order",
-                "FlaskInstrumentor().instrument_app",
-            ),
-        ] {
-            if let Some(line) = lines_with(text, needle).into_iter().find(|l| *l < created) {
-                out.push(
-                    Finding::fail(id, Layer::Code, format!("{file}:{line}: {what} runs before `{name} = Flask(...)` (line {created}): it wraps no app, so requests are not traced"))
-                        .fix(format!("move line {line} below line {created}")),
-                );
-            }
-        }
-    }
-    // `@app.before_first_request` or `app.before_first_request(f)`; prose
-    // mentioning the hook does not count.
-    if let Some(line) = lines_with(text, ".before_first_request").first() {
-        let flask = flask_version(ctx);
-        let removed = flask.is_none_or(|(major, minor)| (major, minor) >= (2, 3));
-        let version = flask
-            .map(|(a, b)| format!("Flask {a}.{b}"))
-            .unwrap_or_else(|| "the latest Flask (unpinned)".into());
-        let finding = if removed {
-            Finding::fail
-        } else {
-            Finding::warn
-        };
-        out.push(
-            finding("code-before-first-request", Layer::Code, format!("{file}:{line}: before_first_request is gone in Flask 2.3+, and requirements install {version}: Rollbar is never initialised"))
-                .fix("initialise at app creation:  with app.app_context(): init_rollbar(app)".to_string()),
-        );
-    }
-    for (line, variable) in processors(text) {
-        let added = lines_with(text, "add_span_processor(").iter().any(|l| {
-            text.lines()
-                .nth(l - 1)
-                .is_some_and(|code| code.contains(&format!("add_span_processor({variable})")))
-        });
-        if !added {
+fn check_app_order(app: &PyFile, out: &mut Vec<Finding>) {
+    let Some((created, name)) = app_creation(app) else {
+        return;
+    };
+    for (method, id, what) in [
+        (
+            "XRayMiddleware",
+            "code-xray-middleware-order",
+            "XRayMiddleware",
+        ),
+        (
+            "instrument_app",
+            "code-flask-instrumentation-order",
+            "FlaskInstrumentor().instrument_app",
+        ),
+    ] {
+        let early = app
+            .facts
+            .calls_to(method)
+            .find(|c| c.function.is_none() && c.line < created);
+        if let Some(call) = early {
             out.push(
-                Finding::fail("code-unattached-processor", Layer::Code, format!("{file}:{line}: {variable} is created but never added to the provider, so it does nothing"))
-                    .fix(format!("provider.add_span_processor({variable})")),
+                Finding::fail(id, Layer::Code, format!("{}: {what} runs before `{name} = Flask(...)` (line {created}): it wraps no app, so requests are not traced", at(app, call.line)))
+                    .fix(format!("move line {} below line {created} in {}", call.line, app.path.display())),
             );
         }
     }
-    if !lines_with(text, "TracerProvider(").is_empty()
-        && lines_with(text, "set_tracer_provider(").is_empty()
+}
+
+fn check_flask_hooks(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
+    let hook = app
+        .facts
+        .functions
+        .iter()
+        .find(|f| {
+            f.decorators
+                .iter()
+                .any(|d| d.ends_with(".before_first_request"))
+        })
+        .map(|f| f.line)
+        .or_else(|| {
+            app.facts
+                .calls_to("before_first_request")
+                .next()
+                .map(|c| c.line)
+        });
+    let Some(line) = hook else {
+        return;
+    };
+    let flask = flask_version(ctx);
+    let removed = flask.is_none_or(|(major, minor)| (major, minor) >= (2, 3));
+    let version = flask
+        .map(|(a, b)| format!("Flask {a}.{b}"))
+        .unwrap_or_else(|| "the latest Flask (unpinned)".into());
+    let consequence = if removed {
+        "`import app` raises AttributeError, so the backend does not start and nothing is traced"
+    } else {
+        "it works on this Flask, and breaks on the next upgrade"
+    };
+    let finding = if removed {
+        Finding::fail
+    } else {
+        Finding::warn
+    };
+    out.push(
+        finding("code-before-first-request", Layer::Code, format!("{}: before_first_request was removed in Flask 2.3, and requirements install {version}: {consequence}", at(app, line)))
+            .fix(format!("at {}: drop the decorator and call the function at app creation:  with app.app_context(): init_rollbar()", at(app, line))),
+    );
+}
+
+/// Provider, processors and instrumentors: set up, added, live.
+fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
+    let all_calls: Vec<(&PyFile, &Call)> = ctx.live_calls().collect();
+    let called = |method: &str| all_calls.iter().any(|(_, c)| c.method() == method);
+    for assignment in ctx
+        .code
+        .iter()
+        .flat_map(|f| f.facts.assignments.iter().map(move |a| (f, a)))
+    {
+        let (file, a) = assignment;
+        let Value::Call(callee, _) = &a.value else {
+            continue;
+        };
+        if !(callee.ends_with("SimpleSpanProcessor") || callee.ends_with("BatchSpanProcessor")) {
+            continue;
+        }
+        let added = all_calls.iter().any(|(_, c)| {
+            c.method() == "add_span_processor"
+                && c.args.first() == Some(&Value::Ref(a.target.clone()))
+        });
+        if !added {
+            out.push(
+                Finding::fail(
+                    "code-unattached-processor",
+                    Layer::Code,
+                    format!(
+                        "{}: {} is created but never added to the provider, so it does nothing",
+                        at(file, a.line),
+                        a.target
+                    ),
+                )
+                .fix(format!(
+                    "after {}:  provider.add_span_processor({})",
+                    at(file, a.line),
+                    a.target
+                )),
+            );
+        }
+    }
+    let provider = all_calls
+        .iter()
+        .find(|(_, c)| c.method() == "TracerProvider");
+    if let Some((file, call)) = provider
+        && !called("set_tracer_provider")
     {
         out.push(
             Finding::fail(
                 "code-provider-not-set",
                 Layer::Code,
-                format!("{file}: a TracerProvider is created but never set, so spans go nowhere"),
+                format!(
+                    "{}: a TracerProvider is created but never set, so spans go nowhere",
+                    at(file, call.line)
+                ),
             )
-            .fix("trace.set_tracer_provider(provider)"),
+            .fix(format!(
+                "after {}:  trace.set_tracer_provider(provider)",
+                at(file, call.line)
+            )),
+        );
+    }
+    if provider.is_some() && !called("instrument_app") {
+        let text = ctx.app_py.as_ref().map(|f| f.text.as_str()).unwrap_or("");
+        let commented = PyFile::inert_mentions(text, "instrument_app");
+        let (why, fix) = match commented.first() {
+            Some(line) => (
+                format!(
+                    "FlaskInstrumentor().instrument_app is commented out ({})",
+                    at(app, *line)
+                ),
+                format!("uncomment {}", at(app, *line)),
+            ),
+            None => (
+                "nothing calls FlaskInstrumentor().instrument_app(app)".to_string(),
+                "below `app = Flask(__name__)`:  FlaskInstrumentor().instrument_app(app)"
+                    .to_string(),
+            ),
+        };
+        out.push(
+            Finding::fail(
+                "code-instrumentor",
+                Layer::Code,
+                format!("{why}: requests make no server spans"),
+            )
+            .fix(fix),
         );
     }
 }
 
-/// `name = SimpleSpanProcessor(...)` / `BatchSpanProcessor(...)` assignments.
-fn processors(text: &str) -> Vec<(usize, String)> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, line)| {
-            let code = line.split('#').next()?;
-            let (left, right) = code.split_once('=')?;
-            let right = right.trim_start();
-            let is_processor = right.starts_with("SimpleSpanProcessor(")
-                || right.starts_with("BatchSpanProcessor(");
-            let name = left.trim();
-            (is_processor
-                && !name.is_empty()
-                && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
-            .then(|| (i + 1, name.to_string()))
-        })
-        .collect()
+fn check_dead_telemetry(file: &PyFile, out: &mut Vec<Finding>) {
+    for dead in &file.facts.dead_calls {
+        if !TELEMETRY_CALLS.contains(&dead.call.method()) {
+            continue;
+        }
+        out.push(
+            Finding::fail(
+                "code-unreachable",
+                Layer::Code,
+                format!(
+                    "{}: {}(...) never runs: it comes after `{}` at line {}",
+                    at(file, dead.call.line),
+                    dead.call.name,
+                    dead.because,
+                    dead.because_line
+                ),
+            )
+            .fix(format!(
+                "move line {} above line {} in {}",
+                dead.call.line,
+                dead.because_line,
+                file.path.display()
+            )),
+        );
+    }
+}
+
+/// Attributes set after the span ended, the current span asked for after
+/// the block, and a method passed where its result was meant.
+fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
+    let facts = &file.facts;
+    for call in &facts.calls {
+        let receiver = call.name.rsplit_once('.').map(|(r, _)| r).unwrap_or("");
+        if SPAN_RECORDING.contains(&call.method()) && !call.in_span_block {
+            let ended = facts.span_blocks.iter().find(|b| {
+                b.function == call.function
+                    && b.end_line < call.line
+                    && b.variable.as_deref() == Some(receiver)
+            });
+            if let Some(block) = ended {
+                out.push(
+                    Finding::fail("code-span-ended", Layer::Code, format!("{}: {}(...) runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, call.line), call.name, block.line))
+                        .fix(format!("indent {} into the `with` block that starts at line {}", at(file, call.line), block.line)),
+                );
+            }
+        }
+        if call.method() == "get_current_span" && !call.in_span_block {
+            let after = facts
+                .span_blocks
+                .iter()
+                .find(|b| b.function == call.function && b.end_line < call.line);
+            if let Some(block) = after {
+                out.push(
+                    Finding::warn("code-span-ended", Layer::Code, format!("{}: get_current_span() after the `with` block of line {} returns the enclosing (Flask) span, not yours", at(file, call.line), block.line))
+                        .fix(format!("call it inside the `with` block at line {}, or use `as span`", block.line)),
+                );
+            }
+        }
+        if call.method() == "set_attribute"
+            && let Some(Value::Ref(value)) = call.args.get(1)
+            && let Some(method) = value.rsplit('.').next()
+            && value.contains('.')
+            && VALUE_METHODS.contains(&method)
+        {
+            let key = match call.args.first() {
+                Some(Value::Str(k)) => format!("{k:?}"),
+                _ => "the attribute".into(),
+            };
+            out.push(
+                Finding::fail("code-attribute-value", Layer::Code, format!("{}: {key} is set to the method {value}, not its result: the SDK drops it or stores \"<built-in method ...>\"", at(file, call.line)))
+                    .fix(format!("{}: {value}()", at(file, call.line))),
+            );
+        }
+    }
+}
+
+fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
+    let facts = &file.facts;
+    let middleware = ctx.live_call("XRayMiddleware").is_some();
+    let ended_at_import = facts.calls_to("end_segment").any(|c| c.function.is_none());
+    for call in facts.calls_to("begin_segment").filter(|c| !c.guarded) {
+        match call.function {
+            Some(_) if middleware => {
+                let end = facts
+                    .calls_to("end_segment")
+                    .find(|c| c.function == call.function)
+                    .map(|c| format!(", and end_segment() at line {} then clears the context", c.line))
+                    .unwrap_or_default();
+                out.push(
+                    Finding::fail("code-xray-segment", Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened{end}: the middleware's own segment is lost and the request fails (AttributeError ... put_http_meta, HTTP 500)", at(file, call.line)))
+                        .fix(format!("{}: use xray_recorder.begin_subsegment(...) (and end_subsegment()), or `with xray_recorder.in_subsegment(...)`", at(file, call.line))),
+                );
+            }
+            None if !ended_at_import => out.push(
+                Finding::warn("code-xray-segment", Layer::Code, format!("{}: begin_segment() at import is never ended, so that segment is never sent (request segments are not affected)", at(file, call.line)))
+                    .fix(format!("delete {}: XRayMiddleware opens a segment per request", at(file, call.line))),
+            ),
+            _ => {}
+        }
+    }
+    for open in &facts.open_subsegments {
+        let how = match open.exit_line {
+            Some(line) => format!("the return/raise at line {line} leaves it open"),
+            None => "nothing ends it".into(),
+        };
+        out.push(
+            Finding::fail("code-xray-subsegment", Layer::Code, format!("{}: begin_subsegment() is not ended on every path ({how}): it is never sent, and later subsegments nest under it", at(file, open.begin_line)))
+                .fix(format!("{}: use `with xray_recorder.in_subsegment(...):`, or end it in a `finally:`", at(file, open.begin_line))),
+        );
+    }
+}
+
+fn check_rollbar(file: &PyFile, out: &mut Vec<Finding>) {
+    for call in file.facts.calls.iter().filter(|c| c.name == "rollbar.init") {
+        if let Some(Value::Str(token)) = call.args.first()
+            && token.contains('$')
+        {
+            let line = call.arg_lines.first().copied().unwrap_or(call.line);
+            out.push(
+                Finding::fail("code-rollbar-token", Layer::Code, format!("{}: rollbar.init gets the literal text {token:?}: Python does not interpolate ${{...}}, so Rollbar rejects every item", at(file, line)))
+                    .var("ROLLBAR_ACCESS_TOKEN")
+                    .fix(format!("{}: os.environ['ROLLBAR_ACCESS_TOKEN'] instead of the string", at(file, line))),
+            );
+        }
+        let per_request = file
+            .facts
+            .function(call.function)
+            .is_some_and(|f| f.decorators.iter().any(|d| d.ends_with(".before_request")));
+        if per_request {
+            out.push(
+                Finding::fail("code-rollbar-init", Layer::Code, format!("{}: rollbar.init runs in a before_request hook, so it runs again on every request", at(file, call.line)))
+                    .fix("initialise once at app creation:  with app.app_context(): rollbar.init(...)"),
+            );
+        }
+    }
 }
 
 /// The Flask version requirements.txt pins (`flask==X.Y...`), if it pins one.
@@ -197,17 +466,5 @@ fn check_requirements(requirements: &SourceFile, out: &mut Vec<Finding>) {
             )
             .fix(format!("add to requirements.txt: {}", missing.join(" "))),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_app_creation_and_processors() {
-        let text = "import x\nprocessor = BatchSpanProcessor(OTLPSpanExporter())\n# simple = SimpleSpanProcessor()\napp = Flask(__name__)\n";
-        assert_eq!(app_creation(text), Some((4, "app".into())));
-        assert_eq!(processors(text), vec![(2, "processor".into())]);
     }
 }

@@ -15,23 +15,34 @@ use crate::workspace::interpolate::interpolate;
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let known_names = names_in_every_layer(ctx);
-    for var in ctx.needed() {
-        check_variable(ctx, &var, &known_names, &mut out);
+    let needed = ctx.needed();
+    for var in &needed {
+        check_variable(ctx, var, &known_names, &mut out);
+    }
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|v| not_passed_through(ctx, v))
+        .map(|v| v.name)
+        .collect();
+    if let Some(finding) = passthrough_finding(ctx, &missing) {
+        out.push(finding);
     }
     out
 }
 
-/// How to set a variable for this shell and every later workspace, without
-/// the value ever being typed where a placeholder could stay behind.
-pub fn set_command(name: &str) -> String {
+/// How to set a variable, fitted to where the student is: in Gitpod, for
+/// this shell and every later workspace (`gp env`); elsewhere with
+/// `tracelab env set`, which asks for it hidden and saves it in `.env`.
+pub fn set_command(ctx: &Context, name: &str) -> String {
     let secret = crate::vars::NEEDED_VARS
         .iter()
         .find(|v| v.name == name)
         .is_none_or(|v| v.secret);
-    let read = if secret { "read -rs" } else { "read -r" };
-    format!(
-        "{read} {name} && export {name} && gp env {name}=\"${name}\"   # or: tracelab env set {name}"
-    )
+    if !ctx.in_gitpod() {
+        return format!("tracelab env set {name}   # asks for the value, saves it in .env");
+    }
+    let read = if secret { "read -rsp" } else { "read -rp" };
+    format!("{read} 'Paste {name}: ' {name} && export {name} && gp env {name}=\"${name}\"")
 }
 
 fn check_variable(
@@ -75,7 +86,7 @@ fn check_variable(
     }
     let mut all_good = feeding.is_some();
     for (value, layers) in &distinct {
-        all_good &= check_value(name, value, layers, out);
+        all_good &= check_value(ctx, name, value, layers, out);
     }
     if distinct.len() > 1 {
         all_good = false;
@@ -84,14 +95,7 @@ fn check_variable(
     if let Some(finding) = not_persisted(ctx, name) {
         out.push(finding);
     }
-    if let Some(finding) = not_passed_through(ctx, var) {
-        all_good = false;
-        out.push(finding);
-    }
-    if let Some(finding) = literal_in_compose(ctx, var) {
-        all_good = false;
-        out.push(finding);
-    }
+    all_good &= !not_passed_through(ctx, var);
     if all_good && let Some((source, value)) = feeding {
         let layers: Vec<&str> = values.iter().map(|(l, _)| l.name()).collect();
         let kind = match check_shape(name, value) {
@@ -143,7 +147,7 @@ fn missing(ctx: &Context, name: &str, near: &[&(Layer, String)]) -> Finding {
     if let Some((_, candidate)) = near.first() {
         return finding.fix(format!("rename {} to {name}", candidate.trim()));
     }
-    finding.fix(set_command(name))
+    finding.fix(set_command(ctx, name))
 }
 
 /// The variable's value in each layer that has it, in the order values flow.
@@ -159,6 +163,7 @@ fn values_by_layer(ctx: &Context, name: &str) -> Vec<(Layer, String)> {
         values.push((Layer::Gitpod, v.to_string()));
     }
     if ctx.compose.is_some()
+        && interpolates(ctx, name)
         && let Some((layer, v)) = ctx.app_var(name)
     {
         values.push((layer, v));
@@ -170,8 +175,36 @@ fn values_by_layer(ctx: &Context, name: &str) -> Vec<(Layer, String)> {
     values
 }
 
+/// Whether the backend's compose entry for `name` is `${name...}`: only
+/// then is its value the shell's, and a difference a mismatch. A value
+/// written into the file is the file's own (and, for a secret, reported as
+/// committed).
+fn interpolates(ctx: &Context, name: &str) -> bool {
+    let Some(compose) = &ctx.compose else {
+        return false;
+    };
+    let Some(service) = ctx.backend_service().and_then(|s| compose.file.service(s)) else {
+        return false;
+    };
+    service.environment.iter().any(|(k, v)| {
+        k == name
+            && match v {
+                None => true,
+                Some(raw) => {
+                    raw.contains(&format!("${{{name}")) || raw.contains(&format!("${name}"))
+                }
+            }
+    })
+}
+
 /// Placeholder, quotes and whitespace, and shape. True when nothing is wrong.
-fn check_value(name: &str, value: &str, layers: &[Layer], out: &mut Vec<Finding>) -> bool {
+fn check_value(
+    ctx: &Context,
+    name: &str,
+    value: &str,
+    layers: &[Layer],
+    out: &mut Vec<Finding>,
+) -> bool {
     let layer = layers[0];
     let where_ = layers
         .iter()
@@ -186,7 +219,7 @@ fn check_value(name: &str, value: &str, layers: &[Layer], out: &mut Vec<Finding>
                 format!("{name} in {where_} {reason}"),
             )
             .var(name)
-            .fix(set_command(name)),
+            .fix(set_command(ctx, name)),
         );
         return false;
     }
@@ -198,7 +231,7 @@ fn check_value(name: &str, value: &str, layers: &[Layer], out: &mut Vec<Finding>
                 format!("{name} in {where_} {reason}"),
             )
             .var(name)
-            .fix(set_command(name)),
+            .fix(set_command(ctx, name)),
         );
         return false;
     }
@@ -207,7 +240,7 @@ fn check_value(name: &str, value: &str, layers: &[Layer], out: &mut Vec<Finding>
             out.push(
                 Finding::fail("env-shape", layer, format!("{name} in {where_} {reason}"))
                     .var(name)
-                    .fix(set_command(name)),
+                    .fix(set_command(ctx, name)),
             );
             false
         }
@@ -276,65 +309,44 @@ fn not_persisted(ctx: &Context, name: &str) -> Option<Finding> {
 
 /// Direct variables (AWS_*, ROLLBAR_*) must be declared in the backend's
 /// environment, or the container never sees them.
-fn not_passed_through(ctx: &Context, var: &NeededVar) -> Option<Finding> {
-    if var.name == "HONEYCOMB_API_KEY" {
-        return None; // it travels inside OTEL_EXPORTER_OTLP_HEADERS
+fn not_passed_through(ctx: &Context, var: &NeededVar) -> bool {
+    if !crate::vars::backend_reads(var.name, &ctx.backends) {
+        return false;
     }
+    let Some(service) = ctx
+        .compose
+        .as_ref()
+        .and_then(|c| c.file.service(c.backend.as_ref()?))
+    else {
+        return false;
+    };
+    !service.environment.iter().any(|(k, _)| k == var.name)
+}
+
+/// One finding for every variable the backend's environment leaves out:
+/// one edit fixes them all.
+fn passthrough_finding(ctx: &Context, missing: &[&str]) -> Option<Finding> {
+    let first = missing.first()?;
     let compose = ctx.compose.as_ref()?;
-    let service = compose.file.service(compose.backend.as_ref()?)?;
-    if service.environment.iter().any(|(k, _)| k == var.name) {
-        return None;
-    }
+    let service = compose.backend.as_ref()?;
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|name| format!("{name}: \"${{{name}}}\""))
+        .collect();
     Some(
         Finding::fail(
             "env-passthrough",
             Layer::Compose,
             format!(
-                "the {} service does not pass {} into the container",
-                service.name, var.name
+                "the {service} service does not pass {} into the container",
+                missing.join(", ")
             ),
         )
-        .var(var.name)
+        .var(first)
         .fix(format!(
-            "add to services.{}.environment:  {}: \"${{{}}}\"",
-            service.name, var.name, var.name
-        )),
-    )
-}
-
-/// A secret written into the compose file is committed with it.
-fn literal_in_compose(ctx: &Context, var: &NeededVar) -> Option<Finding> {
-    if !var.secret {
-        return None;
-    }
-    let compose = ctx.compose.as_ref()?;
-    let service = compose.file.service(compose.backend.as_ref()?)?;
-    let raw = service
-        .environment
-        .iter()
-        .find(|(k, _)| k == var.name)?
-        .1
-        .as_ref()?;
-    if raw.contains('$') || raw.is_empty() {
-        return None;
-    }
-    Some(
-        Finding::fail(
-            "env-secret-in-compose",
-            Layer::Compose,
-            format!(
-                "{} is written into {} ({}), which is committed",
-                var.name,
-                compose.file.path.display(),
-                fingerprint(raw)
-            ),
-        )
-        .var(var.name)
-        .fix(format!(
-            "write `{}: \"${{{}}}\"` in the compose file, rotate the key, and set it with: {}",
-            var.name,
-            var.name,
-            set_command(var.name)
+            "add to services.{service}.environment ({}):  {}",
+            compose.file.place(service, &["environment"]),
+            lines.join("  ")
         )),
     )
 }

@@ -10,6 +10,8 @@ use crate::rules::otlp_headers::{header, headers};
 use crate::workspace::context::Context;
 
 use super::env::set_command;
+use super::otlp::{destination, destination_host};
+use crate::rules::values::{hygiene, placeholder};
 
 const KEY: &str = "HONEYCOMB_API_KEY";
 const TEAM: &str = "x-honeycomb-team";
@@ -24,8 +26,26 @@ pub fn headers_variable(get: impl Fn(&str) -> Option<String>) -> Option<(&'stati
     .find_map(|name| get(name).map(|value| (name, value)))
 }
 
+/// The key itself is a placeholder or carries quotes or spaces: env-*
+/// names that root cause, and what the headers then carry is its echo.
+pub fn key_is_broken(ctx: &Context) -> bool {
+    ctx.feeding(KEY)
+        .is_some_and(|(_, value)| placeholder(KEY, value).is_some() || hygiene(value).is_some())
+}
+
+/// Only the hop that reaches Honeycomb needs the header: not a backend that
+/// exports to a collector (the collector carries it), not one whose code
+/// passes its own headers, not one whose endpoint is unset (otlp-endpoint).
+fn sends_straight_to_honeycomb(ctx: &Context) -> bool {
+    let Some(destination) = destination(ctx) else {
+        return false;
+    };
+    !destination.headers_in_code
+        && destination_host(&destination).is_some_and(|h| h.ends_with("honeycomb.io"))
+}
+
 pub fn run(ctx: &Context) -> Vec<Finding> {
-    if !ctx.uses(Backend::Honeycomb) {
+    if !ctx.uses(Backend::Honeycomb) || !sends_straight_to_honeycomb(ctx) || key_is_broken(ctx) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -96,7 +116,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
                     ),
                 )
                 .var(variable)
-                .fix(set_command(KEY)),
+                .fix(set_command(ctx, KEY)),
             );
         }
     }

@@ -3,15 +3,20 @@
 
 mod aws;
 mod code;
+mod collector;
 mod container;
 mod env;
 mod honeycomb;
+mod hops;
+mod lab;
 mod otlp;
+mod secrets;
 mod workspace;
+mod xray;
 
 pub use honeycomb::headers_variable as honeycomb_headers_variable;
 
-use super::finding::Finding;
+use super::finding::{Finding, Status};
 use crate::workspace::context::Context;
 
 /// A group of related checks: a report section, and the function that runs them.
@@ -38,7 +43,15 @@ pub const ALL: &[Check] = &[
         run: otlp::run,
     },
     Check {
-        group: "AWS (X-Ray, CloudWatch)",
+        group: "OpenTelemetry Collector",
+        run: collector::run,
+    },
+    Check {
+        group: "X-Ray",
+        run: xray::run,
+    },
+    Check {
+        group: "AWS (CloudWatch)",
         run: aws::run,
     },
     Check {
@@ -46,19 +59,45 @@ pub const ALL: &[Check] = &[
         run: code::run,
     },
     Check {
+        group: "The lab's span",
+        run: lab::run,
+    },
+    Check {
+        group: "Committed secrets",
+        run: secrets::run,
+    },
+    Check {
         group: "Running container",
         run: container::run,
     },
 ];
 
-/// Runs every check, tagging each finding with its group.
+/// (root, echo): when the first is reported for a variable, the second for
+/// the same variable follows from it, and its fix would change nothing.
+const ECHOES: &[(&str, &str)] = &[
+    // A key written into the headers is both "not the shell's key" and
+    // "committed"; the header finding says both.
+    ("honeycomb-header-key", "env-secret-in-compose"),
+];
+
+/// Runs every check, tagging each finding with its group, and drops echoes.
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
-    ALL.iter()
+    let findings: Vec<Finding> = ALL
+        .iter()
         .flat_map(|check| {
             (check.run)(ctx).into_iter().map(move |mut finding| {
                 finding.group = check.group;
                 finding
             })
         })
-        .collect()
+        .collect();
+    let is_echo = |f: &Finding| {
+        ECHOES.iter().any(|(root, echo)| {
+            f.id == *echo
+                && findings
+                    .iter()
+                    .any(|r| r.id == *root && r.variable == f.variable && r.status == Status::Fail)
+        })
+    };
+    findings.iter().filter(|f| !is_echo(f)).cloned().collect()
 }

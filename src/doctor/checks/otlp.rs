@@ -10,6 +10,88 @@ use crate::workspace::context::Context;
 use crate::workspace::url;
 
 use super::honeycomb::headers_variable;
+use super::hops::{self, Reach};
+use crate::rules::names::is_near_miss;
+use crate::workspace::collector::is_collector;
+use crate::workspace::python::Value;
+
+/// Where the backend's exporter sends, and who decides it: explicit
+/// arguments to OTLPSpanExporter(...) win over the environment.
+pub struct Destination {
+    /// The variable (or `OTLPSpanExporter(endpoint=...)`) the URL came from.
+    pub source: String,
+    pub url: String,
+    /// Used as it is (a per-signal variable or an explicit argument).
+    pub as_is: bool,
+    pub from_code: bool,
+    /// OTLPSpanExporter(headers=...): the headers variable is not read.
+    pub headers_in_code: bool,
+}
+
+pub fn destination(ctx: &Context) -> Option<Destination> {
+    let exporter = ctx.live_call("OTLPSpanExporter");
+    let headers_in_code = exporter.is_some_and(|(_, c)| c.keyword("headers").is_some());
+    if let Some((file, call)) = exporter
+        && let Some(Value::Str(url)) = call.keyword("endpoint")
+    {
+        return Some(Destination {
+            source: format!(
+                "{}:{}: OTLPSpanExporter(endpoint=...)",
+                file.path.display(),
+                call.line
+            ),
+            url: url.clone(),
+            as_is: true,
+            from_code: true,
+            headers_in_code,
+        });
+    }
+    let get = |name: &str| ctx.app_var(name).map(|(_, v)| v).filter(|v| !v.is_empty());
+    let (source, url, as_is) = match (get(TRACES), get(BASE)) {
+        (Some(url), _) => (TRACES, url, true),
+        (None, Some(url)) => (BASE, url, false),
+        (None, None) => return None,
+    };
+    Some(Destination {
+        source: source.into(),
+        url,
+        as_is,
+        from_code: false,
+        headers_in_code,
+    })
+}
+
+/// The host a destination URL names, lowercased.
+pub fn destination_host(destination: &Destination) -> Option<String> {
+    url::parse(destination.url.trim()).map(|u| u.host.to_ascii_lowercase())
+}
+
+/// The OTEL variables a student meant but misspelt in the backend's
+/// environment (`OTEL_EXPORTER_OLTP_ENDPOINT`): (written, meant).
+pub fn misspelt_variables(ctx: &Context) -> Vec<(String, &'static str)> {
+    const MEANT: &[&str] = &[
+        BASE,
+        TRACES,
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_SERVICE_NAME",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ];
+    let Some((_, env)) = ctx.app_env() else {
+        return Vec::new();
+    };
+    if ctx.compose.is_none() {
+        return Vec::new();
+    }
+    env.keys()
+        .filter(|k| !MEANT.contains(&k.as_str()) && k.starts_with("OTEL"))
+        .filter_map(|k| {
+            let meant = MEANT
+                .iter()
+                .find(|m| is_near_miss(k, m) || k.replace("OLTP", "OTLP") == **m)?;
+            (!env.contains_key(*meant)).then(|| (k.clone(), *meant))
+        })
+        .collect()
+}
 
 const BASE: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 const TRACES: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
@@ -24,9 +106,23 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     };
     let get = |name: &str| ctx.app_var(name).map(|(_, v)| v).filter(|v| !v.is_empty());
     let mut out = Vec::new();
+    if let Some(finding) = no_otel_settings(ctx) {
+        out.push(finding);
+        return out;
+    }
+    let misspelt = misspelt_variables(ctx);
+    if !misspelt.is_empty() {
+        out.push(misspelt_finding(ctx, &misspelt));
+    }
     let protocol = check_protocol(&get, layer, &mut out);
-    check_endpoint(ctx, &get, layer, protocol.as_deref(), &mut out);
-    check_headers_format(&get, layer, &mut out);
+    let endpoint_misspelt = misspelt.iter().any(|(_, m)| *m == BASE || *m == TRACES);
+    if !endpoint_misspelt {
+        check_endpoint(ctx, layer, protocol.as_deref(), &mut out);
+    }
+    let code_headers = destination(ctx).is_some_and(|d| d.headers_in_code);
+    if !code_headers && !super::honeycomb::key_is_broken(ctx) {
+        check_headers_format(&get, layer, &mut out);
+    }
     check_service_name(ctx, &get, layer, &mut out);
     out
 }
@@ -67,17 +163,69 @@ fn is_local_host(ctx: &Context, host: &str) -> bool {
         || !host.contains('.')
 }
 
-fn check_endpoint(
-    ctx: &Context,
-    get: &dyn Fn(&str) -> Option<String>,
-    layer: Layer,
-    protocol: Option<&str>,
-    out: &mut Vec<Finding>,
-) {
-    let (name, url) = match (get(TRACES), get(BASE)) {
-        (Some(url), _) => (TRACES, url),
-        (None, Some(url)) => (BASE, url),
-        (None, None) => {
+/// A configuration (often a `docker-compose.local.yml`) that gives the
+/// backend no OTEL_* setting at all, while the code exports from the
+/// environment: one root cause, one finding.
+fn no_otel_settings(ctx: &Context) -> Option<Finding> {
+    let compose = ctx.compose.as_ref()?;
+    let service = compose.file.service(compose.backend.as_ref()?)?;
+    let explicit = destination(ctx).is_some_and(|d| d.from_code);
+    let any_otel = service
+        .environment
+        .iter()
+        .any(|(k, _)| k.starts_with("OTEL") || k.starts_with("OTLP"))
+        || !service.env_files.is_empty();
+    if explicit || any_otel {
+        return None;
+    }
+    let place = compose.file.place(&service.name, &["environment"]);
+    Some(
+        Finding::fail(
+            "otlp-endpoint",
+            Layer::Compose,
+            format!("{place}: {} gets no OTEL_* settings in {}: spans go to http://localhost:4318 inside the container, with no service name and no headers", service.name, compose.file.path.display()),
+        )
+        .var(BASE)
+        .fix(format!(
+            "add to services.{} ({place}): OTEL_SERVICE_NAME: \"{}\", {BASE}: \"https://{US_API_HOST}\", OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${{HONEYCOMB_API_KEY}}\"",
+            service.name, service.name
+        )),
+    )
+}
+
+fn misspelt_finding(ctx: &Context, misspelt: &[(String, &'static str)]) -> Finding {
+    let service = ctx.backend_service().unwrap_or("backend-flask");
+    let compose = ctx
+        .compose
+        .as_ref()
+        .expect("misspellings are read from compose");
+    let renames: Vec<String> = misspelt
+        .iter()
+        .map(|(written, meant)| {
+            format!(
+                "{written} → {meant} ({})",
+                compose.file.place(service, &["environment", written])
+            )
+        })
+        .collect();
+    Finding::fail(
+        "otlp-variable-name",
+        Layer::Compose,
+        format!(
+            "the exporter never reads {}: it falls back to http://localhost:4318 without your headers, and nothing reaches Honeycomb",
+            misspelt.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    )
+    .var(misspelt[0].1)
+    .fix(format!("rename {}", renames.join("; ")))
+}
+
+fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut Vec<Finding>) {
+    let destination = destination(ctx);
+    let (name, url) = match &destination {
+        Some(d) if d.from_code => (d.source.as_str(), d.url.clone()),
+        Some(d) => (if d.as_is { TRACES } else { BASE }, d.url.clone()),
+        None => {
             out.push(
                 Finding::fail("otlp-endpoint", layer, format!("{BASE} is not set: spans go to http://localhost:4318, where nothing listens inside the container"))
                     .var(BASE)
@@ -86,9 +234,19 @@ fn check_endpoint(
             return;
         }
     };
+    let var_name = if name == TRACES || name == BASE {
+        name
+    } else {
+        BASE
+    };
+    let origin = shell_origin(ctx, var_name);
     let fail = |message: String, fix: String| {
+        let fix = match &origin {
+            Some(note) => format!("{fix}   # {note}"),
+            None => fix,
+        };
         Finding::fail("otlp-endpoint", layer, message)
-            .var(name)
+            .var(var_name)
             .fix(fix)
     };
     let Some(parsed) = url::parse(url.trim()).filter(|u| !u.host.is_empty()) else {
@@ -105,6 +263,34 @@ fn check_endpoint(
     };
     let mut problems = 0;
     let grpc = protocol == Some("grpc");
+    match hops::reach(ctx, parsed.host) {
+        Reach::ContainerItself => {
+            out.push(fail(
+                format!("{name}={url:?}: inside the container, {} is the container itself, where nothing receives spans", parsed.host),
+                format!("{name}: point it at the receiver's compose service (http://otel-collector:4318), or add network_mode: host to the backend"),
+            ));
+            return;
+        }
+        Reach::UnknownService => {
+            problems += 1;
+            out.push(fail(
+                format!("{name}={url:?} names the host {:?}, but no compose service is called that: the name does not resolve", parsed.host),
+                format!("{name}: the URL of a service in the compose file (or add that service)"),
+            ));
+        }
+        Reach::Service(target) => {
+            if let Some(finding) = hops::network_finding(
+                ctx,
+                &target,
+                "otlp-endpoint-network",
+                "the exporter's spans",
+            ) {
+                out.push(finding);
+                return;
+            }
+        }
+        _ => {}
+    }
     if !matches!(parsed.scheme, "http" | "https") {
         problems += 1;
         out.push(fail(
@@ -122,18 +308,19 @@ fn check_endpoint(
         ));
     }
     let path = parsed.path.trim_end_matches('/');
-    if name == BASE && path.ends_with("/v1/traces") && !grpc {
+    let as_is = name != BASE;
+    if !as_is && path.ends_with("/v1/traces") && !grpc {
         problems += 1;
         out.push(fail(
             format!("{BASE} ends in /v1/traces, and the exporter appends another: spans go to {}/v1/traces and get 404", url.trim_end_matches('/')),
             format!("{BASE}: \"{}\"", url.trim_end_matches('/').trim_end_matches("/v1/traces")),
         ));
     }
-    if name == TRACES && !path.ends_with("/v1/traces") && !grpc {
+    if as_is && !path.ends_with("/v1/traces") && !grpc {
         problems += 1;
         out.push(fail(
-            format!("{TRACES} is used as it is and must end in /v1/traces; {url:?} does not"),
-            format!("{TRACES}: \"{}/v1/traces\"", url.trim_end_matches('/')),
+            format!("{name} is used as it is and must end in /v1/traces; {url:?} does not"),
+            format!("{name}: \"{}/v1/traces\"", url.trim_end_matches('/')),
         ));
     }
     if parsed.port == Some(4317) && !grpc {
@@ -165,7 +352,10 @@ fn check_endpoint(
             .var(name)
             .fix(format!("{name}: \"https://{guess}\"")),
         );
-    } else if ctx.uses(Backend::Honeycomb) && !host.ends_with("honeycomb.io") {
+    } else if ctx.uses(Backend::Honeycomb)
+        && !host.ends_with("honeycomb.io")
+        && !goes_to_collector(ctx, &host)
+    {
         out.push(Finding::warn(
             "otlp-endpoint-host",
             layer,
@@ -175,6 +365,14 @@ fn check_endpoint(
     if problems == 0 {
         out.push(Finding::ok("otlp-endpoint", layer, format!("{name}={url}")).var(name));
     }
+}
+
+/// A compose service running a collector: it carries spans on to Honeycomb.
+fn goes_to_collector(ctx: &Context, host: &str) -> bool {
+    ctx.compose
+        .as_ref()
+        .and_then(|c| c.file.service(host))
+        .is_some_and(is_collector)
 }
 
 fn check_headers_format(
@@ -245,6 +443,20 @@ fn check_service_name(
     });
     let service = ctx.backend_service();
     let fix_value = service.unwrap_or("backend-flask");
+    if get(NAME).is_none()
+        && let Some(variable) = unset_source(ctx, NAME)
+    {
+        out.push(
+            Finding::warn(
+                "otlp-service-name",
+                layer,
+                format!("{NAME} comes from ${{{variable}}}, which is set nowhere: spans land in unknown_service:python3 (the dataset unknown_service)"),
+            )
+            .var(NAME)
+            .fix(format!("{}   # or write the name: {NAME}: \"{fix_value}\"", super::env::set_command(ctx, &variable))),
+        );
+        return;
+    }
     let Some(name) = get(NAME).or(from_attributes) else {
         out.push(
             Finding::fail(
@@ -288,4 +500,49 @@ fn check_service_name(
         )
         .var(NAME),
     );
+}
+
+/// The variable a compose entry interpolates when it came out empty:
+/// `OTEL_SERVICE_NAME: "${HONEYCOMB_SERVICE_NAME}"` with that variable unset.
+fn unset_source(ctx: &Context, key: &str) -> Option<String> {
+    let compose = ctx.compose.as_ref()?;
+    let service = compose.file.service(ctx.backend_service()?)?;
+    let raw = service
+        .environment
+        .iter()
+        .find(|(k, _)| k == key)?
+        .1
+        .as_ref()?;
+    let unset = crate::workspace::interpolate::interpolate(raw, &|name: &str| {
+        ctx.feeding(name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+    })
+    .ok()?
+    .unset;
+    unset.into_iter().next()
+}
+
+/// "this value is your shell's $X (through ${X:-...}): ..." when the compose
+/// entry takes it from a variable the shell or .env sets.
+fn shell_origin(ctx: &Context, key: &str) -> Option<String> {
+    let compose = ctx.compose.as_ref()?;
+    let service = compose.file.service(ctx.backend_service()?)?;
+    let raw = service
+        .environment
+        .iter()
+        .find(|(k, _)| k == key)?
+        .1
+        .as_ref()?;
+    let names = crate::workspace::interpolate::interpolate(raw, &|_| None)
+        .ok()?
+        .unset;
+    names.into_iter().find_map(|name| {
+        let (layer, _) = ctx.feeding(&name)?;
+        let place = compose.file.place(&service.name, &["environment", key]);
+        Some(format!(
+            "this value is {name} from {} (through {raw:?} at {place}): change it there, or `unset {name}` to use the file's default",
+            if layer == Layer::Shell { "your shell".to_string() } else { layer.name().to_string() }
+        ))
+    })
 }

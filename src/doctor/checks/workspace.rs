@@ -2,7 +2,10 @@
 //! resolve the file at all.
 
 use crate::doctor::finding::{Finding, Layer};
+use crate::fingerprint::fingerprint;
 use crate::workspace::context::{Context, Resolver};
+use crate::workspace::interpolate::interpolate;
+use crate::workspace::python::Value;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -55,30 +58,168 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             Layer::Compose,
             format!("Compose cannot resolve the file: {error}"),
         );
-        if let Some(name) = &variable {
-            finding = finding
-                .var(name)
-                .fix(format!("read -rs {name} && export {name}"));
+        if let Some(name) = variable.or_else(|| unset_in_networks(ctx)) {
+            finding = finding.var(&name).fix(format!(
+                "{}{}",
+                super::env::set_command(ctx, &name),
+                example_hint(ctx, &name)
+            ));
         }
         out.push(finding);
     }
-    if let Some(resolved) = &compose.resolved {
-        let needed: Vec<&str> = ctx.needed().iter().map(|v| v.name).collect();
-        for name in resolved
-            .unset
-            .iter()
-            .filter(|n| !needed.contains(&n.as_str()))
-        {
+    check_quoted_values(ctx, &mut out);
+    check_healthcheck(ctx, &mut out);
+    out
+}
+
+/// A variable a service's `networks:` interpolates and nobody sets: the
+/// cause of "refers to undefined network -network".
+fn unset_in_networks(ctx: &Context) -> Option<String> {
+    let compose = ctx.compose.as_ref()?;
+    let lookup = |name: &str| {
+        ctx.feeding(name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+    };
+    compose
+        .file
+        .services
+        .iter()
+        .flat_map(|s| s.networks.iter().flatten())
+        .find_map(|raw| interpolate(raw, &lookup).ok()?.unset.into_iter().next())
+}
+
+/// "(.env.example has it: cp .env.example .env)" when that is where it lives.
+fn example_hint(ctx: &Context, name: &str) -> String {
+    let has = |path: &std::path::Path| {
+        std::fs::read_to_string(path).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{name}=")))
+        })
+    };
+    let example = ctx.dir.join(".env.example");
+    if has(&example) && !ctx.dir.join(".env").exists() {
+        "   # .env.example sets it: cp .env.example .env".into()
+    } else {
+        String::new()
+    }
+}
+
+/// The services spans and segments pass through: the backend, the daemon,
+/// the collectors.
+fn pipeline_services(ctx: &Context) -> Vec<String> {
+    let mut names: Vec<String> = ctx
+        .backend_service()
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    if let Some(compose) = &ctx.compose
+        && let Some(daemon) = crate::workspace::xray::daemon(&compose.file)
+    {
+        names.push(daemon.name.clone());
+    }
+    names.extend(ctx.collectors.iter().map(|c| c.service.clone()));
+    names
+}
+
+/// `KEY: "'${VALUE}'"`: the inner quotes are part of the value.
+fn check_quoted_values(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some(compose) = &ctx.compose else { return };
+    for service in pipeline_services(ctx) {
+        let Some(env) = ctx.service_env(&service) else {
+            continue;
+        };
+        for (key, value) in env {
+            let Some(value) = value else { continue };
+            let quoted = value.len() >= 2
+                && ((value.starts_with('\'') && value.ends_with('\''))
+                    || (value.starts_with('"') && value.ends_with('"')));
+            if !quoted {
+                continue;
+            }
+            let place = compose.file.place(&service, &["environment", key]);
+            let shown = if value.len() <= 2 {
+                format!("{value:?}")
+            } else {
+                fingerprint(value)
+            };
             out.push(
-                Finding::warn(
-                    "compose-unset-variable",
-                    Layer::Compose,
-                    format!("the compose file uses ${{{name}}}, which is set nowhere: Compose substitutes an empty string"),
-                )
-                .var(name)
-                .fix(format!("export {name}=...   # or give a default: ${{{name}:-value}}")),
+                Finding::fail("compose-quoted-value", Layer::Compose, format!("{place}: {service} gets {key} as {shown}: the quotes are part of the value (quotes inside a quoted YAML string), so whatever reads it gets a wrong value (AWS rejects such a token: \"The security token included in the request is invalid\")"))
+                    .var(key)
+                    .fix(format!("at {place}: {key}: \"${{{key}}}\"  (one pair of quotes), or delete the line if {service} does not need it")),
             );
         }
     }
-    out
+}
+
+/// A healthcheck that asks the backend for a path no route serves keeps the
+/// container "unhealthy" (and anything that waits on its health waiting).
+fn check_healthcheck(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some(compose) = &ctx.compose else { return };
+    let Some(service) = ctx.backend_service().and_then(|s| compose.file.service(s)) else {
+        return;
+    };
+    let Some(test) = &service.healthcheck else {
+        return;
+    };
+    let routes: Vec<String> = ctx
+        .live_calls()
+        .filter(|(_, c)| c.method() == "route")
+        .filter_map(|(_, c)| match c.args.first() {
+            Some(Value::Str(route)) => Some(route.clone()),
+            _ => None,
+        })
+        .collect();
+    if routes.is_empty() {
+        return;
+    }
+    for word in test.split_whitespace() {
+        let Some(rest) = word
+            .strip_prefix("http://localhost:")
+            .or_else(|| word.strip_prefix("http://127.0.0.1:"))
+        else {
+            continue;
+        };
+        let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
+        let path = path
+            .split('?')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(['"', '\'']);
+        if routes.iter().any(|r| route_matches(r, path)) {
+            continue;
+        }
+        let place = compose.file.place(&service.name, &["healthcheck", "test"]);
+        out.push(
+            Finding::warn("compose-healthcheck", Layer::Compose, format!("{place}: the healthcheck asks for {path}, which no route of the app serves: the container stays unhealthy (telemetry still flows unless something waits on its health)"))
+                .fix(format!("at {place}: use a route the app has, such as {}", suggested_route(&routes))),
+        );
+    }
+}
+
+/// A route to probe: a health route, else a plain /api/ one, else the first.
+fn suggested_route(routes: &[String]) -> &str {
+    routes
+        .iter()
+        .find(|r| r.contains("health"))
+        .or_else(|| {
+            routes
+                .iter()
+                .find(|r| r.starts_with("/api/") && !r.contains('<'))
+        })
+        .unwrap_or(&routes[0])
+}
+
+/// A Flask route (`/api/activities/@<string:handle>`) against a path.
+fn route_matches(route: &str, path: &str) -> bool {
+    let route_parts: Vec<&str> = route.trim_end_matches('/').split('/').collect();
+    let path_parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    route_parts.len() == path_parts.len()
+        && route_parts.iter().zip(&path_parts).all(|(r, p)| {
+            r == p
+                || (r.contains('<') && r.contains('>') && {
+                    let prefix = &r[..r.find('<').unwrap_or(0)];
+                    p.starts_with(prefix)
+                })
+        })
 }

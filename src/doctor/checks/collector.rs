@@ -1,0 +1,338 @@
+//! `collector-*` and `frontend-*`: the OpenTelemetry Collector services, read
+//! from their mounted configs, and the browser's hop into them.
+//!
+//! Version rules (collector releases): since v0.104.0 receivers bind
+//! `localhost` unless told otherwise and bare `$VAR` is no longer expanded;
+//! v0.111.0 removed the `logging` exporter. An image with no tag or `latest`
+//! pulls a version where all of these apply.
+
+use crate::doctor::finding::{Finding, Layer};
+use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
+use crate::workspace::collector::{CollectorConfig, CollectorService, Version};
+use crate::workspace::compose::ComposeFile;
+use crate::workspace::context::Context;
+
+use super::hops::is_loopback;
+
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    let Some(compose) = &ctx.compose else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for collector in &ctx.collectors {
+        check_collector(ctx, &compose.file, collector, &mut out);
+    }
+    check_frontend_env(ctx, &compose.file, &mut out);
+    out
+}
+
+fn at(config: &CollectorConfig, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{}:{line}", config.path.display()),
+        None => config.path.display().to_string(),
+    }
+}
+
+/// How the image tag is written, for messages: "unpinned (latest)".
+fn tag_note(collector: &CollectorService) -> String {
+    match (&collector.tag, collector.version) {
+        (None, _) => "its image has no tag, so it pulls the newest collector".into(),
+        (Some(tag), Version::Latest) => format!("its image tag {tag:?} pulls the newest collector"),
+        (Some(tag), Version::Pinned(..)) => format!("its image is {tag}"),
+    }
+}
+
+fn check_collector(
+    ctx: &Context,
+    file: &ComposeFile,
+    collector: &CollectorService,
+    out: &mut Vec<Finding>,
+) {
+    let service = &collector.service;
+    let config = match &collector.config {
+        Ok(config) => config,
+        Err(why) => {
+            out.push(
+                Finding::fail("collector-config", Layer::Compose, format!("{}: the collector's config cannot be read: {why}", file.place(service, &["volumes"])))
+                    .fix(format!("mount the config and name it: volumes: [\"./otel-collector-config.yaml:/etc/otelcol/config.yaml\"] in services.{service}")),
+            );
+            return;
+        }
+    };
+    let before = out.len();
+    let version = collector.version;
+    for protocol in &config.otlp {
+        let port = if protocol.protocol == "grpc" {
+            4317
+        } else {
+            4318
+        };
+        let host = protocol
+            .endpoint
+            .as_deref()
+            .and_then(|e| e.rsplit_once(':').map(|(h, _)| h));
+        let local_only = match (&protocol.endpoint, host) {
+            (None, _) => version.at_least(104),
+            (Some(_), Some(host)) => is_loopback(host) && host != "0.0.0.0",
+            (Some(_), None) => false,
+        };
+        if local_only {
+            let why = match &protocol.endpoint {
+                None => format!(
+                    "has no endpoint, and {}: since v0.104 that binds localhost:{port}",
+                    tag_note(collector)
+                ),
+                Some(endpoint) => format!("binds {endpoint}"),
+            };
+            out.push(
+                Finding::fail("collector-receiver-bind", Layer::Compose, format!("{}: the {} receiver's {} protocol {why}, which other containers and the forwarded port cannot reach: nothing enters the collector", at(config, protocol.line), protocol.receiver, protocol.protocol))
+                    .fix(format!("at {}:  endpoint: 0.0.0.0:{port}", at(config, protocol.line))),
+            );
+        }
+    }
+    for exporter in &config.exporters {
+        if exporter.kind() == "logging" && version.at_least(111) {
+            out.push(
+                Finding::fail("collector-removed-component", Layer::Compose, format!("{}: the `{}` exporter was removed in v0.111 and {}: the collector exits at start (\"the logging exporter has been deprecated, use the debug exporter instead\")", at(config, exporter.line), exporter.name, tag_note(collector)))
+                    .fix(format!("at {}: replace `{}:` with `debug:` and `verbosity: detailed` (and rename it in the pipelines)", at(config, exporter.line), exporter.name)),
+            );
+        }
+    }
+    for pipeline in &config.pipelines {
+        for (kind, name) in &pipeline.components {
+            if !config.defines(kind, name) {
+                out.push(
+                    Finding::fail("collector-undefined-component", Layer::Compose, format!("{}: pipeline {} names the {kind} `{name}`, which is not defined: the collector refuses the config and exits", at(config, pipeline.line), pipeline.name))
+                        .fix(format!("define `{name}` under {kind}s, or remove it from the pipeline at {}", at(config, pipeline.line))),
+                );
+            }
+        }
+    }
+    check_honeycomb_exporters(config, out);
+    check_env_refs(ctx, file, collector, config, out);
+    let failed = out.len() > before;
+    if !failed && matches!(version, Version::Latest) {
+        out.push(
+            Finding::warn("collector-image-tag", Layer::Compose, format!("{}: {}: a new release can change its defaults under you (v0.104 bound receivers to localhost, v0.111 removed `logging`)", file.place(service, &["image"]), tag_note(collector)))
+                .fix(format!("pin a version at {}:  image: otel/opentelemetry-collector-contrib:0.119.0", file.place(service, &["image"]))),
+        );
+    }
+    check_browser_hop(ctx, file, collector, config, out);
+}
+
+fn check_honeycomb_exporters(config: &CollectorConfig, out: &mut Vec<Finding>) {
+    for exporter in &config.exporters {
+        let Some(endpoint) = &exporter.endpoint else {
+            continue;
+        };
+        if !endpoint.contains("honeycomb") {
+            continue;
+        }
+        let place = at(config, exporter.line);
+        let host = endpoint
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("");
+        if host != US_API_HOST && host != EU_API_HOST {
+            out.push(
+                Finding::fail("collector-honeycomb", Layer::Compose, format!("{place}: the {} exporter sends to {host}, which is not a Honeycomb API host", exporter.name))
+                    .fix(format!("at {place}: endpoint: {}", if exporter.kind() == "otlp" { format!("{US_API_HOST}:443") } else { format!("https://{US_API_HOST}") })),
+            );
+        } else if exporter.kind() == "otlphttp" && !endpoint.starts_with("https://") {
+            out.push(
+                Finding::fail(
+                    "collector-honeycomb",
+                    Layer::Compose,
+                    format!(
+                        "{place}: the otlphttp exporter needs a URL with https://, not {endpoint:?}"
+                    ),
+                )
+                .fix(format!("at {place}: endpoint: https://{host}")),
+            );
+        }
+        let team = exporter
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-honeycomb-team"));
+        if team.is_none_or(|(_, v)| v.trim().is_empty()) {
+            out.push(
+                Finding::fail("collector-honeycomb", Layer::Compose, format!("{place}: the {} exporter sends to Honeycomb without an x-honeycomb-team header: every batch gets 401", exporter.name))
+                    .fix(format!("at {place}:  headers: {{x-honeycomb-team: ${{env:HONEYCOMB_API_KEY}}}}")),
+            );
+        }
+    }
+}
+
+/// `$VAR` is no longer expanded; `${VAR}` must be in the service's environment.
+fn check_env_refs(
+    ctx: &Context,
+    file: &ComposeFile,
+    collector: &CollectorService,
+    config: &CollectorConfig,
+    out: &mut Vec<Finding>,
+) {
+    let service = file.service(&collector.service);
+    let mut seen: Vec<&str> = Vec::new();
+    for reference in &config.env_refs {
+        let place = format!("{}:{}", config.path.display(), reference.line);
+        if reference.bare && collector.version.at_least(104) {
+            out.push(
+                Finding::fail("collector-env-syntax", Layer::Compose, format!("{place}: ${} is not expanded since v0.104 ({}): the collector uses the text \"${}\" itself", reference.name, tag_note(collector), reference.name))
+                    .var(&reference.name)
+                    .fix(format!("at {place}: ${{env:{}}}", reference.name)),
+            );
+            continue;
+        }
+        if seen.contains(&reference.name.as_str()) {
+            continue;
+        }
+        seen.push(&reference.name);
+        let passed = service.is_some_and(|s| {
+            s.environment.iter().any(|(k, _)| k == &reference.name) || !s.env_files.is_empty()
+        });
+        if !passed {
+            out.push(
+                Finding::fail("collector-env-passthrough", Layer::Compose, format!("{place}: the config reads ${{{}}}, but the {} service's environment does not pass it: it expands to nothing", reference.name, collector.service))
+                    .var(&reference.name)
+                    .fix(format!("add to services.{} ({}):  environment: {{{}: \"${{{}}}\"}}", collector.service, file.place(&collector.service, &["environment"]), reference.name, reference.name)),
+            );
+        } else if let Some(env) = ctx.service_env(&collector.service)
+            && env
+                .get(&reference.name)
+                .is_some_and(|v| v.as_deref().unwrap_or("").is_empty())
+            && !ctx.needed().iter().any(|v| v.name == reference.name)
+        {
+            out.push(
+                Finding::fail(
+                    "collector-env-passthrough",
+                    Layer::Compose,
+                    format!(
+                        "{place}: the config reads ${{{}}}, which is empty in the {} service",
+                        reference.name, collector.service
+                    ),
+                )
+                .var(&reference.name)
+                .fix(super::env::set_command(ctx, &reference.name)),
+            );
+        }
+    }
+}
+
+/// Who sends to this collector: a service's environment names it or its
+/// port, or a frontend tracing file does.
+fn is_referenced(ctx: &Context, file: &ComposeFile, collector: &str) -> bool {
+    let ports: Vec<String> = file
+        .service(collector)
+        .map(|s| {
+            s.ports
+                .iter()
+                .filter_map(|p| {
+                    p.rsplit(':')
+                        .next()
+                        .map(|p| p.split('/').next().unwrap_or(p).to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mentions = |text: &str| {
+        text.contains(collector)
+            || ports
+                .iter()
+                .any(|p| text.contains(&format!(":{p}")) || text.contains(&format!("{p}-")))
+    };
+    let in_env = file
+        .services
+        .iter()
+        .filter(|s| s.name != collector)
+        .flat_map(|s| s.environment.iter())
+        .any(|(_, v)| v.as_deref().is_some_and(mentions));
+    in_env || ctx.frontend.iter().any(|f| mentions(&f.live_text))
+}
+
+/// Browser spans reach a collector through a forwarded port with CORS: on
+/// Gitpod that port must be declared public, or the browser's posts are
+/// stopped at Gitpod's login.
+fn check_browser_hop(
+    ctx: &Context,
+    file: &ComposeFile,
+    collector: &CollectorService,
+    config: &CollectorConfig,
+    out: &mut Vec<Finding>,
+) {
+    let frontend_undefined = ctx
+        .frontend
+        .iter()
+        .any(|f| f.env.iter().any(|e| !frontend_defines(file, &e.name)));
+    // A frontend that reads an undefined variable is the reason nothing
+    // arrives (frontend-env); the collector is still meant for the browser.
+    if !is_referenced(ctx, file, &collector.service) && !frontend_undefined {
+        out.push(
+            Finding::warn("collector-unused", Layer::Compose, format!("{}: nothing sends to {}: no service's environment and no frontend tracing file names it or its port", file.place(&collector.service, &[]), collector.service))
+                .fix("point the exporter at it (the frontend's url, or OTEL_EXPORTER_OTLP_ENDPOINT: \"http://otel-collector:4318\"), or remove the service"),
+        );
+        return;
+    }
+    let Some(gitpod) = &ctx.gitpod_file else {
+        return;
+    };
+    for protocol in config.otlp.iter().filter(|p| p.has_cors) {
+        let port = protocol
+            .endpoint
+            .as_deref()
+            .and_then(|e| e.rsplit(':').next()?.parse::<u16>().ok())
+            .unwrap_or(if protocol.protocol == "grpc" {
+                4317
+            } else {
+                4318
+            });
+        let declared = gitpod.ports.iter().find(|(p, _, _)| *p == port);
+        let problem = match declared {
+            None => format!("{} declares no port {port}", gitpod.path.display()),
+            Some((_, Some(v), _)) if v == "public" => continue,
+            Some((_, _, line)) => format!(
+                "{}:{} does not make port {port} public",
+                gitpod.path.display(),
+                line.unwrap_or(0)
+            ),
+        };
+        out.push(
+            Finding::fail("collector-gitpod-port", Layer::Workspace, format!("{problem}: the browser's spans to the collector's forwarded port stop at Gitpod's login (ports are private by default)"))
+                .fix(format!("add to ports in {}:  - port: {port}\n          visibility: public", gitpod.path.display())),
+        );
+    }
+}
+
+fn frontend_defines(file: &ComposeFile, name: &str) -> bool {
+    file.services
+        .iter()
+        .filter(|s| s.name.starts_with("frontend"))
+        .any(|s| s.environment.iter().any(|(k, _)| k == name) || !s.env_files.is_empty())
+}
+
+/// A frontend tracing file reads `process.env.REACT_APP_X`, which only the
+/// frontend service's environment can give it.
+fn check_frontend_env(ctx: &Context, file: &ComposeFile, out: &mut Vec<Finding>) {
+    let Some(frontend) = file
+        .services
+        .iter()
+        .find(|s| s.name.starts_with("frontend"))
+    else {
+        return;
+    };
+    for tracing in &ctx.frontend {
+        let mut reported: Vec<&str> = Vec::new();
+        for used in &tracing.env {
+            if frontend_defines(file, &used.name) || reported.contains(&used.name.as_str()) {
+                continue;
+            }
+            reported.push(&used.name);
+            out.push(
+                Finding::fail("frontend-env", Layer::Compose, format!("{}:{}: the browser's exporter reads process.env.{}, which the {} service does not define: it becomes \"undefined\" and no browser span leaves", tracing.path.display(), used.line, used.name, frontend.name))
+                    .var(&used.name)
+                    .fix(format!("add to services.{}.environment ({}):  {}: \"https://4318-${{GITPOD_WORKSPACE_ID}}.${{GITPOD_WORKSPACE_CLUSTER_HOST}}\"", frontend.name, file.place(&frontend.name, &["environment"]), used.name)),
+            );
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `lab-*`: the lab's own manual span. Spans arrive either way, but the
+//! lab's queries look for `app.now` and `app.result_length` on the span in
+//! services/home_activities.py, so a renamed attribute finds nothing.
+
+use crate::doctor::finding::{Finding, Layer};
+use crate::rules::names::edit_distance;
+use crate::workspace::context::Context;
+use crate::workspace::python::Value;
+
+const LAB_FILE: &str = "home_activities.py";
+const LAB_ATTRIBUTES: &[&str] = &["app.now", "app.result_length"];
+
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    let Some(file) = ctx
+        .code
+        .iter()
+        .find(|f| f.path.file_name().is_some_and(|n| n == LAB_FILE))
+    else {
+        return Vec::new();
+    };
+    if file.syntax_error.is_some()
+        || !ctx.code.first().is_some_and(|app| {
+            app.facts.has_call("TracerProvider") || ctx.live_call("TracerProvider").is_some()
+        })
+    {
+        return Vec::new();
+    }
+    let facts = &file.facts;
+    let key = |args: &[Value]| match args.first() {
+        Some(Value::Str(k)) => Some(k.clone()),
+        _ => None,
+    };
+    let live: Vec<(String, usize)> = facts
+        .calls_to("set_attribute")
+        .filter_map(|c| Some((key(&c.args)?, c.line)))
+        .collect();
+    // An attribute that is there but never runs is reported by code-unreachable.
+    let dead: Vec<String> = facts
+        .dead_calls
+        .iter()
+        .filter(|d| d.call.method() == "set_attribute")
+        .filter_map(|d| key(&d.call.args))
+        .collect();
+    let place = file.path.display();
+    if facts.span_blocks.is_empty() {
+        return vec![Finding::info(
+            "lab-span",
+            Layer::Code,
+            format!(
+                "{place} starts no span of its own: only the automatic Flask and requests spans arrive (the lab adds home-activities-mock-data with app.now and app.result_length)"
+            ),
+        )];
+    }
+    let mut out = Vec::new();
+    for wanted in LAB_ATTRIBUTES {
+        if live.iter().any(|(k, _)| k == wanted) || dead.iter().any(|k| k == wanted) {
+            continue;
+        }
+        let near = live
+            .iter()
+            .find(|(k, _)| k.starts_with("app.") && edit_distance(k, wanted) <= 2);
+        let (message, fix) = match near {
+            Some((k, line)) => (
+                format!(
+                    "{place}:{line}: the attribute is {k:?}, the lab's is {wanted:?}: queries on {wanted} find nothing"
+                ),
+                format!("{place}:{line}: span.set_attribute(\"{wanted}\", ...)"),
+            ),
+            None => {
+                let set: Vec<&str> = live.iter().map(|(k, _)| k.as_str()).collect();
+                let line = facts.span_blocks[0].line;
+                (
+                    format!(
+                        "{place}:{line}: the span sets {} but not the lab's {wanted:?}: queries on {wanted} find nothing",
+                        if set.is_empty() {
+                            "no attribute".to_string()
+                        } else {
+                            set.join(", ")
+                        }
+                    ),
+                    format!(
+                        "inside the `with` block at {place}:{line}: span.set_attribute(\"{wanted}\", ...)"
+                    ),
+                )
+            }
+        };
+        out.push(Finding::warn("lab-span", Layer::Code, message).fix(fix));
+    }
+    out
+}

@@ -1,0 +1,385 @@
+//! `xray-*`: the hop backend → X-Ray daemon → AWS. The SDK sends segments
+//! over UDP to AWS_XRAY_DAEMON_ADDRESS and needs no credentials; the daemon
+//! needs credentials and a region, from its environment or its flags, which
+//! it parses as Go's `flag` package does.
+
+use crate::backend::Backend;
+use crate::doctor::finding::{Finding, Layer};
+use crate::rules::Shape;
+use crate::rules::aws::region_shape;
+use crate::workspace::compose::Service;
+use crate::workspace::context::Context;
+use crate::workspace::python::Value;
+use crate::workspace::xray::{self, command_is_one_word, daemon_args, parse_args, pattern_matches};
+
+use super::hops::{self, Reach};
+
+const ADDRESS: &str = "AWS_XRAY_DAEMON_ADDRESS";
+
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    if !ctx.uses(Backend::Xray) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(finding) = sdk_disabled(ctx) {
+        // Nothing is sent at all: the daemon's settings would be echoes.
+        out.push(finding);
+        return out;
+    }
+    let daemon = ctx.compose.as_ref().and_then(|c| xray::daemon(&c.file));
+    let address_ok = check_address(ctx, daemon, &mut out);
+    if let Some(daemon) = daemon {
+        if address_ok {
+            check_reach(ctx, daemon, &mut out);
+        }
+        check_daemon(ctx, daemon, &mut out);
+    }
+    check_sampling_rule(ctx, &mut out);
+    if out
+        .iter()
+        .all(|f| f.status == crate::doctor::finding::Status::Info)
+    {
+        out.push(Finding::ok(
+            "xray-daemon",
+            Layer::Compose,
+            match daemon {
+                Some(d) => format!(
+                    "segments go to the {} service, which has credentials and a region",
+                    d.name
+                ),
+                None => "X-Ray SDK configured".into(),
+            },
+        ));
+    }
+    out
+}
+
+fn backend_var(ctx: &Context, name: &str) -> Option<String> {
+    ctx.app_var(name).map(|(_, v)| v).filter(|v| !v.is_empty())
+}
+
+fn sdk_disabled(ctx: &Context) -> Option<Finding> {
+    let value = backend_var(ctx, "AWS_XRAY_SDK_ENABLED")?;
+    if !value.trim().eq_ignore_ascii_case("false") {
+        return None;
+    }
+    let service = ctx.backend_service().unwrap_or("backend-flask");
+    let place = ctx
+        .compose
+        .as_ref()
+        .map(|c| {
+            c.file
+                .place(service, &["environment", "AWS_XRAY_SDK_ENABLED"])
+        })
+        .unwrap_or_else(|| "the environment".into());
+    Some(
+        Finding::fail("xray-sdk-disabled", Layer::Compose, format!("{place}: AWS_XRAY_SDK_ENABLED={value:?} switches the whole X-Ray SDK off: the middleware, capture and subsegments are no-ops and no segment is ever sent"))
+            .var("AWS_XRAY_SDK_ENABLED")
+            .fix(format!("delete {place} (or set it to \"true\")")),
+    )
+}
+
+/// The address the SDK sends to. True when it names a usable host:port.
+fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>) -> bool {
+    let Some((layer, _)) = ctx.app_env() else {
+        return false;
+    };
+    let suggested = format!(
+        "{}:2000",
+        daemon.map(|d| d.name.as_str()).unwrap_or("xray-daemon")
+    );
+    let place = match (&ctx.compose, ctx.backend_service()) {
+        (Some(compose), Some(backend)) => {
+            format!(
+                "{}: ",
+                compose.file.place(backend, &["environment", ADDRESS])
+            )
+        }
+        _ => String::new(),
+    };
+    let fail = |message: String| {
+        Finding::fail("xray-daemon-address", layer, format!("{place}{message}"))
+            .var(ADDRESS)
+            .fix(format!("{place}{ADDRESS}: \"{suggested}\""))
+    };
+    let Some(address) = backend_var(ctx, ADDRESS).or_else(|| explicit_address(ctx)) else {
+        if ctx.compose.is_some() {
+            let why = match daemon {
+                Some(_) => format!(
+                    "{ADDRESS} is not set: the SDK sends to 127.0.0.1:2000, which inside the container is not the daemon"
+                ),
+                None => format!(
+                    "the X-Ray SDK is on, but this configuration has no xray-daemon service and no {ADDRESS}: segments go to 127.0.0.1:2000 inside the container, where nothing listens"
+                ),
+            };
+            out.push(fail(why));
+        }
+        return false;
+    };
+    if address.contains("://") {
+        out.push(fail(format!("{ADDRESS}={address:?} is a URL: the SDK wants host:port and raises InvalidDaemonAddressException")));
+        return false;
+    }
+    for part in address.split_whitespace() {
+        let host_port = part.trim_start_matches("tcp:").trim_start_matches("udp:");
+        let Some((host, port)) = host_port.rsplit_once(':') else {
+            out.push(fail(format!(
+                "{ADDRESS}={address:?} has no port: write host:port"
+            )));
+            return false;
+        };
+        if port.parse::<u16>().is_err() {
+            out.push(fail(format!("{ADDRESS}: {port:?} is not a port")));
+            return false;
+        }
+        match hops::reach(ctx, host) {
+            Reach::UnknownService => {
+                let why = if daemon.is_none() {
+                    format!(
+                        "{ADDRESS} names the host {host:?}, but no compose service is called that (is the daemon service commented out?): every request logs \"Failed to send entity to Daemon\" and nothing reaches X-Ray"
+                    )
+                } else {
+                    format!(
+                        "{ADDRESS} names the host {host:?}, but no compose service is called that"
+                    )
+                };
+                let mut finding =
+                    Finding::fail("xray-daemon-address", layer, format!("{place}{why}"))
+                        .var(ADDRESS);
+                finding = match daemon {
+                    Some(_) => finding.fix(format!("{ADDRESS}: \"{suggested}\"")),
+                    None => finding.fix("add (or uncomment) an xray-daemon service: image amazon/aws-xray-daemon, AWS credentials and AWS_REGION in its environment"),
+                };
+                out.push(finding);
+                return false;
+            }
+            Reach::ContainerItself => {
+                out.push(fail(format!("{ADDRESS}={address:?}: inside the container, {host} is the container itself, not the daemon")));
+                return false;
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// `xray_recorder.configure(daemon_address=...)`: used only when the
+/// environment variable is unset (the SDK reads the variable first).
+fn explicit_address(ctx: &Context) -> Option<String> {
+    let (_, call) = ctx
+        .live_call("configure")
+        .filter(|(_, c)| c.name.contains("xray_recorder"))?;
+    match call.keyword("daemon_address") {
+        Some(Value::Str(address)) => Some(address.clone()),
+        _ => None,
+    }
+}
+
+/// The backend and the daemon must share a network.
+fn check_reach(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
+    if let Some(finding) = hops::network_finding(
+        ctx,
+        &daemon.name,
+        "xray-daemon-network",
+        "the SDK's UDP segments and sampling requests",
+    ) {
+        out.push(finding);
+    }
+}
+
+fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
+    let Some(compose) = &ctx.compose else { return };
+    let file = &compose.file;
+    let env = ctx.service_env(&daemon.name);
+    let get = |name: &str| {
+        env.and_then(|e| e.get(name).cloned().flatten())
+            .filter(|v| !v.is_empty())
+    };
+    let args = parse_args(&daemon_args(daemon));
+    let command_place = file.place(&daemon.name, &["command"]);
+    if let Some(flag) = &args.unknown {
+        out.push(
+            Finding::fail(
+                "xray-daemon-flags",
+                Layer::Compose,
+                format!(
+                    "{command_place}: the daemon does not know the flag {flag:?} and exits at start"
+                ),
+            )
+            .fix(format!(
+                "{command_place}: remove {flag:?} (flags: -o, -n REGION, -b HOST:PORT, -l LEVEL)"
+            )),
+        );
+        return;
+    }
+    let region = match &args.region {
+        Some(region) => {
+            if let Shape::Wrong(_) = region_shape(region) {
+                out.push(
+                    Finding::fail("xray-daemon-flags", Layer::Compose, format!("{command_place}: -n (--region) takes the next word as its value, so the daemon's region is {region:?} and no segment reaches X-Ray"))
+                        .fix(format!("{command_place}: give -n a region (\"-n\", \"ca-central-1\"), or drop -n and set AWS_REGION in its environment")),
+                );
+                return;
+            }
+            Some((region.clone(), "its -n flag".to_string()))
+        }
+        None => get("AWS_REGION").map(|r| (r, "AWS_REGION".to_string())),
+    };
+    let ignored_note = if command_is_one_word(daemon) && !args.ignored.is_empty() {
+        format!(
+            " (its command {:?} is one argument after the image's flags, so Go's flag parser ignores all of it, -o included)",
+            args.ignored.join(" ")
+        )
+    } else {
+        String::new()
+    };
+    match region {
+        None => out.push(region_missing(ctx, daemon, &ignored_note)),
+        Some((region, source)) => {
+            if let Shape::Wrong(reason) = region_shape(&region) {
+                out.push(
+                    Finding::fail(
+                        "xray-daemon-region",
+                        Layer::Compose,
+                        format!(
+                            "{}: the daemon's {source} {reason}",
+                            file.place(&daemon.name, &["environment", "AWS_REGION"])
+                        ),
+                    )
+                    .var("AWS_REGION")
+                    .fix(format!(
+                        "{}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"",
+                        file.place(&daemon.name, &["environment", "AWS_REGION"])
+                    )),
+                );
+            } else if let Some((student, from)) = ctx.student_region()
+                && student != region
+            {
+                out.push(
+                    Finding::info("xray-daemon-region", Layer::Compose, format!("segments go to {region} (the daemon's {source}), while your {from} is {student}: open the X-Ray console in {region}, or send them to yours with AWS_REGION: \"${{AWS_DEFAULT_REGION}}\" at {}", file.place(&daemon.name, &["environment"])))
+                        .var("AWS_REGION"),
+                );
+            }
+        }
+    }
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        if get(name).is_none() {
+            let declared = daemon.environment.iter().any(|(k, _)| k == name);
+            let (why, fix) = if declared {
+                (
+                    format!("{name} is empty for the daemon"),
+                    super::env::set_command(ctx, name),
+                )
+            } else {
+                (
+                    format!("the {} service has no {name}", daemon.name),
+                    format!(
+                        "add to services.{}.environment ({}):  {name}: \"${{{name}}}\"",
+                        daemon.name,
+                        file.place(&daemon.name, &["environment"])
+                    ),
+                )
+            };
+            out.push(
+                Finding::fail(
+                    "xray-daemon-credentials",
+                    Layer::Compose,
+                    format!(
+                        "{why}: the daemon cannot sign its uploads, so no segment reaches X-Ray"
+                    ),
+                )
+                .var(name)
+                .fix(fix),
+            );
+        }
+    }
+    let id = get("AWS_ACCESS_KEY_ID").unwrap_or_default();
+    if id.starts_with("ASIA") && get("AWS_SESSION_TOKEN").is_none() {
+        out.push(
+            Finding::fail(
+                "aws-session-token",
+                Layer::Compose,
+                format!(
+                    "the {} service gets a temporary key (ASIA...) but no AWS_SESSION_TOKEN",
+                    daemon.name
+                ),
+            )
+            .var("AWS_SESSION_TOKEN")
+            .fix(format!(
+                "add to services.{}.environment:  AWS_SESSION_TOKEN: \"${{AWS_SESSION_TOKEN}}\"",
+                daemon.name
+            )),
+        );
+    }
+}
+
+fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Finding {
+    let file = &ctx
+        .compose
+        .as_ref()
+        .expect("a daemon comes from a compose file")
+        .file;
+    let raw = daemon
+        .environment
+        .iter()
+        .find(|(k, _)| k == "AWS_REGION")
+        .and_then(|(_, v)| v.clone());
+    let has_default = daemon
+        .environment
+        .iter()
+        .any(|(k, _)| k == "AWS_DEFAULT_REGION");
+    let place = if raw.is_none() && has_default {
+        file.place(&daemon.name, &["environment", "AWS_DEFAULT_REGION"])
+    } else {
+        file.place(&daemon.name, &["environment", "AWS_REGION"])
+    };
+    let why = match (&raw, has_default) {
+        (Some(raw), _) => {
+            format!("{place}: the daemon's AWS_REGION is {raw:?}, which is empty here")
+        }
+        (None, true) => format!(
+            "{place}: the {} service has AWS_DEFAULT_REGION, but the daemon reads only AWS_REGION",
+            daemon.name
+        ),
+        (None, false) => format!("{place}: the {} service has no AWS_REGION", daemon.name),
+    };
+    let fix = match &raw {
+        Some(raw) if raw.contains("${AWS_REGION") => {
+            super::env::set_command(ctx, "AWS_REGION")
+                + &format!("   # or at {place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"")
+        }
+        _ if has_default => format!("at {place}: rename AWS_DEFAULT_REGION to AWS_REGION"),
+        _ => format!("at {place}:  AWS_REGION: \"${{AWS_DEFAULT_REGION}}\""),
+    };
+    Finding::fail("xray-daemon-region", Layer::Compose, format!("{why}{ignored_note}: it finds no region, logs \"Cannot fetch region variable\" and exits, so no segment reaches X-Ray"))
+        .var("AWS_REGION")
+        .fix(fix)
+}
+
+/// The sampling rule applies only to the service name it names.
+fn check_sampling_rule(ctx: &Context, out: &mut Vec<Finding>) {
+    let recorder = backend_var(ctx, "AWS_XRAY_TRACING_NAME").or_else(|| {
+        let (_, call) = ctx
+            .live_call("configure")
+            .filter(|(_, c)| c.name.contains("xray_recorder"))?;
+        match call.keyword("service") {
+            Some(Value::Str(name)) => Some(name.clone()),
+            _ => None,
+        }
+    });
+    let Some(recorder) = recorder else { return };
+    for rule in &ctx.sampling_rules {
+        if pattern_matches(&rule.service_name, &recorder) {
+            continue;
+        }
+        let place = match rule.line {
+            Some(line) => format!("{}:{line}", rule.path.display()),
+            None => rule.path.display().to_string(),
+        };
+        out.push(Finding::info(
+            "xray-sampling-rule",
+            Layer::Code,
+            format!("{place}: the sampling rule names ServiceName {:?}, the recorder {recorder:?}: that rule never applies and X-Ray's default rule samples instead (1 request a second, then 5%); set ServiceName to {recorder:?} if you want yours", rule.service_name),
+        ));
+    }
+}

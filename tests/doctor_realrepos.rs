@@ -1,0 +1,283 @@
+//! The doctor on real Week 2 student repositories (`../shared/realrepos`),
+//! as a student would run it: every secret set and well formed, region
+//! ca-central-1, no Gitpod, no Docker.
+//!
+//! Each repository's EXPECTED.md labels its defects (file:line) and what
+//! looks wrong but is fine. For each one this asserts the exact set of
+//! problems (every labelled defect active in this environment, nothing
+//! else) and of warnings; `info` lines (true, nothing to fix) are free.
+//! The copy leaves EXPECTED.md out: it is not part of the student's repo.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use common::doctor::{AWS_ID, AWS_SECRET, KEY, ROLLBAR};
+
+/// (check id, text its message or fix must contain: the file:line).
+type Expect = &'static [(&'static str, &'static str)];
+
+struct Repo {
+    name: &'static str,
+    problems: Expect,
+    warnings: Expect,
+}
+
+const REPOS: &[Repo] = &[
+    Repo {
+        name: "Android60__aws-bootcamp-cruddur-2023",
+        // D1: begin_segment per request; D2: at import, never ended (harmless
+        // to delivery: a warning). D3 is conditional on missing AWS keys.
+        problems: &[("code-xray-segment", "services/user_activities.py:6")],
+        warnings: &[("code-xray-segment", "services/user_activities.py:3")],
+    },
+    Repo {
+        name: "BenedictCodesHere__aws-bootcamp-cruddur-2023",
+        problems: &[("compose-quoted-value", "docker-compose.yml:36")],
+        warnings: &[],
+    },
+    Repo {
+        name: "FavyanL__cruddur-aws",
+        problems: &[
+            ("xray-daemon-flags", "docker-compose.yml:44"),
+            ("code-attribute-value", "services/home_activities.py:12"),
+            // The keys committed in docker-compose.yml (both lines).
+            ("env-secret-in-compose", "docker-compose.yml:6"),
+            ("env-secret-in-compose", "docker-compose.yml:10"),
+            // Not labelled, and real: the student's /debug-xray route calls
+            // begin_segment/end_segment under XRayMiddleware, the mechanism
+            // of Android60's D1 (HTTP 500 on that route).
+            ("code-xray-segment", "app.py:205"),
+        ],
+        warnings: &[("code-xray-segment", "app.py:48")],
+    },
+    Repo {
+        name: "aaminu__aws-bootcamp-cruddur-2023",
+        problems: &[
+            ("code-before-first-request", "app.py:91"),
+            ("collector-receiver-bind", "otel-collector-config.yaml:4"),
+        ],
+        warnings: &[],
+    },
+    Repo {
+        name: "bhanumalhotra123__aws-bootcamp-cruddur-2023",
+        problems: &[
+            ("otlp-variable-name", "docker-compose.yml:8"),
+            ("code-unreachable", "services/home_activities.py:53"),
+        ],
+        warnings: &[],
+    },
+    Repo {
+        name: "jess-bk__aws-bootcamp-cruddur-2023",
+        problems: &[
+            ("code-before-first-request", "app.py:99"),
+            (
+                "collector-removed-component",
+                "otel-collector-config.yaml:22",
+            ),
+            ("secret-committed", "src/TraceProvide.js:17"),
+        ],
+        // D3 (nothing sends to the collector) and D4 (healthcheck /health).
+        warnings: &[
+            ("collector-unused", "docker-compose.yml:50"),
+            ("compose-healthcheck", "docker-compose.yml:26"),
+        ],
+    },
+    Repo {
+        name: "jhargett1__aws-bootcamp-cruddur-2023",
+        problems: &[],
+        warnings: &[("otlp-service-name", "bakend-flask")],
+    },
+    Repo {
+        name: "krunalijain__aws-bootcamp-cruddur-2023",
+        problems: &[
+            ("code-rollbar-token", "app.py:96"),
+            ("code-before-first-request", "app.py:91"),
+        ],
+        warnings: &[],
+    },
+    Repo {
+        name: "lhviet204__aws-bootcamp-cruddur-2023",
+        problems: &[
+            ("code-syntax", "services/user_activities.py:36"),
+            ("xray-daemon-address", "docker-compose.yml:11"),
+            ("code-before-first-request", "app.py:84"),
+        ],
+        // The collector's config is sound; its image is unpinned.
+        warnings: &[("collector-image-tag", "docker-compose.yml:51")],
+    },
+    Repo {
+        name: "oxblixxx__aws-bootcamp-cruddur-2023",
+        // D5 is conditional on missing AWS keys; D6 (no manual span) is info.
+        problems: &[
+            ("frontend-env", "src/honeycomb.js:9"),
+            ("collector-gitpod-port", ".gitpod.yml"),
+            ("collector-receiver-bind", "otel-collector-config.yaml:4"),
+            ("code-before-first-request", "app.py:97"),
+        ],
+        warnings: &[],
+    },
+    Repo {
+        name: "philemonnwanne__aws-bootcamp-cruddur-2023",
+        // D2 and D3 are active here: APP_NAME and AWS_REGION are unset.
+        problems: &[
+            ("xray-daemon-network", "docker-compose.yml:4"),
+            ("compose-interpolation", "undefined network -network"),
+            ("xray-daemon-region", "docker-compose.yml:49"),
+        ],
+        warnings: &[],
+    },
+    Repo {
+        name: "rath23__aws-bootcamp-cruddur-2023",
+        // No defect; the listed risk that applies here: HONEYCOMB_SERVICE_NAME unset.
+        problems: &[],
+        warnings: &[("otlp-service-name", "HONEYCOMB_SERVICE_NAME")],
+    },
+    Repo {
+        name: "sm1lexops__aws-bootcamp-cruddur-2023",
+        problems: &[("xray-daemon-region", "docker-compose.yml:38")],
+        warnings: &[("lab-span", "services/home_activities.py:6")],
+    },
+    Repo {
+        name: "vishnukumarkvs__aws-bootcamp-cruddur-2023",
+        problems: &[
+            ("xray-sdk-disabled", "docker-compose.yml:16"),
+            ("code-before-first-request", "app.py:86"),
+            // D3: docker-compose.local.yml, checked as its own configuration.
+            ("env-passthrough", "docker-compose.local.yml"),
+            ("otlp-endpoint", "docker-compose.local.yml"),
+            ("xray-daemon-address", "no xray-daemon service"),
+        ],
+        warnings: &[("lab-span", "services/home_activities.py:53")],
+    },
+];
+
+fn fixtures() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realrepos");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: these tests need the shared fixtures beside the checkout",
+        dir.display()
+    );
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if entry.file_name() != "EXPECTED.md" {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The doctor's JSON report on a copy of the repository.
+fn doctor(name: &str) -> (i32, Value) {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join(name);
+    copy_dir(&fixtures().join(name), &dir);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["doctor", "--json", "--builtin-resolver", "--dir"])
+        .arg(&dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", root.path())
+        .env("HONEYCOMB_API_KEY", KEY)
+        .env("AWS_ACCESS_KEY_ID", AWS_ID)
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+        .env("AWS_DEFAULT_REGION", "ca-central-1")
+        .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name}: no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), report)
+}
+
+/// Matches the findings of one status against what is expected, both ways.
+fn compare(name: &str, report: &Value, status: &str, expected: Expect) -> Vec<String> {
+    let found: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == status)
+        .collect();
+    let text = |c: &Value| format!("{} {}", c["message"], c["fix"]);
+    let mut errors = Vec::new();
+    let mut matched = vec![false; found.len()];
+    for (id, place) in expected {
+        let hit = found
+            .iter()
+            .enumerate()
+            .find(|(i, c)| !matched[*i] && c["id"] == *id && text(c).contains(place));
+        match hit {
+            Some((i, _)) => matched[i] = true,
+            None => errors.push(format!("{name}: missing {status} {id} at {place}")),
+        }
+    }
+    for (finding, used) in found.iter().zip(&matched) {
+        if !used {
+            errors.push(format!(
+                "{name}: unexpected {status} {}: {}",
+                finding["id"], finding["message"]
+            ));
+        }
+    }
+    errors
+}
+
+#[test]
+fn every_labelled_defect_is_found_and_nothing_else() {
+    let mut errors = Vec::new();
+    for repo in REPOS {
+        let (code, report) = doctor(repo.name);
+        errors.extend(compare(repo.name, &report, "fail", repo.problems));
+        errors.extend(compare(repo.name, &report, "warn", repo.warnings));
+        let want = if repo.problems.is_empty() { 0 } else { 1 };
+        if code != want {
+            errors.push(format!("{}: exit {code}, expected {want}", repo.name));
+        }
+    }
+    assert!(errors.is_empty(), "\n{}", errors.join("\n"));
+}
+
+#[test]
+fn every_fixture_is_in_the_table() {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut listed: Vec<&str> = REPOS.iter().map(|r| r.name).collect();
+    listed.sort();
+    assert_eq!(names, listed);
+}
+
+#[test]
+fn no_secret_reaches_the_output() {
+    // FavyanL and jess-bk commit (invented) keys: only fingerprints are shown.
+    for (name, secret) in [
+        ("FavyanL__cruddur-aws", "Fk7TqZ2mWc9RbX4nLp0Jd3"),
+        (
+            "jess-bk__aws-bootcamp-cruddur-2023",
+            "Qz8FakeKey2ForTests7Xy",
+        ),
+    ] {
+        let (_, report) = doctor(name);
+        let text = report.to_string();
+        assert!(!text.contains(secret), "{name} printed a secret");
+        assert!(!text.contains(KEY), "{name} printed the shell's key");
+    }
+}
