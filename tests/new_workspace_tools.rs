@@ -42,6 +42,21 @@ fn compose_v2_resolves_every_combination_with_the_otel_block() {
             assert_eq!(env["AWS_XRAY_DAEMON_ADDRESS"], "xray-daemon:2000");
             let daemon = &config["services"]["xray-daemon"]["environment"];
             assert_eq!(daemon["AWS_REGION"], "ca-central-1");
+            // The command Compose hands the daemon, after the image's
+            // entrypoint, as Go's flag package parses it: every flag applies.
+            let command: Vec<String> =
+                serde_json::from_value(config["services"]["xray-daemon"]["command"].clone())
+                    .unwrap();
+            let mut argv: Vec<String> = ["-t", "0.0.0.0:2000", "-b", "0.0.0.0:2000"]
+                .map(String::from)
+                .to_vec();
+            argv.extend(command);
+            let parsed = tracelab::workspace::xray::parse_args(&argv);
+            assert!(parsed.local_mode, "{argv:?}");
+            assert!(
+                parsed.ignored.is_empty() && parsed.unknown.is_none(),
+                "{argv:?}"
+            );
         }
         if has("xray") || has("cloudwatch") {
             assert_eq!(env["AWS_DEFAULT_REGION"], "ca-central-1", "{backends}");

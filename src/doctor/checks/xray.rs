@@ -233,6 +233,13 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
     } else {
         String::new()
     };
+    if region.is_some() && !args.ignored.is_empty() {
+        out.push(Finding::info(
+            "xray-daemon-flags",
+            Layer::Compose,
+            format!("{command_place}: the daemon ignores {:?}: Go's flag parser stops at the first word that is not a flag, so none of its flags apply (harmless here: the entrypoint binds 0.0.0.0:2000 and the region comes from AWS_REGION); write one flag per item, e.g. command: [\"-o\"]", args.ignored.join(" ")),
+        ));
+    }
     match region {
         None => out.push(region_missing(ctx, daemon, &ignored_note)),
         Some((region, source)) => {
