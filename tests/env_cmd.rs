@@ -180,6 +180,68 @@ fn unusual_shapes_warn_and_misspelled_names_are_refused() {
 }
 
 #[test]
+fn unknown_names_need_force_and_names_the_compose_file_uses_do_not() {
+    let env = Env::new("honeycomb,xray");
+    let output = env.set("MY_TOKEN", "some-value-1234", &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("MY_TOKEN is not a variable this workspace uses"),
+        "{stderr}"
+    );
+    assert!(!env.dir.join(".env").exists(), "nothing written");
+    let output = env.set("MY_TOKEN", "some-value-1234", &["--force"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    // A variable the compose file interpolates is the workspace's own.
+    let compose = env.dir.join("docker-compose.yml");
+    let text_before = fs::read_to_string(&compose).unwrap();
+    fs::write(
+        &compose,
+        text_before.replacen(
+            "OTEL_SERVICE_NAME: \"backend-flask\"",
+            "OTEL_SERVICE_NAME: \"${SERVICE_NAME}\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let output = env.set("SERVICE_NAME", "backend-flask", &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_folder_that_is_not_a_workspace_is_refused_with_the_one_below() {
+    let env = Env::new("honeycomb");
+    let parent = env.dir.parent().unwrap().to_path_buf();
+    for args in [&["env", "set", "HONEYCOMB_API_KEY"][..], &["doctor"][..]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+            .args(args)
+            .arg("--dir")
+            .arg(&parent)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("is not a workspace"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("cd {}", env.dir.display())),
+            "{stderr}"
+        );
+        assert!(!parent.join(".env").exists());
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["doctor", "--dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("nothing to check here"));
+}
+
+#[test]
 fn a_failing_gp_is_reported_and_env_is_still_written() {
     let env = Env::new("honeycomb");
     env.fake_gp(3);

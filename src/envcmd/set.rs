@@ -47,7 +47,32 @@ fn judge(name: &str, value: &str) -> Verdict {
     }
 }
 
-fn check_name(name: &str, force: bool) -> Result<()> {
+/// Names the workspace uses: what tracelab needs, and every variable a
+/// compose file of the workspace interpolates (`${AWS_REGION}`, `${APP_NAME}`).
+fn workspace_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = NEEDED_VARS.iter().map(|v| v.name.to_string()).collect();
+    names.push("AWS_REGION".into());
+    names.push("AWS_SESSION_TOKEN".into());
+    for path in crate::workspace::compose::find_all(dir) {
+        let Ok(file) = crate::workspace::compose::ComposeFile::load(&path) else {
+            continue;
+        };
+        let raws = file.services.iter().flat_map(|s| {
+            s.environment
+                .iter()
+                .filter_map(|(_, v)| v.clone())
+                .chain(s.networks.clone().unwrap_or_default())
+        });
+        for raw in raws {
+            if let Ok(out) = crate::workspace::interpolate::interpolate(&raw, &|_| None) {
+                names.extend(out.unset);
+            }
+        }
+    }
+    names
+}
+
+fn check_name(name: &str, known_names: &[String], force: bool) -> Result<()> {
     let valid = name
         .chars()
         .next()
@@ -58,7 +83,7 @@ fn check_name(name: &str, force: bool) -> Result<()> {
             "{name:?} is not a variable name: use letters, digits and _ (e.g. HONEYCOMB_API_KEY)"
         );
     }
-    let known = NEEDED_VARS.iter().any(|v| v.name == name);
+    let known = known_names.iter().any(|n| n == name);
     if let Some(meant) = NEEDED_VARS
         .iter()
         .find(|v| is_near_miss(name, v.name))
@@ -70,19 +95,25 @@ fn check_name(name: &str, force: bool) -> Result<()> {
             meant.name
         );
     }
+    if !known && !force {
+        bail!(
+            "{name} is not a variable this workspace uses (tracelab needs {}; the compose files use the rest): check the name, or pass --force to set it anyway",
+            NEEDED_VARS
+                .iter()
+                .map(|v| v.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(())
 }
 
 pub fn run(args: EnvSetArgs) -> Result<u8> {
     let name = args.name.as_str();
-    check_name(name, args.force)?;
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    if !dir.is_dir() {
-        bail!(
-            "{} is not a directory: pass --dir with the workspace",
-            dir.display()
-        );
-    }
+    // A .env written into the wrong folder is one Compose never reads.
+    crate::workspace::require_workspace(&dir)?;
+    check_name(name, &workspace_names(&dir), args.force)?;
     let (value, kind) = if std::io::stdin().is_terminal() {
         ask(name, args.force)?
     } else {
