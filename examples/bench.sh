@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures, with hyperfine, the wall time of
 #   tracelab new --defaults      (budget 10 ms)
-#   tracelab doctor, offline     (budget 20 ms; no external command on PATH)
+#   tracelab doctor, offline     (budget 20 ms; no external command on PATH),
+#                                on a generated workspace and on the largest
+#                                real student repository in ../shared/realrepos
 # and fails when a mean is over its budget; then the spans per second that
 #   tracelab listen
 # receives, decodes and prints (as trees, to /dev/null) under examples/load.rs
@@ -22,10 +24,18 @@ key=hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/doctor.json" \
   "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key $bin doctor --dir $work/doctor-ws"
 
+# The largest real repository (by size on disk), without its labels; it has
+# problems, so the doctor exits 1 there (-i).
+largest="$(du -s ../shared/realrepos/*/ | sort -n | tail -1 | cut -f2)"
+cp -r "$largest" "$work/real" && rm -f "$work/real/EXPECTED.md"
+echo "largest real repository: $(basename "$largest")"
+hyperfine -N -i --warmup 20 --runs 200 --export-json "$work/real.json" \
+  "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key AWS_DEFAULT_REGION=ca-central-1 $bin doctor --dir $work/real --builtin-resolver"
+
 python3 - "$work" <<'PY'
 import json, sys
 failed = False
-for name, label, budget in [("new", "tracelab new --defaults", 10), ("doctor", "tracelab doctor (offline)", 20)]:
+for name, label, budget in [("new", "tracelab new --defaults", 10), ("doctor", "tracelab doctor (offline)", 20), ("real", "tracelab doctor (offline), largest real repository", 20)]:
     result = json.load(open(f"{sys.argv[1]}/{name}.json"))["results"][0]
     mean = result["mean"] * 1000
     print(f"{label}: mean {mean:.2f} ms, max {result['max'] * 1000:.2f} ms (budget {budget} ms)")
