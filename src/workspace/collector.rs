@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
-use super::compose::{ComposeFile, Service};
+use super::compose::{ComposeFile, Service, scalar};
 use super::yaml_lines::YamlLines;
 
 /// The config path each image reads when `--config` is not given.
@@ -109,7 +109,7 @@ impl CollectorConfig {
         let lines = YamlLines::index(text);
         let names = |section: &str| -> Vec<String> {
             match doc.get(section) {
-                Some(Value::Mapping(map)) => map.keys().filter_map(key_name).collect(),
+                Some(Value::Mapping(map)) => map.keys().filter_map(scalar).collect(),
                 _ => Vec::new(),
             }
         };
@@ -118,13 +118,11 @@ impl CollectorConfig {
             .map(|name| {
                 let body = &doc["exporters"][name.as_str()];
                 Exporter {
-                    endpoint: body.get("endpoint").and_then(key_name),
+                    endpoint: body.get("endpoint").and_then(scalar),
                     headers: match body.get("headers") {
                         Some(Value::Mapping(map)) => map
                             .iter()
-                            .filter_map(|(k, v)| {
-                                Some((key_name(k)?, key_name(v).unwrap_or_default()))
-                            })
+                            .filter_map(|(k, v)| Some((scalar(k)?, scalar(v).unwrap_or_default())))
                             .collect(),
                         _ => Vec::new(),
                     },
@@ -144,7 +142,7 @@ impl CollectorConfig {
                     continue;
                 };
                 otlp.push(OtlpProtocol {
-                    endpoint: body.get("endpoint").and_then(key_name),
+                    endpoint: body.get("endpoint").and_then(scalar),
                     has_cors: body.get("cors").is_some(),
                     line: lines.first(&[
                         &format!("receivers.{receiver}.protocols.{protocol}.endpoint"),
@@ -159,7 +157,7 @@ impl CollectorConfig {
             Some(Value::Mapping(map)) => map
                 .iter()
                 .filter_map(|(name, body)| {
-                    let name = key_name(name)?;
+                    let name = scalar(name)?;
                     let mut components = Vec::new();
                     for section in ["receivers", "processors", "exporters"] {
                         if let Some(Value::Sequence(items)) = body.get(section) {
@@ -168,7 +166,7 @@ impl CollectorConfig {
                                 "processors" => "processor",
                                 _ => "exporter",
                             };
-                            components.extend(items.iter().filter_map(key_name).map(|c| (kind, c)));
+                            components.extend(items.iter().filter_map(scalar).map(|c| (kind, c)));
                         }
                     }
                     Some(Pipeline {
@@ -202,15 +200,6 @@ impl CollectorConfig {
                 "processor" => self.processors.iter().any(|c| c == name),
                 _ => self.exporters.iter().any(|e| e.name == name),
             }
-    }
-}
-
-fn key_name(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

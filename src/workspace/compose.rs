@@ -422,7 +422,7 @@ fn volume_entry(value: &Value) -> Option<String> {
 }
 
 /// A YAML scalar as Compose turns it into an environment string.
-fn scalar(value: &Value) -> Option<String> {
+pub fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

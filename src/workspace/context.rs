@@ -340,6 +340,19 @@ impl Context {
             .get(service)
     }
 
+    /// The backend's `environment:` entry for `key` as written (before
+    /// interpolation): `${HONEYCOMB_SERVICE_NAME}`.
+    pub fn backend_raw(&self, key: &str) -> Option<&str> {
+        let compose = self.compose.as_ref()?;
+        let service = compose.file.service(self.backend_service()?)?;
+        service
+            .environment
+            .iter()
+            .find(|(k, _)| k == key)?
+            .1
+            .as_deref()
+    }
+
     pub fn backend_service(&self) -> Option<&str> {
         self.compose.as_ref()?.backend.as_deref()
     }

@@ -505,14 +505,7 @@ fn check_service_name(
 /// The variable a compose entry interpolates when it came out empty:
 /// `OTEL_SERVICE_NAME: "${HONEYCOMB_SERVICE_NAME}"` with that variable unset.
 fn unset_source(ctx: &Context, key: &str) -> Option<String> {
-    let compose = ctx.compose.as_ref()?;
-    let service = compose.file.service(ctx.backend_service()?)?;
-    let raw = service
-        .environment
-        .iter()
-        .find(|(k, _)| k == key)?
-        .1
-        .as_ref()?;
+    let raw = ctx.backend_raw(key)?;
     let unset = crate::workspace::interpolate::interpolate(raw, &|name: &str| {
         ctx.feeding(name)
             .map(|(_, v)| v.to_string())
@@ -527,19 +520,14 @@ fn unset_source(ctx: &Context, key: &str) -> Option<String> {
 /// entry takes it from a variable the shell or .env sets.
 fn shell_origin(ctx: &Context, key: &str) -> Option<String> {
     let compose = ctx.compose.as_ref()?;
-    let service = compose.file.service(ctx.backend_service()?)?;
-    let raw = service
-        .environment
-        .iter()
-        .find(|(k, _)| k == key)?
-        .1
-        .as_ref()?;
+    let service = ctx.backend_service()?;
+    let raw = ctx.backend_raw(key)?;
     let names = crate::workspace::interpolate::interpolate(raw, &|_| None)
         .ok()?
         .unset;
     names.into_iter().find_map(|name| {
         let (layer, _) = ctx.feeding(&name)?;
-        let place = compose.file.place(&service.name, &["environment", key]);
+        let place = compose.file.place(service, &["environment", key]);
         Some(format!(
             "this value is {name} from {} (through {raw:?} at {place}): change it there, or `unset {name}` to use the file's default",
             if layer == Layer::Shell { "your shell".to_string() } else { layer.name().to_string() }

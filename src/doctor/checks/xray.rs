@@ -166,10 +166,7 @@ fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>
 /// `xray_recorder.configure(daemon_address=...)`: used only when the
 /// environment variable is unset (the SDK reads the variable first).
 fn explicit_address(ctx: &Context) -> Option<String> {
-    let (_, call) = ctx
-        .live_call("configure")
-        .filter(|(_, c)| c.name.contains("xray_recorder"))?;
-    match call.keyword("daemon_address") {
+    match recorder_setting(ctx, "daemon_address") {
         Some(Value::Str(address)) => Some(address.clone()),
         _ => None,
     }
@@ -363,13 +360,17 @@ fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Findin
         .fix(fix)
 }
 
+/// A keyword of `xray_recorder.configure(...)` in live code.
+fn recorder_setting<'a>(ctx: &'a Context, keyword: &str) -> Option<&'a Value> {
+    ctx.live_calls()
+        .find(|(_, c)| c.method() == "configure" && c.name.contains("xray_recorder"))
+        .and_then(|(_, c)| c.keyword(keyword))
+}
+
 /// The sampling rule applies only to the service name it names.
 fn check_sampling_rule(ctx: &Context, out: &mut Vec<Finding>) {
     let recorder = backend_var(ctx, "AWS_XRAY_TRACING_NAME").or_else(|| {
-        let (_, call) = ctx
-            .live_call("configure")
-            .filter(|(_, c)| c.name.contains("xray_recorder"))?;
-        match call.keyword("service") {
+        match recorder_setting(ctx, "service") {
             Some(Value::Str(name)) => Some(name.clone()),
             _ => None,
         }
