@@ -66,7 +66,24 @@ pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Resul
             f
         }));
     }
+    relative_paths(dir, &mut findings);
     Ok(findings)
+}
+
+/// The report's title names the workspace: its files are shown relative
+/// to it (`backend-flask/app.py:97`), as a student sees them in the editor.
+fn relative_paths(dir: &Path, findings: &mut [Finding]) {
+    let shown = dir.display().to_string();
+    if shown == "." || shown.is_empty() {
+        return;
+    }
+    let prefix = format!("{}/", shown.trim_end_matches('/'));
+    for finding in findings {
+        finding.message = finding.message.replace(&prefix, "");
+        if let Some(fix) = &mut finding.fix {
+            *fix = fix.replace(&prefix, "");
+        }
+    }
 }
 
 /// A report section for a variant configuration: "Honeycomb (docker-compose.local.yml)".

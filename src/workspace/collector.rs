@@ -354,7 +354,7 @@ fn host_path(compose: &ComposeFile, service: &Service, inside: &str) -> Option<P
         } else {
             inside.strip_prefix(target)?.strip_prefix('/')?
         };
-        let base = compose.dir().join(source);
+        let base = compose.dir().join(source.trim_start_matches("./"));
         Some(if rest.is_empty() {
             base
         } else {
