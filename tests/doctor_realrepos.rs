@@ -179,22 +179,33 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The doctor's JSON report on a copy of the repository.
 fn doctor(name: &str) -> (i32, Value) {
+    doctor_without(name, &[])
+}
+
+/// The same, with some of the healthy shell's variables left out.
+fn doctor_without(name: &str, unset: &[&str]) -> (i32, Value) {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join(name);
     copy_dir(&fixtures().join(name), &dir);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"));
+    command
         .args(["doctor", "--json", "--builtin-resolver", "--dir"])
         .arg(&dir)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .env("HOME", root.path())
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("AWS_ACCESS_KEY_ID", AWS_ID)
-        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
-        .env("AWS_DEFAULT_REGION", "ca-central-1")
-        .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR)
-        .output()
-        .unwrap();
+        .env("HOME", root.path());
+    for (name, value) in [
+        ("HONEYCOMB_API_KEY", KEY),
+        ("AWS_ACCESS_KEY_ID", AWS_ID),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+        ("AWS_DEFAULT_REGION", "ca-central-1"),
+        ("ROLLBAR_ACCESS_TOKEN", ROLLBAR),
+    ] {
+        if !unset.contains(&name) {
+            command.env(name, value);
+        }
+    }
+    let output = command.output().unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "{name}: no JSON ({e}): {}",
@@ -249,6 +260,25 @@ fn every_labelled_defect_is_found_and_nothing_else() {
         }
     }
     assert!(errors.is_empty(), "\n{}", errors.join("\n"));
+}
+
+#[test]
+fn conditional_defects_fire_when_their_condition_holds() {
+    // Android60 D3 and oxblixxx D5: watchtower calls CloudWatch at import,
+    // so without AWS keys on the host the backend does not start.
+    for name in [
+        "Android60__aws-bootcamp-cruddur-2023",
+        "oxblixxx__aws-bootcamp-cruddur-2023",
+    ] {
+        let (code, report) = doctor_without(name, &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+        assert_eq!(code, 1, "{name}");
+        for variable in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let hit = report["checks"].as_array().unwrap().iter().any(|c| {
+                c["id"] == "env-missing" && c["variable"] == variable && c["status"] == "fail"
+            });
+            assert!(hit, "{name}: no env-missing for {variable}: {report:#}");
+        }
+    }
 }
 
 #[test]
