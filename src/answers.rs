@@ -186,7 +186,7 @@ impl Answers {
         let body = serde_yaml::to_string(self).expect("answers always serialize");
         format!(
             "# tracelab answers: no secrets belong here.\n\
-             # Re-create these files with: tracelab new --answers .tracelab.yml --force .\n{body}"
+             # Change one with: tracelab update --set KEY=VALUE; add a backend with: tracelab add xray\n{body}"
         )
     }
 }

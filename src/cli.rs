@@ -20,6 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// Create a Flask workspace wired for OpenTelemetry, Honeycomb, X-Ray, CloudWatch and Rollbar.
     New(NewArgs),
+    /// Add backends to a workspace (xray, cloudwatch, rollbar; honeycomb or local switches where spans go), keeping your edits.
+    Add(AddArgs),
+    /// Re-render the workspace with changed answers or newer templates, merged into your files.
+    Update(UpdateArgs),
     /// Find every reason spans will not arrive, in every layer, with the fix.
     Doctor(DoctorArgs),
     /// Receive OTLP/HTTP traces locally and print each as a tree.
@@ -60,6 +64,54 @@ pub struct NewArgs {
     /// Skip the offline doctor run at the end.
     #[arg(long)]
     pub no_check: bool,
+}
+
+/// How `add` and `update` merge: the same for both.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The workspace (the folder with .tracelab.yml) [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print the unified diff of every change, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// How to leave a conflict: diff3 markers in the file, or the file as it is and a FILE.rej beside it.
+    #[arg(long, value_enum, default_value = "markers")]
+    pub conflict: crate::scaffold::merge::ConflictMode,
+
+    /// Bring back generated files you deleted (otherwise they stay deleted).
+    #[arg(long)]
+    pub recreate: bool,
+
+    /// Write without asking (for scripts; without a terminal it is required).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Backends to add: xray, cloudwatch, rollbar; honeycomb or local (replaces the other).
+    #[arg(required = true, value_name = "BACKEND")]
+    pub backends: Vec<String>,
+
+    #[command(flatten)]
+    pub merge: MergeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Change one recorded answer, e.g. --set port=5000 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    #[command(flatten)]
+    pub merge: MergeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::{list_files, new_workspace, read, tracelab};
+use common::{list_files, list_workspace_files, new_workspace, read, tracelab};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -45,7 +45,13 @@ fn defaults_write_the_whole_workspace_and_say_what_next() {
             "HONEYCOMB_API_KEY is not set in this shell or .env",
         ))
         .stdout(contains("\u{1b}[").not());
-    assert_eq!(list_files(&dir), DEFAULT_FILES);
+    assert_eq!(list_workspace_files(&dir), DEFAULT_FILES);
+    // Each generated file's merge base, for tracelab update and add.
+    let bases: Vec<String> = list_files(&dir)
+        .into_iter()
+        .filter_map(|f| f.strip_prefix(".tracelab/base/").map(str::to_string))
+        .collect();
+    assert_eq!(bases, DEFAULT_FILES);
     let answers = read(dir.join(".tracelab.yml"));
     assert!(answers.contains("project_name: week2"), "{answers}");
     assert!(answers.contains("- honeycomb"), "{answers}");
@@ -193,7 +199,7 @@ fn dry_run_lists_files_and_writes_nothing() {
 }
 
 #[test]
-fn a_non_empty_directory_needs_force_and_keeps_user_files() {
+fn a_non_empty_directory_needs_force_and_keeps_user_files_and_edits() {
     let (_root, dir) = new_workspace(&[]);
     fs::write(dir.join("notes.txt"), "mine").unwrap();
     fs::write(dir.join("backend-flask/app.py"), "# my edits\n").unwrap();
@@ -211,6 +217,8 @@ fn a_non_empty_directory_needs_force_and_keeps_user_files() {
         .stderr(contains("--force"));
     assert_eq!(read(dir.join("backend-flask/app.py")), "# my edits\n");
 
+    // --force merges: the student's rewrite of app.py is an edit, and the
+    // templates did not change it, so it stays exactly as the student left it.
     tracelab()
         .args(["new", "--defaults", "--force", "--json"])
         .arg(&dir)
@@ -218,13 +226,13 @@ fn a_non_empty_directory_needs_force_and_keeps_user_files() {
         .success()
         .stdout(contains(
             r#""path": "backend-flask/app.py",
-      "status": "update""#,
+      "status": "unchanged""#,
         ))
         .stdout(contains(
             r#""path": "docker-compose.yml",
       "status": "unchanged""#,
         ));
-    assert!(read(dir.join("backend-flask/app.py")).contains("FlaskInstrumentor"));
+    assert_eq!(read(dir.join("backend-flask/app.py")), "# my edits\n");
     assert_eq!(read(dir.join("notes.txt")), "mine");
     let compose_after = fs::metadata(dir.join("docker-compose.yml"))
         .unwrap()
@@ -271,7 +279,7 @@ fn json_output_is_machine_readable() {
     assert_eq!(report["dry_run"], false);
     let files = report["files"].as_array().unwrap();
     assert!(files.iter().all(|f| f["status"] == "create"));
-    assert_eq!(files.len(), list_files(&dir).len());
+    assert_eq!(files.len(), list_workspace_files(&dir).len());
     let check = report["check"].as_array().unwrap();
     assert!(
         check

@@ -5,6 +5,7 @@
 mod common;
 
 use std::net::UdpSocket;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +32,12 @@ fn trace_one_request(backends: &str, dockerfile: &str, extra_paths: &[&str]) -> 
         "--set",
         &format!("port={port}"),
     ]);
+    trace_workspace(&dir, port, dockerfile, extra_paths)
+}
+
+/// The same, for a workspace that is already there (made, edited, updated).
+fn trace_workspace(dir: &Path, port: u16, dockerfile: &str, extra_paths: &[&str]) -> Traced {
+    let dir = dir.to_path_buf();
     let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
 
     let batches: Arc<Mutex<Vec<Batch>>> = Arc::default();
@@ -201,4 +208,91 @@ fn every_backend_wired_at_once_still_traces_and_reports() {
     ] {
         assert!(!traced.log.contains(crash), "{}", traced.log);
     }
+}
+
+/// The student's week: a Honeycomb workspace, edited the way students edit
+/// it (a new route, another published port, an extra variable, a deleted
+/// file), then `tracelab add xray cloudwatch rollbar`. Every edit is still
+/// there, the new wiring is in, and the app traces end to end.
+#[test]
+fn adding_backends_to_an_edited_workspace_keeps_every_edit_and_traces() {
+    let port = free_port();
+    let (_root, dir) = new_workspace(&[
+        "--set",
+        "backends=honeycomb",
+        "--set",
+        &format!("port={port}"),
+    ]);
+    let edit = |rel: &str, from: &str, to: &str| {
+        let path = dir.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    let app = dir.join("backend-flask/app.py");
+    let mut code = std::fs::read_to_string(&app).unwrap();
+    code.push_str("\n\n@app.route(\"/api/student/hello\")\ndef student_hello():\n    return {\"hello\": \"from the student\"}\n");
+    std::fs::write(&app, code).unwrap();
+    edit(
+        "docker-compose.yml",
+        &format!("\"{port}:{port}\""),
+        &format!("\"{port}:{port}\"\n      - \"9229:9229\""),
+    );
+    edit(
+        "docker-compose.yml",
+        "      OTEL_SERVICE_NAME:",
+        "      STUDENT_FLAG: \"on\"\n      OTEL_SERVICE_NAME:",
+    );
+    std::fs::remove_file(dir.join("backend-flask/.dockerignore")).unwrap();
+
+    common::tracelab()
+        .args(["add", "xray", "cloudwatch", "rollbar", "--yes", "--dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+
+    let code = std::fs::read_to_string(&app).unwrap();
+    assert!(code.contains("def student_hello"), "{code}");
+    assert!(
+        code.contains("XRayMiddleware(app, xray_recorder)"),
+        "{code}"
+    );
+    assert!(code.contains("watchtower"), "{code}");
+    assert!(code.contains("rollbar.init"), "{code}");
+    let compose = std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap();
+    for kept in [
+        "9229:9229",
+        "STUDENT_FLAG",
+        "xray-daemon:",
+        "AWS_XRAY_DAEMON_ADDRESS",
+    ] {
+        assert!(compose.contains(kept), "{kept} in\n{compose}");
+    }
+    assert!(
+        !dir.join("backend-flask/.dockerignore").exists(),
+        "a deleted file stays deleted"
+    );
+    assert!(!code.contains("<<<<<<<") && !compose.contains("<<<<<<<"));
+    // Real Compose v2 and hadolint accept the result.
+    let config = common::app::compose_config(&dir);
+    assert!(config["services"]["xray-daemon"].is_object());
+    for dockerfile in ["Dockerfile", "Dockerfile.prod"] {
+        common::hadolint(&dir.join("backend-flask").join(dockerfile));
+    }
+    let traced = trace_workspace(
+        &dir,
+        port,
+        "Dockerfile.prod",
+        &["/rollbar/test", "/api/student/hello"],
+    );
+    assert_home_trace(&traced);
+    assert!(
+        traced
+            .xray
+            .iter()
+            .any(|d| d.contains("/api/activities/home")),
+        "no X-Ray segment: {:?}\n{}",
+        traced.xray,
+        traced.log
+    );
 }

@@ -11,10 +11,13 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::answers::{Answers, AnswersFile, InvalidAnswer};
-use crate::cli::NewArgs;
+use crate::cli::{MergeArgs, NewArgs};
+use crate::commands::update;
 use crate::doctor;
-use crate::exit::EXIT_OK;
+use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::prompts;
+use crate::scaffold::base;
+use crate::scaffold::merge::{self, ConflictMode, Outcome};
 use crate::scaffold::render::project_slug;
 use crate::scaffold::write::{self, target_state};
 use crate::scaffold::{FileStatus, PlannedFile, TargetState, render_workspace};
@@ -36,14 +39,22 @@ pub fn run(args: NewArgs) -> Result<u8> {
     let state = target_state(&target)?;
     if state == TargetState::NonEmpty && !args.force && !args.dry_run {
         bail!(
-            "{} is not empty: pass --force to update the tracelab files in it \
-             (unchanged files are left alone, others are kept), or choose another directory",
+            "{} is not empty: pass --force to merge tracelab's files into it \
+             (your edits are kept; a conflict gets markers, and edited files a backup), or choose another directory",
             target.display()
         );
     }
-    let plan = write::plan(&target, render_workspace(&answers)?)?;
+    if state == TargetState::NonEmpty {
+        return merge_into_existing(&target, &answers, &args);
+    }
+    let rendered = render_workspace(&answers)?;
+    let plan = write::plan(&target, rendered.clone())?;
     if !args.dry_run {
         write::write(&target, &plan, interrupt_flag())?;
+        // What tracelab wrote is the base of every later merge.
+        for file in &rendered {
+            base::store(&target, &file.path, Some(&file.contents))?;
+        }
     }
     let mut report = Report::new(&target, &answers, &plan, args.dry_run, state);
     // The quick check reads no external command: it stays within milliseconds.
@@ -62,6 +73,57 @@ pub fn run(args: NewArgs) -> Result<u8> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// `new --force` into a folder with files: never a silent overwrite. Each
+/// file is merged three ways with what tracelab wrote last (or, in a folder
+/// it did not make, an edited file becomes a conflict with both versions),
+/// and every file that held an edit is copied to .tracelab/backup/ first.
+fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Result<u8> {
+    let merge_args = MergeArgs {
+        dir: Some(target.to_path_buf()),
+        dry_run: args.dry_run,
+        conflict: ConflictMode::Markers,
+        recreate: false,
+        yes: true,
+        json: args.json,
+    };
+    let plans = update::plan_merge(target, answers, &merge_args)?;
+    if args.dry_run {
+        update::print_plan(target, &plans, &merge_args, true);
+        for plan in &plans {
+            print!("{}", plan.diff());
+        }
+        return Ok(EXIT_OK);
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let backup = target.join(format!(".tracelab/backup/{stamp}"));
+    for plan in plans
+        .iter()
+        .filter(|p| matches!(p.outcome, Outcome::Merge | Outcome::Conflict))
+    {
+        if let Some(current) = &plan.current {
+            write::write_file_atomic(
+                &backup.join(write::safe_relative(&plan.path)?),
+                current.as_bytes(),
+                0o644,
+            )?;
+        }
+    }
+    merge::apply(target, &plans)?;
+    update::print_plan(target, &plans, &merge_args, false);
+    let conflicts = plans.iter().any(|p| p.outcome == Outcome::Conflict);
+    if backup.is_dir() && !args.json {
+        anstream::println!(
+            "{} your edited files as they were: {}",
+            paint(DIM, "Backup of"),
+            backup.display()
+        );
+    }
+    Ok(if conflicts { EXIT_PROBLEMS } else { EXIT_OK })
 }
 
 /// Answers come from the defaults, then the answers file, then each `--set`;

@@ -1,6 +1,8 @@
 //! `tracelab new`'s engine: the manifest of templates, rendering, and writing.
 
+pub mod base;
 pub mod manifest;
+pub mod merge;
 pub mod render;
 pub mod write;
 

@@ -172,7 +172,10 @@ fn write_in_place(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool)
     for file in plan.iter().filter(|f| f.status != FileStatus::Unchanged) {
         abort_if_interrupted(interrupted)?;
         let dest = target.join(safe_relative(&file.path)?);
-        pending.push((prepare(&dest, file.contents.as_bytes(), 0o644)?, dest));
+        pending.push((
+            prepare_atomic(&dest, file.contents.as_bytes(), 0o644)?,
+            dest,
+        ));
     }
     abort_if_interrupted(interrupted)?;
     for (temp, dest) in pending {
@@ -185,13 +188,15 @@ fn write_in_place(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool)
 /// Writes `contents` to `path` atomically with the given mode: a reader sees
 /// either the old file or the whole new one.
 pub fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    prepare(path, contents, mode)?
+    prepare_atomic(path, contents, mode)?
         .persist(path)
         .with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
-fn prepare(dest: &Path, contents: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
+/// Writes `contents` to a temporary file beside `dest`, to be persisted
+/// over it once every file of a change is ready.
+pub fn prepare_atomic(dest: &Path, contents: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
     create_parent_dirs(dest)?;
     let dir = dest.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()

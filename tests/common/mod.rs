@@ -109,6 +109,21 @@ pub fn tool(name: &str) -> PathBuf {
     tools_venv().join("bin").join(name)
 }
 
+/// hadolint finds nothing in `dockerfile`, at any level.
+pub fn hadolint(dockerfile: &Path) {
+    let output = Command::new(tool("hadolint"))
+        .args(["--no-color", "--failure-threshold", "info"])
+        .arg(dockerfile)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success() && output.stdout.is_empty(),
+        "{}:\n{}",
+        dockerfile.display(),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
 /// A venv with exactly the given generated requirements file installed,
 /// reused while the file's contents stay the same.
 pub fn app_venv(requirements: &Path) -> PathBuf {
@@ -149,6 +164,15 @@ pub fn read(path: impl AsRef<Path>) -> String {
 }
 
 /// All regular files below `dir`, as sorted relative paths.
+/// The workspace's own files, without tracelab's records in `.tracelab/`
+/// (the merge bases and backups).
+pub fn list_workspace_files(dir: &Path) -> Vec<String> {
+    list_files(dir)
+        .into_iter()
+        .filter(|f| !f.starts_with(".tracelab/"))
+        .collect()
+}
+
 pub fn list_files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -1,0 +1,258 @@
+//! `tracelab update` and `tracelab add`: re-render a workspace with changed
+//! answers (or newer templates) and merge the result into the student's
+//! files, three ways, so that no edit is lost.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::answers::{Answers, AnswersFile, check_backend_combination};
+use crate::backend::Backend;
+use crate::cli::{AddArgs, MergeArgs, UpdateArgs};
+use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::scaffold::base;
+use crate::scaffold::manifest::ANSWERS_FILE;
+use crate::scaffold::merge::{self, FilePlan, MergeOptionsSet, Outcome};
+use crate::scaffold::render_workspace;
+use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint};
+
+pub fn run_update(args: UpdateArgs) -> Result<u8> {
+    let dir = workspace_dir(&args.merge)?;
+    let mut answers = recorded_answers(&dir)?;
+    for pair in &args.set {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--set expects KEY=VALUE, got {pair:?} (for example --set port=5000)");
+        };
+        answers
+            .set(key.trim(), value)
+            .map_err(|e| anyhow::anyhow!("{e} (from --set {pair}); nothing was written"))?;
+    }
+    answers
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?;
+    update_to(&dir, &answers, &args.merge)
+}
+
+pub fn run_add(args: AddArgs) -> Result<u8> {
+    let dir = workspace_dir(&args.merge)?;
+    let mut answers = recorded_answers(&dir)?;
+    let names: Vec<&str> = args
+        .backends
+        .iter()
+        .flat_map(|b| b.split(','))
+        .filter(|n| !n.trim().is_empty())
+        .collect();
+    for name in names {
+        let Some(backend) = Backend::parse(name) else {
+            bail!(
+                "unknown backend {name:?}: choose from {}",
+                Backend::names().join(", ")
+            );
+        };
+        // Spans go to one place: adding one OTLP destination replaces the other.
+        if backend.is_otlp_destination() {
+            answers.backends.retain(|b| !b.is_otlp_destination());
+        }
+        if !answers.backends.contains(&backend) {
+            answers.backends.push(backend);
+        }
+    }
+    answers.backends.sort();
+    check_backend_combination(&answers.backends).map_err(|e| anyhow::anyhow!("{e}"))?;
+    update_to(&dir, &answers, &args.merge)
+}
+
+fn workspace_dir(args: &MergeArgs) -> Result<PathBuf> {
+    let dir = args.dir.clone().unwrap_or_else(|| ".".into());
+    crate::workspace::require_workspace(&dir)?;
+    if !dir.join(ANSWERS_FILE).is_file() {
+        bail!(
+            "{} has no {ANSWERS_FILE}: tracelab did not make this workspace, so it has nothing to merge with; \
+             compare with one it makes (tracelab new --defaults --set backends=... /tmp/ref) and copy the pieces",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// The answers the workspace was made with.
+fn recorded_answers(dir: &Path) -> Result<Answers> {
+    let path = dir.join(ANSWERS_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut answers = Answers::defaults(Some(dir));
+    AnswersFile::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .apply(&mut answers)
+        .map_err(|e| anyhow::anyhow!("{e} (in {})", path.display()))?;
+    Ok(answers)
+}
+
+/// The merge base of every generated file: the stored copies, or for a
+/// workspace made before they were kept, the current templates rendered
+/// with its recorded answers.
+pub fn merge_base(dir: &Path) -> Result<std::collections::BTreeMap<String, String>> {
+    let stored = base::load(dir)?;
+    if !stored.is_empty() || !dir.join(ANSWERS_FILE).is_file() {
+        return Ok(stored);
+    }
+    let answers = recorded_answers(dir)?;
+    Ok(render_workspace(&answers)?
+        .into_iter()
+        .map(|f| (f.path, f.contents))
+        .collect())
+}
+
+/// Plans the merge of `answers`' render into the workspace at `dir`.
+pub fn plan_merge(dir: &Path, answers: &Answers, args: &MergeArgs) -> Result<Vec<FilePlan>> {
+    let rendered = render_workspace(answers)?;
+    let base = merge_base(dir)?;
+    let options = MergeOptionsSet {
+        conflict: args.conflict,
+        recreate: args.recreate,
+    };
+    let mut plans = merge::plan(dir, &base, &rendered, &options)?;
+    // The answers file is tracelab's record, read before this render: the
+    // new one already holds every answer, so it is written, never merged.
+    for plan in plans.iter_mut().filter(|p| p.path == ANSWERS_FILE) {
+        if plan.current.as_deref() != plan.new_base.as_deref() {
+            plan.outcome = Outcome::Update;
+            plan.write = plan.new_base.clone();
+            plan.reject = None;
+        }
+    }
+    Ok(plans)
+}
+
+fn update_to(dir: &Path, answers: &Answers, args: &MergeArgs) -> Result<u8> {
+    let plans = plan_merge(dir, answers, args)?;
+    let changes = plans.iter().any(|p| {
+        !matches!(
+            p.outcome,
+            Outcome::Unchanged | Outcome::KeptDeleted | Outcome::KeptEdited
+        ) || p.reject.is_some()
+    });
+    if args.dry_run {
+        print_plan(dir, &plans, args, true);
+        for plan in &plans {
+            print!("{}", plan.diff());
+        }
+        return Ok(EXIT_OK);
+    }
+    if changes && !args.yes {
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+            bail!(
+                "no terminal to ask on: review the change with --dry-run, then pass --yes to write it"
+            );
+        }
+        print_plan(dir, &plans, args, true);
+        for plan in plans
+            .iter()
+            .filter(|p| p.outcome.writes() || p.outcome == Outcome::Remove)
+        {
+            print!("{}", plan.diff());
+        }
+        let go = dialoguer::Confirm::new()
+            .with_prompt("Write these changes?")
+            .default(false)
+            .interact()
+            .context("reading the answer")?;
+        if !go {
+            anstream::println!("{}", paint(DIM, "Nothing was written."));
+            return Ok(EXIT_OK);
+        }
+    }
+    if changes {
+        merge::apply(dir, &plans)?;
+    }
+    print_plan(dir, &plans, args, false);
+    let conflicts = plans
+        .iter()
+        .filter(|p| p.outcome == Outcome::Conflict)
+        .count();
+    Ok(if conflicts > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    })
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    path: &'a str,
+    /// The same key `tracelab new --json` uses.
+    status: Outcome,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    dir: String,
+    dry_run: bool,
+    files: Vec<JsonFile<'a>>,
+    conflicts: usize,
+}
+
+/// One line per file, then what to do about conflicts.
+pub fn print_plan(dir: &Path, plans: &[FilePlan], args: &MergeArgs, planned: bool) {
+    if args.json {
+        let report = JsonReport {
+            dir: dir.display().to_string(),
+            dry_run: args.dry_run,
+            files: plans
+                .iter()
+                .map(|p| JsonFile {
+                    path: &p.path,
+                    status: p.outcome,
+                })
+                .collect(),
+            conflicts: plans
+                .iter()
+                .filter(|p| p.outcome == Outcome::Conflict)
+                .count(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serializes")
+        );
+        return;
+    }
+    let verb = if planned { "Would update" } else { "Updated" };
+    anstream::println!("{} {}", paint(HEADING, verb), dir.display());
+    for plan in plans {
+        let (mark, note) = match plan.outcome {
+            Outcome::Unchanged => continue,
+            Outcome::Create => (paint(OK, "+"), "new"),
+            Outcome::Update => (paint(OK, "~"), "updated (you had not edited it)"),
+            Outcome::Merge => (paint(OK, "~"), "merged with your edits"),
+            Outcome::Conflict if plan.reject.is_some() => (
+                paint(FAIL, "!"),
+                "conflict: left as it is, the change is in .rej",
+            ),
+            Outcome::Conflict => (paint(FAIL, "!"), "conflict: resolve the <<<<<<< markers"),
+            Outcome::KeptDeleted => (
+                paint(DIM, "-"),
+                "you deleted it: kept deleted (--recreate brings it back)",
+            ),
+            Outcome::Remove => (paint(WARN, "-"), "no longer needed: removed"),
+            Outcome::KeptEdited => (paint(DIM, "="), "no longer generated, but edited: kept"),
+        };
+        anstream::println!("  {mark} {}  {}", plan.path, paint(DIM, note));
+    }
+    if plans.iter().all(|p| p.outcome == Outcome::Unchanged) {
+        anstream::println!("  {}", paint(DIM, "nothing to change"));
+    }
+    let conflicts: Vec<&str> = plans
+        .iter()
+        .filter(|p| p.outcome == Outcome::Conflict)
+        .map(|p| p.path.as_str())
+        .collect();
+    if !conflicts.is_empty() && !planned {
+        anstream::println!(
+            "\n{} in {}: your lines are between <<<<<<< ours and |||||||, what tracelab had before between ||||||| and =======, the new lines between ======= and >>>>>>> theirs; keep what you want and delete the markers",
+            paint(FAIL, format!("{} conflict(s)", conflicts.len())),
+            paint(CODE, conflicts.join(", "))
+        );
+    }
+}
