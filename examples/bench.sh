@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures, with hyperfine, the wall time of
 #   tracelab new --defaults      (budget 10 ms)
+#   tracelab add / update        (budget 20 ms each, on the default workspace)
 #   tracelab doctor, offline     (budget 20 ms; no external command on PATH),
 #                                on a generated workspace and on the largest
 #                                real student repository in ../shared/realrepos
@@ -19,6 +20,17 @@ trap 'rm -rf "$work"' EXIT
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/new.json" \
   --prepare "rm -rf $work/ws" "$bin new --defaults $work/ws"
 
+"$bin" new --defaults --no-check "$work/merge-ws" >/dev/null
+cp -r "$work/merge-ws" "$work/merge-base"
+# add: X-Ray into the default workspace, reset before every run.
+hyperfine -N --warmup 20 --runs 200 --export-json "$work/add.json" \
+  --prepare "rm -rf $work/merge-ws && cp -r $work/merge-base $work/merge-ws" \
+  "$bin add xray --yes --dir $work/merge-ws"
+# update: a changed answer, merged into every file.
+hyperfine -N --warmup 20 --runs 200 --export-json "$work/update.json" \
+  --prepare "rm -rf $work/merge-ws && cp -r $work/merge-base $work/merge-ws" \
+  "$bin update --set port=5000 --yes --dir $work/merge-ws"
+
 "$bin" new --defaults --no-check "$work/doctor-ws" >/dev/null
 key=hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/doctor.json" \
@@ -35,7 +47,7 @@ hyperfine -N -i --warmup 20 --runs 200 --export-json "$work/real.json" \
 python3 - "$work" <<'PY'
 import json, sys
 failed = False
-for name, label, budget in [("new", "tracelab new --defaults", 10), ("doctor", "tracelab doctor (offline)", 20), ("real", "tracelab doctor (offline), largest real repository", 20)]:
+for name, label, budget in [("new", "tracelab new --defaults", 10), ("add", "tracelab add xray", 20), ("update", "tracelab update --set port=5000", 20), ("doctor", "tracelab doctor (offline)", 20), ("real", "tracelab doctor (offline), largest real repository", 20)]:
     result = json.load(open(f"{sys.argv[1]}/{name}.json"))["results"][0]
     mean = result["mean"] * 1000
     print(f"{label}: mean {mean:.2f} ms, max {result['max'] * 1000:.2f} ms (budget {budget} ms)")

@@ -6,7 +6,6 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod doctor;
-pub mod envcmd;
 pub mod exit;
 pub mod fingerprint;
 pub mod listen;

@@ -8,10 +8,10 @@ use crate::commands;
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::New(args) => commands::new::run(args),
-        Command::Add(args) => commands::update::run_add(args),
-        Command::Update(args) => commands::update::run_update(args),
-        Command::Doctor(args) => crate::doctor::run(args),
-        Command::Listen(args) => crate::listen::run(args),
-        Command::Env(args) => crate::envcmd::run(args),
+        Command::Add(args) => commands::add::run(args),
+        Command::Update(args) => commands::update::run(args),
+        Command::Doctor(args) => commands::doctor::run(args),
+        Command::Listen(args) => commands::listen::run(args),
+        Command::Env(args) => commands::env::run(args),
     }
 }

@@ -1,4 +1,8 @@
 //! One module per subcommand.
 
+pub mod add;
+pub mod doctor;
+pub mod env;
+pub mod listen;
 pub mod new;
 pub mod update;

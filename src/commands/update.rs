@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::answers::{Answers, AnswersFile, check_backend_combination};
-use crate::backend::Backend;
-use crate::cli::{AddArgs, MergeArgs, UpdateArgs};
+use crate::answers::{Answers, AnswersFile};
+use crate::cli::{MergeArgs, UpdateArgs};
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::scaffold::base;
 use crate::scaffold::manifest::ANSWERS_FILE;
@@ -18,7 +17,7 @@ use crate::scaffold::merge::{self, FilePlan, MergeOptionsSet, Outcome};
 use crate::scaffold::render_workspace;
 use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint};
 
-pub fn run_update(args: UpdateArgs) -> Result<u8> {
+pub fn run(args: UpdateArgs) -> Result<u8> {
     let dir = workspace_dir(&args.merge)?;
     let mut answers = recorded_answers(&dir)?;
     for pair in &args.set {
@@ -35,36 +34,7 @@ pub fn run_update(args: UpdateArgs) -> Result<u8> {
     update_to(&dir, &answers, &args.merge)
 }
 
-pub fn run_add(args: AddArgs) -> Result<u8> {
-    let dir = workspace_dir(&args.merge)?;
-    let mut answers = recorded_answers(&dir)?;
-    let names: Vec<&str> = args
-        .backends
-        .iter()
-        .flat_map(|b| b.split(','))
-        .filter(|n| !n.trim().is_empty())
-        .collect();
-    for name in names {
-        let Some(backend) = Backend::parse(name) else {
-            bail!(
-                "unknown backend {name:?}: choose from {}",
-                Backend::names().join(", ")
-            );
-        };
-        // Spans go to one place: adding one OTLP destination replaces the other.
-        if backend.is_otlp_destination() {
-            answers.backends.retain(|b| !b.is_otlp_destination());
-        }
-        if !answers.backends.contains(&backend) {
-            answers.backends.push(backend);
-        }
-    }
-    answers.backends.sort();
-    check_backend_combination(&answers.backends).map_err(|e| anyhow::anyhow!("{e}"))?;
-    update_to(&dir, &answers, &args.merge)
-}
-
-fn workspace_dir(args: &MergeArgs) -> Result<PathBuf> {
+pub fn workspace_dir(args: &MergeArgs) -> Result<PathBuf> {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
     crate::workspace::require_workspace(&dir)?;
     if !dir.join(ANSWERS_FILE).is_file() {
@@ -78,7 +48,7 @@ fn workspace_dir(args: &MergeArgs) -> Result<PathBuf> {
 }
 
 /// The answers the workspace was made with.
-fn recorded_answers(dir: &Path) -> Result<Answers> {
+pub fn recorded_answers(dir: &Path) -> Result<Answers> {
     let path = dir.join(ANSWERS_FILE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
@@ -126,7 +96,8 @@ pub fn plan_merge(dir: &Path, answers: &Answers, args: &MergeArgs) -> Result<Vec
     Ok(plans)
 }
 
-fn update_to(dir: &Path, answers: &Answers, args: &MergeArgs) -> Result<u8> {
+/// Merges the render of `answers` into the workspace, asking first on a terminal.
+pub fn update_to(dir: &Path, answers: &Answers, args: &MergeArgs) -> Result<u8> {
     let plans = plan_merge(dir, answers, args)?;
     let changes = plans.iter().any(|p| {
         !matches!(

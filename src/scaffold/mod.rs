@@ -1,6 +1,7 @@
 //! `tracelab new`'s engine: the manifest of templates, rendering, and writing.
 
 pub mod base;
+pub mod dotenv_file;
 pub mod manifest;
 pub mod merge;
 pub mod render;

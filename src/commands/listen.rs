@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::{Context, Result};
 
-use super::print::{write_json_lines, write_tree};
-use super::server::{Batch, Receiver};
 use crate::cli::ListenArgs;
 use crate::exit::EXIT_OK;
+use crate::listen::print::{write_json_lines, write_tree};
+use crate::listen::server::{Batch, Receiver};
 use crate::style::{DIM, HEADING, paint};
 
 /// Threads that accept requests; enough for many exporters at once.

@@ -11,13 +11,13 @@ use anyhow::{Context, Result, bail};
 use dialoguer::Password;
 use dialoguer::theme::ColorfulTheme;
 
-use super::dotenv_file;
 use crate::cli::EnvSetArgs;
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::fingerprint::fingerprint;
 use crate::rules::names::is_near_miss;
 use crate::rules::values::{hygiene, placeholder};
 use crate::rules::{Shape, check_shape};
+use crate::scaffold::dotenv_file;
 use crate::style::{CODE, HEADING, OK, WARN, paint};
 use crate::vars::NEEDED_VARS;
 use crate::workspace::process::run_with_timeout;

@@ -1,7 +1,6 @@
 //! `tracelab env`: set a secret once in every layer that needs it, list where
 //! each variable is set, and check them.
 
-mod dotenv_file;
 mod list;
 mod set;
 
