@@ -24,11 +24,11 @@ hyperfine -N --warmup 20 --runs 200 --export-json "$work/new.json" \
 cp -r "$work/merge-ws" "$work/merge-base"
 # add: X-Ray into the default workspace, reset before every run.
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/add.json" \
-  --prepare "rm -rf $work/merge-ws && cp -r $work/merge-base $work/merge-ws" \
+  --prepare "sh -c 'rm -rf $work/merge-ws && cp -r $work/merge-base $work/merge-ws'" \
   "$bin add xray --yes --dir $work/merge-ws"
 # update: a changed answer, merged into every file.
 hyperfine -N --warmup 20 --runs 200 --export-json "$work/update.json" \
-  --prepare "rm -rf $work/merge-ws && cp -r $work/merge-base $work/merge-ws" \
+  --prepare "sh -c 'rm -rf $work/merge-ws && cp -r $work/merge-base $work/merge-ws'" \
   "$bin update --set port=5000 --yes --dir $work/merge-ws"
 
 "$bin" new --defaults --no-check "$work/doctor-ws" >/dev/null
