@@ -30,6 +30,17 @@ pub enum Command {
     Listen(ListenArgs),
     /// Set a secret once in every layer, list where each variable is set, or check them.
     Env(EnvArgs),
+    /// Print a shell completion script: tracelab completions bash > ~/.local/share/bash-completion/completions/tracelab
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): tracelab man > ~/.local/share/man/man1/tracelab.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
