@@ -74,12 +74,62 @@ pub struct InvalidAnswer {
 
 impl fmt::Display for InvalidAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key itself is what is wrong: say so, not that the value is.
+        if !KEYS.contains(&self.key.as_str()) {
+            let meant = KEYS
+                .iter()
+                .min_by_key(|k| crate::rules::names::edit_distance(k, &self.key))
+                .filter(|k| crate::rules::names::edit_distance(k, &self.key) <= 3);
+            return match meant {
+                Some(meant) => write!(
+                    f,
+                    "unknown key `{}`, did you mean `{meant}`? ({})",
+                    self.key, self.allowed
+                ),
+                None => write!(f, "unknown key `{}`: expected {}", self.key, self.allowed),
+            };
+        }
         write!(
             f,
             "invalid value {:?} for `{}`: expected {}",
             self.value, self.key, self.allowed
         )
     }
+}
+
+/// `new --help`'s list of the keys for --set and answers files.
+pub fn keys_help() -> String {
+    let rows = [
+        (
+            "project_name",
+            "the directory's name, else cruddur",
+            "1 to 64 printable characters",
+        ),
+        (
+            "service_name",
+            "backend-flask",
+            "a DNS label (compose service, OTEL_SERVICE_NAME)",
+        ),
+        (
+            "port",
+            "4567",
+            "1024 to 65535, not one another service uses",
+        ),
+        ("python_version", "3.12", "3.10, 3.11, 3.12"),
+        (
+            "backends",
+            "honeycomb",
+            "honeycomb or local, plus any of xray, cloudwatch, rollbar",
+        ),
+        ("honeycomb_region", "us", "us, eu"),
+        ("gitpod", "true", "true/false (yes/no)"),
+        ("devcontainer", "true", "true/false (yes/no)"),
+    ];
+    let mut text = String::from("Answer keys (--set KEY=VALUE, or in an --answers file):\n");
+    for (key, default, allowed) in rows {
+        text.push_str(&format!("  {key:<17} {allowed} [default: {default}]\n"));
+    }
+    text
 }
 
 impl std::error::Error for InvalidAnswer {}

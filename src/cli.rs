@@ -44,6 +44,7 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = crate::answers::keys_help())]
 pub struct NewArgs {
     /// Directory to create [default: ./<project name>]
     pub dir: Option<PathBuf>,

@@ -3,20 +3,23 @@
 
 use std::collections::HashSet;
 
-use anyhow::{Context, Result};
-use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Input, MultiSelect, Select};
+use std::fmt;
+
+use anyhow::{Result, anyhow};
+use dialoguer::console::Term;
+use dialoguer::theme::{ColorfulTheme, Theme};
+use dialoguer::{Input, MultiSelect, Select};
 
 use crate::answers::{
     Answers, PYTHON_VERSIONS, Region, check_backend_combination, parse_port, validate_project_name,
     validate_service_name,
 };
 use crate::backend::Backend;
-use crate::style::{DIM, WARN, paint};
+use crate::style::{DIM, paint};
 
 /// Asks for every answer not already fixed by `--set` or an answers file.
 pub fn ask(mut answers: Answers, preset: &HashSet<String>) -> Result<Answers> {
-    let theme = ColorfulTheme::default();
+    let theme = PromptTheme::default();
     let asks = |key: &str| !preset.contains(key);
     if asks("project_name") {
         answers.project_name = ask_project_name(&theme, &answers.project_name)?;
@@ -44,50 +47,90 @@ pub fn ask(mut answers: Answers, preset: &HashSet<String>) -> Result<Answers> {
         help("Adds .devcontainer/devcontainer.json for Codespaces, with the secrets to set.");
         answers.devcontainer = confirm(&theme, "Dev Container config", answers.devcontainer)?;
     }
-    // The port may collide with a service that a backend chosen later adds.
-    while let Err(problem) = answers.validate() {
-        anstream::eprintln!("{}", paint(WARN, &problem));
-        answers.port = ask_port(&theme, answers.port)?;
+    // The port may collide with a service that a backend chosen later adds:
+    // ask again, offering a port that is free, not the rejected one.
+    if answers.validate().is_err() {
+        let free = free_port_after(&answers);
+        answers.port = ask_port_for(&theme, &answers, free)?;
     }
     Ok(answers)
+}
+
+/// The first port after the chosen one that no other service takes.
+fn free_port_after(answers: &Answers) -> u16 {
+    let mut candidate = answers.clone();
+    for port in answers.port.saturating_add(1)..=u16::MAX {
+        candidate.port = port;
+        if candidate.validate().is_ok() {
+            return port;
+        }
+    }
+    answers.port
+}
+
+/// A prompt that failed: show the cursor again (a list question hides it,
+/// and Ctrl-C ends it before it can show it), and say nothing was written.
+fn interrupted(error: dialoguer::Error, what: &str) -> anyhow::Error {
+    let _ = Term::stderr().show_cursor();
+    anyhow!("interrupted while reading {what}: nothing was written ({error})")
 }
 
 fn help(text: &str) {
     anstream::eprintln!("{}", paint(DIM, format!("  {text}")));
 }
 
-fn ask_project_name(theme: &ColorfulTheme, default: &str) -> Result<String> {
+fn ask_project_name(theme: &PromptTheme, default: &str) -> Result<String> {
     help("A name for the workspace, used in its README and Dev Container.");
     Input::with_theme(theme)
         .with_prompt("Project name")
         .default(default.to_string())
         .validate_with(|value: &String| validate_project_name(value))
         .interact_text()
-        .context("reading the project name")
+        .map_err(|e| interrupted(e, "the project name"))
 }
 
-fn ask_service_name(theme: &ColorfulTheme, default: &str) -> Result<String> {
+fn ask_service_name(theme: &PromptTheme, default: &str) -> Result<String> {
     help("The compose service and OTEL_SERVICE_NAME: your dataset name in Honeycomb.");
     Input::with_theme(theme)
         .with_prompt("Backend service name")
         .default(default.to_string())
         .validate_with(|value: &String| validate_service_name(value))
         .interact_text()
-        .context("reading the service name")
+        .map_err(|e| interrupted(e, "the service name"))
 }
 
-fn ask_port(theme: &ColorfulTheme, default: u16) -> Result<u16> {
+fn ask_port(theme: &PromptTheme, default: u16) -> Result<u16> {
     help("The port the Flask backend listens on, in the container and on the host.");
     let text: String = Input::with_theme(theme)
         .with_prompt("Backend port")
         .default(default.to_string())
         .validate_with(|value: &String| parse_port(value).map(|_| ()).map_err(|e| e.allowed))
         .interact_text()
-        .context("reading the port")?;
+        .map_err(|e| interrupted(e, "the port"))?;
     Ok(parse_port(&text)?)
 }
 
-fn ask_python_version(theme: &ColorfulTheme, default: &str) -> Result<String> {
+/// The port again, once the backends are known: it must not be one that
+/// another chosen service takes.
+fn ask_port_for(theme: &PromptTheme, answers: &Answers, default: u16) -> Result<u16> {
+    let taken = answers.port;
+    help(&format!(
+        "Port {taken} is taken by a service of the backends you chose: pick another."
+    ));
+    let text: String = Input::with_theme(theme)
+        .with_prompt("Backend port")
+        .default(default.to_string())
+        .validate_with(|value: &String| {
+            let mut candidate = answers.clone();
+            candidate.port = parse_port(value).map_err(|e| e.allowed)?;
+            candidate.validate().map_err(|e| e.allowed)
+        })
+        .interact_text()
+        .map_err(|e| interrupted(e, "the port"))?;
+    Ok(parse_port(&text)?)
+}
+
+fn ask_python_version(theme: &PromptTheme, default: &str) -> Result<String> {
     help("The Python of the Docker images; the pinned requirements resolve on each.");
     let index = PYTHON_VERSIONS
         .iter()
@@ -98,36 +141,46 @@ fn ask_python_version(theme: &ColorfulTheme, default: &str) -> Result<String> {
         .items(PYTHON_VERSIONS)
         .default(index)
         .interact()
-        .context("reading the Python version")?;
+        .map_err(|e| interrupted(e, "the Python version"))?;
     Ok(PYTHON_VERSIONS[chosen].to_string())
 }
 
-fn ask_backends(theme: &ColorfulTheme, default: &[Backend]) -> Result<Vec<Backend>> {
+fn ask_backends(theme: &PromptTheme, default: &[Backend]) -> Result<Vec<Backend>> {
     help("Space toggles, Enter accepts. Pick honeycomb or local as where spans go.");
     let labels: Vec<String> = Backend::ALL
         .iter()
         .map(|b| format!("{:<10} {}", b.name(), b.summary()))
         .collect();
     let mut checked: Vec<bool> = Backend::ALL.iter().map(|b| default.contains(b)).collect();
+    let mut prompt = "Backends".to_string();
     loop {
         let picked = MultiSelect::with_theme(theme)
-            .with_prompt("Backends")
+            .with_prompt(&prompt)
             .items(&labels)
             .defaults(&checked)
+            .report(false)
             .interact()
-            .context("reading the backends")?;
+            .map_err(|e| interrupted(e, "the backends"))?;
         let backends: Vec<Backend> = picked.iter().map(|&i| Backend::ALL[i]).collect();
         match check_backend_combination(&backends) {
-            Ok(()) => return Ok(backends),
+            Ok(()) => {
+                let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+                let mut line = String::new();
+                let _ = theme.format_multi_select_prompt_selection(&mut line, "Backends", &names);
+                let _ = Term::stderr().write_line(&line);
+                return Ok(backends);
+            }
+            // The reason goes into the prompt itself, so that it is redrawn
+            // in place and gone once the answer is valid.
             Err(problem) => {
-                anstream::eprintln!("{}", paint(WARN, format!("Expected {}", problem.allowed)));
+                prompt = format!("Backends (expected {})", problem.allowed);
                 checked = Backend::ALL.iter().map(|b| backends.contains(b)).collect();
             }
         }
     }
 }
 
-fn ask_region(theme: &ColorfulTheme, default: Region) -> Result<Region> {
+fn ask_region(theme: &PromptTheme, default: Region) -> Result<Region> {
     help("Where your Honeycomb team lives: a key only works against its own region.");
     let labels = ["us (api.honeycomb.io)", "eu (api.eu1.honeycomb.io)"];
     let index = Region::ALL.iter().position(|r| *r == default).unwrap_or(0);
@@ -136,14 +189,170 @@ fn ask_region(theme: &ColorfulTheme, default: Region) -> Result<Region> {
         .items(labels)
         .default(index)
         .interact()
-        .context("reading the Honeycomb region")?;
+        .map_err(|e| interrupted(e, "the Honeycomb region"))?;
     Ok(Region::ALL[chosen])
 }
 
-fn confirm(theme: &ColorfulTheme, prompt: &str, default: bool) -> Result<bool> {
-    Confirm::with_theme(theme)
+/// A yes/no question that takes only yes, y, no or n (a single-key confirm
+/// would read `maybe` as its `y`).
+fn confirm(theme: &PromptTheme, prompt: &str, default: bool) -> Result<bool> {
+    let answer: String = Input::with_theme(theme)
         .with_prompt(prompt)
-        .default(default)
-        .interact()
-        .with_context(|| format!("reading the answer to {prompt:?}"))
+        .default(if default { "yes" } else { "no" }.to_string())
+        .validate_with(|value: &String| parse_yes_no(value).map(|_| ()))
+        .interact_text()
+        .map_err(|e| interrupted(e, prompt))?;
+    Ok(parse_yes_no(&answer).expect("validated"))
+}
+
+fn parse_yes_no(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(true),
+        "n" | "no" => Ok(false),
+        other => Err(format!("{other:?} is neither yes nor no: type y or n")),
+    }
+}
+
+/// ColorfulTheme, with two things it lacks: a marker on the active item of
+/// a checklist (without colour nothing else shows which item Space
+/// toggles), and error lines wrapped to the terminal's width (dialoguer
+/// clears by counting lines, so a line the terminal wraps is left behind).
+#[derive(Default)]
+pub struct PromptTheme {
+    inner: ColorfulTheme,
+}
+
+impl PromptTheme {
+    fn width() -> usize {
+        let columns = Term::stderr().size().1 as usize;
+        columns.clamp(20, 200)
+    }
+}
+
+/// Splits `text` into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.join("\n  ")
+}
+
+impl Theme for PromptTheme {
+    fn format_prompt(&self, f: &mut dyn fmt::Write, prompt: &str) -> fmt::Result {
+        self.inner.format_prompt(f, prompt)
+    }
+
+    fn format_error(&self, f: &mut dyn fmt::Write, err: &str) -> fmt::Result {
+        // "✘ " before the text, two spaces before each continuation line.
+        self.inner.format_error(f, &wrap(err, Self::width() - 3))
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        default: Option<&str>,
+    ) -> fmt::Result {
+        self.inner.format_input_prompt(f, prompt, default)
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> fmt::Result {
+        self.inner.format_input_prompt_selection(f, prompt, sel)
+    }
+
+    fn format_select_prompt(&self, f: &mut dyn fmt::Write, prompt: &str) -> fmt::Result {
+        self.inner.format_select_prompt(f, prompt)
+    }
+
+    fn format_select_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> fmt::Result {
+        self.inner.format_select_prompt_selection(f, prompt, sel)
+    }
+
+    fn format_select_prompt_item(
+        &self,
+        f: &mut dyn fmt::Write,
+        text: &str,
+        active: bool,
+    ) -> fmt::Result {
+        self.inner.format_select_prompt_item(f, text, active)
+    }
+
+    fn format_multi_select_prompt(&self, f: &mut dyn fmt::Write, prompt: &str) -> fmt::Result {
+        self.inner.format_multi_select_prompt(f, prompt)
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> fmt::Result {
+        self.inner
+            .format_multi_select_prompt_selection(f, prompt, selections)
+    }
+
+    fn format_multi_select_prompt_item(
+        &self,
+        f: &mut dyn fmt::Write,
+        text: &str,
+        checked: bool,
+        active: bool,
+    ) -> fmt::Result {
+        let marker = if active {
+            &self.inner.active_item_prefix
+        } else {
+            &self.inner.inactive_item_prefix
+        };
+        write!(f, "{marker} ")?;
+        self.inner
+            .format_multi_select_prompt_item(f, text, checked, active)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_only() {
+        assert_eq!(parse_yes_no("Y"), Ok(true));
+        assert_eq!(parse_yes_no(" no "), Ok(false));
+        assert!(parse_yes_no("maybe").is_err());
+        assert!(parse_yes_no("").is_err());
+    }
+
+    #[test]
+    fn errors_wrap_at_the_width() {
+        let text = wrap("one two three four five", 9);
+        assert_eq!(text, "one two\n  three\n  four five");
+    }
+
+    #[test]
+    fn a_clashing_port_is_replaced_by_a_free_one() {
+        let mut answers = Answers::defaults(None);
+        answers.backends = vec![Backend::Local];
+        answers.port = 4318;
+        assert_eq!(free_port_after(&answers), 4319);
+        answers.port = 16686;
+        assert_eq!(free_port_after(&answers), 16687);
+    }
 }

@@ -372,3 +372,57 @@ fn no_check_skips_the_summary_and_problems_never_change_the_exit_code() {
             .any(|c| c["id"] == "env-missing")
     );
 }
+
+#[test]
+fn an_unknown_key_is_named_with_the_one_meant() {
+    let root = tempfile::tempdir().unwrap();
+    tracelab()
+        .args(["new", "--defaults", "--set", "backend=local"])
+        .arg(root.path().join("ws"))
+        .assert()
+        .code(2)
+        .stderr(contains("unknown key `backend`, did you mean `backends`?"))
+        .stderr(contains("invalid value").not());
+    assert!(!root.path().join("ws").exists());
+}
+
+#[test]
+fn help_lists_every_answer_key_with_its_default() {
+    let output = tracelab().args(["new", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for key in tracelab::answers::KEYS {
+        assert!(
+            help.contains(&format!("  {key} ")),
+            "{key} missing from:\n{help}"
+        );
+    }
+    assert!(help.contains("[default: backend-flask]"), "{help}");
+}
+
+#[test]
+fn next_steps_start_in_the_workspace_and_a_slugged_name_is_announced() {
+    let root = tempfile::tempdir().unwrap();
+    let output = tracelab()
+        .current_dir(root.path())
+        .args([
+            "new",
+            "--defaults",
+            "--no-check",
+            "--set",
+            "project_name=My Lab",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("Directory: my-lab (from the project name \"My Lab\")"),
+        "{stdout}"
+    );
+    let steps = &stdout[stdout.find("Next steps").unwrap()..];
+    assert!(
+        steps.contains("1. Go into the workspace:\n       cd my-lab\n"),
+        "{steps}"
+    );
+    assert!(root.path().join("my-lab/.tracelab.yml").exists());
+}

@@ -36,6 +36,15 @@ pub fn run(args: NewArgs) -> Result<u8> {
         .dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(project_slug(&answers.project_name)));
+    // "My Lab" becomes my-lab/: say so, or the student looks for "My Lab".
+    if args.dir.is_none() && target.as_os_str() != answers.project_name.as_str() && !args.json {
+        anstream::println!(
+            "{} {} (from the project name {:?})",
+            paint(DIM, "Directory:"),
+            target.display(),
+            answers.project_name
+        );
+    }
     let state = target_state(&target)?;
     if state == TargetState::NonEmpty && !args.force && !args.dry_run {
         bail!(
@@ -158,8 +167,16 @@ fn collect_answers(args: &NewArgs) -> Result<Answers> {
              (add --set KEY=VALUE to change one), or --answers FILE.yml"
         );
     }
-    prompts::ask(answers, &preset)
+    // Ctrl-C while a question is on screen: restore the cursor and stop.
+    let _ = interrupt_flag();
+    PROMPTING.store(true, Ordering::SeqCst);
+    let asked = prompts::ask(answers, &preset);
+    PROMPTING.store(false, Ordering::SeqCst);
+    asked
 }
+
+/// Set while questions are asked: Ctrl-C then ends the process at once.
+static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile> {
     let text = std::fs::read_to_string(path)
@@ -177,15 +194,24 @@ fn input_error(error: InvalidAnswer, source: &str) -> anyhow::Error {
     anyhow::anyhow!("{error} ({source}); nothing was written")
 }
 
-/// Set once per process: Ctrl-C then stops the write between two files,
-/// and the staging area is removed instead of being left half-written.
+/// Set once per process. While a question is on screen, Ctrl-C shows the
+/// cursor again (a list question hides it) and stops with nothing written;
+/// while files are written it stops the write between two files, and the
+/// staging area is removed instead of being left half-written.
 fn interrupt_flag() -> &'static AtomicBool {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
         let handler_flag = Arc::clone(&flag);
         // If a handler cannot be installed, Ctrl-C just ends the process as usual.
-        let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(move || {
+            if PROMPTING.load(Ordering::SeqCst) {
+                let _ = dialoguer::console::Term::stderr().show_cursor();
+                eprintln!("\ninterrupted: nothing was written");
+                std::process::exit(crate::exit::EXIT_USAGE.into());
+            }
+            handler_flag.store(true, Ordering::SeqCst)
+        });
         flag
     })
 }
@@ -276,7 +302,9 @@ impl Report {
 /// The exact commands, in order. Secrets are read with `read -s` so that no
 /// placeholder can be pasted by mistake and the value never shows on screen.
 fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
-    let mut steps = Vec::new();
+    let dir = crate::shell::quote(&target.display().to_string());
+    // Every later step runs in the workspace.
+    let mut steps = vec![format!("Go into the workspace:\ncd {dir}")];
     let needed = needed_for(&answers.backends);
     if !needed.is_empty() {
         let mut step = String::from(
@@ -291,10 +319,7 @@ fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
         }
         steps.push(step);
     }
-    let dir = crate::shell::quote(&target.display().to_string());
-    steps.push(format!(
-        "Check every layer before you start:\ncd {dir} && tracelab doctor"
-    ));
+    steps.push("Check every layer before you start:\ntracelab doctor".to_string());
     steps.push(format!(
         "Start the backend and make a trace:\ndocker compose up --build\ncurl http://localhost:{}/api/activities/home",
         answers.port
