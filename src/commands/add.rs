@@ -1,5 +1,10 @@
-//! `tracelab add BACKEND...`: the workspace's answers with more backends,
-//! merged into the student's files as `tracelab update` does.
+//! `tracelab add BACKEND...`: in a workspace tracelab made, its answers
+//! with more backends, merged into the student's files as `tracelab update`
+//! does; in a repository it did not make, each backend's pieces inserted
+//! into the student's own files.
+
+use std::io::IsTerminal;
+use std::path::Path;
 
 use anyhow::{Result, bail};
 
@@ -7,10 +12,43 @@ use super::update::{recorded_answers, update_to, workspace_dir};
 use crate::answers::check_backend_combination;
 use crate::backend::Backend;
 use crate::cli::AddArgs;
+use crate::exit::EXIT_OK;
+use crate::scaffold::insert;
+use crate::scaffold::write::prepare_atomic;
+use crate::style::{DIM, OK, paint};
+use crate::workspace::context::{Context, Options};
+
+/// The quick reading of the repository: no external command.
+const OFFLINE: Options = Options {
+    external_layers: false,
+    use_compose_binary: false,
+};
 
 pub fn run(args: AddArgs) -> Result<u8> {
+    let dir = args.merge.dir.clone().unwrap_or_else(|| ".".into());
+    crate::workspace::require_workspace(&dir)?;
+    if !dir.join(crate::scaffold::manifest::ANSWERS_FILE).is_file() {
+        return insert_into(&dir, &args);
+    }
     let dir = workspace_dir(&args.merge)?;
     let mut answers = recorded_answers(&dir)?;
+    for backend in requested(&args)? {
+        // Spans go to one place: adding one OTLP destination replaces the other.
+        if backend.is_otlp_destination() {
+            answers.backends.retain(|b| !b.is_otlp_destination());
+        }
+        if !answers.backends.contains(&backend) {
+            answers.backends.push(backend);
+        }
+    }
+    answers.backends.sort();
+    check_backend_combination(&answers.backends).map_err(|e| anyhow::anyhow!("{e}"))?;
+    update_to(&dir, &answers, &args.merge)
+}
+
+/// The backends named on the command line (`xray cloudwatch` or `xray,cloudwatch`).
+fn requested(args: &AddArgs) -> Result<Vec<Backend>> {
+    let mut backends = Vec::new();
     let names: Vec<&str> = args
         .backends
         .iter()
@@ -24,15 +62,80 @@ pub fn run(args: AddArgs) -> Result<u8> {
                 Backend::names().join(", ")
             );
         };
-        // Spans go to one place: adding one OTLP destination replaces the other.
-        if backend.is_otlp_destination() {
-            answers.backends.retain(|b| !b.is_otlp_destination());
-        }
-        if !answers.backends.contains(&backend) {
-            answers.backends.push(backend);
+        if !backends.contains(&backend) {
+            backends.push(backend);
         }
     }
-    answers.backends.sort();
-    check_backend_combination(&answers.backends).map_err(|e| anyhow::anyhow!("{e}"))?;
-    update_to(&dir, &answers, &args.merge)
+    Ok(backends)
+}
+
+/// A repository tracelab did not make: insert each backend's pieces into
+/// the student's own app.py, compose file and requirements.
+fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
+    let backends = requested(args)?;
+    if backends.iter().filter(|b| b.is_otlp_destination()).count() > 1 {
+        bail!("honeycomb and local both receive the spans: add one of them");
+    }
+    let ctx = Context::load(dir, crate::doctor::shell_env(), OFFLINE)?;
+    let edits = insert::plan(&ctx, &backends)?;
+    let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+    if edits.is_empty() {
+        anstream::println!(
+            "{} {} is already wired for {}",
+            paint(OK, "✓"),
+            dir.display(),
+            names.join(", ")
+        );
+        return Ok(EXIT_OK);
+    }
+    let diffs: String = edits.iter().map(|e| insert::diff(dir, e)).collect();
+    if args.merge.dry_run {
+        print!("{diffs}");
+        return Ok(EXIT_OK);
+    }
+    if !args.merge.yes {
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+            bail!(
+                "no terminal to ask on: review the change with --dry-run, then pass --yes to write it"
+            );
+        }
+        print!("{diffs}");
+        let go = dialoguer::Confirm::new()
+            .with_prompt(format!("Add {} to these files?", names.join(", ")))
+            .default(false)
+            .interact()?;
+        if !go {
+            anstream::println!("{}", paint(DIM, "Nothing was written."));
+            return Ok(EXIT_OK);
+        }
+    }
+    // Every file is written beside its target, then all are renamed.
+    let mut pending = Vec::new();
+    for edit in &edits {
+        pending.push((
+            prepare_atomic(&edit.path, edit.after.as_bytes(), 0o644)?,
+            &edit.path,
+        ));
+    }
+    for (temp, path) in pending {
+        temp.persist(path)?;
+    }
+    anstream::println!(
+        "{} added {} to {}:",
+        paint(OK, "✓"),
+        names.join(", "),
+        dir.display()
+    );
+    for edit in &edits {
+        let rel = edit.path.strip_prefix(dir).unwrap_or(&edit.path);
+        anstream::println!("  ~ {}", rel.display());
+    }
+    anstream::println!(
+        "{}",
+        paint(
+            DIM,
+            "Next: tracelab doctor   # sets nothing for you: it says which variable is still missing"
+        )
+    );
+    Ok(EXIT_OK)
 }

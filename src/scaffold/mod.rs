@@ -2,6 +2,7 @@
 
 pub mod base;
 pub mod dotenv_file;
+pub mod insert;
 pub mod manifest;
 pub mod merge;
 pub mod render;

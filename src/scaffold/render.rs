@@ -38,6 +38,13 @@ pub fn render_workspace(answers: &Answers) -> Result<Vec<RenderedFile>> {
     Ok(files)
 }
 
+/// Renders one snippet (a template of `templates/insert/`) with `ctx`.
+pub fn render_snippet(template: &str, ctx: Value) -> Result<String> {
+    environment()
+        .render_str(template, ctx)
+        .context("rendering a snippet")
+}
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);

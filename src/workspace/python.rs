@@ -86,6 +86,10 @@ pub struct Assignment {
     pub target: String,
     pub value: Value,
     pub line: usize,
+    /// The statement's last line (a call may span several).
+    pub end_line: usize,
+    /// At import time, not inside a function.
+    pub module_level: bool,
 }
 
 /// A `with tracer.start_as_current_span(...) [as name]:` block.
@@ -123,6 +127,8 @@ pub struct Facts {
     pub open_subsegments: Vec<OpenSubsegment>,
     /// Modules imported: `services.home_activities`, `opentelemetry.trace`.
     pub imports: Vec<String>,
+    /// The last line of each import statement at the top level of the file.
+    pub import_end_lines: Vec<usize>,
 }
 
 impl Facts {
@@ -430,11 +436,17 @@ impl<'a> Walker<'a> {
                 }
             }
             Stmt::Import(import) => {
+                if function.is_none() {
+                    self.facts.import_end_lines.push(self.end_line(stmt));
+                }
                 for alias in &import.names {
                     self.facts.imports.push(alias.name.as_str().to_string());
                 }
             }
             Stmt::ImportFrom(import) => {
+                if function.is_none() {
+                    self.facts.import_end_lines.push(self.end_line(stmt));
+                }
                 let module = import.module.as_ref().map(|m| m.as_str()).unwrap_or("");
                 let dots = ".".repeat(import.level as usize);
                 self.facts.imports.push(format!("{dots}{module}"));
@@ -451,6 +463,8 @@ impl<'a> Walker<'a> {
                         target: dotted(target),
                         value: value_of(&assign.value),
                         line: self.line(stmt),
+                        end_line: self.end_line(stmt),
+                        module_level: function.is_none(),
                     });
                 }
                 self.exprs(stmt, function);
@@ -461,6 +475,8 @@ impl<'a> Walker<'a> {
                         target: dotted(&assign.target),
                         value: value_of(value),
                         line: self.line(stmt),
+                        end_line: self.end_line(stmt),
+                        module_level: function.is_none(),
                     });
                 }
                 self.exprs(stmt, function);
