@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::doctor::{AWS_ID, AWS_SECRET, KEY, ROLLBAR};
+use common::doctor::HEALTHY_SHELL;
 use common::tracelab;
 
 /// jhargett1 at its first Honeycomb commit, with the Honeycomb step undone:
@@ -91,11 +91,7 @@ fn student_compose_config(dir: &Path) -> serde_json::Value {
             .env("PATH", std::env::var("PATH").unwrap())
             .env("GITPOD_WORKSPACE_ID", "ws-1")
             .env("GITPOD_WORKSPACE_CLUSTER_HOST", "gitpod.io")
-            .env("HONEYCOMB_API_KEY", KEY)
-            .env("AWS_ACCESS_KEY_ID", AWS_ID)
-            .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
-            .env("AWS_DEFAULT_REGION", "ca-central-1")
-            .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR)
+            .envs(HEALTHY_SHELL)
             .args(["config", "--format", "json"]),
     );
     serde_json::from_slice(&out.stdout).unwrap()
@@ -119,11 +115,7 @@ fn doctor(dir: &Path) -> serde_json::Value {
         .arg(dir)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .env("HONEYCOMB_API_KEY", KEY)
-        .env("AWS_ACCESS_KEY_ID", AWS_ID)
-        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
-        .env("AWS_DEFAULT_REGION", "ca-central-1")
-        .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR)
+        .envs(HEALTHY_SHELL)
         .output()
         .unwrap();
     serde_json::from_slice(&out.stdout).unwrap()

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use common::doctor::{AWS_ID, AWS_SECRET, KEY, ROLLBAR};
+use common::doctor::{HEALTHY_SHELL, KEY};
 
 /// (check id, text its message or fix must contain: the file:line).
 type Expect = &'static [(&'static str, &'static str)];
@@ -194,13 +194,7 @@ fn doctor_without(name: &str, unset: &[&str]) -> (i32, Value) {
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", root.path());
-    for (name, value) in [
-        ("HONEYCOMB_API_KEY", KEY),
-        ("AWS_ACCESS_KEY_ID", AWS_ID),
-        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
-        ("AWS_DEFAULT_REGION", "ca-central-1"),
-        ("ROLLBAR_ACCESS_TOKEN", ROLLBAR),
-    ] {
+    for (name, value) in HEALTHY_SHELL {
         if !unset.contains(&name) {
             command.env(name, value);
         }

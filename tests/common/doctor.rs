@@ -13,6 +13,15 @@ pub const AWS_ID: &str = "AKIAZ7Q4R5T6Y7U8I9O0";
 pub const AWS_SECRET: &str = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d";
 pub const ROLLBAR: &str = "0123456789abcdef0123456789abcdef";
 
+/// A student's shell with every secret set and well formed, region ca-central-1.
+pub const HEALTHY_SHELL: [(&str, &str); 5] = [
+    ("HONEYCOMB_API_KEY", KEY),
+    ("AWS_ACCESS_KEY_ID", AWS_ID),
+    ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+    ("AWS_DEFAULT_REGION", "ca-central-1"),
+    ("ROLLBAR_ACCESS_TOKEN", ROLLBAR),
+];
+
 pub struct Fixture {
     _root: TempDir,
     pub dir: PathBuf,
@@ -42,13 +51,7 @@ impl Fixture {
             env: Vec::new(),
             extra_args: Vec::new(),
         };
-        for (name, value) in [
-            ("HONEYCOMB_API_KEY", KEY),
-            ("AWS_ACCESS_KEY_ID", AWS_ID),
-            ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
-            ("AWS_DEFAULT_REGION", "ca-central-1"),
-            ("ROLLBAR_ACCESS_TOKEN", ROLLBAR),
-        ] {
+        for (name, value) in HEALTHY_SHELL {
             fixture = fixture.set(name, value);
         }
         fixture
