@@ -15,6 +15,9 @@ use tracelab::fingerprint::fingerprint;
 use tracelab::listen::{Batch, Receiver};
 use tracelab::otlp::SpanRecord;
 
+/// The app's environment: (name, value) pairs.
+type Environment = Vec<(String, String)>;
+
 struct Traced {
     spans: Vec<SpanRecord>,
     teams: Vec<Option<String>>,
@@ -37,6 +40,20 @@ fn trace_one_request(backends: &str, dockerfile: &str, extra_paths: &[&str]) -> 
 
 /// The same, for a workspace that is already there (made, edited, updated).
 fn trace_workspace(dir: &Path, port: u16, dockerfile: &str, extra_paths: &[&str]) -> Traced {
+    trace_with(dir, port, dockerfile, extra_paths, &|_| {}, true)
+}
+
+/// Runs the app with the environment Compose resolves, changed by
+/// `adjust`; waits for the home spans when `expect_spans`, else gives the
+/// exporter a few of its 200 ms rounds and returns what arrived.
+fn trace_with(
+    dir: &Path,
+    port: u16,
+    dockerfile: &str,
+    extra_paths: &[&str],
+    adjust: &dyn Fn(&mut Environment),
+    expect_spans: bool,
+) -> Traced {
     let dir = dir.to_path_buf();
     let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
 
@@ -68,6 +85,7 @@ fn trace_workspace(dir: &Path, port: u16, dockerfile: &str, extra_paths: &[&str]
         ),
         ("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()),
     ]);
+    adjust(&mut env);
     let cmd = dockerfile_cmd(&dir.join("backend-flask").join(dockerfile));
     let app = start_app(&dir, &venv, &cmd, &env);
     let base = format!("http://127.0.0.1:{port}");
@@ -92,18 +110,22 @@ fn trace_workspace(dir: &Path, port: u16, dockerfile: &str, extra_paths: &[&str]
         assert_eq!(status, 200, "{path}: {body}");
     }
 
-    wait_until("the home spans", Duration::from_secs(20), || {
-        let batches = batches.lock().unwrap();
-        let names: Vec<_> = batches
-            .iter()
-            .flat_map(|b| &b.spans)
-            .map(|s| &s.name)
-            .collect();
-        names
-            .iter()
-            .any(|n| *n == "home-activities-mock-data")
-            .then_some(())
-    });
+    if !expect_spans {
+        std::thread::sleep(Duration::from_millis(1500));
+    } else {
+        wait_until("the home spans", Duration::from_secs(20), || {
+            let batches = batches.lock().unwrap();
+            let names: Vec<_> = batches
+                .iter()
+                .flat_map(|b| &b.spans)
+                .map(|s| &s.name)
+                .collect();
+            names
+                .iter()
+                .any(|n| *n == "home-activities-mock-data")
+                .then_some(())
+        });
+    }
     let mut xray = Vec::new();
     let mut buffer = [0u8; 65536];
     while let Ok(n) = xray_socket.recv(&mut buffer) {
@@ -293,6 +315,76 @@ fn adding_backends_to_an_edited_workspace_keeps_every_edit_and_traces() {
             .any(|d| d.contains("/api/activities/home")),
         "no X-Ray segment: {:?}\n{}",
         traced.xray,
+        traced.log
+    );
+}
+
+/// The service name is on the provider's resource: spans carry it even
+/// when OTEL_SERVICE_NAME is not in the environment (`python3 app.py`).
+#[test]
+fn spans_carry_the_service_name_without_otel_service_name() {
+    let port = free_port();
+    let (_root, dir) = new_workspace(&["--set", &format!("port={port}")]);
+    let traced = trace_with(
+        &dir,
+        port,
+        "Dockerfile",
+        &[],
+        &|env| env.retain(|(k, _)| k != "OTEL_SERVICE_NAME"),
+        true,
+    );
+    assert_home_trace(&traced);
+}
+
+/// OTEL_SDK_DISABLED=true builds no provider and installs no instrumentor
+/// (the SDK alone would still build both and hand out a no-op tracer);
+/// only the SDK's own value switches it off: "1" does not.
+#[test]
+fn the_sdk_switched_off_builds_nothing_and_only_true_switches_it_off() {
+    let (_root, dir) = new_workspace(&[]);
+    let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
+    let probe = "import app\n\
+from opentelemetry import trace\n\
+from opentelemetry.instrumentation.flask import FlaskInstrumentor\n\
+print(type(trace.get_tracer_provider()).__name__, app.app._is_instrumented_by_opentelemetry if hasattr(app.app, '_is_instrumented_by_opentelemetry') else False)\n";
+    for (value, expected) in [
+        ("true", "ProxyTracerProvider False"),
+        ("1", "TracerProvider True"),
+    ] {
+        let output = std::process::Command::new(venv.join("bin/python"))
+            .args(["-c", probe])
+            .current_dir(dir.join("backend-flask"))
+            .env("OTEL_SDK_DISABLED", value)
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            stdout.trim(),
+            expected,
+            "OTEL_SDK_DISABLED={value}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// OTEL_SDK_DISABLED=true: the app serves, and sends nothing.
+#[test]
+fn the_sdk_switched_off_sends_nothing_and_the_app_still_serves() {
+    let port = free_port();
+    let (_root, dir) = new_workspace(&["--set", &format!("port={port}")]);
+    let traced = trace_with(
+        &dir,
+        port,
+        "Dockerfile.prod",
+        &[],
+        &|env| env.push(("OTEL_SDK_DISABLED".into(), "true".into())),
+        false,
+    );
+    assert!(traced.spans.is_empty(), "{:#?}", traced.spans);
+    assert!(
+        traced.log.contains("GET /api/activities/home"),
+        "{}",
         traced.log
     );
 }

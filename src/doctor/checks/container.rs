@@ -30,6 +30,9 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let Some(logs) = &ctx.container_logs else {
         return out;
     };
+    if let Some(finding) = spans_dropped(service, logs) {
+        out.push(finding);
+    }
     if let Some(code) = export_failure_code(logs) {
         let (why, fix) = match code.as_str() {
             "401" => (
@@ -63,6 +66,28 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         );
     }
     out
+}
+
+/// BatchSpanProcessor's queue filled up: the receiver (or the network to
+/// it) is slower than the app makes spans, and spans are thrown away. The
+/// SDK says so only a few times for thousands of lost spans.
+fn spans_dropped(service: &str, logs: &str) -> Option<Finding> {
+    let count = logs
+        .lines()
+        .filter(|l| {
+            l.contains("Queue is full")
+                || l.contains("dropped spans")
+                || l.contains("spans will be dropped")
+        })
+        .count();
+    (count > 0).then(|| {
+        Finding::fail(
+            "container-spans-dropped",
+            Layer::Container,
+            format!("the {service} logs say \"Queue is full\" ({count} time(s)): the batch queue overflowed and spans were dropped; each message stands for many lost spans"),
+        )
+        .fix("sample under load: OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 in the backend's environment (or raise OTEL_BSP_MAX_QUEUE_SIZE, default 2048, and OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512, for short bursts); tracelab doctor --online checks the receiver")
+    })
 }
 
 /// The HTTP status in the exporter's "Failed to export span batch code: N".
