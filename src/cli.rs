@@ -26,6 +26,8 @@ pub enum Command {
     Update(UpdateArgs),
     /// Find every reason spans will not arrive, in every layer, with the fix.
     Doctor(DoctorArgs),
+    /// Run the backend on this machine, without Docker, and see its spans.
+    Run(RunArgs),
     /// Receive OTLP/HTTP traces locally and print each as a tree.
     Listen(ListenArgs),
     /// Set a secret once in every layer, list where each variable is set, or check them.
@@ -34,6 +36,14 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff): tracelab man > ~/.local/share/man/man1/tracelab.1
     Man,
+}
+
+impl Command {
+    /// Commands that must go on when their reader goes away (a receiver
+    /// piped into `head` keeps receiving); they ignore failed writes.
+    pub fn keeps_running(&self) -> bool {
+        matches!(self, Command::Listen(_) | Command::Run(_))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +157,29 @@ pub struct DoctorArgs {
     /// Seconds each online request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workspace [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Run the production entry point (Dockerfile.prod's gunicorn) instead of Flask's dev server.
+    #[arg(long)]
+    pub prod: bool,
+
+    /// Show the spans here too, passing every request on to where the workspace sends them.
+    #[arg(long)]
+    pub listen: bool,
+
+    /// Print one JSON object per span per line instead of trees.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Start even when the offline doctor finds problems.
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 #[derive(Debug, Args)]

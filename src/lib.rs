@@ -13,6 +13,7 @@ pub mod otlp;
 pub mod prompts;
 pub mod rules;
 pub mod run;
+pub mod runner;
 pub mod scaffold;
 pub mod shell;
 pub mod style;

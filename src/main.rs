@@ -4,6 +4,17 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = tracelab::cli::Cli::parse();
+    if !cli.command.keeps_running() {
+        // `tracelab new | head`: end quietly when the reader goes away, as
+        // other Unix tools do, instead of failing on a closed pipe.
+        // SAFETY: set once, before any other thread exists.
+        unsafe {
+            let _ = nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGPIPE,
+                nix::sys::signal::SigHandler::SigDfl,
+            );
+        }
+    }
     match tracelab::run::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {

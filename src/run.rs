@@ -11,6 +11,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Add(args) => commands::add::run(args),
         Command::Update(args) => commands::update::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
+        Command::Run(args) => commands::run::run(args),
         Command::Listen(args) => commands::listen::run(args),
         Command::Env(args) => commands::env::run(args),
         Command::Completions(args) => commands::completions::run(args),

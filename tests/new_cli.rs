@@ -426,3 +426,25 @@ fn next_steps_start_in_the_workspace_and_a_slugged_name_is_announced() {
     );
     assert!(root.path().join("my-lab/.tracelab.yml").exists());
 }
+
+/// `tracelab new | head -1`: the reader goes away; no panic, no error text.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let root = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["new", "--defaults", "--no-check"])
+        .arg(root.path().join("ws"))
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        output.status.signal(),
+        Some(13),
+        "ended by SIGPIPE, as `yes | head` is"
+    );
+}

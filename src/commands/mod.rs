@@ -6,4 +6,5 @@ pub mod doctor;
 pub mod env;
 pub mod listen;
 pub mod new;
+pub mod run;
 pub mod update;

@@ -3,4 +3,4 @@
 pub mod print;
 pub mod server;
 
-pub use server::{Batch, Receiver, Sink};
+pub use server::{Batch, RawRequest, Receiver, Sink};

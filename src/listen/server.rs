@@ -18,6 +18,16 @@ pub struct Batch {
     pub spans: Vec<SpanRecord>,
     /// Fingerprint of the `x-honeycomb-team` header the exporter sent, if any.
     pub team: Option<String>,
+    /// The request as it came, to pass on unchanged (`tracelab run --listen`).
+    pub raw: Arc<RawRequest>,
+}
+
+/// An export request's body and end-to-end headers (not Host, not the
+/// hop-by-hop ones), as received.
+#[derive(Debug)]
+pub struct RawRequest {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 pub type Sink = Arc<dyn Fn(Batch) + Send + Sync>;
@@ -146,5 +156,24 @@ fn accept(request: &mut Request) -> Result<(Batch, Encoding), (u16, String)> {
         DecodeError::TooLarge => (413, e.to_string()),
         _ => (400, e.to_string()),
     })?;
-    Ok((Batch { spans, team }, encoding))
+    const HOP_BY_HOP: &[&str] = &[
+        "host",
+        "content-length",
+        "connection",
+        "transfer-encoding",
+        "keep-alive",
+    ];
+    let headers = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_string(),
+                h.value.as_str().to_string(),
+            )
+        })
+        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.to_ascii_lowercase().as_str()))
+        .collect();
+    let raw = Arc::new(RawRequest { headers, body });
+    Ok((Batch { spans, team, raw }, encoding))
 }

@@ -74,7 +74,7 @@ pub fn python() -> String {
 
 /// A venv made by `pip install PIP_ARGS`, created once per `key` and shared
 /// by every test binary (a file lock keeps parallel runs apart).
-fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
+pub fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     key.hash(&mut hasher);
     let dir = cache_dir().join(format!("{name}-{:016x}", hasher.finish()));

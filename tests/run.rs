@@ -1,0 +1,242 @@
+//! `tracelab run`: the generated backend in its own venv, without Docker,
+//! its spans printed as they arrive, and Ctrl-C leaving no process behind.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::app::{get, wait_until};
+use common::{free_port, new_workspace};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+struct Running {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&text);
+    std::thread::spawn(move || {
+        let mut stream = stream;
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
+    text
+}
+
+fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .arg("run")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("HONEYCOMB_API_KEY")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = collect(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    Running {
+        child,
+        stdout,
+        stderr,
+    }
+}
+
+impl Running {
+    fn wait_for_app(&mut self, port: u16) {
+        wait_until("the app to answer", Duration::from_secs(240), || {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "tracelab run exited with {status}:\n{}",
+                    self.stderr.lock().unwrap()
+                );
+            }
+            get(&format!("http://127.0.0.1:{port}/api/health-check"))
+        });
+    }
+
+    /// Ctrl-C, then the exit status and both outputs.
+    fn interrupt(mut self) -> (i32, String, String) {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let stdout = self.stdout.lock().unwrap().clone();
+        let stderr = self.stderr.lock().unwrap().clone();
+        (status.code().unwrap_or(-1), stdout, stderr)
+    }
+}
+
+/// Processes whose command line names `dir` (the app, its reloader, its workers).
+fn processes_in(dir: &Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let cwd = std::fs::read_link(entry.path().join("cwd")).ok();
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let here = text.contains(&needle) || cwd.is_some_and(|c| c.starts_with(dir));
+            here.then_some(text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
+    let port = free_port();
+    let (_root, dir) = new_workspace(&[
+        "--no-check",
+        "--set",
+        "backends=local",
+        "--set",
+        &format!("port={port}"),
+    ]);
+    let mut running = start(&dir, &[], &[]);
+    running.wait_for_app(port);
+    let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
+    assert_eq!(status, 200);
+    let stdout = Arc::clone(&running.stdout);
+    wait_until("the home span on screen", Duration::from_secs(20), || {
+        stdout
+            .lock()
+            .unwrap()
+            .contains("home-activities-mock-data")
+            .then_some(())
+    });
+    let (code, stdout, stderr) = running.interrupt();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("backend-flask"), "{stdout}");
+    assert!(stdout.contains("GET /api/activities/home"), "{stdout}");
+    assert!(stdout.contains("app.result_length=3"), "{stdout}");
+    assert!(
+        !stdout.contains("Collecting"),
+        "pip's output belongs on stderr"
+    );
+    assert!(stderr.contains("spans received"), "{stderr}");
+    let left = processes_in(&dir.canonicalize().unwrap());
+    assert!(left.is_empty(), "left running: {left:#?}");
+}
+
+#[test]
+fn prod_runs_gunicorn_the_same_way() {
+    let port = free_port();
+    let (_root, dir) = new_workspace(&[
+        "--no-check",
+        "--set",
+        "backends=local",
+        "--set",
+        &format!("port={port}"),
+    ]);
+    let mut running = start(&dir, &["--prod"], &[]);
+    running.wait_for_app(port);
+    get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
+    let stdout = Arc::clone(&running.stdout);
+    wait_until("the home span on screen", Duration::from_secs(20), || {
+        stdout
+            .lock()
+            .unwrap()
+            .contains("home-activities-mock-data")
+            .then_some(())
+    });
+    let (code, _, stderr) = running.interrupt();
+    assert_eq!(code, 0);
+    assert!(stderr.contains("gunicorn"), "{stderr}");
+    let left = processes_in(&dir.canonicalize().unwrap());
+    assert!(left.is_empty(), "left running: {left:#?}");
+}
+
+#[test]
+fn a_workspace_that_cannot_export_is_not_started() {
+    let (_root, dir) = new_workspace(&["--no-check"]);
+    let running = start(&dir, &[], &[]);
+    let output = running.child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = running.stderr.lock().unwrap().clone();
+    let stdout = running.stdout.lock().unwrap().clone();
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("HONEYCOMB_API_KEY"), "{all}");
+    assert!(all.contains("Not started"), "{all}");
+    assert!(
+        !dir.join("backend-flask/.venv").exists(),
+        "nothing installed for a run that cannot export"
+    );
+}
+
+/// --listen: spans show here and still go where the workspace sends them,
+/// with the exporter's own headers.
+#[test]
+fn listen_shows_spans_and_passes_every_request_on() {
+    let received: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let destination = server.server_addr().to_ip().unwrap();
+    let log = Arc::clone(&received);
+    std::thread::spawn(move || {
+        for mut request in server.incoming_requests() {
+            let key = request
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("x-honeycomb-team"))
+                .map(|h| h.value.to_string())
+                .unwrap_or_default();
+            let mut body = Vec::new();
+            let _ = request.as_reader().read_to_end(&mut body);
+            log.lock().unwrap().push((key, body.len()));
+            let _ = request.respond(tiny_http::Response::from_string(""));
+        }
+    });
+    let port = free_port();
+    let (_root, dir) = new_workspace(&["--no-check", "--set", &format!("port={port}")]);
+    let compose = dir.join("docker-compose.yml");
+    let text = std::fs::read_to_string(&compose).unwrap();
+    std::fs::write(
+        &compose,
+        text.replace("https://api.honeycomb.io", &format!("http://{destination}")),
+    )
+    .unwrap();
+    let mut running = start(
+        &dir,
+        &["--listen", "--no-check"],
+        &[("HONEYCOMB_API_KEY", common::doctor::KEY)],
+    );
+    running.wait_for_app(port);
+    get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
+    let stdout = Arc::clone(&running.stdout);
+    wait_until("the home span on screen", Duration::from_secs(20), || {
+        stdout
+            .lock()
+            .unwrap()
+            .contains("home-activities-mock-data")
+            .then_some(())
+    });
+    wait_until("the request passed on", Duration::from_secs(10), || {
+        (!received.lock().unwrap().is_empty()).then_some(())
+    });
+    let (code, _, _) = running.interrupt();
+    assert_eq!(code, 0);
+    let received = received.lock().unwrap();
+    assert!(
+        received
+            .iter()
+            .all(|(key, len)| key == common::doctor::KEY && *len > 0),
+        "{received:?}"
+    );
+}
