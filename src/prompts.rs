@@ -15,7 +15,7 @@ use crate::answers::{
     validate_service_name,
 };
 use crate::backend::Backend;
-use crate::style::{DIM, paint};
+use crate::style::{DIM, paint, wrap};
 
 /// Asks for every answer not already fixed by `--set` or an answers file.
 pub fn ask(mut answers: Answers, preset: &HashSet<String>) -> Result<Answers> {
@@ -229,23 +229,6 @@ impl PromptTheme {
     }
 }
 
-/// Splits `text` into lines of at most `width` characters, at spaces.
-fn wrap(text: &str, width: usize) -> String {
-    let mut lines: Vec<String> = vec![String::new()];
-    for word in text.split(' ') {
-        let line = lines.last_mut().expect("one line at least");
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    lines.join("\n  ")
-}
-
 impl Theme for PromptTheme {
     fn format_prompt(&self, f: &mut dyn fmt::Write, prompt: &str) -> fmt::Result {
         self.inner.format_prompt(f, prompt)
@@ -253,7 +236,8 @@ impl Theme for PromptTheme {
 
     fn format_error(&self, f: &mut dyn fmt::Write, err: &str) -> fmt::Result {
         // "✘ " before the text, two spaces before each continuation line.
-        self.inner.format_error(f, &wrap(err, Self::width() - 3))
+        self.inner
+            .format_error(f, &wrap(err, Self::width() - 3, "  "))
     }
 
     fn format_input_prompt(
@@ -338,12 +322,6 @@ mod tests {
         assert_eq!(parse_yes_no(" no "), Ok(false));
         assert!(parse_yes_no("maybe").is_err());
         assert!(parse_yes_no("").is_err());
-    }
-
-    #[test]
-    fn errors_wrap_at_the_width() {
-        let text = wrap("one two three four five", 9);
-        assert_eq!(text, "one two\n  three\n  four five");
     }
 
     #[test]

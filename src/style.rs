@@ -14,3 +14,52 @@ pub const CODE: Style = AnsiColor::Cyan.on_default();
 pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
+
+/// The width to wrap prose at: `COLUMNS` when set, else the terminal's,
+/// else none (output for a pipe or a file stays one line per item).
+pub fn text_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return Some(columns.clamp(40, 400));
+    }
+    dialoguer::console::Term::stdout()
+        .size_checked()
+        .map(|(_, columns)| usize::from(columns).clamp(40, 400))
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (a
+/// longer word keeps its own line), joined with `\n` + `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.join(&format!("\n{indent}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_spaces_with_an_indent() {
+        assert_eq!(
+            wrap("one two three four five", 9, "  "),
+            "one two\n  three\n  four five"
+        );
+        assert_eq!(
+            wrap("averyveryverylongword x", 5, ""),
+            "averyveryverylongword\nx"
+        );
+    }
+}

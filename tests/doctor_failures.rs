@@ -106,7 +106,9 @@ fn key_missing_everywhere_says_how_to_set_it() {
         "fail",
         "Compose gives the container an empty value",
         Some(
-            "read -rsp 'Paste HONEYCOMB_API_KEY: ' HONEYCOMB_API_KEY && export HONEYCOMB_API_KEY && gp env",
+            "read -rsp 'Paste HONEYCOMB_API_KEY: ' HONEYCOMB_API_KEY
+export HONEYCOMB_API_KEY
+gp env HONEYCOMB_API_KEY=\"$HONEYCOMB_API_KEY\"",
         ),
     );
 }
@@ -818,6 +820,31 @@ fn a_broken_compose_file_is_a_clear_usage_error() {
     assert!(stderr.contains("not valid YAML"), "{stderr}");
     let output = fixture.run(&["--dir", "/nonexistent"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// In an 80-column terminal (Gitpod's, at every start) every line fits:
+/// prose wraps, and each fix is a command that fits on its own line.
+#[test]
+fn in_80_columns_every_line_fits() {
+    for fixture in [
+        Fixture::new("honeycomb,xray,cloudwatch,rollbar")
+            .unset("HONEYCOMB_API_KEY")
+            .unset("AWS_DEFAULT_REGION"),
+        Fixture::new("honeycomb,xray,cloudwatch,rollbar")
+            .unset("ROLLBAR_ACCESS_TOKEN")
+            .set("GITPOD_WORKSPACE_ID", "ws-1"),
+    ] {
+        let output = fixture.set("COLUMNS", "80").run(&[]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("fix:"), "{text}");
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+    }
 }
 
 #[test]

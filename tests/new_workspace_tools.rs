@@ -206,3 +206,35 @@ fn pinned_requirements_resolve_on_python_3_10_to_3_12() {
         );
     }
 }
+
+/// Every start checks the workspace first and never waits on the check;
+/// prebuilds install tracelab, so it is there at every start.
+#[test]
+fn gitpod_and_dev_container_run_the_doctor_at_every_start() {
+    let (_root, dir) = new_workspace(&[]);
+    let gitpod: serde_yaml::Value = serde_yaml::from_str(&read(dir.join(".gitpod.yml"))).unwrap();
+    let task = &gitpod["tasks"][0];
+    assert!(
+        task["init"]
+            .as_str()
+            .unwrap()
+            .contains("pip install tracelab")
+    );
+    let command = task["command"].as_str().unwrap();
+    let doctor = command
+        .find("tracelab doctor || true")
+        .expect("the doctor, not blocking");
+    assert!(
+        doctor < command.find("docker compose up").unwrap(),
+        "{command}"
+    );
+    let devcontainer: serde_json::Value =
+        serde_json::from_str(&read(dir.join(".devcontainer/devcontainer.json"))).unwrap();
+    assert!(
+        devcontainer["postCreateCommand"]
+            .as_str()
+            .unwrap()
+            .contains("pip install tracelab")
+    );
+    assert_eq!(devcontainer["postStartCommand"], "tracelab doctor || true");
+}

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::finding::{Finding, Status};
-use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint};
+use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint, text_width, wrap};
 
 #[derive(Serialize)]
 pub struct Summary<'a> {
@@ -38,7 +38,38 @@ fn mark(status: Status) -> String {
     }
 }
 
+/// One finding's lines: the message wrapped to the width (continuation
+/// lines under its first word); the fix never wrapped, since a command
+/// must paste as one line: a long one gets a line of its own instead.
+fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
+    let mark = mark(finding.status);
+    let layer = format!("[{}]", finding.layer.name());
+    let lead = 2 + 2 + number.len() + layer.len() + 1;
+    let message = match width {
+        Some(width) if width > lead + 20 => wrap(&finding.message, width - lead, &" ".repeat(lead)),
+        _ => finding.message.clone(),
+    };
+    anstream::println!("  {mark} {number}{} {message}", paint(DIM, layer));
+    let Some(fix) = finding
+        .fix
+        .as_deref()
+        .filter(|_| finding.status != Status::Ok)
+    else {
+        return;
+    };
+    let fits = !fix.contains('\n') && width.is_none_or(|w| 6 + 5 + fix.chars().count() <= w);
+    if fits {
+        anstream::println!("      {} {}", paint(DIM, "fix:"), paint(CODE, fix));
+    } else {
+        anstream::println!("      {}", paint(DIM, "fix:"));
+        for line in fix.lines() {
+            anstream::println!("      {}", paint(CODE, line));
+        }
+    }
+}
+
 pub fn print_human(title: &str, findings: &[Finding]) {
+    let width = text_width();
     anstream::println!("{}", paint(HEADING, title));
     let mut group = "";
     let mut problem_number = 0;
@@ -53,17 +84,7 @@ pub fn print_human(title: &str, findings: &[Finding]) {
         } else {
             String::new()
         };
-        anstream::println!(
-            "  {} {number}{} {}",
-            mark(finding.status),
-            paint(DIM, format!("[{}]", finding.layer.name())),
-            finding.message
-        );
-        if let Some(fix) = &finding.fix
-            && finding.status != Status::Ok
-        {
-            anstream::println!("      {} {}", paint(DIM, "fix:"), paint(CODE, fix));
-        }
+        print_finding(finding, &number, width);
     }
     let summary = Summary::new(findings);
     anstream::println!();
@@ -101,10 +122,8 @@ pub fn print_short(findings: &[Finding]) {
         "{}",
         paint(HEADING, "Still to do (tracelab doctor, offline)")
     );
+    let width = text_width();
     for finding in problems {
-        anstream::println!("  {} {}", mark(finding.status), finding.message);
-        if let Some(fix) = &finding.fix {
-            anstream::println!("      {} {}", paint(DIM, "fix:"), paint(CODE, fix));
-        }
+        print_finding(finding, "", width);
     }
 }

@@ -39,10 +39,12 @@ pub fn set_command(ctx: &Context, name: &str) -> String {
         .find(|v| v.name == name)
         .is_none_or(|v| v.secret);
     if !ctx.in_gitpod() {
-        return format!("tracelab env set {name}   # asks for the value, saves it in .env");
+        return format!("tracelab env set {name}   # asks, saves it in .env");
     }
+    // One command a line: each fits a terminal, and pasted together they
+    // run in order.
     let read = if secret { "read -rsp" } else { "read -rp" };
-    format!("{read} 'Paste {name}: ' {name} && export {name} && gp env {name}=\"${name}\"")
+    format!("{read} 'Paste {name}: ' {name}\nexport {name}\ngp env {name}=\"${name}\"")
 }
 
 fn check_variable(
