@@ -580,31 +580,36 @@ fn exporter_errors_in_the_container_logs() {
 // The exporter's own rules.
 #[test]
 fn a_dropping_exporter_is_named_with_what_to_change() {
-    let fixture = Fixture::new("honeycomb");
-    let env = [
-        ("HONEYCOMB_API_KEY", KEY),
-        (
-            "OTEL_EXPORTER_OTLP_HEADERS",
-            &format!("x-honeycomb-team={KEY}"),
-        ),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://api.honeycomb.io"),
-        ("OTEL_SERVICE_NAME", "backend-flask"),
-    ];
-    let (code, report) = fixture
-        .container(
-            &env,
-            "backend-flask-1  | Queue is full, likely spans will be dropped.\nbackend-flask-1  | GET /api/activities/home 200\n",
-        )
-        .doctor();
-    assert_eq!(code, 1);
-    expect(
-        &report,
-        "container-spans-dropped",
-        None,
-        "fail",
-        "Queue is full",
-        Some("OTEL_TRACES_SAMPLER=parentbased_traceidratio"),
-    );
+    for log in [
+        "backend-flask-1  | Queue full, dropping spans.\n",
+        "backend-flask-1  | Queue is full, likely spans will be dropped.\n",
+    ] {
+        let fixture = Fixture::new("honeycomb");
+        let env = [
+            ("HONEYCOMB_API_KEY", KEY),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                &format!("x-honeycomb-team={KEY}"),
+            ),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://api.honeycomb.io"),
+            ("OTEL_SERVICE_NAME", "backend-flask"),
+        ];
+        let (code, report) = fixture
+            .container(
+                &env,
+                &format!("{log}backend-flask-1  | GET /api/activities/home 200\n"),
+            )
+            .doctor();
+        assert_eq!(code, 1, "{log}: {report:#}");
+        expect(
+            &report,
+            "container-spans-dropped",
+            None,
+            "fail",
+            "span queue was full",
+            Some("OTEL_TRACES_SAMPLER=parentbased_traceidratio"),
+        );
+    }
 }
 
 #[test]

@@ -70,21 +70,19 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
 
 /// BatchSpanProcessor's queue filled up: the receiver (or the network to
 /// it) is slower than the app makes spans, and spans are thrown away. The
-/// SDK says so only a few times for thousands of lost spans.
+/// SDK says so at most once every 20 seconds ("Queue full, dropping
+/// spans."; older SDKs "Queue is full, likely spans will be dropped."), so
+/// a few lines stand for thousands of lost spans.
 fn spans_dropped(service: &str, logs: &str) -> Option<Finding> {
     let count = logs
         .lines()
-        .filter(|l| {
-            l.contains("Queue is full")
-                || l.contains("dropped spans")
-                || l.contains("spans will be dropped")
-        })
+        .filter(|l| l.contains("Queue full, dropping") || l.contains("Queue is full"))
         .count();
     (count > 0).then(|| {
         Finding::fail(
             "container-spans-dropped",
             Layer::Container,
-            format!("the {service} logs say \"Queue is full\" ({count} time(s)): the batch queue overflowed and spans were dropped; each message stands for many lost spans"),
+            format!("the {service} logs say the span queue was full ({count} time(s)): spans were dropped, and the SDK says so at most once every 20 s, so each line stands for many"),
         )
         .fix("sample under load: OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 in the backend's environment (or raise OTEL_BSP_MAX_QUEUE_SIZE, default 2048, and OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512, for short bursts); tracelab doctor --online checks the receiver")
     })
