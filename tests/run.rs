@@ -73,6 +73,21 @@ impl Running {
         });
     }
 
+    /// Asks for the home feed and waits until its manual span is on screen.
+    fn trace_home(&mut self, port: u16) {
+        self.wait_for_app(port);
+        let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
+        assert_eq!(status, 200);
+        let stdout = Arc::clone(&self.stdout);
+        wait_until("the home span on screen", Duration::from_secs(20), || {
+            stdout
+                .lock()
+                .unwrap()
+                .contains("home-activities-mock-data")
+                .then_some(())
+        });
+    }
+
     /// Ctrl-C, then the exit status and both outputs.
     fn interrupt(mut self) -> (i32, String, String) {
         kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
@@ -111,17 +126,7 @@ fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
         &format!("port={port}"),
     ]);
     let mut running = start(&dir, &[], &[]);
-    running.wait_for_app(port);
-    let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
-    assert_eq!(status, 200);
-    let stdout = Arc::clone(&running.stdout);
-    wait_until("the home span on screen", Duration::from_secs(20), || {
-        stdout
-            .lock()
-            .unwrap()
-            .contains("home-activities-mock-data")
-            .then_some(())
-    });
+    running.trace_home(port);
     let (code, stdout, stderr) = running.interrupt();
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("backend-flask"), "{stdout}");
@@ -147,16 +152,7 @@ fn prod_runs_gunicorn_the_same_way() {
         &format!("port={port}"),
     ]);
     let mut running = start(&dir, &["--prod"], &[]);
-    running.wait_for_app(port);
-    get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
-    let stdout = Arc::clone(&running.stdout);
-    wait_until("the home span on screen", Duration::from_secs(20), || {
-        stdout
-            .lock()
-            .unwrap()
-            .contains("home-activities-mock-data")
-            .then_some(())
-    });
+    running.trace_home(port);
     let (code, _, stderr) = running.interrupt();
     assert_eq!(code, 0);
     assert!(stderr.contains("gunicorn"), "{stderr}");
@@ -217,16 +213,7 @@ fn listen_shows_spans_and_passes_every_request_on() {
         &["--listen", "--no-check"],
         &[("HONEYCOMB_API_KEY", common::doctor::KEY)],
     );
-    running.wait_for_app(port);
-    get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
-    let stdout = Arc::clone(&running.stdout);
-    wait_until("the home span on screen", Duration::from_secs(20), || {
-        stdout
-            .lock()
-            .unwrap()
-            .contains("home-activities-mock-data")
-            .then_some(())
-    });
+    running.trace_home(port);
     wait_until("the request passed on", Duration::from_secs(10), || {
         (!received.lock().unwrap().is_empty()).then_some(())
     });
