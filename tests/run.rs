@@ -115,16 +115,22 @@ fn processes_in(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
+/// A workspace that traces with no account (backends=local) on a free port.
+fn local_workspace() -> (u16, tempfile::TempDir, std::path::PathBuf) {
     let port = free_port();
-    let (_root, dir) = new_workspace(&[
+    let (root, dir) = new_workspace(&[
         "--no-check",
         "--set",
         "backends=local",
         "--set",
         &format!("port={port}"),
     ]);
+    (port, root, dir)
+}
+
+#[test]
+fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
+    let (port, _root, dir) = local_workspace();
     let mut running = start(&dir, &[], &[]);
     running.trace_home(port);
     let (code, stdout, stderr) = running.interrupt();
@@ -143,14 +149,7 @@ fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
 
 #[test]
 fn prod_runs_gunicorn_the_same_way() {
-    let port = free_port();
-    let (_root, dir) = new_workspace(&[
-        "--no-check",
-        "--set",
-        "backends=local",
-        "--set",
-        &format!("port={port}"),
-    ]);
+    let (port, _root, dir) = local_workspace();
     let mut running = start(&dir, &["--prod"], &[]);
     running.trace_home(port);
     let (code, _, stderr) = running.interrupt();
