@@ -30,6 +30,8 @@ pub enum Command {
     Run(RunArgs),
     /// Receive OTLP/HTTP traces locally and print each as a tree.
     Listen(ListenArgs),
+    /// Replay saved traces (listen --save, the Collector's file exporter) as trees or JSON lines.
+    Show(ShowArgs),
     /// Set a secret once in every layer, list where each variable is set, or check them.
     Env(EnvArgs),
     /// Print a shell completion script: tracelab completions bash > ~/.local/share/bash-completion/completions/tracelab
@@ -193,6 +195,21 @@ pub struct ListenArgs {
     pub host: String,
 
     /// Print one JSON object per span per line.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also append every request to FILE as a line of OTLP/JSON (replay it with tracelab show).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Files of OTLP/JSON lines: from listen --save, or the Collector's file exporter.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Print one JSON object per span per line instead of trees.
     #[arg(long)]
     pub json: bool,
 }

@@ -81,6 +81,21 @@ pub fn decode(
     encoding: Encoding,
     gzipped: bool,
 ) -> Result<Vec<SpanRecord>, DecodeError> {
+    Ok(flatten(decode_request(body, encoding, gzipped)?))
+}
+
+/// The request as one line of OTLP/JSON: the format of the Collector's file
+/// exporter and of `otel-tui --from-json-file` (ids in hex).
+pub fn json_line(request: &ExportTraceServiceRequest) -> String {
+    serde_json::to_string(request).expect("a decoded request serializes")
+}
+
+/// Decodes a request body into the request itself.
+pub fn decode_request(
+    body: &[u8],
+    encoding: Encoding,
+    gzipped: bool,
+) -> Result<ExportTraceServiceRequest, DecodeError> {
     let inflated;
     let raw = if gzipped {
         inflated = gunzip(body)?;
@@ -88,14 +103,14 @@ pub fn decode(
     } else {
         body
     };
-    let request = match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(raw)
-            .map_err(|e| DecodeError::BadBody(e.to_string()))?,
-        Encoding::Json => {
-            serde_json::from_slice(raw).map_err(|e| DecodeError::BadBody(e.to_string()))?
+    match encoding {
+        Encoding::Protobuf => {
+            ExportTraceServiceRequest::decode(raw).map_err(|e| DecodeError::BadBody(e.to_string()))
         }
-    };
-    Ok(flatten(request))
+        Encoding::Json => {
+            serde_json::from_slice(raw).map_err(|e| DecodeError::BadBody(e.to_string()))
+        }
+    }
 }
 
 /// A string attribute, as exporters send them.
@@ -260,6 +275,17 @@ mod tests {
             ..Default::default()
         });
         request
+    }
+
+    #[test]
+    fn a_saved_json_line_decodes_to_the_same_spans() {
+        let request = sample_request();
+        let line = json_line(&request);
+        assert!(!line.contains('\n'));
+        assert!(line.contains(&"01".repeat(16)), "ids in hex: {line}");
+        let from_line = decode(line.as_bytes(), Encoding::Json, false).unwrap();
+        let from_proto = decode(&request.encode_to_vec(), Encoding::Protobuf, false).unwrap();
+        assert_eq!(from_line, from_proto);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Listen(args) => commands::listen::run(args),
+        Command::Show(args) => commands::show::run(args),
         Command::Env(args) => commands::env::run(args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Man => commands::completions::man(),

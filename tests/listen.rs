@@ -397,3 +397,105 @@ fn doctor_online_proves_the_exporter_path_through_listen() {
     assert_eq!(span["service"], "backend-flask");
     listener.interrupt();
 }
+
+/// `listen --save FILE`, then `tracelab show FILE`: the same trees as live,
+/// whatever encoding each request came in.
+#[test]
+fn save_then_show_gives_the_same_trees_as_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("traces.jsonl");
+    let listener = Listener::start(&["--save", file.to_str().unwrap()]);
+    let protobuf = request("saved-svc", 3, 9).encode_to_vec();
+    assert_eq!(
+        post(&listener.url, "application/x-protobuf", None, &protobuf).0,
+        200
+    );
+    let json = serde_json::to_vec(&request("json-svc", 2, 4)).unwrap();
+    assert_eq!(post(&listener.url, "application/json", None, &json).0, 200);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&request("gzip-svc", 1, 5).encode_to_vec())
+        .unwrap();
+    let gzipped = gz.finish().unwrap();
+    assert_eq!(
+        post(
+            &listener.url,
+            "application/x-protobuf",
+            Some("gzip"),
+            &gzipped
+        )
+        .0,
+        200
+    );
+    // A tree is a line for the trace and one per span: 4 + 3 + 2 lines.
+    let live = wait_until("three trees", Duration::from_secs(5), || {
+        let out = listener.output();
+        (out.len() >= 9).then_some(out)
+    });
+    listener.interrupt();
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
+    let shown = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .arg("show")
+        .arg(&file)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let shown: Vec<String> = String::from_utf8_lossy(&shown.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(shown, live);
+}
+
+/// A line as the Collector's file exporter writes it (64-bit numbers as
+/// strings, a span from a browser) replays like one of ours.
+#[test]
+fn collector_file_exporter_lines_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("collector.json");
+    std::fs::write(
+        &file,
+        r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"frontend-react-js"}}]},"scopeSpans":[{"scope":{"name":"@opentelemetry/instrumentation-fetch"},"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"","name":"HTTP GET","kind":3,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000120000000","attributes":[{"key":"http.status_code","value":{"intValue":"200"}}],"status":{}}]}]}]}
+"#,
+    )
+    .unwrap();
+    let shown = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["show", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let span: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(span["service"], "frontend-react-js");
+    assert_eq!(span["name"], "HTTP GET");
+    assert_eq!(span["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(span["duration_ms"], 120.0);
+    assert_eq!(span["attributes"]["http.status_code"], 200);
+}
+
+#[test]
+fn a_line_that_is_not_otlp_json_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mixed.jsonl");
+    let good = tracelab::otlp::json_line(&request("ok", 1, 1));
+    std::fs::write(&file, format!("{good}\nnot json at all\n")).unwrap();
+    let shown = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .arg("show")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(shown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2:", file.display())),
+        "{stderr}"
+    );
+}

@@ -2,6 +2,7 @@
 //! stop cleanly with a summary.
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -27,10 +28,25 @@ pub fn run(args: ListenArgs) -> Result<u8> {
     let stats = Arc::new(Stats::default());
     let json = args.json;
     let sink_stats = Arc::clone(&stats);
+    let save = match &args.save {
+        Some(path) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open {} to save traces in", path.display()))?,
+        )),
+        None => None,
+    };
     // One lock around stdout keeps concurrent batches from interleaving.
     let stdout = Arc::new(Mutex::new(anstream::stdout()));
     let sink = Arc::new(move |batch: Batch| {
         record(&sink_stats, &batch);
+        if let (Some(file), Ok(request)) = (&save, batch.raw.request()) {
+            let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+            // One write per request: lines never interleave.
+            let _ = file.write_all(format!("{}\n", crate::otlp::json_line(&request)).as_bytes());
+        }
         let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
         // A closed pipe (`| head`) must not stop the receiver.
         let _ = if json {

@@ -7,4 +7,5 @@ pub mod env;
 pub mod listen;
 pub mod new;
 pub mod run;
+pub mod show;
 pub mod update;

@@ -11,6 +11,7 @@ use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::fingerprint::fingerprint;
 use crate::otlp::{self, DecodeError, Encoding, MAX_BODY_BYTES, SpanRecord};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 /// What one export request carried.
 #[derive(Debug, Clone)]
@@ -24,10 +25,29 @@ pub struct Batch {
 
 /// An export request's body and end-to-end headers (not Host, not the
 /// hop-by-hop ones), as received.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct RawRequest {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The request decoded again (for --save: only then is it needed twice).
+    pub fn request(&self) -> Result<ExportTraceServiceRequest, DecodeError> {
+        let encoding = Encoding::from_content_type(self.header("Content-Type").unwrap_or_default())
+            .unwrap_or(Encoding::Protobuf);
+        let gzipped = self
+            .header("Content-Encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+        otlp::decode_request(&self.body, encoding, gzipped)
+    }
 }
 
 pub type Sink = Arc<dyn Fn(Batch) + Send + Sync>;
