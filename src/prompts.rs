@@ -101,13 +101,7 @@ fn ask_service_name(theme: &PromptTheme, default: &str) -> Result<String> {
 
 fn ask_port(theme: &PromptTheme, default: u16) -> Result<u16> {
     help("The port the Flask backend listens on, in the container and on the host.");
-    let text: String = Input::with_theme(theme)
-        .with_prompt("Backend port")
-        .default(default.to_string())
-        .validate_with(|value: &String| parse_port(value).map(|_| ()).map_err(|e| e.allowed))
-        .interact_text()
-        .map_err(|e| interrupted(e, "the port"))?;
-    Ok(parse_port(&text)?)
+    read_port(theme, default, |_| Ok(()))
 }
 
 /// The port again, once the backends are known: it must not be one that
@@ -117,14 +111,23 @@ fn ask_port_for(theme: &PromptTheme, answers: &Answers, default: u16) -> Result<
     help(&format!(
         "Port {taken} is taken by a service of the backends you chose: pick another."
     ));
+    read_port(theme, default, |port| {
+        let mut candidate = answers.clone();
+        candidate.port = port;
+        candidate.validate().map_err(|e| e.allowed)
+    })
+}
+
+/// A port, asked again until it is a port and `also` accepts it.
+fn read_port(
+    theme: &PromptTheme,
+    default: u16,
+    also: impl Fn(u16) -> Result<(), String>,
+) -> Result<u16> {
     let text: String = Input::with_theme(theme)
         .with_prompt("Backend port")
         .default(default.to_string())
-        .validate_with(|value: &String| {
-            let mut candidate = answers.clone();
-            candidate.port = parse_port(value).map_err(|e| e.allowed)?;
-            candidate.validate().map_err(|e| e.allowed)
-        })
+        .validate_with(|value: &String| also(parse_port(value).map_err(|e| e.allowed)?))
         .interact_text()
         .map_err(|e| interrupted(e, "the port"))?;
     Ok(parse_port(&text)?)

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::ListenArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::print::{write_json_lines, write_tree};
+use crate::listen::print::write_batch;
 use crate::listen::server::{Batch, Receiver};
 use crate::style::{DIM, HEADING, paint};
 
@@ -49,11 +49,7 @@ pub fn run(args: ListenArgs) -> Result<u8> {
         }
         let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
         // A closed pipe (`| head`) must not stop the receiver.
-        let _ = if json {
-            write_json_lines(&mut *out, &batch)
-        } else {
-            write_tree(&mut *out, &batch)
-        };
+        let _ = write_batch(&mut *out, &batch, json);
     });
     let address = format!("{}:{}", args.host, args.port);
     let receiver = Receiver::start(&address, WORKERS, sink)?;

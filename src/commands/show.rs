@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::print::{write_json_lines, write_tree};
+use crate::listen::print::write_batch;
 use crate::listen::{Batch, RawRequest};
 use crate::otlp::{self, Encoding};
 
@@ -35,11 +35,7 @@ pub fn run(args: ShowArgs) -> Result<u8> {
                 team: None,
                 raw: Arc::new(RawRequest::default()),
             };
-            if args.json {
-                write_json_lines(&mut out, &batch)?;
-            } else {
-                write_tree(&mut out, &batch)?;
-            }
+            write_batch(&mut out, &batch, args.json)?;
         }
     }
     out.flush()?;

@@ -24,6 +24,15 @@ fn interesting(key: &str) -> bool {
     ) || key.starts_with("app.")
 }
 
+/// Writes one batch as trees, or with `json` as one JSON object per span.
+pub fn write_batch(out: &mut impl Write, batch: &Batch, json: bool) -> std::io::Result<()> {
+    if json {
+        write_json_lines(out, batch)
+    } else {
+        write_tree(out, batch)
+    }
+}
+
 /// Writes one batch as trees: spans whose parent is not in the batch are roots.
 pub fn write_tree(out: &mut impl Write, batch: &Batch) -> std::io::Result<()> {
     let mut traces: Vec<&str> = Vec::new();

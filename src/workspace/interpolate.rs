@@ -40,6 +40,14 @@ impl fmt::Display for InterpolateError {
     }
 }
 
+/// The variables a compose value names (`${A}-x-$B` names A and B), as
+/// Compose would look them up; a value that does not parse names none.
+pub fn referenced(raw: &str) -> Vec<String> {
+    interpolate(raw, &|_| None)
+        .map(|i| i.unset)
+        .unwrap_or_default()
+}
+
 /// Interpolates `text`, looking each name up with `lookup` (None: unset).
 pub fn interpolate(
     text: &str,

@@ -64,9 +64,7 @@ fn workspace_names(dir: &Path) -> Vec<String> {
                 .chain(s.networks.clone().unwrap_or_default())
         });
         for raw in raws {
-            if let Ok(out) = crate::workspace::interpolate::interpolate(&raw, &|_| None) {
-                names.extend(out.unset);
-            }
+            names.extend(crate::workspace::interpolate::referenced(&raw));
         }
     }
     names

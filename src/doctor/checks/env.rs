@@ -10,7 +10,7 @@ use crate::rules::values::{hygiene, placeholder};
 use crate::rules::{Shape, check_shape};
 use crate::vars::NeededVar;
 use crate::workspace::context::Context;
-use crate::workspace::interpolate::interpolate;
+use crate::workspace::interpolate::referenced;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -381,10 +381,7 @@ fn names_in_every_layer(ctx: &Context) -> Vec<(Layer, String)> {
     {
         for (key, raw) in &service.environment {
             add(Layer::Compose, key);
-            let referenced = interpolate(raw.as_deref().unwrap_or(""), &|_| None)
-                .map(|i| i.unset)
-                .unwrap_or_default();
-            for name in referenced {
+            for name in referenced(raw.as_deref().unwrap_or("")) {
                 add(Layer::Compose, &name);
             }
         }

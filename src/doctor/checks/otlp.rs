@@ -152,10 +152,8 @@ fn check_protocol(
 
 /// Hosts that need no TLS: this machine, and names on the compose network.
 fn is_local_host(ctx: &Context, host: &str) -> bool {
-    matches!(
-        host,
-        "localhost" | "127.0.0.1" | "::1" | "host.docker.internal" | "0.0.0.0"
-    ) || host.starts_with("127.")
+    hops::is_loopback(host)
+        || host == "host.docker.internal"
         || ctx
             .compose
             .as_ref()
@@ -522,10 +520,7 @@ fn shell_origin(ctx: &Context, key: &str) -> Option<String> {
     let compose = ctx.compose.as_ref()?;
     let service = ctx.backend_service()?;
     let raw = ctx.backend_raw(key)?;
-    let names = crate::workspace::interpolate::interpolate(raw, &|_| None)
-        .ok()?
-        .unset;
-    names.into_iter().find_map(|name| {
+    crate::workspace::interpolate::referenced(raw).into_iter().find_map(|name| {
         let (layer, _) = ctx.feeding(&name)?;
         let place = compose.file.place(service, &["environment", key]);
         Some(format!(
