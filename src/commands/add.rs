@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::update::{recorded_answers, update_to, workspace_dir};
+use super::update::{recorded_answers, update_to};
 use crate::answers::check_backend_combination;
 use crate::backend::Backend;
 use crate::cli::AddArgs;
@@ -30,7 +30,6 @@ pub fn run(args: AddArgs) -> Result<u8> {
     if !dir.join(crate::scaffold::manifest::ANSWERS_FILE).is_file() {
         return insert_into(&dir, &args);
     }
-    let dir = workspace_dir(&args.merge)?;
     let mut answers = recorded_answers(&dir)?;
     for backend in requested(&args)? {
         // Spans go to one place: adding one OTLP destination replaces the other.

@@ -18,7 +18,7 @@ use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::doctor::{self, finding::Status};
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
-use crate::listen::print::{write_json_lines, write_tree};
+use crate::listen::print::write_batch;
 use crate::listen::{Batch, RawRequest, Receiver};
 use crate::runner::{self, App};
 use crate::style::{CODE, DIM, FAIL, HEADING, WARN, paint};
@@ -37,12 +37,14 @@ const SCHEDULE_DELAY_MS: &str = "500";
 pub fn run(args: RunArgs) -> Result<u8> {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
     crate::workspace::require_workspace(&dir)?;
-    if !args.no_check && !check_first(&dir)? {
+    // Read once: the check and the run look at the same workspace.
+    let contexts = Context::load_all(&dir, doctor::shell_env(), OFFLINE)?;
+    if !args.no_check && !check_first(&contexts) {
         return Ok(EXIT_PROBLEMS);
     }
-    let ctx = Context::load(&dir, doctor::shell_env(), OFFLINE)?;
+    let ctx = &contexts[0];
     let service = ctx.backend_service().unwrap_or("backend-flask").to_string();
-    let mut env = backend_environment(&ctx);
+    let mut env = backend_environment(ctx);
     let venv = runner::prepare_venv(&ctx.backend_dir)?;
 
     let spans = Arc::new(AtomicU64::new(0));
@@ -109,18 +111,18 @@ pub fn run(args: RunArgs) -> Result<u8> {
 }
 
 /// The offline doctor: a backend that cannot export is not started.
-fn check_first(dir: &std::path::Path) -> Result<bool> {
-    let findings = doctor::diagnose(dir, OFFLINE, None)?;
+fn check_first(contexts: &[Context]) -> bool {
+    let findings = doctor::check(contexts);
     let problems = findings.iter().filter(|f| f.status == Status::Fail).count();
     if problems == 0 {
-        return Ok(true);
+        return true;
     }
     doctor::report::print_short(&findings);
     anstream::eprintln!(
         "\n{} the backend would start but not export: fix the above first (or pass --no-check)",
         paint(FAIL, "Not started:")
     );
-    Ok(false)
+    false
 }
 
 /// The backend's environment as the compose file gives it, with the names
@@ -174,11 +176,7 @@ fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) ->
         }
         let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
         // A closed pipe (`| head`) must not stop the backend.
-        let _ = if json {
-            write_json_lines(&mut *out, &batch)
-        } else {
-            write_tree(&mut *out, &batch)
-        };
+        let _ = write_batch(&mut *out, &batch, json);
         let _ = out.flush();
     });
     Receiver::start("127.0.0.1:0", 4, sink)

@@ -19,8 +19,21 @@ use finding::{Finding, Status};
 /// environment as the shell; with `online`, the network checks too.
 pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Result<Vec<Finding>> {
     let contexts = Context::load_all(dir, shell_env(), options)?;
+    let mut findings = check(&contexts);
+    if let Some(timeout) = online {
+        findings.extend(online::run(&contexts[0], timeout).into_iter().map(|mut f| {
+            f.group = "Online";
+            f
+        }));
+    }
+    Ok(findings)
+}
+
+/// The checklist on every configuration of a workspace already read, each
+/// finding once, with paths relative to the workspace.
+pub fn check(contexts: &[Context]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
-    for ctx in &contexts {
+    for ctx in contexts {
         for mut finding in checks::run_all(ctx) {
             // What does not depend on the configuration (the shell, .env,
             // the code) is the same finding in each: report it once.
@@ -36,14 +49,10 @@ pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Resul
             findings.push(finding);
         }
     }
-    if let Some(timeout) = online {
-        findings.extend(online::run(&contexts[0], timeout).into_iter().map(|mut f| {
-            f.group = "Online";
-            f
-        }));
+    if let Some(ctx) = contexts.first() {
+        relative_paths(&ctx.dir, &mut findings);
     }
-    relative_paths(dir, &mut findings);
-    Ok(findings)
+    findings
 }
 
 /// The report's title names the workspace: its files are shown relative

@@ -299,11 +299,7 @@ fn edit_compose(
         }
     }
     if !entries.is_empty() {
-        match file.line(service, &["environment"]).filter(|_| {
-            file.lines
-                .line(&format!("services.{service}.environment"))
-                .is_some()
-        }) {
+        match file.lines.line(&format!("services.{service}.environment")) {
             Some(env_line) => {
                 let last = present
                     .iter()

@@ -12,7 +12,7 @@ use super::compose::{self, ComposeFile, Environment, Resolved, Service};
 use super::frontend::{self, TracingFile};
 use super::layers::Layer;
 use super::layers::{self, DotEnv, Source, Vars};
-use super::python::{Call, PyFile};
+use super::python::{Call, PyFile, Value};
 use super::xray::{self, SamplingRule};
 use super::yaml_lines::YamlLines;
 use crate::answers::AnswersFile;
@@ -246,7 +246,6 @@ impl Context {
         };
         // Every name a service interpolates; a near miss counts as the name
         // meant (`${API_HONEYCOMB_KEY}` needs HONEYCOMB_API_KEY, misspelt).
-        let lookup_none = |_: &str| None;
         let names: Vec<String> = compose
             .file
             .services
@@ -254,9 +253,7 @@ impl Context {
             .flat_map(|s| s.environment.iter())
             .flat_map(|(k, v)| match v {
                 None => vec![k.clone()],
-                Some(raw) => super::interpolate::interpolate(raw, &lookup_none)
-                    .map(|i| i.unset)
-                    .unwrap_or_default(),
+                Some(raw) => super::interpolate::referenced(raw),
             })
             .collect();
         let referenced = |name: &str| {
@@ -538,11 +535,14 @@ fn code_backends(ctx: &Context) -> Vec<Backend> {
                     .collect()
             })
             .unwrap_or_default();
+        // OTLPSpanExporter(endpoint="https://api.honeycomb.io...",
+        // headers={"x-honeycomb-team": ...}) names Honeycomb itself.
+        let names_honeycomb = |text: &str| text.to_ascii_lowercase().contains("honeycomb");
         let in_code = calls.iter().any(|c| {
             c.method() == "OTLPSpanExporter"
-                && format!("{:?}", c.keywords)
-                    .to_ascii_lowercase()
-                    .contains("honeycomb")
+                && (matches!(c.keyword("endpoint"), Some(Value::Str(url)) if names_honeycomb(url))
+                    || matches!(c.keyword("headers"), Some(Value::Dict(items))
+                        if items.iter().any(|(key, _)| key.as_deref().is_some_and(names_honeycomb))))
         });
         if in_code || env_text.to_ascii_lowercase().contains("honeycomb") {
             backends.push(Backend::Honeycomb);

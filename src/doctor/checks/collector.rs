@@ -175,6 +175,7 @@ fn check_env_refs(
 ) {
     let service = file.service(&collector.service);
     let mut seen: Vec<&str> = Vec::new();
+    let needed = ctx.needed();
     for reference in &config.env_refs {
         let place = format!("{}:{}", config.path.display(), reference.line);
         if reference.bare && collector.version.at_least(104) {
@@ -202,7 +203,7 @@ fn check_env_refs(
             && env
                 .get(&reference.name)
                 .is_some_and(|v| v.as_deref().unwrap_or("").is_empty())
-            && !ctx.needed().iter().any(|v| v.name == reference.name)
+            && !needed.iter().any(|v| v.name == reference.name)
         {
             out.push(
                 Finding::fail(
