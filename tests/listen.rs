@@ -433,12 +433,7 @@ fn save_then_show_gives_the_same_trees_as_live() {
     });
     listener.interrupt();
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
-    let shown = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .arg("show")
-        .arg(&file)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let shown = show(&[], &file);
     assert!(
         shown.status.success(),
         "{}",
@@ -463,11 +458,7 @@ fn collector_file_exporter_lines_replay() {
 "#,
     )
     .unwrap();
-    let shown = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .args(["show", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let shown = show(&["--json"], &file);
     assert!(
         shown.status.success(),
         "{}",
@@ -487,15 +478,22 @@ fn a_line_that_is_not_otlp_json_is_named() {
     let file = dir.path().join("mixed.jsonl");
     let good = tracelab::otlp::json_line(&request("ok", 1, 1));
     std::fs::write(&file, format!("{good}\nnot json at all\n")).unwrap();
-    let shown = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .arg("show")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let shown = show(&[], &file);
     assert_eq!(shown.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&shown.stderr);
     assert!(
         stderr.contains(&format!("{}:2:", file.display())),
         "{stderr}"
     );
+}
+
+/// `tracelab show ARGS FILE`, without colour.
+fn show(args: &[&str], file: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .arg("show")
+        .args(args)
+        .arg(file)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
