@@ -201,6 +201,30 @@ pub struct ListenArgs {
     /// Also append every request to FILE as a line of OTLP/JSON (replay it with tracelab show).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+
+    /// Port of the web view (0 picks a free one).
+    #[arg(long, default_value_t = crate::listen::web::DEFAULT_PORT, value_name = "PORT")]
+    pub web_port: u16,
+
+    /// Do not serve the web view.
+    #[arg(long)]
+    pub no_web: bool,
+
+    /// Keep the last N traces; older ones are dropped (and counted).
+    #[arg(long, default_value_t = crate::listen::store::DEFAULT_CAPACITY, value_name = "N")]
+    pub keep: usize,
+
+    /// Honeycomb key to link each trace to Honeycomb's UI [default: the one the app sends, read as the doctor reads it].
+    #[arg(long, value_name = "KEY")]
+    pub honeycomb: Option<String>,
+
+    /// Seconds a trace missing a parent waits before it is printed as it is.
+    #[arg(long, default_value_t = 6.0, value_name = "SECS")]
+    pub wait_for_parent: f64,
+
+    /// Seconds a client may take to send a request's headers, then its body.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub read_timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +236,18 @@ pub struct ShowArgs {
     /// Print one JSON object per span per line instead of trees.
     #[arg(long)]
     pub json: bool,
+
+    /// Serve the traces in the web view instead of printing them (Ctrl-C stops).
+    #[arg(long)]
+    pub web: bool,
+
+    /// Port of the web view (0 picks a free one).
+    #[arg(long, default_value_t = crate::listen::web::DEFAULT_PORT, value_name = "PORT")]
+    pub web_port: u16,
+
+    /// Address of the web view.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 }
 
 #[derive(Debug, Args)]

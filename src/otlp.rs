@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
@@ -75,13 +76,167 @@ pub struct SpanRecord {
     pub attributes: BTreeMap<String, serde_json::Value>,
 }
 
+/// One span as it came, with the resource and scope it came under (shared
+/// by every span of the same request), so that it can be shown, and sent
+/// on again as OTLP, without losing anything.
+#[derive(Debug, Clone)]
+pub struct ReceivedSpan {
+    pub service: Arc<str>,
+    pub resource: Arc<Resource>,
+    pub scope: Arc<InstrumentationScope>,
+    pub span: Span,
+}
+
+impl ReceivedSpan {
+    pub fn trace_id(&self) -> String {
+        padded_hex(&self.span.trace_id, 16)
+    }
+
+    pub fn span_id(&self) -> String {
+        hex(&self.span.span_id)
+    }
+
+    pub fn parent_span_id(&self) -> String {
+        hex(&self.span.parent_span_id)
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.span.parent_span_id.iter().all(|b| *b == 0)
+    }
+
+    pub fn duration_ms(&self) -> f64 {
+        self.span
+            .end_time_unix_nano
+            .saturating_sub(self.span.start_time_unix_nano) as f64
+            / 1e6
+    }
+
+    pub fn kind(&self) -> &'static str {
+        kind_name(self.span.kind)
+    }
+
+    pub fn status(&self) -> &'static str {
+        match self.span.status.as_ref().map(|s| s.code) {
+            Some(1) => "ok",
+            Some(2) => "error",
+            _ => "unset",
+        }
+    }
+
+    pub fn attributes(&self) -> BTreeMap<String, serde_json::Value> {
+        attributes(&self.span.attributes)
+    }
+
+    /// The flat form `--json` prints.
+    pub fn record(&self) -> SpanRecord {
+        SpanRecord {
+            service: self.service.to_string(),
+            scope: self.scope.name.clone(),
+            name: self.span.name.clone(),
+            trace_id: self.trace_id(),
+            span_id: self.span_id(),
+            parent_span_id: self.parent_span_id(),
+            kind: self.kind(),
+            start_unix_nano: self.span.start_time_unix_nano,
+            duration_ms: self.duration_ms(),
+            status: self.status(),
+            status_message: self
+                .span
+                .status
+                .as_ref()
+                .map(|s| s.message.clone())
+                .unwrap_or_default(),
+            attributes: self.attributes(),
+        }
+    }
+}
+
 /// Decodes a request body into span records.
 pub fn decode(
     body: &[u8],
     encoding: Encoding,
     gzipped: bool,
 ) -> Result<Vec<SpanRecord>, DecodeError> {
-    Ok(flatten(decode_request(body, encoding, gzipped)?))
+    Ok(received_spans(decode_request(body, encoding, gzipped)?)
+        .iter()
+        .map(ReceivedSpan::record)
+        .collect())
+}
+
+/// A request's spans, each with its resource and scope.
+pub fn received_spans(request: ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
+    let mut spans = Vec::new();
+    for resource_spans in request.resource_spans {
+        let resource = Arc::new(resource_spans.resource.unwrap_or_default());
+        let service: Arc<str> = service_name(&resource).into();
+        for scope_spans in resource_spans.scope_spans {
+            let scope = Arc::new(scope_spans.scope.unwrap_or_default());
+            spans.extend(scope_spans.spans.into_iter().map(|span| ReceivedSpan {
+                service: Arc::clone(&service),
+                resource: Arc::clone(&resource),
+                scope: Arc::clone(&scope),
+                span,
+            }));
+        }
+    }
+    spans
+}
+
+/// A resource's `service.name`; the SDK's own default when it has none.
+fn service_name(resource: &Resource) -> String {
+    resource
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "service.name")
+        .and_then(|kv| kv.value.as_ref())
+        .map(any_to_string)
+        .unwrap_or_else(|| "unknown_service".into())
+}
+
+/// Spans put back into one export request, grouped under their resources
+/// and scopes as they came.
+pub fn request_of<'a>(
+    spans: impl IntoIterator<Item = &'a ReceivedSpan>,
+) -> ExportTraceServiceRequest {
+    let mut request = ExportTraceServiceRequest::default();
+    let mut resources: Vec<*const Resource> = Vec::new();
+    let mut scopes: Vec<Vec<*const InstrumentationScope>> = Vec::new();
+    for received in spans {
+        let r = match resources
+            .iter()
+            .position(|p| *p == Arc::as_ptr(&received.resource))
+        {
+            Some(r) => r,
+            None => {
+                resources.push(Arc::as_ptr(&received.resource));
+                scopes.push(Vec::new());
+                request.resource_spans.push(ResourceSpans {
+                    resource: Some((*received.resource).clone()),
+                    ..Default::default()
+                });
+                resources.len() - 1
+            }
+        };
+        let resource_spans = &mut request.resource_spans[r];
+        let s = match scopes[r]
+            .iter()
+            .position(|p| *p == Arc::as_ptr(&received.scope))
+        {
+            Some(s) => s,
+            None => {
+                scopes[r].push(Arc::as_ptr(&received.scope));
+                resource_spans.scope_spans.push(ScopeSpans {
+                    scope: Some((*received.scope).clone()),
+                    ..Default::default()
+                });
+                scopes[r].len() - 1
+            }
+        };
+        resource_spans.scope_spans[s]
+            .spans
+            .push(received.span.clone());
+    }
+    request
 }
 
 /// The request as one line of OTLP/JSON: the format of the Collector's file
@@ -162,48 +317,6 @@ fn gunzip(body: &[u8]) -> Result<Vec<u8>, DecodeError> {
     Ok(out)
 }
 
-fn flatten(request: ExportTraceServiceRequest) -> Vec<SpanRecord> {
-    let mut records = Vec::new();
-    for resource_spans in request.resource_spans {
-        let service = resource_spans
-            .resource
-            .as_ref()
-            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
-            .and_then(|kv| kv.value.as_ref())
-            .map(any_to_string)
-            .unwrap_or_else(|| "unknown_service".into());
-        for scope_spans in resource_spans.scope_spans {
-            let scope = scope_spans.scope.map(|s| s.name).unwrap_or_default();
-            for span in scope_spans.spans {
-                let status = span.status.unwrap_or_default();
-                records.push(SpanRecord {
-                    service: service.clone(),
-                    scope: scope.clone(),
-                    name: span.name,
-                    trace_id: hex(&span.trace_id),
-                    span_id: hex(&span.span_id),
-                    parent_span_id: hex(&span.parent_span_id),
-                    kind: kind_name(span.kind),
-                    start_unix_nano: span.start_time_unix_nano,
-                    duration_ms: span
-                        .end_time_unix_nano
-                        .saturating_sub(span.start_time_unix_nano)
-                        as f64
-                        / 1e6,
-                    status: match status.code {
-                        1 => "ok",
-                        2 => "error",
-                        _ => "unset",
-                    },
-                    status_message: status.message,
-                    attributes: attributes(&span.attributes),
-                });
-            }
-        }
-    }
-    records
-}
-
 fn kind_name(kind: i32) -> &'static str {
     match kind {
         1 => "internal",
@@ -219,14 +332,21 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn attributes(pairs: &[KeyValue]) -> BTreeMap<String, serde_json::Value> {
+/// Hex of an id that must be `len` bytes: one vendor's exporter drops
+/// leading zero bytes, and an id without them names another trace.
+fn padded_hex(bytes: &[u8], len: usize) -> String {
+    let missing = len.saturating_sub(bytes.len());
+    format!("{}{}", "00".repeat(missing), hex(bytes))
+}
+
+pub fn attributes(pairs: &[KeyValue]) -> BTreeMap<String, serde_json::Value> {
     pairs
         .iter()
         .filter_map(|kv| Some((kv.key.clone(), any_to_json(kv.value.as_ref()?))))
         .collect()
 }
 
-fn any_to_json(value: &AnyValue) -> serde_json::Value {
+pub fn any_to_json(value: &AnyValue) -> serde_json::Value {
     use any_value::Value as V;
     match &value.value {
         Some(V::StringValue(s)) => s.clone().into(),
@@ -254,7 +374,21 @@ fn any_to_string(value: &AnyValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+
+    #[test]
+    fn a_trace_id_short_of_leading_zeros_is_padded_to_32_hex_digits() {
+        let mut request = sample_request();
+        request.resource_spans[0].scope_spans[0].spans[0].trace_id = vec![0xab; 14];
+        let spans = received_spans(request);
+        assert_eq!(spans[0].trace_id(), format!("0000{}", "ab".repeat(14)));
+    }
+
+    #[test]
+    fn spans_put_back_into_a_request_keep_their_resource_and_scope() {
+        let request = sample_request();
+        let spans = received_spans(request.clone());
+        assert_eq!(request_of(&spans), request);
+    }
 
     fn sample_request() -> ExportTraceServiceRequest {
         let mut request = request_for(

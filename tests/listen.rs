@@ -3,144 +3,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::process::Command;
 use std::time::Duration;
 
 use common::app::{TEST_KEY, compose_environment, dockerfile_cmd, get, start_app, wait_until};
+use common::listener::{Listener, agent, post, request};
 use common::{app_venv, free_port, new_workspace};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
-use tracelab::otlp::{request_for, string_attribute};
-
-struct Listener {
-    child: Child,
-    url: String,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Listener {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-            .args(["listen", "--port", "0"])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {first:?}"))
-            .trim_end_matches("/v1/traces")
-            .to_string();
-        // Keep draining stderr so the summary can be read at the end.
-        let stderr_text: Arc<Mutex<Vec<String>>> = Arc::default();
-        let stderr_sink = Arc::clone(&stderr_text);
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                stderr_sink.lock().unwrap().push(format!("stderr: {line}"));
-            }
-        });
-        let lines = stderr_text;
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let sink = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Listener { child, url, lines }
-    }
-
-    fn output(&self) -> Vec<String> {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| !l.starts_with("stderr: "))
-            .cloned()
-            .collect()
-    }
-
-    /// Ctrl-C, then the summary line it printed.
-    fn interrupt(mut self) -> String {
-        Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "listen exited with {status}");
-        std::thread::sleep(Duration::from_millis(100));
-        let lines = self.lines.lock().unwrap();
-        lines
-            .iter()
-            .find(|l| l.contains("Stopped."))
-            .cloned()
-            .unwrap_or_else(|| panic!("no summary in {lines:?}"))
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn request(service: &str, spans: usize, trace: u8) -> ExportTraceServiceRequest {
-    let spans = (0..spans)
-        .map(|i| Span {
-            trace_id: vec![trace; 16],
-            span_id: vec![i as u8 + 1; 8],
-            parent_span_id: if i == 0 { vec![] } else { vec![1; 8] },
-            name: format!("span-{i}"),
-            kind: if i == 0 { 2 } else { 1 },
-            start_time_unix_nano: 1_000_000 + i as u64,
-            end_time_unix_nano: 3_000_000,
-            attributes: vec![string_attribute("http.route", "/api/activities/home")],
-            ..Default::default()
-        })
-        .collect();
-    request_for(service, spans)
-}
-
-fn post(
-    url: &str,
-    content_type: &str,
-    encoding: Option<&str>,
-    body: &[u8],
-) -> (u16, String, Vec<u8>) {
-    let mut req = agent()
-        .post(format!("{url}/v1/traces"))
-        .header("Content-Type", content_type);
-    if let Some(encoding) = encoding {
-        req = req.header("Content-Encoding", encoding);
-    }
-    let mut response = req.send(body).unwrap();
-    let status = response.status().as_u16();
-    let ct = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let mut bytes = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    (status, ct, bytes)
-}
 
 #[test]
 fn the_generated_app_exports_to_listen() {
@@ -212,7 +83,10 @@ fn trees_show_children_under_parents_with_the_team_fingerprint() {
     let team = tracelab::fingerprint::fingerprint(TEST_KEY);
     assert_eq!(
         lines[0],
-        format!("trace 070707070707… tree-svc  x-honeycomb-team {team}")
+        format!(
+            "trace {} tree-svc  2 spans, 2.0 ms  x-honeycomb-team {team}",
+            "07".repeat(16)
+        )
     );
     assert!(
         lines[1].starts_with("  span-0 2.0 ms unset http.route=/api/activities/home"),

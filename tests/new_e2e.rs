@@ -60,8 +60,9 @@ fn trace_with(
     let batches: Arc<Mutex<Vec<Batch>>> = Arc::default();
     let sink_batches = Arc::clone(&batches);
     let receiver = Receiver::start(
+        tracelab::listen::http::runtime().unwrap(),
         "127.0.0.1:0",
-        2,
+        tracelab::listen::http::DEFAULT_READ_TIMEOUT,
         Arc::new(move |batch| sink_batches.lock().unwrap().push(batch)),
     )
     .unwrap();
@@ -118,7 +119,7 @@ fn trace_with(
             let names: Vec<_> = batches
                 .iter()
                 .flat_map(|b| &b.spans)
-                .map(|s| &s.name)
+                .map(|s| &s.span.name)
                 .collect();
             names
                 .iter()
@@ -135,7 +136,10 @@ fn trace_with(
     receiver.stop();
     let batches = batches.lock().unwrap();
     Traced {
-        spans: batches.iter().flat_map(|b| b.spans.clone()).collect(),
+        spans: batches
+            .iter()
+            .flat_map(|b| b.spans.iter().map(|s| s.record()))
+            .collect(),
         teams: batches.iter().map(|b| b.team.clone()).collect(),
         log,
         xray,

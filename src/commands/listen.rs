@@ -1,63 +1,96 @@
-//! `tracelab listen`: run the receiver, print what arrives, and on Ctrl-C
-//! stop cleanly with a summary.
+//! `tracelab listen`: receive spans, merge them into traces, print each
+//! trace once it is whole, serve the web view, and on Ctrl-C stop cleanly
+//! with a summary.
 
-use std::collections::HashSet;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::cli::ListenArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::print::write_batch;
-use crate::listen::server::{Batch, Receiver};
+use crate::listen::http::{Server, runtime};
+use crate::listen::live::{Flush, Live, Output, Printer};
+use crate::listen::store::Store;
+use crate::listen::{Batch, Receiver, honeycomb, web};
 use crate::style::{DIM, HEADING, paint};
 
-/// Threads that accept requests; enough for many exporters at once.
-const WORKERS: usize = 8;
-
-#[derive(Default)]
-struct Stats {
-    batches: AtomicU64,
-    spans: AtomicU64,
-    seen: Mutex<(HashSet<String>, HashSet<String>)>,
-}
+/// How long `/1/auth` may take before traces go without links.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(args: ListenArgs) -> Result<u8> {
-    let stats = Arc::new(Stats::default());
-    let json = args.json;
-    let sink_stats = Arc::clone(&stats);
-    let save = match &args.save {
-        Some(path) => Some(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open {} to save traces in", path.display()))?,
-        )),
-        None => None,
+    let read_timeout = seconds(args.read_timeout, "--read-timeout")?;
+    let quiet = seconds(args.wait_for_parent, "--wait-for-parent")?;
+    if args.keep == 0 {
+        bail!("--keep 0 would keep no trace: give at least 1");
+    }
+    let output = if args.json {
+        Output::JsonLines
+    } else {
+        Output::Tree
     };
-    // One lock around stdout keeps concurrent batches from interleaving.
-    let stdout = Arc::new(Mutex::new(anstream::stdout()));
+    let live = Live::new(args.keep, quiet, output);
+    let save = args.save.as_ref().map(open_save).transpose()?;
+    let sink_live = Arc::clone(&live);
     let sink = Arc::new(move |batch: Batch| {
-        record(&sink_stats, &batch);
         if let (Some(file), Ok(request)) = (&save, batch.raw.request()) {
             let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
             // One write per request: lines never interleave.
             let _ = file.write_all(format!("{}\n", crate::otlp::json_line(&request)).as_bytes());
         }
-        let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
-        // A closed pipe (`| head`) must not stop the receiver.
-        let _ = write_batch(&mut *out, &batch, json);
+        sink_live.add(batch.spans, batch.team);
     });
+    let runtime = runtime()?;
     let address = format!("{}:{}", args.host, args.port);
-    let receiver = Receiver::start(&address, WORKERS, sink)?;
+    let receiver = Receiver::start(Arc::clone(&runtime), &address, read_timeout, sink)?;
+    let web = if args.no_web {
+        None
+    } else {
+        let address = format!("{}:{}", args.host, args.web_port);
+        Some(web::start(
+            Arc::clone(&runtime),
+            &address,
+            Arc::clone(&live),
+        )?)
+    };
     let (stop_tx, stop_rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
     })
     .context("cannot install the Ctrl-C handler")?;
+    announce(&receiver, web.as_ref());
+    link_to_honeycomb(&live, args.honeycomb);
+    let printer = Printer::start(Arc::clone(&live));
+    let _ = stop_rx.recv();
+    live.close();
+    if let Some(web) = web {
+        web.stop();
+    }
+    receiver.stop();
+    printer.stop(Flush::Stopped);
+    summary(&live.store());
+    Ok(EXIT_OK)
+}
+
+/// A duration flag, which must be a positive number of seconds.
+pub fn seconds(value: f64, flag: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("{flag} {value}: give a positive number of seconds"))
+}
+
+fn open_save(path: &std::path::PathBuf) -> Result<Mutex<std::fs::File>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} to save traces in", path.display()))?;
+    Ok(Mutex::new(file))
+}
+
+fn announce(receiver: &Receiver, web: Option<&Server>) {
     let url = format!("http://{}", receiver.addr());
     anstream::eprintln!(
         "{} {url}/v1/traces (protobuf or JSON, gzip or not; Ctrl-C stops)",
@@ -73,39 +106,82 @@ pub fn run(args: ListenArgs) -> Result<u8> {
             )
         )
     );
-    let _ = stop_rx.recv();
-    receiver.stop();
-    let (traces, services) = stats
-        .seen
-        .lock()
-        .map(|s| (s.0.len(), s.1.iter().cloned().collect::<Vec<_>>()))
-        .unwrap_or_default();
-    let mut services = services;
-    services.sort();
+    if let Some(web) = web {
+        let port = web.addr().port();
+        let forwarded = forwarded_url(port)
+            .map(|u| format!("   (in the browser: {u})"))
+            .unwrap_or_default();
+        anstream::eprintln!(
+            "{} http://{}/{}",
+            paint(HEADING, "Web view on"),
+            web.addr(),
+            paint(DIM, forwarded)
+        );
+    }
+}
+
+/// The address a port has in the browser on Gitpod or Codespaces.
+fn forwarded_url(port: u16) -> Option<String> {
+    if let Ok(workspace) = std::env::var("GITPOD_WORKSPACE_URL") {
+        let host = workspace.strip_prefix("https://")?;
+        return Some(format!("https://{port}-{host}/"));
+    }
+    let name = std::env::var("CODESPACE_NAME").ok()?;
+    let domain = std::env::var("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN").ok()?;
+    Some(format!("https://{name}-{port}.{domain}/"))
+}
+
+/// Asks Honeycomb about the key in the background: traces show meanwhile,
+/// and gain links once it answers. No key, or no answer, means no links.
+fn link_to_honeycomb(live: &Arc<Live>, explicit: Option<String>) {
+    let live = Arc::clone(live);
+    std::thread::spawn(move || {
+        let Some(key) = honeycomb::find_key(std::path::Path::new("."), explicit) else {
+            return;
+        };
+        if let Some(account) = honeycomb::lookup(&key, AUTH_TIMEOUT) {
+            let environment = account
+                .environment
+                .as_deref()
+                .map(|e| format!("environment {e}"))
+                .unwrap_or_else(|| "a classic key".into());
+            anstream::eprintln!(
+                "{}",
+                paint(
+                    DIM,
+                    format!(
+                        "  Honeycomb links for team {}, {environment} (key {})",
+                        account.team,
+                        crate::fingerprint::fingerprint(&key.key)
+                    )
+                )
+            );
+            let _ = live.account.set(account);
+        }
+    });
+}
+
+fn summary(store: &Store) {
+    let services: Vec<String> = store.services.iter().map(|s| s.to_string()).collect();
+    let evicted = if store.evicted > 0 {
+        format!(
+            "; {} oldest traces dropped to keep the last {} (--keep)",
+            store.evicted,
+            store.kept()
+        )
+    } else {
+        String::new()
+    };
     anstream::eprintln!(
-        "\n{} {} traces, {} spans in {} requests; services: {}",
+        "\n{} {} traces, {} spans in {} requests; services: {}{evicted}",
         paint(HEADING, "Stopped."),
-        traces,
-        stats.spans.load(Ordering::SeqCst),
-        stats.batches.load(Ordering::SeqCst),
+        store.traces_seen,
+        store.spans,
+        store.requests,
         if services.is_empty() {
             "none".to_string()
         } else {
             services.join(", ")
         }
     );
-    Ok(EXIT_OK)
-}
-
-fn record(stats: &Stats, batch: &Batch) {
-    stats.batches.fetch_add(1, Ordering::SeqCst);
-    stats
-        .spans
-        .fetch_add(batch.spans.len() as u64, Ordering::SeqCst);
-    if let Ok(mut seen) = stats.seen.lock() {
-        for span in &batch.spans {
-            seen.0.insert(span.trace_id.clone());
-            seen.1.insert(span.service.clone());
-        }
-    }
 }

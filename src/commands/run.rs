@@ -7,9 +7,8 @@
 //! in front of any other destination and passes every request on.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -18,7 +17,10 @@ use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::doctor::{self, finding::Status};
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
-use crate::listen::print::write_batch;
+use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
+use crate::listen::live::{Flush, Live, Output, Printer};
+use crate::listen::store::DEFAULT_CAPACITY;
+use crate::listen::trace::QUIET_INTERVAL_MS;
 use crate::listen::{Batch, RawRequest, Receiver};
 use crate::runner::{self, App};
 use crate::style::{CODE, DIM, FAIL, HEADING, WARN, paint};
@@ -55,7 +57,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         let receiver = start_receiver(Arc::clone(&spans), args.json, forward)?;
         env.insert(
             "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
-            format!("http://{}", receiver.addr()),
+            format!("http://{}", receiver.receiver.addr()),
         );
         env.remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
         Some(receiver)
@@ -84,7 +86,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     announce(
         &service,
         &cmd,
-        receiver.as_ref().map(|r| r.addr().to_string()),
+        receiver.as_ref().map(|r| r.receiver.addr().to_string()),
     );
     let code = loop {
         if stop_rx.recv_timeout(Duration::from_millis(100)).is_ok() {
@@ -164,22 +166,44 @@ fn traces_url(env: &BTreeMap<String, String>) -> Option<String> {
     Some(format!("{}/v1/traces", base.trim_end_matches('/')))
 }
 
-/// A receiver in this process that prints every span and, with `forward`,
+/// A receiver in this process that prints every trace and, with `forward`,
 /// passes each request on as it came.
-fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) -> Result<Receiver> {
+fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) -> Result<Listening> {
     let forwarder = forward.map(start_forwarder);
-    let stdout = Arc::new(Mutex::new(anstream::stdout()));
+    let output = if json {
+        Output::JsonLines
+    } else {
+        Output::Tree
+    };
+    let live = Live::new(
+        DEFAULT_CAPACITY,
+        Duration::from_millis(QUIET_INTERVAL_MS),
+        output,
+    );
+    let sink_live = Arc::clone(&live);
     let sink = Arc::new(move |batch: Batch| {
         spans.fetch_add(batch.spans.len() as u64, Ordering::SeqCst);
         if let Some(tx) = &forwarder {
             let _ = tx.send(Arc::clone(&batch.raw));
         }
-        let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
-        // A closed pipe (`| head`) must not stop the backend.
-        let _ = write_batch(&mut *out, &batch, json);
-        let _ = out.flush();
+        sink_live.add(batch.spans, batch.team);
     });
-    Receiver::start("127.0.0.1:0", 4, sink)
+    let receiver = Receiver::start(runtime()?, "127.0.0.1:0", DEFAULT_READ_TIMEOUT, sink)?;
+    let printer = Printer::start(live);
+    Ok(Listening { receiver, printer })
+}
+
+/// The receiver and the printer of its traces.
+struct Listening {
+    receiver: Receiver,
+    printer: Printer,
+}
+
+impl Listening {
+    fn stop(self) {
+        self.receiver.stop();
+        self.printer.stop(Flush::Stopped);
+    }
 }
 
 /// Posts each request to `url` on a thread of its own, so that a slow

@@ -1,20 +1,29 @@
-//! `tracelab show FILE...`: saved traces replayed as `listen` prints them.
-//! A file is one OTLP/JSON request a line: what `listen --save` writes, and
-//! what the Collector's file exporter and otel-tui write and read.
+//! `tracelab show FILE...`: saved traces replayed as `listen` shows them,
+//! in the terminal or in the web view. A file is one OTLP/JSON request a
+//! line: what `listen --save` writes, and what the Collector's file exporter
+//! and otel-tui write and read.
 
-use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::print::write_batch;
-use crate::listen::{Batch, RawRequest};
+use crate::listen::http::runtime;
+use crate::listen::live::{Flush, Live, Output};
+use crate::listen::web;
 use crate::otlp::{self, Encoding};
+use crate::style::{HEADING, paint};
 
 pub fn run(args: ShowArgs) -> Result<u8> {
-    let mut out = anstream::stdout().lock();
+    let output = match (args.web, args.json) {
+        (true, _) => Output::Nothing,
+        (false, true) => Output::JsonLines,
+        (false, false) => Output::Tree,
+    };
+    // Every trace in the files is kept: they were chosen to be looked at.
+    let live = Live::new(usize::MAX, Duration::MAX, output);
     for file in &args.files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
@@ -22,22 +31,43 @@ pub fn run(args: ShowArgs) -> Result<u8> {
             if line.trim().is_empty() {
                 continue;
             }
-            let spans = match otlp::decode(line.as_bytes(), Encoding::Json, false) {
-                Ok(spans) => spans,
+            let request = match otlp::decode_request(line.as_bytes(), Encoding::Json, false) {
+                Ok(request) => request,
                 Err(e) => bail!(
                     "{}:{}: not an OTLP/JSON request ({e}): each line must be one ExportTraceServiceRequest, as listen --save writes",
                     file.display(),
                     index + 1
                 ),
             };
-            let batch = Batch {
-                spans,
-                team: None,
-                raw: Arc::new(RawRequest::default()),
-            };
-            write_batch(&mut out, &batch, args.json)?;
+            live.add(otlp::received_spans(request), None);
+            // As listen would have printed it when this request came.
+            live.print(Flush::Due);
         }
     }
-    out.flush()?;
+    live.print(Flush::EndOfInput);
+    if args.web {
+        serve(&args, &live)?;
+    }
     Ok(EXIT_OK)
+}
+
+fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
+    let runtime = runtime()?;
+    let address = format!("{}:{}", args.host, args.web_port);
+    let server = web::start(runtime, &address, Arc::clone(live))?;
+    let (stop_tx, stop_rx) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    anstream::eprintln!(
+        "{} http://{}/ ({} traces; Ctrl-C stops)",
+        paint(HEADING, "Web view on"),
+        server.addr(),
+        live.store().kept()
+    );
+    let _ = stop_rx.recv();
+    live.close();
+    server.stop();
+    Ok(())
 }

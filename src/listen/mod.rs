@@ -1,6 +1,13 @@
-//! `tracelab listen`: a local OTLP/HTTP receiver that shows spans as they arrive.
+//! `tracelab listen`: a local OTLP/HTTP receiver that merges spans into
+//! whole traces and shows them in the terminal and in a web view.
 
+pub mod honeycomb;
+pub mod http;
+pub mod live;
 pub mod print;
 pub mod server;
+pub mod store;
+pub mod trace;
+pub mod web;
 
 pub use server::{Batch, RawRequest, Receiver, Sink};

@@ -1,14 +1,14 @@
-//! How received spans are shown: an indented tree per trace for people, one
-//! JSON object per span per line for scripts.
+//! How traces are shown in a terminal: an indented tree per trace for
+//! people, one JSON object per span per line for scripts.
 
-use std::collections::{BTreeSet, HashSet};
-use std::io::Write;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::server::Batch;
-use crate::otlp::SpanRecord;
-use crate::style::{CODE, DIM, FAIL, HEADING, OK, paint};
+use super::trace::{Shape, Trace};
+use crate::otlp::{ReceivedSpan, SpanRecord};
+use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint};
 
 /// Attributes worth a line: the route and status of a request, and the app's own.
 fn interesting(key: &str) -> bool {
@@ -24,65 +24,72 @@ fn interesting(key: &str) -> bool {
     ) || key.starts_with("app.")
 }
 
-/// Writes one batch as trees, or with `json` as one JSON object per span.
-pub fn write_batch(out: &mut impl Write, batch: &Batch, json: bool) -> std::io::Result<()> {
-    if json {
-        write_json_lines(out, batch)
+/// Everything needed to show one trace once.
+pub struct View<'a> {
+    pub trace: &'a Trace,
+    pub shape: Shape<'a>,
+    /// The trace in Honeycomb's UI, when a key is known.
+    pub link: Option<String>,
+    /// The x-honeycomb-team fingerprint the exporter sent.
+    pub team: Option<&'a str>,
+}
+
+/// The trace as a tree; a trace shown before says how many spans are new.
+pub fn tree(view: &View) -> String {
+    let trace = view.trace;
+    let mut out = String::new();
+    let services: BTreeSet<&str> = trace.spans.iter().map(|s| &*s.service).collect();
+    let again = if trace.shown > 0 {
+        format!(" (again: {} more)", trace.spans.len() - trace.shown)
     } else {
-        write_tree(out, batch)
+        String::new()
+    };
+    let team = view
+        .team
+        .map(|t| format!("  x-honeycomb-team {t}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} {}  {} spans, {:.1} ms{}{}",
+        paint(HEADING, format!("trace {}", trace.id)),
+        services.into_iter().collect::<Vec<_>>().join(", "),
+        trace.spans.len(),
+        trace.duration_ms(),
+        again,
+        paint(DIM, team)
+    );
+    for (depth, span) in &view.shape.rows {
+        let link = match (&view.link, *depth) {
+            (Some(link), 0) => format!("  {}", paint(DIM, link)),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{}{}{}", "  ".repeat(depth + 1), span_line(span), link);
     }
-}
-
-/// Writes one batch as trees: spans whose parent is not in the batch are roots.
-pub fn write_tree(out: &mut impl Write, batch: &Batch) -> std::io::Result<()> {
-    let mut traces: Vec<&str> = Vec::new();
-    for span in &batch.spans {
-        if !traces.contains(&span.trace_id.as_str()) {
-            traces.push(&span.trace_id);
-        }
+    for gap in &view.shape.gaps {
+        let _ = writeln!(out, "  {} {}", paint(WARN, "! incomplete:"), gap.explain());
     }
-    for trace in traces {
-        let spans: Vec<&SpanRecord> = batch.spans.iter().filter(|s| s.trace_id == trace).collect();
-        let ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
-        let services: BTreeSet<&str> = spans.iter().map(|s| s.service.as_str()).collect();
-        let team = batch
-            .team
-            .as_deref()
-            .map(|t| format!("  x-honeycomb-team {t}"))
-            .unwrap_or_default();
-        let short: String = trace.chars().take(12).collect();
-        writeln!(
+    for skew in &view.shape.skews {
+        let _ = writeln!(out, "  {} {}", paint(WARN, "!"), skew.explain());
+    }
+    if let Some(service) = unknown_service(trace) {
+        let _ = writeln!(
             out,
-            "{} {}{}",
-            paint(HEADING, format!("trace {short}…")),
-            services.into_iter().collect::<Vec<_>>().join(", "),
-            paint(DIM, team)
-        )?;
-        let mut roots: Vec<&&SpanRecord> = spans
-            .iter()
-            .filter(|s| !ids.contains(s.parent_span_id.as_str()))
-            .collect();
-        roots.sort_by_key(|s| s.start_unix_nano);
-        for root in roots {
-            write_span(out, &spans, root, 1)?;
-        }
+            "  {} {}",
+            paint(WARN, "!"),
+            unknown_service_fix(service)
+        );
     }
-    out.flush()
+    out
 }
 
-fn write_span(
-    out: &mut impl Write,
-    spans: &[&SpanRecord],
-    span: &SpanRecord,
-    depth: usize,
-) -> std::io::Result<()> {
-    let status = match span.status {
+fn span_line(span: &ReceivedSpan) -> String {
+    let status = match span.status() {
         "error" => paint(FAIL, "error"),
         "ok" => paint(OK, "ok"),
         other => paint(DIM, other),
     };
     let attributes: Vec<String> = span
-        .attributes
+        .attributes()
         .iter()
         .filter(|(k, _)| interesting(k))
         .map(|(k, v)| {
@@ -94,40 +101,52 @@ fn write_span(
             )
         })
         .collect();
-    writeln!(
-        out,
-        "{}{} {:.1} ms {} {}",
-        "  ".repeat(depth),
-        span.name,
-        span.duration_ms,
-        status,
-        paint(CODE, attributes.join(" "))
-    )?;
-    let mut children: Vec<&&SpanRecord> = spans
+    let attributes = if attributes.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", paint(CODE, attributes.join(" ")))
+    };
+    format!(
+        "{} {:.1} ms {status}{attributes}",
+        span.span.name,
+        span.duration_ms(),
+    )
+}
+
+/// The first service named `unknown_service…`: the SDK's name for an app
+/// that never set one.
+pub fn unknown_service(trace: &Trace) -> Option<&str> {
+    trace
+        .spans
         .iter()
-        .filter(|s| s.parent_span_id == span.span_id)
-        .collect();
-    children.sort_by_key(|s| s.start_unix_nano);
-    for child in children {
-        write_span(out, spans, child, depth + 1)?;
-    }
-    Ok(())
+        .map(|s| &*s.service)
+        .find(|s| s.starts_with("unknown_service"))
+}
+
+pub fn unknown_service_fix(service: &str) -> String {
+    format!(
+        "{service}: the app never named itself, so its spans land in a dataset named {service:?}; set OTEL_SERVICE_NAME (export OTEL_SERVICE_NAME=backend-flask, or in docker-compose.yml under the service's environment:)"
+    )
 }
 
 #[derive(Serialize)]
 struct JsonSpan<'a> {
     #[serde(flatten)]
-    span: &'a SpanRecord,
+    span: SpanRecord,
     team: Option<&'a str>,
 }
 
-pub fn write_json_lines(out: &mut impl Write, batch: &Batch) -> std::io::Result<()> {
-    for span in &batch.spans {
+/// The spans not shown before, one JSON object a line.
+pub fn json_lines(view: &View) -> String {
+    let mut out = String::new();
+    for span in &view.trace.spans[view.trace.shown..] {
         let line = serde_json::to_string(&JsonSpan {
-            span,
-            team: batch.team.as_deref(),
-        })?;
-        writeln!(out, "{line}")?;
+            span: span.record(),
+            team: view.team,
+        })
+        .expect("a span record serializes");
+        out.push_str(&line);
+        out.push('\n');
     }
-    out.flush()
+    out
 }

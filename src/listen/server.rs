@@ -1,22 +1,25 @@
 //! An OTLP/HTTP trace receiver: answers `POST /v1/traces` as a collector does
 //! and hands every decoded batch to a sink.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::time::Duration;
 
-use anyhow::{Result, anyhow};
-use tiny_http::{Header, Method, Request, Response, Server};
-
-use crate::fingerprint::fingerprint;
-use crate::otlp::{self, DecodeError, Encoding, MAX_BODY_BYTES, SpanRecord};
+use anyhow::Result;
+use hyper::body::Bytes;
+use hyper::http::request::Parts;
+use hyper::{Method, StatusCode};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use tokio::runtime::Runtime;
+
+use super::http::{self, Handler, Limits, Reply, Server, header, reply, text};
+use crate::fingerprint::fingerprint;
+use crate::otlp::{self, DecodeError, Encoding, MAX_BODY_BYTES, ReceivedSpan};
 
 /// What one export request carried.
 #[derive(Debug, Clone)]
 pub struct Batch {
-    pub spans: Vec<SpanRecord>,
+    pub spans: Vec<ReceivedSpan>,
     /// Fingerprint of the `x-honeycomb-team` header the exporter sent, if any.
     pub team: Option<String>,
     /// The request as it came, to pass on unchanged (`tracelab run --listen`).
@@ -28,7 +31,7 @@ pub struct Batch {
 #[derive(Debug, Default)]
 pub struct RawRequest {
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub body: Bytes,
 }
 
 impl RawRequest {
@@ -53,128 +56,88 @@ impl RawRequest {
 pub type Sink = Arc<dyn Fn(Batch) + Send + Sync>;
 
 pub struct Receiver {
-    server: Arc<Server>,
-    workers: Vec<JoinHandle<()>>,
-    addr: SocketAddr,
+    server: Server,
 }
 
 impl Receiver {
-    /// Binds `addr` (port 0 picks a free one) and serves on `threads` threads.
-    pub fn start(addr: &str, threads: usize, sink: Sink) -> Result<Self> {
-        let server = Server::http(addr).map_err(|e| {
-            anyhow!("cannot listen on {addr}: {e} (is another receiver already running there? pick another --port)")
+    /// Binds `addr` (port 0 picks a free one) and serves OTLP/HTTP on `runtime`.
+    pub fn start(
+        runtime: Arc<Runtime>,
+        addr: &str,
+        read_timeout: Duration,
+        sink: Sink,
+    ) -> Result<Self> {
+        let handler: Handler = Arc::new(move |parts, body| {
+            let reply = handle(&parts, body, &sink);
+            Box::pin(async move { reply })
+        });
+        let limits = Limits {
+            read_timeout,
+            max_body_bytes: MAX_BODY_BYTES,
+        };
+        let server = Server::start(runtime, addr, limits, handler).map_err(|e| {
+            e.context("is another receiver already running there? pick another --port")
         })?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| anyhow!("{addr} is not an IP address"))?;
-        let server = Arc::new(server);
-        let workers = (0..threads.max(1))
-            .map(|_| {
-                let server = Arc::clone(&server);
-                let sink = Arc::clone(&sink);
-                std::thread::spawn(move || {
-                    while let Ok(request) = server.recv() {
-                        handle(request, &sink);
-                    }
-                })
-            })
-            .collect();
-        Ok(Receiver {
-            server,
-            workers,
-            addr,
-        })
+        Ok(Receiver { server })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// Stops accepting and waits for requests in flight to finish.
     pub fn stop(self) {
-        self.server.unblock();
-        for _ in 1..self.workers.len() {
-            self.server.unblock();
-        }
-        for worker in self.workers {
-            let _ = worker.join();
-        }
+        self.server.stop();
     }
 }
 
-fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request
-        .headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
-fn text(status: u16, message: &str) -> Response<std::io::Cursor<Vec<u8>>> {
-    Response::from_string(format!("{message}\n"))
-        .with_status_code(status)
-        .with_header(Header::from_bytes("Content-Type", "text/plain; charset=utf-8").unwrap())
-}
-
-fn handle(mut request: Request, sink: &Sink) {
-    let response = match accept(&mut request) {
+fn handle(parts: &Parts, body: Bytes, sink: &Sink) -> Reply {
+    match accept(parts, body) {
         Ok((batch, encoding)) => {
             sink(batch);
-            Response::from_data(otlp::success_response(encoding))
-                .with_header(Header::from_bytes("Content-Type", encoding.content_type()).unwrap())
+            reply(
+                StatusCode::OK,
+                encoding.content_type(),
+                otlp::success_response(encoding),
+            )
         }
         Err((status, message)) => text(status, &message),
-    };
-    // The exporter may have hung up; there is no one left to tell.
-    let _ = request.respond(response);
+    }
 }
 
-fn accept(request: &mut Request) -> Result<(Batch, Encoding), (u16, String)> {
-    let path = request.url().split('?').next().unwrap_or_default();
+fn accept(parts: &Parts, body: Bytes) -> Result<(Batch, Encoding), (StatusCode, String)> {
+    let path = parts.uri.path();
     if path != "/v1/traces" {
         return Err((
-            404,
+            StatusCode::NOT_FOUND,
             format!("no such path {path}: send traces to POST /v1/traces"),
         ));
     }
-    if *request.method() != Method::Post {
-        return Err((405, "use POST for /v1/traces".into()));
+    if parts.method != Method::POST {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use POST for /v1/traces".into(),
+        ));
     }
-    let content_type = header(request, "Content-Type").unwrap_or_default();
+    let content_type = header(parts, "Content-Type").unwrap_or_default();
     let encoding = Encoding::from_content_type(content_type).ok_or_else(|| {
-        (415, format!("unsupported Content-Type {content_type:?}: use application/x-protobuf or application/json"))
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("unsupported Content-Type {content_type:?}: use application/x-protobuf or application/json"))
     })?;
-    let gzipped = match header(request, "Content-Encoding").map(str::to_ascii_lowercase) {
+    let gzipped = match header(parts, "Content-Encoding").map(str::to_ascii_lowercase) {
         None => false,
         Some(e) if e == "identity" => false,
         Some(e) if e == "gzip" => true,
         Some(other) => {
             return Err((
-                415,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!("unsupported Content-Encoding {other:?}: use gzip or none"),
             ));
         }
     };
-    if request
-        .body_length()
-        .is_some_and(|len| len > MAX_BODY_BYTES)
-    {
-        return Err((413, format!("body larger than {MAX_BODY_BYTES} bytes")));
-    }
-    let team = header(request, "x-honeycomb-team").map(fingerprint);
-    let mut body = Vec::new();
-    request
-        .as_reader()
-        .take(MAX_BODY_BYTES as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| (400, format!("cannot read the body: {e}")))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err((413, format!("body larger than {MAX_BODY_BYTES} bytes")));
-    }
-    let spans = otlp::decode(&body, encoding, gzipped).map_err(|e| match e {
-        DecodeError::TooLarge => (413, e.to_string()),
-        _ => (400, e.to_string()),
+    let team = header(parts, "x-honeycomb-team").map(fingerprint);
+    let request = otlp::decode_request(&body, encoding, gzipped).map_err(|e| match e {
+        DecodeError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        _ => (StatusCode::BAD_REQUEST, e.to_string()),
     })?;
     const HOP_BY_HOP: &[&str] = &[
         "host",
@@ -183,17 +146,16 @@ fn accept(request: &mut Request) -> Result<(Batch, Encoding), (u16, String)> {
         "transfer-encoding",
         "keep-alive",
     ];
-    let headers = request
-        .headers()
+    let headers = parts
+        .headers
         .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_string(),
-                h.value.as_str().to_string(),
-            )
-        })
-        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.to_ascii_lowercase().as_str()))
+        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
         .collect();
     let raw = Arc::new(RawRequest { headers, body });
+    let spans = otlp::received_spans(request);
     Ok((Batch { spans, team, raw }, encoding))
 }
+
+/// How long a client may take over a request unless told otherwise.
+pub use http::DEFAULT_READ_TIMEOUT;

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod doctor;
+pub mod listener;
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File};

@@ -1,0 +1,243 @@
+//! One trace, merged from however many requests its spans came in, and what
+//! can be said about its shape: its tree, and why it is not whole yet.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use crate::otlp::ReceivedSpan;
+
+/// How long a trace may wait for a missing parent before it is shown as it
+/// is: a little longer than the 5 s a BatchSpanProcessor waits between exports.
+pub const QUIET_INTERVAL_MS: u64 = 6_000;
+
+pub struct Trace {
+    pub id: String,
+    /// In arrival order.
+    pub spans: Vec<ReceivedSpan>,
+    pub first_seen: Instant,
+    /// Its place among all traces seen (ties of `first_seen` broken by it).
+    pub order: u64,
+    pub last_seen: Instant,
+    /// How many spans had arrived when the trace was last shown.
+    pub shown: usize,
+    /// The x-honeycomb-team fingerprint its exporter sent, if any.
+    pub team: Option<String>,
+}
+
+/// Why a trace is not (yet) whole.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gap {
+    /// A span's parent has not come, and may still: the span that ends last
+    /// (the root) is exported last, up to 5 s later by a BatchSpanProcessor.
+    RootPending { span: String, service: String },
+    /// A server span whose parent is in another process that does not
+    /// export here, such as the frontend's fetch carrying `traceparent`.
+    RemoteParent { span: String, service: String },
+    /// A span's parent never came: it was never ended, or its process
+    /// exited before exporting it.
+    ParentNeverCame {
+        span: String,
+        service: String,
+        parent: String,
+    },
+}
+
+/// A child that starts before its parent: the two processes' clocks differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockSkew {
+    pub child: String,
+    pub child_service: String,
+    pub parent: String,
+    pub parent_service: String,
+    pub early_ms: f64,
+}
+
+/// A trace's spans in tree order, and what is missing.
+pub struct Shape<'a> {
+    /// Depth-first, children by start time; each with its depth.
+    pub rows: Vec<(usize, &'a ReceivedSpan)>,
+    pub gaps: Vec<Gap>,
+    pub skews: Vec<ClockSkew>,
+}
+
+impl Shape<'_> {
+    /// Nothing to wait for: every parent is here, or lives in another service.
+    pub fn is_settled(&self) -> bool {
+        self.gaps
+            .iter()
+            .all(|g| matches!(g, Gap::RemoteParent { .. }))
+    }
+}
+
+impl Trace {
+    pub fn new(id: String, order: u64, now: Instant) -> Self {
+        Trace {
+            id,
+            spans: Vec::new(),
+            first_seen: now,
+            order,
+            last_seen: now,
+            shown: 0,
+            team: None,
+        }
+    }
+
+    pub fn start_unix_nano(&self) -> u64 {
+        self.spans
+            .iter()
+            .map(|s| s.span.start_time_unix_nano)
+            .min()
+            .unwrap_or(0)
+    }
+
+    pub fn end_unix_nano(&self) -> u64 {
+        self.spans
+            .iter()
+            .map(|s| s.span.end_time_unix_nano)
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn duration_ms(&self) -> f64 {
+        self.end_unix_nano().saturating_sub(self.start_unix_nano()) as f64 / 1e6
+    }
+
+    pub fn errors(&self) -> usize {
+        self.spans.iter().filter(|s| s.status() == "error").count()
+    }
+
+    /// The first span of the tree: the root if it came, else the earliest
+    /// span whose parent is missing.
+    pub fn top(&self) -> Option<&ReceivedSpan> {
+        let ids: HashSet<&[u8]> = self.spans.iter().map(|s| &s.span.span_id[..]).collect();
+        self.spans
+            .iter()
+            .filter(|s| s.is_root() || !ids.contains(&s.span.parent_span_id[..]))
+            .min_by_key(|s| (!s.is_root(), s.span.start_time_unix_nano))
+    }
+
+    /// The tree, and its gaps. `waiting` says whether a missing parent may
+    /// still come (the quiet interval has not passed and more may arrive).
+    pub fn shape(&self, waiting: bool) -> Shape<'_> {
+        let by_id: HashMap<&[u8], &ReceivedSpan> = self
+            .spans
+            .iter()
+            .map(|s| (&s.span.span_id[..], s))
+            .collect();
+        let mut children: HashMap<&[u8], Vec<&ReceivedSpan>> = HashMap::new();
+        let mut tops: Vec<&ReceivedSpan> = Vec::new();
+        let mut gaps = Vec::new();
+        let mut skews = Vec::new();
+        for span in &self.spans {
+            if span.is_root() {
+                tops.push(span);
+                continue;
+            }
+            match by_id.get(&span.span.parent_span_id[..]) {
+                Some(parent) => {
+                    children
+                        .entry(&span.span.parent_span_id[..])
+                        .or_default()
+                        .push(span);
+                    if let Some(skew) = skew(parent, span) {
+                        skews.push(skew);
+                    }
+                }
+                None => {
+                    tops.push(span);
+                    gaps.push(gap(span, waiting));
+                }
+            }
+        }
+        tops.sort_by_key(|s| (!s.is_root(), s.span.start_time_unix_nano));
+        let mut rows = Vec::with_capacity(self.spans.len());
+        let mut stack: Vec<(usize, &ReceivedSpan)> =
+            tops.into_iter().rev().map(|s| (0, s)).collect();
+        // Spans reached once each: a cycle of parent ids cannot loop forever.
+        let mut placed: HashSet<*const ReceivedSpan> = HashSet::new();
+        while let Some((depth, span)) = stack.pop() {
+            if !placed.insert(span) {
+                continue;
+            }
+            rows.push((depth, span));
+            if let Some(kids) = children.get_mut(&span.span.span_id[..]) {
+                kids.sort_by_key(|s| std::cmp::Reverse(s.span.start_time_unix_nano));
+                stack.extend(kids.iter().map(|k| (depth + 1, *k)));
+            }
+        }
+        // Spans in a cycle of parents hang from nothing; show them anyway.
+        for span in &self.spans {
+            if !placed.contains(&(span as *const _)) {
+                rows.push((0, span));
+            }
+        }
+        Shape { rows, gaps, skews }
+    }
+}
+
+fn gap(span: &ReceivedSpan, waiting: bool) -> Gap {
+    let name = span.span.name.clone();
+    let service = span.service.to_string();
+    // SERVER and CONSUMER spans are entered from another process.
+    if matches!(span.span.kind, 2 | 5) {
+        Gap::RemoteParent {
+            span: name,
+            service,
+        }
+    } else if waiting {
+        Gap::RootPending {
+            span: name,
+            service,
+        }
+    } else {
+        Gap::ParentNeverCame {
+            span: name,
+            service,
+            parent: span.parent_span_id(),
+        }
+    }
+}
+
+fn skew(parent: &ReceivedSpan, child: &ReceivedSpan) -> Option<ClockSkew> {
+    let (p, c) = (
+        parent.span.start_time_unix_nano,
+        child.span.start_time_unix_nano,
+    );
+    (c < p).then(|| ClockSkew {
+        child: child.span.name.clone(),
+        child_service: child.service.to_string(),
+        parent: parent.span.name.clone(),
+        parent_service: parent.service.to_string(),
+        early_ms: (p - c) as f64 / 1e6,
+    })
+}
+
+impl Gap {
+    /// One line for people: what is missing and the likely reason.
+    pub fn explain(&self) -> String {
+        match self {
+            Gap::RootPending { span, service } => format!(
+                "{service} {span:?}: its parent has not arrived yet; a BatchSpanProcessor exports every 5 s, and the span that ends last (the root) comes last"
+            ),
+            Gap::RemoteParent { span, service } => format!(
+                "{service} {span:?}: its parent is remote, in a service that does not export here (such as the frontend, whose fetch sent traceparent)"
+            ),
+            Gap::ParentNeverCame {
+                span,
+                service,
+                parent,
+            } => format!(
+                "{service} {span:?}: its parent {parent} never came: a span that is never ended is never exported (a `with` block, or span.end()), and a process that exits before its BatchSpanProcessor flushes loses its last spans"
+            ),
+        }
+    }
+}
+
+impl ClockSkew {
+    pub fn explain(&self) -> String {
+        format!(
+            "clock skew: {} {:?} starts {:.1} ms before its parent, {} {:?}; the two hosts' clocks differ",
+            self.child_service, self.child, self.early_ms, self.parent_service, self.parent
+        )
+    }
+}

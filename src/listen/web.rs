@@ -1,0 +1,370 @@
+//! The web view: one page (HTML, JS and CSS embedded in the binary, nothing
+//! fetched from elsewhere) and the JSON it reads. Every path the page uses
+//! is relative, so it works behind Gitpod's and Codespaces' forwarded URLs.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{CACHE_CONTROL, CONTENT_DISPOSITION, HeaderValue};
+use hyper::http::request::Parts;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::runtime::Runtime;
+
+use super::http::{DEFAULT_READ_TIMEOUT, Handler, Limits, Pending, Reply, Server, reply, text};
+use super::live::Live;
+use super::print::{unknown_service, unknown_service_fix};
+use super::trace::{Gap, Trace};
+use crate::otlp::{self, ReceivedSpan};
+
+/// The web view's port unless `--web-port` says otherwise: the one after
+/// OTLP's 4318 (gRPC) and 4319 is left to collectors' other receivers.
+pub const DEFAULT_PORT: u16 = 4320;
+
+/// How long a page asking "anything new?" is kept waiting for news.
+const LONG_POLL: Duration = Duration::from_secs(25);
+
+/// Traces in one answer of the list: enough for a screen, cheap to send.
+const LIST_LIMIT: usize = 500;
+
+const INDEX_HTML: &str = include_str!("../../templates/web/index.html");
+const APP_JS: &str = include_str!("../../templates/web/app.js");
+const APP_CSS: &str = include_str!("../../templates/web/app.css");
+
+pub fn start(runtime: Arc<Runtime>, addr: &str, live: Arc<Live>) -> anyhow::Result<Server> {
+    let handler: Handler = Arc::new(move |parts, _body: Bytes| route(parts, Arc::clone(&live)));
+    let limits = Limits {
+        read_timeout: DEFAULT_READ_TIMEOUT,
+        max_body_bytes: 64 * 1024,
+    };
+    Server::start(runtime, addr, limits, handler)
+        .map_err(|e| e.context("pick another --web-port, or --no-web"))
+}
+
+fn route(parts: Parts, live: Arc<Live>) -> Pending {
+    Box::pin(async move {
+        let path = parts.uri.path().to_string();
+        let query: Vec<(String, String)> = parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
+        if parts.method != hyper::Method::GET {
+            return text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "the web view only answers GET",
+            );
+        }
+        match path.as_str() {
+            "/" | "/index.html" => page(INDEX_HTML, "text/html; charset=utf-8"),
+            "/app.js" => page(APP_JS, "text/javascript; charset=utf-8"),
+            "/app.css" => page(APP_CSS, "text/css; charset=utf-8"),
+            "/api/traces" => {
+                if let Some(after) = param("after").and_then(|a| a.parse::<u64>().ok()) {
+                    wait_for_news(&live, after).await;
+                }
+                let filter = Filter {
+                    service: param("service").map(str::to_string),
+                    name: param("name").map(str::to_lowercase),
+                    attribute: param("attr").map(parse_attribute),
+                };
+                let sort = Sort::parse(param("sort"), param("order"));
+                json_reply(&list(&live, &filter, sort))
+            }
+            _ => match path.strip_prefix("/api/traces/") {
+                Some(rest) => trace_route(&live, rest),
+                None => text(StatusCode::NOT_FOUND, &format!("no such page {path}")),
+            },
+        }
+    })
+}
+
+fn page(body: &'static str, content_type: &str) -> Reply {
+    let mut reply = reply(StatusCode::OK, content_type, body);
+    reply
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    reply
+}
+
+fn json_reply(value: &Value) -> Reply {
+    let mut reply = reply(
+        StatusCode::OK,
+        "application/json",
+        serde_json::to_vec(value).unwrap_or_default(),
+    );
+    reply
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    reply
+}
+
+/// Waits until the store has changed since `after`, or a while has passed.
+async fn wait_for_news(live: &Live, after: u64) {
+    let mut changed = live.subscribe();
+    let _ = tokio::time::timeout(LONG_POLL, changed.wait_for(|v| *v > after)).await;
+}
+
+fn trace_route(live: &Live, rest: &str) -> Reply {
+    let (id, download) = match rest.strip_suffix("/otlp.json") {
+        Some(id) => (id, true),
+        None => (rest, false),
+    };
+    let store = live.store();
+    let Some(trace) = store.get(&id.to_ascii_lowercase()) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "no trace {id} here: it never came, or was dropped to keep the last --keep traces"
+            ),
+        );
+    };
+    if download {
+        let body = otlp::json_line(&otlp::request_of(&trace.spans));
+        let mut reply = reply(StatusCode::OK, "application/json", body);
+        if let Ok(value) =
+            HeaderValue::from_str(&format!("attachment; filename=\"trace-{}.json\"", trace.id))
+        {
+            reply.headers_mut().insert(CONTENT_DISPOSITION, value);
+        }
+        return reply;
+    }
+    json_reply(&detail(live, trace))
+}
+
+struct Filter {
+    service: Option<String>,
+    name: Option<String>,
+    attribute: Option<(String, Option<String>)>,
+}
+
+/// `key=value`, or a bare `key` for "has this attribute".
+fn parse_attribute(text: &str) -> (String, Option<String>) {
+    match text.split_once('=') {
+        Some((k, v)) => (k.trim().to_string(), Some(v.trim().to_string())),
+        None => (text.trim().to_string(), None),
+    }
+}
+
+impl Filter {
+    fn matches(&self, trace: &Trace) -> bool {
+        let service = self
+            .service
+            .as_ref()
+            .is_none_or(|s| trace.spans.iter().any(|span| *span.service == **s));
+        let name = self.name.as_ref().is_none_or(|n| {
+            trace
+                .spans
+                .iter()
+                .any(|span| span.span.name.to_lowercase().contains(n))
+        });
+        let attribute = self.attribute.as_ref().is_none_or(|(key, value)| {
+            trace
+                .spans
+                .iter()
+                .any(|span| has_attribute(span, key, value.as_deref()))
+        });
+        service && name && attribute
+    }
+}
+
+fn has_attribute(span: &ReceivedSpan, key: &str, value: Option<&str>) -> bool {
+    span.span
+        .attributes
+        .iter()
+        .chain(span.resource.attributes.iter())
+        .filter(|kv| kv.key == key)
+        .any(|kv| match value {
+            None => true,
+            Some(wanted) => {
+                let json = kv.value.as_ref().map(otlp::any_to_json);
+                match json {
+                    Some(Value::String(s)) => s == wanted,
+                    Some(other) => {
+                        let shown = other.to_string();
+                        shown == wanted
+                    }
+                    None => false,
+                }
+            }
+        })
+}
+
+#[derive(Clone, Copy)]
+enum Sort {
+    Start,
+    Duration,
+    Spans,
+    Errors,
+    Service,
+    Name,
+}
+
+impl Sort {
+    fn parse(field: Option<&str>, order: Option<&str>) -> (Sort, bool) {
+        let sort = match field {
+            Some("duration") => Sort::Duration,
+            Some("spans") => Sort::Spans,
+            Some("errors") => Sort::Errors,
+            Some("service") => Sort::Service,
+            Some("name") => Sort::Name,
+            _ => Sort::Start,
+        };
+        (sort, order != Some("asc"))
+    }
+}
+
+#[derive(Serialize)]
+struct Summary {
+    id: String,
+    service: String,
+    services: Vec<String>,
+    root: String,
+    start_unix_nano: u64,
+    duration_ms: f64,
+    spans: usize,
+    errors: usize,
+    state: &'static str,
+    unknown_service: bool,
+    link: Option<String>,
+}
+
+fn summary(live: &Live, trace: &Trace, now: Instant) -> Summary {
+    let top = trace.top();
+    let services: BTreeSet<&str> = trace.spans.iter().map(|s| &*s.service).collect();
+    Summary {
+        id: trace.id.clone(),
+        service: top.map(|s| s.service.to_string()).unwrap_or_default(),
+        services: services.into_iter().map(str::to_string).collect(),
+        root: top.map(|s| s.span.name.clone()).unwrap_or_default(),
+        start_unix_nano: trace.start_unix_nano(),
+        duration_ms: trace.duration_ms(),
+        spans: trace.spans.len(),
+        errors: trace.errors(),
+        state: state(live, trace, now),
+        unknown_service: unknown_service(trace).is_some(),
+        link: live.link(trace),
+    }
+}
+
+/// Whole, waiting for a parent that may still come, or missing one.
+fn state(live: &Live, trace: &Trace, now: Instant) -> &'static str {
+    let shape = trace.shape(live.waiting(trace, now));
+    if shape
+        .gaps
+        .iter()
+        .any(|g| matches!(g, Gap::ParentNeverCame { .. }))
+    {
+        "incomplete"
+    } else if shape
+        .gaps
+        .iter()
+        .any(|g| matches!(g, Gap::RootPending { .. }))
+    {
+        "waiting"
+    } else {
+        "complete"
+    }
+}
+
+fn list(live: &Live, filter: &Filter, (sort, descending): (Sort, bool)) -> Value {
+    let now = Instant::now();
+    let store = live.store();
+    let mut matched: Vec<&Trace> = store.traces().filter(|t| filter.matches(t)).collect();
+    let top_name = |t: &Trace| t.top().map(|s| s.span.name.clone()).unwrap_or_default();
+    let top_service = |t: &Trace| t.top().map(|s| s.service.to_string()).unwrap_or_default();
+    matched.sort_by(|a, b| {
+        let order = match sort {
+            Sort::Start => a.start_unix_nano().cmp(&b.start_unix_nano()),
+            Sort::Duration => a
+                .duration_ms()
+                .partial_cmp(&b.duration_ms())
+                .unwrap_or(Ordering::Equal),
+            Sort::Spans => a.spans.len().cmp(&b.spans.len()),
+            Sort::Errors => a.errors().cmp(&b.errors()),
+            Sort::Service => top_service(a).cmp(&top_service(b)),
+            Sort::Name => top_name(a).cmp(&top_name(b)),
+        };
+        let order = order.then(a.order.cmp(&b.order));
+        if descending { order.reverse() } else { order }
+    });
+    let traces: Vec<Summary> = matched
+        .iter()
+        .take(LIST_LIMIT)
+        .map(|t| summary(live, t, now))
+        .collect();
+    json!({
+        "version": store.version,
+        "kept": store.kept(),
+        "matched": matched.len(),
+        "evicted": store.evicted,
+        "spans": store.spans,
+        "services": store.services.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "honeycomb": live.account.get().map(|a| a.team.clone()),
+        "traces": traces,
+    })
+}
+
+fn detail(live: &Live, trace: &Trace) -> Value {
+    let now = Instant::now();
+    let shape = trace.shape(live.waiting(trace, now));
+    let start = trace.start_unix_nano();
+    let offset = |nanos: u64| nanos.saturating_sub(start) as f64 / 1e6;
+    let spans: Vec<Value> = shape
+        .rows
+        .iter()
+        .map(|(depth, s)| {
+            let events: Vec<Value> = s
+                .span
+                .events
+                .iter()
+                .map(|e| {
+                    json!({
+                        "name": e.name,
+                        "offset_ms": offset(e.time_unix_nano),
+                        "attributes": otlp::attributes(&e.attributes),
+                    })
+                })
+                .collect();
+            let status = s.span.status.as_ref();
+            json!({
+                "span_id": s.span_id(),
+                "parent_span_id": s.parent_span_id(),
+                "depth": depth,
+                "name": s.span.name,
+                "service": &*s.service,
+                "kind": s.kind(),
+                "offset_ms": offset(s.span.start_time_unix_nano),
+                "duration_ms": s.duration_ms(),
+                "status": s.status(),
+                "status_message": status.map(|st| st.message.as_str()).unwrap_or_default(),
+                "attributes": s.attributes(),
+                "events": events,
+                "resource": otlp::attributes(&s.resource.attributes),
+                "scope": format!("{} {}", s.scope.name, s.scope.version).trim(),
+            })
+        })
+        .collect();
+    json!({
+        "id": trace.id,
+        "start_unix_nano": start,
+        "duration_ms": trace.duration_ms(),
+        "state": state(live, trace, now),
+        "link": live.link(trace),
+        "gaps": shape.gaps.iter().map(Gap::explain).collect::<Vec<_>>(),
+        "skews": shape.skews.iter().map(|s| s.explain()).collect::<Vec<_>>(),
+        "unknown_service": unknown_service(trace).map(unknown_service_fix),
+        "spans": spans,
+    })
+}
