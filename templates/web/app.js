@@ -141,7 +141,9 @@ function renderTrace(trace) {
   const rows = trace.spans.map((span) => {
     const left = (span.offset_ms / total) * 100;
     const width = (span.duration_ms / total) * 100;
-    const labelSide = left + width > 75 ? { right: (100 - left) + "%" } : { left: (left + width) + "%" };
+    // The duration sits right of a short bar, inside a long one.
+    const inside = left + width > 80;
+    const label = inside ? { left: "calc(" + left + "% + 4px)" } : { left: "calc(" + (left + width) + "% + 4px)" };
     return el("div", {
       class: "wf-row" + (span.span_id === view.selectedSpan ? " selected" : ""),
       "data-span-id": span.span_id,
@@ -155,7 +157,7 @@ function renderTrace(trace) {
           class: "wf-bar" + (span.status === "error" ? " error" : ""),
           style: { left: left + "%", width: width + "%" },
         }),
-        el("span", { class: "wf-dur", style: labelSide }, ms(span.duration_ms))),
+        el("span", { class: "wf-dur" + (inside ? " inside" : ""), style: label }, ms(span.duration_ms))),
     );
   });
   $("waterfall").replaceChildren(...rows);
