@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::app::wait_until;
 use common::doctor::KEY;
 use common::new_workspace;
 use expectrl::{Eof, Expect, Session};
@@ -251,6 +252,15 @@ fn a_failing_gp_is_reported_and_env_is_still_written() {
     assert!(env.dir.join(".env").exists());
 }
 
+/// Waits until the prompt has turned the terminal's echo off. The prompt
+/// switches with TCSAFLUSH, which drops whatever was typed before: a person
+/// cannot type in that instant, a test under load can.
+fn wait_for_hidden_input(session: &expectrl::session::OsSession) {
+    wait_until("echo off for hidden input", Duration::from_secs(20), || {
+        (!session.get_process().get_echo().unwrap()).then_some(())
+    });
+}
+
 #[test]
 fn hidden_input_on_a_terminal_asks_again_after_a_bad_value() {
     let env = Env::new("honeycomb");
@@ -259,9 +269,11 @@ fn hidden_input_on_a_terminal_asks_again_after_a_bad_value() {
     let mut p = Session::spawn(cmd).unwrap();
     p.set_expect_timeout(Some(Duration::from_secs(20)));
     p.expect("HONEYCOMB_API_KEY (input hidden)").unwrap();
+    wait_for_hidden_input(&p);
     p.send("your-api-key\r").unwrap();
     p.expect("try again").unwrap();
     p.expect("HONEYCOMB_API_KEY (input hidden)").unwrap();
+    wait_for_hidden_input(&p);
     p.send(format!("{KEY}\r")).unwrap();
     // Everything shown while typing and after it: stars, then the fingerprint.
     let typed = p.expect("chars, #").unwrap();
