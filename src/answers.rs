@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
+use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 
 /// Python versions the pinned requirements are known to resolve on.
 pub const PYTHON_VERSIONS: &[&str] = &["3.10", "3.11", "3.12"];
@@ -51,8 +52,25 @@ impl Region {
 
     pub fn api_host(self) -> &'static str {
         match self {
-            Region::Us => "api.honeycomb.io",
-            Region::Eu => "api.eu1.honeycomb.io",
+            Region::Us => US_API_HOST,
+            Region::Eu => EU_API_HOST,
+        }
+    }
+
+    /// Where the region's traces are looked at.
+    pub fn ui_origin(self) -> &'static str {
+        match self {
+            Region::Us => "https://ui.honeycomb.io",
+            Region::Eu => "https://ui.eu1.honeycomb.io",
+        }
+    }
+
+    /// The region an API host belongs to: the EU's, else the US.
+    pub fn of_api_host(host: &str) -> Self {
+        if host == EU_API_HOST || host.ends_with(".eu1.honeycomb.io") {
+            Region::Eu
+        } else {
+            Region::Us
         }
     }
 

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::answers::Region;
 use crate::doctor::checks::honeycomb_headers_variable;
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST, classify};
 use crate::rules::otlp_headers;
@@ -79,14 +80,6 @@ fn dataset_slug(service: &str) -> String {
             }
         })
         .collect()
-}
-
-fn ui_for(api_host: &str) -> String {
-    if api_host.contains(".eu1.") {
-        "https://ui.eu1.honeycomb.io".into()
-    } else {
-        "https://ui.honeycomb.io".into()
-    }
 }
 
 /// The key the app would send, read where the doctor reads it: the
@@ -170,7 +163,7 @@ pub fn lookup(key: &Key, timeout: Duration) -> Option<Account> {
             .map(|u| u.host.to_string())
             .unwrap_or_default();
         Some(Account {
-            ui: ui_for(&host),
+            ui: Region::of_api_host(&host).ui_origin().into(),
             team: slug("team")?,
             environment: slug("environment"),
             classic_dataset: key.classic_dataset.clone(),
@@ -184,7 +177,7 @@ mod tests {
 
     fn account(environment: Option<&str>) -> Account {
         Account {
-            ui: ui_for(US_API_HOST),
+            ui: Region::Us.ui_origin().into(),
             team: "bootcamp".into(),
             environment: environment.map(str::to_string),
             classic_dataset: None,
@@ -228,7 +221,7 @@ mod tests {
     #[test]
     fn an_eu_key_links_to_the_eu_ui() {
         let eu = Account {
-            ui: ui_for(EU_API_HOST),
+            ui: Region::of_api_host(EU_API_HOST).ui_origin().into(),
             ..account(Some("dev"))
         };
         assert!(

@@ -6,7 +6,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::manifest::{ANSWERS_FILE, FILES};
-use crate::answers::{Answers, Region};
+use crate::answers::Answers;
 use crate::backend::Backend;
 use crate::vars::needed_for;
 
@@ -107,10 +107,7 @@ fn template_context(answers: &Answers) -> Value {
         .map(|b| b.summary())
         .collect::<Vec<_>>()
         .join("; ");
-    let honeycomb_ui = match answers.honeycomb_region {
-        Region::Us => "https://ui.honeycomb.io",
-        Region::Eu => "https://ui.eu1.honeycomb.io",
-    };
+    let honeycomb_ui = answers.honeycomb_region.ui_origin();
     context! {
         project_name => answers.project_name.clone(),
         project_slug => slug,
