@@ -225,6 +225,31 @@ impl Sort {
     }
 }
 
+/// What a trace is sorted by, computed once per trace: the comparisons
+/// would otherwise walk its spans (and find its top span) every time.
+#[derive(PartialEq, PartialOrd)]
+enum SortKey {
+    Count(u64),
+    Millis(f64),
+    Text(String),
+}
+
+impl Sort {
+    fn key(self, trace: &Trace) -> SortKey {
+        let top = || trace.top();
+        match self {
+            Sort::Start => SortKey::Count(trace.start_unix_nano()),
+            Sort::Duration => SortKey::Millis(trace.duration_ms()),
+            Sort::Spans => SortKey::Count(trace.spans.len() as u64),
+            Sort::Errors => SortKey::Count(trace.errors() as u64),
+            Sort::Service => {
+                SortKey::Text(top().map(|s| s.service.to_string()).unwrap_or_default())
+            }
+            Sort::Name => SortKey::Text(top().map(|s| s.span.name.clone()).unwrap_or_default()),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Summary {
     id: String,
@@ -281,24 +306,19 @@ fn state(live: &Live, trace: &Trace, now: Instant) -> &'static str {
 fn list(live: &Live, filter: &Filter, (sort, descending): (Sort, bool)) -> Value {
     let now = Instant::now();
     let store = live.store();
-    let mut matched: Vec<&Trace> = store.traces().filter(|t| filter.matches(t)).collect();
-    let top_name = |t: &Trace| t.top().map(|s| s.span.name.clone()).unwrap_or_default();
-    let top_service = |t: &Trace| t.top().map(|s| s.service.to_string()).unwrap_or_default();
-    matched.sort_by(|a, b| {
-        let order = match sort {
-            Sort::Start => a.start_unix_nano().cmp(&b.start_unix_nano()),
-            Sort::Duration => a
-                .duration_ms()
-                .partial_cmp(&b.duration_ms())
-                .unwrap_or(Ordering::Equal),
-            Sort::Spans => a.spans.len().cmp(&b.spans.len()),
-            Sort::Errors => a.errors().cmp(&b.errors()),
-            Sort::Service => top_service(a).cmp(&top_service(b)),
-            Sort::Name => top_name(a).cmp(&top_name(b)),
-        };
-        let order = order.then(a.order.cmp(&b.order));
+    let mut matched: Vec<(SortKey, &Trace)> = store
+        .traces()
+        .filter(|t| filter.matches(t))
+        .map(|t| (sort.key(t), t))
+        .collect();
+    matched.sort_by(|(key_a, a), (key_b, b)| {
+        let order = key_a
+            .partial_cmp(key_b)
+            .unwrap_or(Ordering::Equal)
+            .then(a.order.cmp(&b.order));
         if descending { order.reverse() } else { order }
     });
+    let matched: Vec<&Trace> = matched.into_iter().map(|(_, t)| t).collect();
     let traces: Vec<Summary> = matched
         .iter()
         .take(LIST_LIMIT)
