@@ -7,34 +7,15 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
-use common::app::{TEST_KEY, compose_environment, dockerfile_cmd, get, start_app, wait_until};
+use common::app::{TEST_KEY, wait_until};
 use common::listener::{Listener, agent, post, request};
-use common::{app_venv, free_port, new_workspace};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
 #[test]
 fn the_generated_app_exports_to_listen() {
     let listener = Listener::start(&["--json"]);
-    let port = free_port();
-    let (_root, dir) =
-        new_workspace(&["--set", "backends=local", "--set", &format!("port={port}")]);
-    let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
-    let mut env = compose_environment(&dir);
-    env.retain(|(k, _)| k != "OTEL_EXPORTER_OTLP_ENDPOINT");
-    env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), listener.url.clone()));
-    env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()));
-    let app = start_app(
-        &dir,
-        &venv,
-        &dockerfile_cmd(&dir.join("backend-flask/Dockerfile")),
-        &env,
-    );
-    wait_until("the app", Duration::from_secs(60), || {
-        get(&format!("http://127.0.0.1:{port}/api/health-check"))
-    });
-    let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
-    assert_eq!(status, 200);
+    let (app, _workspace) = listener.run_generated_app();
     let spans: Vec<serde_json::Value> =
         wait_until("spans in listen's output", Duration::from_secs(20), || {
             let spans: Vec<serde_json::Value> = listener

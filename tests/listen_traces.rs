@@ -139,10 +139,7 @@ fn a_remote_parent_is_shown_at_once_and_named() {
         "backend-flask",
         vec![span(&[6; 16], 2, Some(9), SERVER, 0, 5)],
     );
-    let text = wait_until("the trace", Duration::from_secs(2), || {
-        let out = listener.output().join("\n");
-        out.contains("remote").then_some(out)
-    });
+    let text = listener.wait_for_output("remote", Duration::from_secs(2));
     assert!(
         text.contains("its parent is remote, in a service that does not export here"),
         "{text}"
@@ -165,10 +162,7 @@ fn clock_skew_between_services_is_named() {
         "backend",
         vec![span(&trace, 2, Some(1), SERVER, 4, 30)],
     );
-    let text = wait_until("the skew", Duration::from_secs(2), || {
-        let out = listener.output().join("\n");
-        out.contains("clock skew").then_some(out)
-    });
+    let text = listener.wait_for_output("clock skew", Duration::from_secs(2));
     assert!(
         text.contains(
             "clock skew: backend \"span-2\" starts 6.0 ms before its parent, frontend \"span-1\""
@@ -234,13 +228,7 @@ fn each_root_gets_its_honeycomb_link_and_auth_is_asked_once() {
         r#"{"id":"x","type":"ingest","api_key_access":{"events":true},"environment":{"name":"Test","slug":"test-env"},"team":{"name":"Bootcamp","slug":"bootcamp-team"}}"#,
     );
     let listener = listen_with_honeycomb(&api);
-    wait_until("the key's team", Duration::from_secs(5), || {
-        listener
-            .stderr()
-            .join("\n")
-            .contains("bootcamp-team")
-            .then_some(())
-    });
+    listener.wait_for_stderr("bootcamp-team", Duration::from_secs(5));
     // Leading zero bytes: the link must keep all 32 hex digits.
     let mut trace = [0u8; 16];
     trace[4..].copy_from_slice(&[0xab; 12]);
@@ -277,22 +265,13 @@ fn a_classic_key_links_without_an_environment() {
         r#"{"id":"x","type":"configuration","environment":{"name":"","slug":""},"team":{"name":"Old","slug":"old-team"}}"#,
     );
     let listener = listen_with_honeycomb(&api);
-    wait_until("the key's team", Duration::from_secs(5), || {
-        listener
-            .stderr()
-            .join("\n")
-            .contains("a classic key")
-            .then_some(())
-    });
+    listener.wait_for_stderr("a classic key", Duration::from_secs(5));
     send(
         &listener,
         "backend-flask",
         vec![span(&[9; 16], 1, None, SERVER, 0, 5)],
     );
-    let text = wait_until("a linked tree", Duration::from_secs(5), || {
-        let out = listener.output().join("\n");
-        out.contains("https://").then_some(out)
-    });
+    let text = listener.wait_for_output("https://", Duration::from_secs(5));
     assert!(
         text.contains("https://ui.honeycomb.io/old-team/datasets/backend-flask/trace?trace_id="),
         "{text}"

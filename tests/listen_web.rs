@@ -6,10 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::app::{compose_environment, dockerfile_cmd, get, start_app, wait_until};
 use common::browser::Browser;
 use common::listener::{Listener, agent, post};
-use common::{app_venv, free_port, new_workspace};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::{Span, span};
 use prost::Message;
@@ -281,25 +279,7 @@ fn chromium_shows_the_generated_apps_trace_as_a_waterfall() {
         "document.getElementById('status').textContent.includes('0 traces')",
     );
 
-    let port = free_port();
-    let (_root, dir) =
-        new_workspace(&["--set", "backends=local", "--set", &format!("port={port}")]);
-    let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
-    let mut env = compose_environment(&dir);
-    env.retain(|(k, _)| k != "OTEL_EXPORTER_OTLP_ENDPOINT");
-    env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), listener.url.clone()));
-    env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()));
-    let app = start_app(
-        &dir,
-        &venv,
-        &dockerfile_cmd(&dir.join("backend-flask/Dockerfile")),
-        &env,
-    );
-    wait_until("the app", Duration::from_secs(60), || {
-        get(&format!("http://127.0.0.1:{port}/api/health-check"))
-    });
-    let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
-    assert_eq!(status, 200);
+    let (app, _workspace) = listener.run_generated_app();
 
     // The page learns of the trace by itself (no reload).
     let id = browser.wait_for(

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::Span;
+use tempfile::TempDir;
 use tracelab::otlp::{request_for, string_attribute};
+
+use super::app::{App, compose_environment, dockerfile_cmd, get, start_app, wait_until};
+use super::{app_venv, free_port, new_workspace};
 
 pub struct Listener {
     pub child: Child,
@@ -92,6 +96,47 @@ impl Listener {
             .filter(|l| !l.starts_with("stderr: "))
             .cloned()
             .collect()
+    }
+
+    /// Its output, once it contains `what` (within `timeout`).
+    pub fn wait_for_output(&self, what: &str, timeout: Duration) -> String {
+        wait_until(what, timeout, || {
+            let out = self.output().join("\n");
+            out.contains(what).then_some(out)
+        })
+    }
+
+    /// Waits until its stderr contains `what`.
+    pub fn wait_for_stderr(&self, what: &str, timeout: Duration) {
+        wait_until(what, timeout, || {
+            self.stderr().join("\n").contains(what).then_some(())
+        });
+    }
+
+    /// The generated app of a `local` workspace exporting here, once it has
+    /// answered one request to /api/activities/home. The workspace lives
+    /// as long as the returned directory.
+    pub fn run_generated_app(&self) -> (App, TempDir) {
+        let port = free_port();
+        let (root, dir) =
+            new_workspace(&["--set", "backends=local", "--set", &format!("port={port}")]);
+        let venv = app_venv(&dir.join("backend-flask/requirements.txt"));
+        let mut env = compose_environment(&dir);
+        env.retain(|(k, _)| k != "OTEL_EXPORTER_OTLP_ENDPOINT");
+        env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), self.url.clone()));
+        env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()));
+        let app = start_app(
+            &dir,
+            &venv,
+            &dockerfile_cmd(&dir.join("backend-flask/Dockerfile")),
+            &env,
+        );
+        wait_until("the app", Duration::from_secs(60), || {
+            get(&format!("http://127.0.0.1:{port}/api/health-check"))
+        });
+        let (status, _) = get(&format!("http://127.0.0.1:{port}/api/activities/home")).unwrap();
+        assert_eq!(status, 200);
+        (app, root)
     }
 
     /// What it wrote to stderr so far (after the announcement).
