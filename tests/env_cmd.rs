@@ -261,12 +261,32 @@ fn wait_for_hidden_input(session: &expectrl::session::OsSession) {
     });
 }
 
+/// A pty session whose terminal echoes, as a real one does. expectrl turns
+/// echo off before it runs the command, and then "echo is off" would not
+/// tell that the prompt is ready: the child turns it back on first.
+fn spawn_on_echoing_terminal(mut cmd: Command) -> expectrl::session::OsSession {
+    use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the forked child before exec and only calls
+    // tcgetattr/tcsetattr, which are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let stdin = std::io::stdin();
+            let mut termios = tcgetattr(&stdin)?;
+            termios.local_flags |= LocalFlags::ECHO;
+            tcsetattr(&stdin, SetArg::TCSANOW, &termios)?;
+            Ok(())
+        });
+    }
+    Session::spawn(cmd).unwrap()
+}
+
 #[test]
 fn hidden_input_on_a_terminal_asks_again_after_a_bad_value() {
     let env = Env::new("honeycomb");
     let mut cmd = env.command(&["env", "set", "HONEYCOMB_API_KEY"]);
     cmd.env("TERM", "xterm");
-    let mut p = Session::spawn(cmd).unwrap();
+    let mut p = spawn_on_echoing_terminal(cmd);
     p.set_expect_timeout(Some(Duration::from_secs(20)));
     p.expect("HONEYCOMB_API_KEY (input hidden)").unwrap();
     wait_for_hidden_input(&p);
