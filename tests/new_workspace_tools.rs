@@ -161,6 +161,36 @@ fn yaml_and_json_parse_and_devcontainer_lists_the_secrets() {
     });
 }
 
+/// The web view's port, as `tracelab listen --help` gives its default.
+fn listen_web_port() -> u64 {
+    let output = run_ok(Command::new(env!("CARGO_BIN_EXE_tracelab")).args(["listen", "--help"]));
+    let help = String::from_utf8(output.stdout).unwrap();
+    let line = help.lines().find(|l| l.contains("--web-port")).unwrap();
+    let default = line.rsplit("[default: ").next().unwrap();
+    default.trim_end_matches(']').parse().unwrap()
+}
+
+#[test]
+fn gitpod_and_devcontainer_name_the_port_listen_serves_its_web_view_on() {
+    let port = listen_web_port();
+    each_workspace(|backends, dir| {
+        let gitpod: serde_yaml::Value =
+            serde_yaml::from_str(&read(dir.join(".gitpod.yml"))).unwrap();
+        let declared = gitpod["ports"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "tracelab-listen")
+            .unwrap_or_else(|| panic!("{backends}: no tracelab-listen port"));
+        assert_eq!(declared["port"].as_u64(), Some(port), "{backends}");
+        assert_eq!(declared["visibility"], "private", "{backends}");
+        let devcontainer: serde_json::Value =
+            serde_json::from_str(&read(dir.join(".devcontainer/devcontainer.json"))).unwrap();
+        let label = &devcontainer["portsAttributes"][port.to_string()]["label"];
+        assert_eq!(label, "tracelab listen", "{backends}");
+    });
+}
+
 #[test]
 fn optional_configs_are_left_out_when_declined() {
     let (_root, dir) = new_workspace(&["--set", "gitpod=no", "--set", "devcontainer=false"]);

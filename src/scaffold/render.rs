@@ -125,6 +125,7 @@ fn template_context(answers: &Answers) -> Value {
         local => answers.has(Backend::Local),
         needed_vars => needed,
         forward_ports,
+        listen_web_port => crate::listen::web::DEFAULT_PORT,
     }
 }
 
