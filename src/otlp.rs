@@ -92,6 +92,14 @@ impl ReceivedSpan {
         padded_hex(&self.span.trace_id, 16)
     }
 
+    /// The same span again, as a retried export sends it: same id, name
+    /// and start.
+    pub fn is_same_span(&self, other: &ReceivedSpan) -> bool {
+        self.span.span_id == other.span.span_id
+            && self.span.start_time_unix_nano == other.span.start_time_unix_nano
+            && self.span.name == other.span.name
+    }
+
     pub fn span_id(&self) -> String {
         hex(&self.span.span_id)
     }

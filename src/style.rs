@@ -15,6 +15,14 @@ pub fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// "1 span", "3 spans": a count with its noun in the right number.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 /// The width to wrap prose at: `COLUMNS` when set, else the terminal's,
 /// else none (output for a pipe or a file stays one line per item).
 pub fn text_width() -> Option<usize> {

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::app::{TEST_KEY, wait_until};
-use common::listener::{Listener, agent, post, request};
+use common::listener::{Listener, agent, post, request, request_in_trace};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
@@ -130,8 +130,10 @@ fn a_concurrent_burst_is_counted_exactly() {
             let url = listener.url.clone();
             scope.spawn(move || {
                 for r in 0..requests {
-                    let body = request(&format!("svc-{t}"), spans, (t * requests + r) as u8)
-                        .encode_to_vec();
+                    // Each request its own trace: the same spans twice are a retry.
+                    let trace_id = ((t * requests + r) as u128 + 1).to_be_bytes().to_vec();
+                    let body =
+                        request_in_trace(&format!("svc-{t}"), spans, trace_id).encode_to_vec();
                     let (status, _, _) = post(&url, "application/x-protobuf", None, &body);
                     assert_eq!(status, 200);
                 }
@@ -206,7 +208,7 @@ fn malformed_requests_get_clear_errors_and_the_receiver_keeps_working() {
     );
     let summary = listener.interrupt();
     assert!(
-        summary.contains("1 traces, 1 spans in 1 requests; services: ok"),
+        summary.contains("1 trace, 1 span in 1 request; services: ok"),
         "{summary}"
     );
 }

@@ -76,7 +76,42 @@ fn a_trace_split_over_three_requests_out_of_order_prints_as_one_tree() {
     );
     let summary = listener.interrupt();
     assert!(
-        summary.contains("1 traces, 3 spans in 3 requests"),
+        summary.contains("1 trace, 3 spans in 3 requests"),
+        "{summary}"
+    );
+}
+
+/// An exporter that gets no answer in time sends the same batch again: the
+/// spans are kept once, the tree is not printed twice, and the summary says so.
+#[test]
+fn a_batch_sent_again_by_a_retrying_exporter_is_kept_once() {
+    let listener = Listener::start(&[]);
+    let trace = [4u8; 16];
+    let batch = || {
+        vec![
+            span(&trace, 2, Some(1), INTERNAL, 10, 40),
+            span(&trace, 1, None, SERVER, 0, 50),
+        ]
+    };
+    send(&listener, "api", batch());
+    let tree = wait_until("the tree", Duration::from_secs(5), || {
+        let out = listener.output();
+        (out.len() >= 3).then_some(out)
+    });
+    send(&listener, "api", batch());
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        listener.output(),
+        tree,
+        "printed again for a repeated batch"
+    );
+    assert_eq!(
+        tree[0],
+        format!("trace {} api  2 spans, 50.0 ms", "04".repeat(16))
+    );
+    let summary = listener.interrupt();
+    assert!(
+        summary.contains("1 trace, 4 spans in 2 requests; services: api; 2 spans sent again by a retrying exporter, kept once"),
         "{summary}"
     );
 }

@@ -14,7 +14,7 @@ use crate::listen::http::{Server, runtime};
 use crate::listen::live::{Flush, Live, Output, Printer};
 use crate::listen::store::Store;
 use crate::listen::{Batch, Receiver, honeycomb, web};
-use crate::style::{DIM, HEADING, paint};
+use crate::style::{DIM, HEADING, count, paint};
 
 /// How long `/1/auth` may take before traces go without links.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -163,25 +163,29 @@ fn link_to_honeycomb(live: &Arc<Live>, explicit: Option<String>) {
 
 fn summary(store: &Store) {
     let services: Vec<String> = store.services.iter().map(|s| s.to_string()).collect();
-    let evicted = if store.evicted > 0 {
-        format!(
-            "; {} oldest traces dropped to keep the last {} (--keep)",
-            store.evicted,
-            store.kept()
-        )
-    } else {
-        String::new()
-    };
-    anstream::eprintln!(
-        "\n{} {} traces, {} spans in {} requests; services: {}{evicted}",
-        paint(HEADING, "Stopped."),
-        store.traces_seen,
-        store.spans,
-        store.requests,
+    let mut line = format!(
+        "{}, {} in {}; services: {}",
+        count(store.traces_seen, "trace"),
+        count(store.spans, "span"),
+        count(store.requests, "request"),
         if services.is_empty() {
             "none".to_string()
         } else {
             services.join(", ")
         }
     );
+    if store.repeated > 0 {
+        line += &format!(
+            "; {} sent again by a retrying exporter, kept once",
+            count(store.repeated, "span")
+        );
+    }
+    if store.evicted > 0 {
+        line += &format!(
+            "; {} dropped to keep the last {} (--keep)",
+            count(store.evicted, "oldest trace"),
+            store.kept()
+        );
+    }
+    anstream::eprintln!("\n{} {line}", paint(HEADING, "Stopped."));
 }

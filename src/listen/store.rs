@@ -21,6 +21,8 @@ pub struct Store {
     pub evicted: u64,
     pub requests: u64,
     pub spans: u64,
+    /// Spans received again (exporter retries), kept once.
+    pub repeated: u64,
     pub traces_seen: u64,
     pub services: BTreeSet<Arc<str>>,
     /// Bumped on every change, so a page can ask "anything new?".
@@ -37,6 +39,7 @@ impl Store {
             evicted: 0,
             requests: 0,
             spans: 0,
+            repeated: 0,
             traces_seen: 0,
             services: BTreeSet::new(),
             version: 0,
@@ -68,10 +71,12 @@ impl Store {
             if team.is_some() {
                 trace.team.clone_from(&team);
             }
-            if trace.shown == trace.spans.len() {
+            let unshown_before = trace.shown < trace.spans.len();
+            if !trace.add(span) {
+                self.repeated += 1;
+            } else if !unshown_before {
                 self.pending.insert(trace.id.clone());
             }
-            trace.spans.push(span);
         }
     }
 
@@ -163,6 +168,23 @@ mod tests {
             .collect();
         assert_eq!(rows, [(0, "span-1"), (1, "span-2"), (2, "span-3")]);
         assert!(shape.gaps.is_empty() && shape.skews.is_empty());
+    }
+
+    #[test]
+    fn a_span_sent_again_is_kept_once_and_a_different_span_under_its_id_is_kept() {
+        let mut store = Store::new(10);
+        let now = Instant::now();
+        add(&mut store, "api", vec![span(7, 1, None, 2, 100)], now);
+        store.mark_shown(&"07".repeat(16));
+        add(&mut store, "api", vec![span(7, 1, None, 2, 100)], now);
+        assert_eq!(store.repeated, 1);
+        assert!(store.due(now, Duration::ZERO, true).is_empty());
+        let mut other = span(7, 1, None, 2, 100);
+        other.name = "another".into();
+        add(&mut store, "api", vec![other], now);
+        assert_eq!(store.repeated, 1);
+        assert_eq!(store.get(&"07".repeat(16)).unwrap().spans.len(), 2);
+        assert_eq!(store.due(now, Duration::ZERO, true).len(), 1);
     }
 
     #[test]

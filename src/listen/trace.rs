@@ -22,6 +22,8 @@ pub struct Trace {
     pub shown: usize,
     /// The x-honeycomb-team fingerprint its exporter sent, if any.
     pub team: Option<String>,
+    /// Where each span id is in `spans`, to know a span sent twice.
+    index: HashMap<u64, usize>,
 }
 
 /// Why a trace is not (yet) whole.
@@ -79,7 +81,27 @@ impl Trace {
             last_seen: now,
             shown: 0,
             team: None,
+            index: HashMap::new(),
         }
+    }
+
+    /// Adds a span, unless it is one already here: an exporter whose request
+    /// timed out, or was answered 408 or 503, sends the same batch again.
+    /// A different span under the same id (a broken id generator) is kept.
+    pub fn add(&mut self, span: ReceivedSpan) -> bool {
+        // Span ids are 8 bytes; one of another length is kept as it is.
+        if let Ok(id) = <[u8; 8]>::try_from(&span.span.span_id[..]) {
+            let id = u64::from_ne_bytes(id);
+            match self.index.get(&id) {
+                Some(&at) if self.spans[at].is_same_span(&span) => return false,
+                Some(_) => {}
+                None => {
+                    self.index.insert(id, self.spans.len());
+                }
+            }
+        }
+        self.spans.push(span);
+        true
     }
 
     pub fn start_unix_nano(&self) -> u64 {

@@ -330,6 +330,7 @@ fn list(live: &Live, filter: &Filter, (sort, descending): (Sort, bool)) -> Value
         "matched": matched.len(),
         "evicted": store.evicted,
         "spans": store.spans,
+        "repeated": store.repeated,
         "services": store.services.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
         "honeycomb": live.account.get().map(|a| a.team.clone()),
         "traces": traces,

@@ -79,7 +79,8 @@ async function pollList(after) {
 function renderList(list) {
   const evicted = list.evicted ? `, ${list.evicted} older dropped (--keep)` : "";
   const honeycomb = list.honeycomb ? ` · Honeycomb team ${list.honeycomb}` : "";
-  $("status").textContent = `${list.kept} traces, ${list.spans} spans${evicted}${honeycomb}`;
+  const repeated = list.repeated ? `, ${list.repeated} sent again by a retrying exporter (kept once)` : "";
+  $("status").textContent = `${list.kept} traces, ${list.spans} spans${repeated}${evicted}${honeycomb}`;
   const select = $("f-service");
   const current = select.value;
   const known = new Set([...select.options].map((o) => o.value));

@@ -182,9 +182,18 @@ pub fn agent() -> ureq::Agent {
 }
 
 pub fn request(service: &str, spans: usize, trace: u8) -> ExportTraceServiceRequest {
+    request_in_trace(service, spans, vec![trace; 16])
+}
+
+/// `spans` spans of one trace: a SERVER root and its children.
+pub fn request_in_trace(
+    service: &str,
+    spans: usize,
+    trace_id: Vec<u8>,
+) -> ExportTraceServiceRequest {
     let spans = (0..spans)
         .map(|i| Span {
-            trace_id: vec![trace; 16],
+            trace_id: trace_id.clone(),
             span_id: vec![i as u8 + 1; 8],
             parent_span_id: if i == 0 { vec![] } else { vec![1; 8] },
             name: format!("span-{i}"),
