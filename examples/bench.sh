@@ -56,13 +56,14 @@ sys.exit(1 if failed else 0)
 PY
 
 # listen with its web view on, and a page's worth of list requests every
-# half second while the load runs; then its peak resident memory.
+# quarter second (the page's pace under load: REFRESH_PAUSE_MS in app.js)
+# while the load runs; then its peak resident memory.
 "$bin" listen --port 0 --web-port 0 >/dev/null 2>"$work/listen.err" &
 listen_pid=$!
 for _ in $(seq 50); do grep -q "Web view" "$work/listen.err" && break; sleep 0.1; done
 url="$(grep -o 'http://127.0.0.1:[0-9]*' "$work/listen.err" | head -1)"
 web="$(grep 'Web view' "$work/listen.err" | grep -o 'http://127.0.0.1:[0-9]*')"
-( while kill -0 "$listen_pid" 2>/dev/null; do curl -s "$web/api/traces?sort=duration" >/dev/null || true; sleep 0.5; done ) &
+( while kill -0 "$listen_pid" 2>/dev/null; do curl -s "$web/api/traces?sort=duration" >/dev/null || true; sleep 0.25; done ) &
 target/release/examples/load "$url" 8 250 50
 echo "listen peak resident memory after 100,000 spans: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$listen_pid/status)"
 kill -INT "$listen_pid" && wait "$listen_pid"

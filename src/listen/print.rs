@@ -38,9 +38,9 @@ pub struct View<'a> {
 pub fn tree(view: &View) -> String {
     let trace = view.trace;
     let mut out = String::new();
-    let services: BTreeSet<&str> = trace.spans.iter().map(|s| &*s.service).collect();
+    let services: BTreeSet<&str> = trace.spans().iter().map(|s| &*s.service).collect();
     let again = if trace.shown > 0 {
-        format!(" (again: {} more)", trace.spans.len() - trace.shown)
+        format!(" (again: {} more)", trace.spans().len() - trace.shown)
     } else {
         String::new()
     };
@@ -53,7 +53,7 @@ pub fn tree(view: &View) -> String {
         "{} {}  {} spans, {:.1} ms{}{}",
         paint(HEADING, format!("trace {}", trace.id)),
         services.into_iter().collect::<Vec<_>>().join(", "),
-        trace.spans.len(),
+        trace.spans().len(),
         trace.duration_ms(),
         again,
         paint(DIM, team)
@@ -117,7 +117,7 @@ fn span_line(span: &ReceivedSpan) -> String {
 /// that never set one.
 pub fn unknown_service(trace: &Trace) -> Option<&str> {
     trace
-        .spans
+        .spans()
         .iter()
         .map(|s| &*s.service)
         .find(|s| s.starts_with("unknown_service"))
@@ -139,7 +139,7 @@ struct JsonSpan<'a> {
 /// The spans not shown before, one JSON object a line.
 pub fn json_lines(view: &View) -> String {
     let mut out = String::new();
-    for span in &view.trace.spans[view.trace.shown..] {
+    for span in &view.trace.spans()[view.trace.shown..] {
         let line = serde_json::to_string(&JsonSpan {
             span: span.record(),
             team: view.team,

@@ -71,7 +71,7 @@ impl Store {
             if team.is_some() {
                 trace.team.clone_from(&team);
             }
-            let unshown_before = trace.shown < trace.spans.len();
+            let unshown_before = trace.shown < trace.spans().len();
             if !trace.add(span) {
                 self.repeated += 1;
             } else if !unshown_before {
@@ -109,7 +109,7 @@ impl Store {
     /// Records that every span of trace `id` so far has been shown.
     pub fn mark_shown(&mut self, id: &str) {
         if let Some(trace) = self.traces.get_mut(id) {
-            trace.shown = trace.spans.len();
+            trace.shown = trace.spans().len();
         }
         self.pending.remove(id);
     }
@@ -183,8 +183,25 @@ mod tests {
         other.name = "another".into();
         add(&mut store, "api", vec![other], now);
         assert_eq!(store.repeated, 1);
-        assert_eq!(store.get(&"07".repeat(16)).unwrap().spans.len(), 2);
+        assert_eq!(store.get(&"07".repeat(16)).unwrap().spans().len(), 2);
         assert_eq!(store.due(now, Duration::ZERO, true).len(), 1);
+    }
+
+    /// Past the scan limit a trace finds ids through its map: a large trace
+    /// sent again, in two halves, is still kept once.
+    #[test]
+    fn a_large_trace_sent_again_is_kept_once() {
+        let mut store = Store::new(10);
+        let now = Instant::now();
+        let spans = |ids: std::ops::RangeInclusive<u8>| {
+            ids.map(|id| span(9, id, Some(1), 1, 100 + u64::from(id)))
+                .collect()
+        };
+        add(&mut store, "api", spans(1..=200), now);
+        add(&mut store, "api", spans(150..=200), now);
+        add(&mut store, "api", spans(1..=149), now);
+        assert_eq!(store.repeated, 200);
+        assert_eq!(store.get(&"09".repeat(16)).unwrap().spans().len(), 200);
     }
 
     #[test]

@@ -10,10 +10,18 @@ use crate::otlp::ReceivedSpan;
 /// is: a little longer than the 5 s a BatchSpanProcessor waits between exports.
 pub const QUIET_INTERVAL_MS: u64 = 6_000;
 
+/// Up to this many spans, a trace finds a span id by scanning its spans.
+const SCAN_LIMIT: usize = 32;
+
+/// A span id as a map key; span ids are 8 bytes, others are not indexed.
+fn span_key(span_id: &[u8]) -> Option<u64> {
+    Some(u64::from_ne_bytes(<[u8; 8]>::try_from(span_id).ok()?))
+}
+
 pub struct Trace {
     pub id: String,
-    /// In arrival order.
-    pub spans: Vec<ReceivedSpan>,
+    /// In arrival order; added through `add`, which keeps the stats below.
+    spans: Vec<ReceivedSpan>,
     pub first_seen: Instant,
     /// Its place among all traces seen (ties of `first_seen` broken by it).
     pub order: u64,
@@ -24,6 +32,10 @@ pub struct Trace {
     pub team: Option<String>,
     /// Where each span id is in `spans`, to know a span sent twice.
     index: HashMap<u64, usize>,
+    /// Kept as spans come, so sorting thousands of traces is cheap.
+    start: u64,
+    end: u64,
+    errors: usize,
 }
 
 /// Why a trace is not (yet) whole.
@@ -82,6 +94,9 @@ impl Trace {
             shown: 0,
             team: None,
             index: HashMap::new(),
+            start: u64::MAX,
+            end: 0,
+            errors: 0,
         }
     }
 
@@ -89,35 +104,54 @@ impl Trace {
     /// timed out, or was answered 408 or 503, sends the same batch again.
     /// A different span under the same id (a broken id generator) is kept.
     pub fn add(&mut self, span: ReceivedSpan) -> bool {
-        // Span ids are 8 bytes; one of another length is kept as it is.
-        if let Ok(id) = <[u8; 8]>::try_from(&span.span.span_id[..]) {
-            let id = u64::from_ne_bytes(id);
-            match self.index.get(&id) {
-                Some(&at) if self.spans[at].is_same_span(&span) => return false,
-                Some(_) => {}
-                None => {
-                    self.index.insert(id, self.spans.len());
-                }
-            }
+        let first = self.find(&span.span.span_id);
+        if first.is_some_and(|at| self.spans[at].is_same_span(&span)) {
+            return false;
         }
+        self.start = self.start.min(span.span.start_time_unix_nano);
+        self.end = self.end.max(span.span.end_time_unix_nano);
+        self.errors += usize::from(span.status() == "error");
         self.spans.push(span);
+        self.index_spans();
         true
     }
 
+    /// Where the first span with this id is. Most traces are a handful of
+    /// spans, where a scan costs less than a map per trace; larger traces
+    /// keep a map.
+    fn find(&self, span_id: &[u8]) -> Option<usize> {
+        if self.spans.len() <= SCAN_LIMIT {
+            return self.spans.iter().position(|s| s.span.span_id == span_id);
+        }
+        self.index.get(&span_key(span_id)?).copied()
+    }
+
+    /// Keeps the map once the trace is past a scan: all spans when it gets
+    /// there, then each new one. The first span with an id keeps its place.
+    fn index_spans(&mut self) {
+        let len = self.spans.len();
+        let from = match len {
+            n if n <= SCAN_LIMIT => return,
+            n if n == SCAN_LIMIT + 1 => 0,
+            n => n - 1,
+        };
+        for (at, span) in self.spans.iter().enumerate().skip(from) {
+            if let Some(id) = span_key(&span.span.span_id) {
+                self.index.entry(id).or_insert(at);
+            }
+        }
+    }
+
+    pub fn spans(&self) -> &[ReceivedSpan] {
+        &self.spans
+    }
+
     pub fn start_unix_nano(&self) -> u64 {
-        self.spans
-            .iter()
-            .map(|s| s.span.start_time_unix_nano)
-            .min()
-            .unwrap_or(0)
+        if self.spans.is_empty() { 0 } else { self.start }
     }
 
     pub fn end_unix_nano(&self) -> u64 {
-        self.spans
-            .iter()
-            .map(|s| s.span.end_time_unix_nano)
-            .max()
-            .unwrap_or(0)
+        self.end
     }
 
     pub fn duration_ms(&self) -> f64 {
@@ -125,7 +159,7 @@ impl Trace {
     }
 
     pub fn errors(&self) -> usize {
-        self.spans.iter().filter(|s| s.status() == "error").count()
+        self.errors
     }
 
     /// The first span of the tree: the root if it came, else the earliest

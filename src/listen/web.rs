@@ -131,7 +131,7 @@ fn trace_route(live: &Live, rest: &str) -> Reply {
         );
     };
     if download {
-        let body = otlp::json_line(&otlp::request_of(&trace.spans));
+        let body = otlp::json_line(&otlp::request_of(trace.spans()));
         let mut reply = reply(StatusCode::OK, "application/json", body);
         if let Ok(value) =
             HeaderValue::from_str(&format!("attachment; filename=\"trace-{}.json\"", trace.id))
@@ -162,16 +162,16 @@ impl Filter {
         let service = self
             .service
             .as_ref()
-            .is_none_or(|s| trace.spans.iter().any(|span| *span.service == **s));
+            .is_none_or(|s| trace.spans().iter().any(|span| *span.service == **s));
         let name = self.name.as_ref().is_none_or(|n| {
             trace
-                .spans
+                .spans()
                 .iter()
                 .any(|span| span.span.name.to_lowercase().contains(n))
         });
         let attribute = self.attribute.as_ref().is_none_or(|(key, value)| {
             trace
-                .spans
+                .spans()
                 .iter()
                 .any(|span| has_attribute(span, key, value.as_deref()))
         });
@@ -240,7 +240,7 @@ impl Sort {
         match self {
             Sort::Start => SortKey::Count(trace.start_unix_nano()),
             Sort::Duration => SortKey::Millis(trace.duration_ms()),
-            Sort::Spans => SortKey::Count(trace.spans.len() as u64),
+            Sort::Spans => SortKey::Count(trace.spans().len() as u64),
             Sort::Errors => SortKey::Count(trace.errors() as u64),
             Sort::Service => {
                 SortKey::Text(top().map(|s| s.service.to_string()).unwrap_or_default())
@@ -267,7 +267,7 @@ struct Summary {
 
 fn summary(live: &Live, trace: &Trace, now: Instant) -> Summary {
     let top = trace.top();
-    let services: BTreeSet<&str> = trace.spans.iter().map(|s| &*s.service).collect();
+    let services: BTreeSet<&str> = trace.spans().iter().map(|s| &*s.service).collect();
     Summary {
         id: trace.id.clone(),
         service: top.map(|s| s.service.to_string()).unwrap_or_default(),
@@ -275,7 +275,7 @@ fn summary(live: &Live, trace: &Trace, now: Instant) -> Summary {
         root: top.map(|s| s.span.name.clone()).unwrap_or_default(),
         start_unix_nano: trace.start_unix_nano(),
         duration_ms: trace.duration_ms(),
-        spans: trace.spans.len(),
+        spans: trace.spans().len(),
         errors: trace.errors(),
         state: state(live, trace, now),
         unknown_service: unknown_service(trace).is_some(),

@@ -53,6 +53,8 @@ function query(after) {
   return "api/traces?" + params.toString();
 }
 
+const REFRESH_PAUSE_MS = 250;
+
 // Asks for the list, then asks again: the server holds the question until
 // something changes, so news shows at once without polling every second.
 async function pollList(after) {
@@ -68,7 +70,9 @@ async function pollList(after) {
     view.version = list.version;
     renderList(list);
     if (changed && view.selected) loadTrace(view.selected, false);
-    setTimeout(() => pollList(view.version), 0);
+    // Under a stream of spans every answer is news: a short pause between
+    // refreshes keeps the list readable and leaves listen to its exporters.
+    setTimeout(() => pollList(view.version), changed ? REFRESH_PAUSE_MS : 0);
   } catch (error) {
     if (controller.signal.aborted) return;
     $("status").textContent = "listen is not answering (stopped?); retrying…";
