@@ -28,9 +28,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Run the backend on this machine, without Docker, and see its spans.
     Run(RunArgs),
-    /// Receive OTLP/HTTP traces locally and print each as a tree.
+    /// Receive OTLP/HTTP traces locally: whole traces as trees, and a web view to look at them.
     Listen(ListenArgs),
-    /// Replay saved traces (listen --save, the Collector's file exporter) as trees or JSON lines.
+    /// Replay saved traces (listen --save, the Collector's file exporter) as trees, JSON lines or the web view.
     Show(ShowArgs),
     /// Set a secret once in every layer, list where each variable is set, or check them.
     Env(EnvArgs),
