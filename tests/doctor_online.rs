@@ -4,82 +4,32 @@
 mod common;
 
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::doctor::*;
-use tiny_http::{Header, Response, Server};
+use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
 
-struct FakeHoneycomb {
-    port: u16,
-    seen: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl FakeHoneycomb {
-    fn start() -> Self {
-        let server = Server::http("127.0.0.1:0").unwrap();
-        let port = server.server_addr().to_ip().unwrap().port();
-        let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let log = Arc::clone(&seen);
-        std::thread::spawn(move || {
-            for request in server.incoming_requests() {
-                let key = request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv("x-honeycomb-team"))
-                    .map(|h| h.value.to_string())
-                    .unwrap_or_default();
-                let path = request.url().to_string();
-                log.lock().unwrap().push((path.clone(), key.clone()));
-                let json = Header::from_bytes("Content-Type", "application/json").unwrap();
-                let response = match (path.as_str(), key == KEY) {
-                    ("/1/auth", true) => Response::from_string(
-                        r#"{"team":{"name":"Bootcamp","slug":"bootcamp"},"environment":{"name":"week2","slug":"week2"},"api_key_access":{"events":true,"createDatasets":true}}"#,
-                    )
-                    .with_header(json),
-                    ("/1/auth", false) | ("/v1/traces", false) => {
-                        Response::from_string(r#"{"error":"unknown API key - check your credentials"}"#).with_status_code(401)
-                    }
-                    ("/v1/traces", true) => Response::from_string(""),
-                    _ => Response::from_string("not found").with_status_code(404),
-                };
-                let _ = request.respond(response);
-            }
-        });
-        FakeHoneycomb { port, seen }
-    }
-
-    /// A workspace whose backend exports to the fake server on this
-    /// machine: with `network_mode: host`, 127.0.0.1 in the container is it.
-    fn fixture(&self, base_path: &str) -> Fixture {
-        Fixture::new("honeycomb")
-            .edit(
-                "docker-compose.yml",
-                "  backend-flask:\n",
-                "  backend-flask:\n    network_mode: host\n",
-            )
-            .edit(
-                "docker-compose.yml",
-                "\"https://api.honeycomb.io\"",
-                &format!("\"http://127.0.0.1:{}{base_path}\"", self.port),
-            )
-            .arg("--online")
-    }
-
-    fn keys_seen(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, k)| k.clone())
-            .collect()
-    }
+/// A workspace whose backend exports to the fake server on this machine:
+/// with `network_mode: host`, 127.0.0.1 in the container is it.
+fn fixture(honeycomb: &FakeHoneycomb, base_path: &str) -> Fixture {
+    Fixture::new("honeycomb")
+        .edit(
+            "docker-compose.yml",
+            "  backend-flask:\n",
+            "  backend-flask:\n    network_mode: host\n",
+        )
+        .edit(
+            "docker-compose.yml",
+            "\"https://api.honeycomb.io\"",
+            &format!("\"{}{base_path}\"", honeycomb.url),
+        )
+        .arg("--online")
 }
 
 #[test]
 fn a_good_key_names_its_team_and_the_test_span_is_accepted() {
-    let honeycomb = FakeHoneycomb::start();
-    let (code, report) = honeycomb.fixture("").doctor();
+    let honeycomb = FakeHoneycomb::start(INGEST_AUTH);
+    let (code, report) = fixture(&honeycomb, "").doctor();
     expect(
         &report,
         "online-honeycomb-auth",
@@ -97,21 +47,14 @@ fn a_good_key_names_its_team_and_the_test_span_is_accepted() {
         None,
     );
     assert_eq!(code, 0, "{report:#}");
-    let paths: Vec<String> = honeycomb
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(p, _)| p.clone())
-        .collect();
+    let paths = honeycomb.paths();
     assert!(paths.contains(&"/1/auth".to_string()) && paths.contains(&"/v1/traces".to_string()));
 }
 
 #[test]
 fn an_unknown_key_is_named_as_such_and_the_span_refused() {
-    let honeycomb = FakeHoneycomb::start();
-    let (code, report) = honeycomb
-        .fixture("")
+    let honeycomb = FakeHoneycomb::start(INGEST_AUTH);
+    let (code, report) = fixture(&honeycomb, "")
         .set("HONEYCOMB_API_KEY", OTHER_KEY)
         .doctor();
     assert_eq!(code, 1);
@@ -142,10 +85,8 @@ fn an_unknown_key_is_named_as_such_and_the_span_refused() {
 
 #[test]
 fn every_distinct_key_is_checked_and_only_sent_to_the_configured_host() {
-    let honeycomb = FakeHoneycomb::start();
-    let fixture = honeycomb
-        .fixture("")
-        .gitpod(&[("HONEYCOMB_API_KEY", OTHER_KEY)]);
+    let honeycomb = FakeHoneycomb::start(INGEST_AUTH);
+    let fixture = fixture(&honeycomb, "").gitpod(&[("HONEYCOMB_API_KEY", OTHER_KEY)]);
     let (_, report) = fixture.doctor();
     let auth = findings(&report, "online-honeycomb-auth", None);
     assert_eq!(auth.len(), 2, "{report:#}");
@@ -157,15 +98,15 @@ fn every_distinct_key_is_checked_and_only_sent_to_the_configured_host() {
         auth.iter()
             .any(|f| f["status"] == "fail" && f["message"].as_str().unwrap().contains("gitpod"))
     );
-    let keys = honeycomb.keys_seen();
+    let keys = honeycomb.keys();
     assert!(keys.contains(&KEY.to_string()) && keys.contains(&OTHER_KEY.to_string()));
     assert_no_secret(&fixture.run(&[]).stdout);
 }
 
 #[test]
 fn a_doubled_path_gets_404_with_the_url_tried() {
-    let honeycomb = FakeHoneycomb::start();
-    let (_, report) = honeycomb.fixture("/v1/traces").doctor();
+    let honeycomb = FakeHoneycomb::start(INGEST_AUTH);
+    let (_, report) = fixture(&honeycomb, "/v1/traces").doctor();
     expect(
         &report,
         "online-test-span",

@@ -6,11 +6,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::app::wait_until;
+use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
 use common::listener::{Listener, post};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
@@ -224,32 +223,6 @@ fn past_keep_the_oldest_traces_are_dropped_and_the_summary_says_so() {
     );
 }
 
-/// A fake Honeycomb answering `/1/auth` as the real one does; it counts
-/// the questions.
-fn fake_honeycomb(answer: &'static str) -> (String, Arc<AtomicUsize>) {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", server.server_addr().to_ip().unwrap());
-    let asked = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&asked);
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let known = request.url() == "/1/auth"
-                && request.headers().iter().any(|h| {
-                    h.field.equiv("X-Honeycomb-Team") && h.value.as_str() == common::doctor::KEY
-                });
-            counter.fetch_add(1, Ordering::SeqCst);
-            let response = if known {
-                tiny_http::Response::from_string(answer)
-            } else {
-                tiny_http::Response::from_string("{\"error\":\"unknown API key\"}")
-                    .with_status_code(401)
-            };
-            let _ = request.respond(response);
-        }
-    });
-    (url, asked)
-}
-
 fn listen_with_honeycomb(api: &str) -> Listener {
     Listener::start_with_env(
         &["--honeycomb", common::doctor::KEY],
@@ -259,10 +232,10 @@ fn listen_with_honeycomb(api: &str) -> Listener {
 
 #[test]
 fn each_root_gets_its_honeycomb_link_and_auth_is_asked_once() {
-    let (api, asked) = fake_honeycomb(
+    let honeycomb = FakeHoneycomb::start(
         r#"{"id":"x","type":"ingest","api_key_access":{"events":true},"environment":{"name":"Test","slug":"test-env"},"team":{"name":"Bootcamp","slug":"bootcamp-team"}}"#,
     );
-    let listener = listen_with_honeycomb(&api);
+    let listener = listen_with_honeycomb(&honeycomb.url);
     listener.wait_for_stderr("bootcamp-team", Duration::from_secs(5));
     // Leading zero bytes: the link must keep all 32 hex digits.
     let mut trace = [0u8; 16];
@@ -290,16 +263,16 @@ fn each_root_gets_its_honeycomb_link_and_auth_is_asked_once() {
         .find(|l| l.contains("span-1 1500.0 ms"))
         .unwrap();
     assert!(root.ends_with(&expected), "{root}\nwanted {expected}");
-    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(honeycomb.paths(), ["/1/auth"], "asked once");
     listener.interrupt();
 }
 
 #[test]
 fn a_classic_key_links_without_an_environment() {
-    let (api, _) = fake_honeycomb(
+    let honeycomb = FakeHoneycomb::start(
         r#"{"id":"x","type":"configuration","environment":{"name":"","slug":""},"team":{"name":"Old","slug":"old-team"}}"#,
     );
-    let listener = listen_with_honeycomb(&api);
+    let listener = listen_with_honeycomb(&honeycomb.url);
     listener.wait_for_stderr("a classic key", Duration::from_secs(5));
     send(
         &listener,
@@ -321,8 +294,8 @@ fn no_answer_means_no_link_and_no_error() {
         let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", socket.local_addr().unwrap())
     };
-    let (unknown, _) = fake_honeycomb("{}");
-    for api in [closed, unknown] {
+    let unknown = FakeHoneycomb::start(INGEST_AUTH);
+    for api in [closed, unknown.url.clone()] {
         let listener = Listener::start_with_env(
             &["--honeycomb", common::doctor::OTHER_KEY],
             &[("HONEYCOMB_API_ENDPOINT", &api)],

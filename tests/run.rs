@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::app::{get, wait_until};
+use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
 use common::{free_port, new_workspace};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -180,31 +181,14 @@ fn a_workspace_that_cannot_export_is_not_started() {
 /// with the exporter's own headers.
 #[test]
 fn listen_shows_spans_and_passes_every_request_on() {
-    let received: Arc<Mutex<Vec<(String, usize)>>> = Arc::default();
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let destination = server.server_addr().to_ip().unwrap();
-    let log = Arc::clone(&received);
-    std::thread::spawn(move || {
-        for mut request in server.incoming_requests() {
-            let key = request
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv("x-honeycomb-team"))
-                .map(|h| h.value.to_string())
-                .unwrap_or_default();
-            let mut body = Vec::new();
-            let _ = request.as_reader().read_to_end(&mut body);
-            log.lock().unwrap().push((key, body.len()));
-            let _ = request.respond(tiny_http::Response::from_string(""));
-        }
-    });
+    let honeycomb = FakeHoneycomb::start(INGEST_AUTH);
     let port = free_port();
     let (_root, dir) = new_workspace(&["--no-check", "--set", &format!("port={port}")]);
     let compose = dir.join("docker-compose.yml");
     let text = std::fs::read_to_string(&compose).unwrap();
     std::fs::write(
         &compose,
-        text.replace("https://api.honeycomb.io", &format!("http://{destination}")),
+        text.replace("https://api.honeycomb.io", &honeycomb.url),
     )
     .unwrap();
     let mut running = start(
@@ -214,15 +198,15 @@ fn listen_shows_spans_and_passes_every_request_on() {
     );
     running.trace_home(port);
     wait_until("the request passed on", Duration::from_secs(10), || {
-        (!received.lock().unwrap().is_empty()).then_some(())
+        (!honeycomb.requests().is_empty()).then_some(())
     });
     let (code, _, _) = running.interrupt();
     assert_eq!(code, 0);
-    let received = received.lock().unwrap();
+    let received = honeycomb.requests();
     assert!(
         received
             .iter()
-            .all(|(key, len)| key == common::doctor::KEY && *len > 0),
+            .all(|r| r.path == "/v1/traces" && r.key == common::doctor::KEY && r.body_len > 0),
         "{received:?}"
     );
 }

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod browser;
 pub mod doctor;
+pub mod honeycomb;
 pub mod listener;
 
 use std::collections::hash_map::DefaultHasher;
