@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::app::{get, wait_until};
 use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
@@ -100,6 +100,22 @@ impl Running {
     }
 }
 
+/// A test that fails before it stops `tracelab run` must not leave it, or
+/// the app it started, running: Ctrl-C stops both.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Processes whose command line names `dir` (the app, its reloader, its workers).
 fn processes_in(dir: &Path) -> Vec<String> {
     let needle = dir.display().to_string();
@@ -163,14 +179,17 @@ fn prod_runs_gunicorn_the_same_way() {
 #[test]
 fn a_workspace_that_cannot_export_is_not_started() {
     let (_root, dir) = new_workspace(&["--no-check"]);
-    let running = start(&dir, &[], &[]);
-    let output = running.child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = running.stderr.lock().unwrap().clone();
-    let stdout = running.stdout.lock().unwrap().clone();
-    let all = format!("{stdout}{stderr}");
+    let mut running = start(&dir, &[], &[]);
+    let status = running.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    // Its output is read by threads that may still be at it.
+    let all = wait_until("the refusal", Duration::from_secs(5), || {
+        let stdout = running.stdout.lock().unwrap().clone();
+        let stderr = running.stderr.lock().unwrap().clone();
+        let all = format!("{stdout}{stderr}");
+        all.contains("Not started").then_some(all)
+    });
     assert!(all.contains("HONEYCOMB_API_KEY"), "{all}");
-    assert!(all.contains("Not started"), "{all}");
     assert!(
         !dir.join("backend-flask/.venv").exists(),
         "nothing installed for a run that cannot export"

@@ -60,18 +60,33 @@ pub struct App {
 }
 
 impl App {
+    /// Stops the app, and gives its log.
     pub fn stop(mut self) -> String {
+        self.terminate();
+        read(&self.log)
+    }
+
+    fn terminate(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
         // The whole process group: flask's reloader and gunicorn's workers too.
         let _ = Command::new("kill")
             .args(["-TERM", "--", &format!("-{}", self.child.id())])
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        read(&self.log)
+    }
+}
+
+/// A test that fails before it stops the app must not leave it running.
+impl Drop for App {
+    fn drop(&mut self) {
+        self.terminate();
     }
 }
 

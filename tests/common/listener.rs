@@ -173,6 +173,16 @@ impl Listener {
     }
 }
 
+/// A test that fails before it stops the listener must not leave it running.
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
