@@ -202,9 +202,9 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
 
-    /// Port of the web view (0 picks a free one).
-    #[arg(long, default_value_t = crate::listen::web::DEFAULT_PORT, value_name = "PORT")]
-    pub web_port: u16,
+    /// Port of the web view; 0 picks a free one [default: 4320, or a free one when 4320 is taken]
+    #[arg(long, value_name = "PORT")]
+    pub web_port: Option<u16>,
 
     /// Do not serve the web view.
     #[arg(long)]
@@ -241,9 +241,9 @@ pub struct ShowArgs {
     #[arg(long)]
     pub web: bool,
 
-    /// Port of the web view (0 picks a free one).
-    #[arg(long, default_value_t = crate::listen::web::DEFAULT_PORT, value_name = "PORT")]
-    pub web_port: u16,
+    /// Port of the web view; 0 picks a free one [default: 4320, or a free one when 4320 is taken]
+    #[arg(long, value_name = "PORT")]
+    pub web_port: Option<u16>,
 
     /// Address of the web view.
     #[arg(long, default_value = "127.0.0.1")]

@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::app::{TEST_KEY, wait_until};
@@ -222,7 +222,58 @@ fn a_busy_port_is_a_clear_error() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("pick another --port"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot listen on 127.0.0.1:{port}: Address already in use"
+        )) && stderr.contains("stop it, or pick another --port"),
+        "{stderr}"
+    );
+}
+
+/// The web view's default port taken (by a second listen, say): the web
+/// view moves to a free port and says so. A port asked for is not moved.
+#[test]
+fn a_taken_default_web_port_moves_the_web_view_and_an_asked_one_is_an_error() {
+    let default = tracelab::listen::web::DEFAULT_PORT;
+    // Taken by this guard, or already by something else: taken either way.
+    let _guard = std::net::TcpListener::bind(("127.0.0.1", default));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["listen", "--port", "0"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let announced = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no web view announced"
+        );
+        if line.starts_with("Web view on ") {
+            break line;
+        }
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        announced.contains(&format!("({default} is taken)")),
+        "{announced}"
+    );
+    assert!(!announced.contains(&format!(":{default}/")), "{announced}");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["listen", "--port", "0", "--web-port", &default.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pick another --web-port (or --no-web)"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -167,7 +167,8 @@ fn listen_web_port() -> u64 {
     let help = String::from_utf8(output.stdout).unwrap();
     let line = help.lines().find(|l| l.contains("--web-port")).unwrap();
     let default = line.rsplit("[default: ").next().unwrap();
-    default.trim_end_matches(']').parse().unwrap()
+    let digits: String = default.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ListenArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::http::{Server, runtime};
+use crate::listen::http::{Server, runtime, typeable};
 use crate::listen::live::{Flush, Live, Output, Printer};
 use crate::listen::store::Store;
 use crate::listen::{Batch, Receiver, honeycomb, web};
@@ -47,10 +47,10 @@ pub fn run(args: ListenArgs) -> Result<u8> {
     let web = if args.no_web {
         None
     } else {
-        let address = format!("{}:{}", args.host, args.web_port);
         Some(web::start(
             Arc::clone(&runtime),
-            &address,
+            &args.host,
+            args.web_port,
             Arc::clone(&live),
         )?)
     };
@@ -59,7 +59,7 @@ pub fn run(args: ListenArgs) -> Result<u8> {
         let _ = stop_tx.send(());
     })
     .context("cannot install the Ctrl-C handler")?;
-    announce(&receiver, web.as_ref());
+    announce(&receiver, web.as_ref(), args.web_port);
     link_to_honeycomb(&live, args.honeycomb);
     let printer = Printer::start(Arc::clone(&live));
     let _ = stop_rx.recv();
@@ -90,31 +90,41 @@ fn open_save(path: &std::path::PathBuf) -> Result<Mutex<std::fs::File>> {
     Ok(Mutex::new(file))
 }
 
-fn announce(receiver: &Receiver, web: Option<&Server>) {
-    let url = format!("http://{}", receiver.addr());
+fn announce(receiver: &Receiver, web: Option<&Server>, web_port: Option<u16>) {
+    let url = format!("http://{}", typeable(receiver.addr()));
     anstream::eprintln!(
         "{} {url}/v1/traces (protobuf or JSON, gzip or not; Ctrl-C stops)",
         paint(HEADING, "Listening for OTLP/HTTP traces on")
     );
+    let port = receiver.addr().port();
+    let from_container = if receiver.addr().ip().is_unspecified() {
+        format!("http://host.docker.internal:{port}")
+    } else {
+        format!("http://host.docker.internal:{port}, with --host 0.0.0.0")
+    };
     anstream::eprintln!(
         "{}",
         paint(
             DIM,
             format!(
-                "  point the app here: OTEL_EXPORTER_OTLP_ENDPOINT={url}   (from a container: http://host.docker.internal:{}, with --host 0.0.0.0)",
-                receiver.addr().port()
+                "  point the app here: OTEL_EXPORTER_OTLP_ENDPOINT={url}   (from a container: {from_container})"
             )
         )
     );
     if let Some(web) = web {
         let port = web.addr().port();
+        let taken = if web_port.is_none() && port != web::DEFAULT_PORT {
+            format!(" ({} is taken)", web::DEFAULT_PORT)
+        } else {
+            String::new()
+        };
         let forwarded = forwarded_url(port)
             .map(|u| format!("   (in the browser: {u})"))
             .unwrap_or_default();
         anstream::eprintln!(
-            "{} http://{}/{}",
+            "{} http://{}/{taken}{}",
             paint(HEADING, "Web view on"),
-            web.addr(),
+            typeable(web.addr()),
             paint(DIM, forwarded)
         );
     }

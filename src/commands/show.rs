@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::http::runtime;
+use crate::listen::http::{runtime, typeable};
 use crate::listen::live::{Flush, Live, Output};
 use crate::listen::web;
 use crate::otlp::{self, Encoding};
@@ -53,8 +53,7 @@ pub fn run(args: ShowArgs) -> Result<u8> {
 
 fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
     let runtime = runtime()?;
-    let address = format!("{}:{}", args.host, args.web_port);
-    let server = web::start(runtime, &address, Arc::clone(live))?;
+    let server = web::start(runtime, &args.host, args.web_port, Arc::clone(live))?;
     let (stop_tx, stop_rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
@@ -63,7 +62,7 @@ fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
     anstream::eprintln!(
         "{} http://{}/ ({} traces; Ctrl-C stops)",
         paint(HEADING, "Web view on"),
-        server.addr(),
+        typeable(server.addr()),
         live.store().kept()
     );
     let _ = stop_rx.recv();

@@ -4,7 +4,7 @@
 //! each connection gets `read_timeout` to send its headers and then its body.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,19 +57,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `addr` (port 0 picks a free one) and serves until `stop`.
+    /// Serves on `listener` (from `bind`) until `stop`.
     pub fn start(
         runtime: Arc<Runtime>,
-        addr: &str,
+        listener: std::net::TcpListener,
         limits: Limits,
         handler: Handler,
     ) -> Result<Self> {
-        let listener = runtime
-            .block_on(TcpListener::bind(addr))
-            .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| anyhow!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr()?;
+        listener.set_nonblocking(true)?;
+        let listener = {
+            let _inside = runtime.enter();
+            TcpListener::from_std(listener)?
+        };
         let (stop, mut stopped) = watch::channel(false);
         let (done_tx, done) = std::sync::mpsc::channel();
         let limits = Arc::new(limits);
@@ -202,4 +202,79 @@ pub fn text(status: StatusCode, message: &str) -> Reply {
 /// The value of header `name`, if it is text.
 pub fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Binds `addr` (port 0 picks a free one). `port_flag` is the option that
+/// chooses the port, for the advice when the address cannot be had.
+pub fn bind(addr: &str, port_flag: &str) -> Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(addr).map_err(|e| cannot_listen(addr, &e, port_flag))
+}
+
+/// Binds `host:port`, or a free port of `host` when `port` is taken.
+pub fn bind_or_any(host: &str, port: u16, port_flag: &str) -> Result<std::net::TcpListener> {
+    match std::net::TcpListener::bind(format!("{host}:{port}")) {
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            bind(&format!("{host}:0"), port_flag)
+        }
+        Err(e) => Err(cannot_listen(&format!("{host}:{port}"), &e, port_flag)),
+        Ok(listener) => Ok(listener),
+    }
+}
+
+/// What went wrong binding `addr`, and what to do about it.
+fn cannot_listen(addr: &str, error: &std::io::Error, port_flag: &str) -> anyhow::Error {
+    use std::io::ErrorKind;
+    let advice = match error.kind() {
+        ErrorKind::AddrInUse => format!(
+            "something already listens there (another tracelab listen, or a collector): stop it, or pick another {port_flag}"
+        ),
+        ErrorKind::PermissionDenied => {
+            format!("ports below 1024 need root: pick another {port_flag}")
+        }
+        ErrorKind::AddrNotAvailable => {
+            "no interface of this machine has that address: use --host 127.0.0.1, or 0.0.0.0 to be reachable from containers".to_string()
+        }
+        _ => format!("check --host, or pick another {port_flag}"),
+    };
+    anyhow!("cannot listen on {addr}: {error}; {advice}")
+}
+
+/// The address to type for one that listens on every interface (0.0.0.0
+/// or ::) is this machine's loopback.
+pub fn typeable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_on_every_interface_is_typed_as_loopback() {
+        let typed = |a: &str| typeable(a.parse().unwrap()).to_string();
+        assert_eq!(typed("0.0.0.0:4318"), "127.0.0.1:4318");
+        assert_eq!(typed("[::]:4320"), "[::1]:4320");
+        assert_eq!(typed("192.168.1.5:4318"), "192.168.1.5:4318");
+    }
+
+    #[test]
+    fn a_taken_port_says_what_to_do() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap().to_string();
+        let error = bind(&addr, "--port").unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("cannot listen on {addr}: ")),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("stop it, or pick another --port"),
+            "{error}"
+        );
+        let moved = bind_or_any("127.0.0.1", taken.local_addr().unwrap().port(), "--port");
+        assert_ne!(moved.unwrap().local_addr().unwrap().to_string(), addr);
+    }
 }

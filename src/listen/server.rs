@@ -75,9 +75,7 @@ impl Receiver {
             read_timeout,
             max_body_bytes: MAX_BODY_BYTES,
         };
-        let server = Server::start(runtime, addr, limits, handler).map_err(|e| {
-            e.context("is another receiver already running there? pick another --port")
-        })?;
+        let server = Server::start(runtime, http::bind(addr, "--port")?, limits, handler)?;
         Ok(Receiver { server })
     }
 

@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-use super::http::{DEFAULT_READ_TIMEOUT, Handler, Limits, Pending, Reply, Server, reply, text};
+use super::http::{
+    self, DEFAULT_READ_TIMEOUT, Handler, Limits, Pending, Reply, Server, reply, text,
+};
 use super::live::Live;
 use super::print::{unknown_service, unknown_service_fix};
 use super::trace::{Gap, Trace};
@@ -35,14 +37,25 @@ const INDEX_HTML: &str = include_str!("../../templates/web/index.html");
 const APP_JS: &str = include_str!("../../templates/web/app.js");
 const APP_CSS: &str = include_str!("../../templates/web/app.css");
 
-pub fn start(runtime: Arc<Runtime>, addr: &str, live: Arc<Live>) -> anyhow::Result<Server> {
+/// Serves the web view on `host:port`; with no port, on `DEFAULT_PORT`, or
+/// a free one when another program has it (a second `listen`, say).
+pub fn start(
+    runtime: Arc<Runtime>,
+    host: &str,
+    port: Option<u16>,
+    live: Arc<Live>,
+) -> anyhow::Result<Server> {
+    const PORT_FLAG: &str = "--web-port (or --no-web)";
+    let listener = match port {
+        Some(port) => http::bind(&format!("{host}:{port}"), PORT_FLAG)?,
+        None => http::bind_or_any(host, DEFAULT_PORT, PORT_FLAG)?,
+    };
     let handler: Handler = Arc::new(move |parts, _body: Bytes| route(parts, Arc::clone(&live)));
     let limits = Limits {
         read_timeout: DEFAULT_READ_TIMEOUT,
         max_body_bytes: 64 * 1024,
     };
-    Server::start(runtime, addr, limits, handler)
-        .map_err(|e| e.context("pick another --web-port, or --no-web"))
+    Server::start(runtime, listener, limits, handler)
 }
 
 fn route(parts: Parts, live: Arc<Live>) -> Pending {
