@@ -30,7 +30,8 @@ pub struct Trace {
     pub shown: usize,
     /// The x-honeycomb-team fingerprint its exporter sent, if any.
     pub team: Option<String>,
-    /// Where each span id is in `spans`, to know a span sent twice.
+    /// Past `SCAN_LIMIT` spans, where each span id first is in `spans`, to
+    /// know a span sent twice.
     index: HashMap<u64, usize>,
     /// Kept as spans come, so sorting thousands of traces is cheap.
     start: u64,
