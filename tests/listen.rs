@@ -231,16 +231,15 @@ fn a_busy_port_is_a_clear_error() {
     );
 }
 
-/// The web view's default port taken (by a second listen, say): the web
-/// view moves to a free port and says so. A port asked for is not moved.
-#[test]
-fn a_taken_default_web_port_moves_the_web_view_and_an_asked_one_is_an_error() {
-    let default = tracelab::listen::web::DEFAULT_PORT;
-    // Taken by this guard, or already by something else: taken either way.
-    let _guard = std::net::TcpListener::bind(("127.0.0.1", default));
+/// The line `listen ARGS` (with `env`) announces its web view with.
+fn web_view_announcement(args: &[&str], env: &[(&str, &str)]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
         .args(["listen", "--port", "0"])
+        .args(args)
         .env("NO_COLOR", "1")
+        .env_remove("GITPOD_WORKSPACE_URL")
+        .env_remove("CODESPACE_NAME")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -248,24 +247,77 @@ fn a_taken_default_web_port_moves_the_web_view_and_an_asked_one_is_an_error() {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let announced = loop {
         let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "no web view announced"
-        );
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break String::new();
+        }
         if line.starts_with("Web view on ") {
             break line;
         }
     };
     child.kill().unwrap();
     child.wait().unwrap();
+    assert!(!announced.is_empty(), "no web view announced");
+    announced
+}
+
+/// On Gitpod and Codespaces the web view is opened through the forwarded
+/// URL of its port, which listen prints.
+#[test]
+fn the_forwarded_url_is_announced_on_gitpod_and_codespaces() {
+    let free_port = ["--web-port", "0"];
+    let port_of = |line: &str| {
+        let after = line.split("http://127.0.0.1:").nth(1).unwrap();
+        after.split('/').next().unwrap().to_string()
+    };
+    let gitpod = web_view_announcement(
+        &free_port,
+        &[(
+            "GITPOD_WORKSPACE_URL",
+            "https://student-cruddur-abc123.ws-us107.gitpod.io",
+        )],
+    );
+    assert!(
+        gitpod.contains(&format!(
+            "(in the browser: https://{}-student-cruddur-abc123.ws-us107.gitpod.io/)",
+            port_of(&gitpod)
+        )),
+        "{gitpod}"
+    );
+    let codespaces = web_view_announcement(
+        &free_port,
+        &[
+            ("CODESPACE_NAME", "student-fluffy-space-xyz"),
+            ("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN", "app.github.dev"),
+        ],
+    );
+    assert!(
+        codespaces.contains(&format!(
+            "(in the browser: https://student-fluffy-space-xyz-{}.app.github.dev/)",
+            port_of(&codespaces)
+        )),
+        "{codespaces}"
+    );
+    assert!(!web_view_announcement(&free_port, &[]).contains("in the browser"));
+}
+
+/// The web view's default port taken (by a second listen, say): the web
+/// view moves to a free port and says so. A port asked for is not moved.
+#[test]
+fn a_taken_default_web_port_moves_the_web_view_and_an_asked_one_is_an_error() {
+    let default = tracelab::listen::web::DEFAULT_PORT;
+    // Taken by this guard, or already by something else: taken either way.
+    let _guard = std::net::TcpListener::bind(("127.0.0.1", default));
+    let announced = web_view_announcement(&[], &[]);
     assert!(
         announced.contains(&format!("({default} is taken)")),
         "{announced}"
     );
     assert!(!announced.contains(&format!(":{default}/")), "{announced}");
 
+    let asked = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let asked_port = asked.local_addr().unwrap().port().to_string();
     let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .args(["listen", "--port", "0", "--web-port", &default.to_string()])
+        .args(["listen", "--port", "0", "--web-port", &asked_port])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));

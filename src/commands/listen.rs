@@ -112,33 +112,8 @@ fn announce(receiver: &Receiver, web: Option<&Server>, web_port: Option<u16>) {
         )
     );
     if let Some(web) = web {
-        let port = web.addr().port();
-        let taken = if web_port.is_none() && port != web::DEFAULT_PORT {
-            format!(" ({} is taken)", web::DEFAULT_PORT)
-        } else {
-            String::new()
-        };
-        let forwarded = forwarded_url(port)
-            .map(|u| format!("   (in the browser: {u})"))
-            .unwrap_or_default();
-        anstream::eprintln!(
-            "{} http://{}/{taken}{}",
-            paint(HEADING, "Web view on"),
-            typeable(web.addr()),
-            paint(DIM, forwarded)
-        );
+        web::announce(web, web_port, "");
     }
-}
-
-/// The address a port has in the browser on Gitpod or Codespaces.
-fn forwarded_url(port: u16) -> Option<String> {
-    if let Ok(workspace) = std::env::var("GITPOD_WORKSPACE_URL") {
-        let host = workspace.strip_prefix("https://")?;
-        return Some(format!("https://{port}-{host}/"));
-    }
-    let name = std::env::var("CODESPACE_NAME").ok()?;
-    let domain = std::env::var("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN").ok()?;
-    Some(format!("https://{name}-{port}.{domain}/"))
 }
 
 /// Asks Honeycomb about the key in the background: traces show meanwhile,

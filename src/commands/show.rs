@@ -10,11 +10,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
 use crate::exit::EXIT_OK;
-use crate::listen::http::{runtime, typeable};
+use crate::listen::http::runtime;
 use crate::listen::live::{Flush, Live, Output};
 use crate::listen::web;
 use crate::otlp::{self, Encoding};
-use crate::style::{HEADING, paint};
 
 pub fn run(args: ShowArgs) -> Result<u8> {
     let output = match (args.web, args.json) {
@@ -59,12 +58,8 @@ fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
         let _ = stop_tx.send(());
     })
     .context("cannot install the Ctrl-C handler")?;
-    anstream::eprintln!(
-        "{} http://{}/ ({} traces; Ctrl-C stops)",
-        paint(HEADING, "Web view on"),
-        typeable(server.addr()),
-        live.store().kept()
-    );
+    let note = format!(" ({} traces; Ctrl-C stops)", live.store().kept());
+    web::announce(&server, args.web_port, &note);
     let _ = stop_rx.recv();
     live.close();
     server.stop();

@@ -22,6 +22,7 @@ use super::live::Live;
 use super::print::{unknown_service, unknown_service_fix};
 use super::trace::{Gap, Trace};
 use crate::otlp::{self, ReceivedSpan};
+use crate::style::{DIM, HEADING, paint};
 
 /// The web view's port unless `--web-port` says otherwise: the one after
 /// OTLP's 4318 (gRPC) and 4319 is left to collectors' other receivers.
@@ -56,6 +57,38 @@ pub fn start(
         max_body_bytes: 64 * 1024,
     };
     Server::start(runtime, listener, limits, handler)
+}
+
+/// Says where the web view is: its address, that the default port was
+/// taken if it was, `note`, and its address in the browser on Gitpod or
+/// Codespaces.
+pub fn announce(server: &Server, asked_port: Option<u16>, note: &str) {
+    let port = server.addr().port();
+    let taken = if asked_port.is_none() && port != DEFAULT_PORT {
+        format!(" ({DEFAULT_PORT} is taken)")
+    } else {
+        String::new()
+    };
+    let forwarded = forwarded_url(port)
+        .map(|u| format!("   (in the browser: {u})"))
+        .unwrap_or_default();
+    anstream::eprintln!(
+        "{} http://{}/{taken}{note}{}",
+        paint(HEADING, "Web view on"),
+        http::typeable(server.addr()),
+        paint(DIM, forwarded)
+    );
+}
+
+/// The address a port has in the browser on Gitpod or Codespaces.
+fn forwarded_url(port: u16) -> Option<String> {
+    if let Ok(workspace) = std::env::var("GITPOD_WORKSPACE_URL") {
+        let host = workspace.strip_prefix("https://")?;
+        return Some(format!("https://{port}-{host}/"));
+    }
+    let name = std::env::var("CODESPACE_NAME").ok()?;
+    let domain = std::env::var("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN").ok()?;
+    Some(format!("https://{name}-{port}.{domain}/"))
 }
 
 fn route(parts: Parts, live: Arc<Live>) -> Pending {
