@@ -57,10 +57,7 @@ fn trees_show_children_under_parents_with_the_team_fingerprint() {
         .send(&request("tree-svc", 2, 7).encode_to_vec()[..])
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let lines = wait_until("the tree", Duration::from_secs(5), || {
-        let out = listener.output();
-        (out.len() >= 3).then_some(out)
-    });
+    let lines = listener.wait_for_lines(3);
     let team = tracelab::fingerprint::fingerprint(TEST_KEY);
     assert_eq!(
         lines[0],
@@ -102,14 +99,11 @@ fn json_and_gzip_requests_are_answered_as_a_collector_does() {
     );
     ExportTraceServiceResponse::decode(&body[..]).unwrap();
 
-    let spans: Vec<serde_json::Value> = wait_until("4 spans", Duration::from_secs(5), || {
-        let out = listener.output();
-        (out.len() >= 4).then(|| {
-            out.iter()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect()
-        })
-    });
+    let spans: Vec<serde_json::Value> = listener
+        .wait_for_lines(4)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let json_span = spans.iter().find(|s| s["name"] == "json-span").unwrap();
     assert_eq!(json_span["service"], "json-svc");
     assert_eq!(json_span["trace_id"], "5b8efff798038103d269b633813fc60c");
@@ -387,10 +381,7 @@ fn save_then_show_gives_the_same_trees_as_live() {
         200
     );
     // A tree is a line for the trace and one per span: 4 + 3 + 2 lines.
-    let live = wait_until("three trees", Duration::from_secs(5), || {
-        let out = listener.output();
-        (out.len() >= 9).then_some(out)
-    });
+    let live = listener.wait_for_lines(9);
     listener.interrupt();
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
     let shown = show(&[], &file);

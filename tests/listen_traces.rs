@@ -60,10 +60,7 @@ fn a_trace_split_over_three_requests_out_of_order_prints_as_one_tree() {
         listener.output()
     );
     send(&listener, "api", vec![span(&trace, 1, None, SERVER, 0, 50)]);
-    let lines = wait_until("the whole tree", Duration::from_secs(5), || {
-        let out = listener.output();
-        (out.len() >= 4).then_some(out)
-    });
+    let lines = listener.wait_for_lines(4);
     assert_eq!(
         lines,
         [
@@ -93,10 +90,7 @@ fn a_batch_sent_again_by_a_retrying_exporter_is_kept_once() {
         ]
     };
     send(&listener, "api", batch());
-    let tree = wait_until("the tree", Duration::from_secs(5), || {
-        let out = listener.output();
-        (out.len() >= 3).then_some(out)
-    });
+    let tree = listener.wait_for_lines(3);
     send(&listener, "api", batch());
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(
@@ -126,10 +120,7 @@ fn a_parent_that_never_came_is_named_after_the_quiet_interval() {
         "worker",
         vec![span(&[4; 16], 2, Some(1), INTERNAL, 0, 5)],
     );
-    let lines = wait_until("the incomplete trace", Duration::from_secs(5), || {
-        let out = listener.output();
-        (!out.is_empty()).then_some(out)
-    });
+    let lines = listener.wait_for_lines(1);
     assert!(
         started.elapsed() >= Duration::from_millis(600),
         "printed before the quiet interval"
@@ -305,10 +296,7 @@ fn no_answer_means_no_link_and_no_error() {
             "backend-flask",
             vec![span(&[9; 16], 1, None, SERVER, 0, 5)],
         );
-        let text = wait_until("the tree", Duration::from_secs(5), || {
-            let out = listener.output().join("\n");
-            (!out.is_empty()).then_some(out)
-        });
+        let text = listener.wait_for_lines(1).join("\n");
         std::thread::sleep(Duration::from_millis(300));
         assert!(!text.contains("https://"), "{text}");
         let stderr = listener.stderr().join("\n");

@@ -106,6 +106,14 @@ impl Listener {
         })
     }
 
+    /// Its output, once it has at least `count` lines (within 5 s).
+    pub fn wait_for_lines(&self, count: usize) -> Vec<String> {
+        wait_until(&format!("{count} lines"), Duration::from_secs(5), || {
+            let out = self.output();
+            (out.len() >= count).then_some(out)
+        })
+    }
+
     /// Waits until its stderr contains `what`.
     pub fn wait_for_stderr(&self, what: &str, timeout: Duration) {
         wait_until(what, timeout, || {
