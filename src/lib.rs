@@ -5,6 +5,7 @@ pub mod answers;
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod dist;
 pub mod doctor;
 pub mod exit;
 pub mod fingerprint;

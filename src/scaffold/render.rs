@@ -126,6 +126,9 @@ fn template_context(answers: &Answers) -> Value {
         needed_vars => needed,
         forward_ports,
         listen_web_port => crate::listen::web::DEFAULT_PORT,
+        tracelab_requirement => crate::dist::requirement(),
+        tracelab_install => crate::dist::install_line(),
+        tracelab_start_check => crate::dist::start_check_line(),
     }
 }
 
