@@ -8,6 +8,7 @@ pub mod browser;
 pub mod doctor;
 pub mod honeycomb;
 pub mod listener;
+pub mod realrepos;
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs::{self, File};
