@@ -812,19 +812,70 @@ fn compose_required_variable_and_missing_passthrough() {
     );
 }
 
+/// One bad indent in the compose file is one finding at file:line:column;
+/// everything that does not need the file (the code beside it) is still
+/// checked, and nothing that would follow from its settings is guessed.
 #[test]
-fn a_broken_compose_file_is_a_clear_usage_error() {
-    let fixture = Fixture::new("honeycomb").write(
-        "docker-compose.yml",
-        "services:\n  backend-flask:\n    environment: [unclosed\n",
+fn a_broken_compose_file_is_one_finding_and_the_rest_is_still_checked() {
+    let fixture = Fixture::new("honeycomb")
+        .write(
+            "docker-compose.yml",
+            "services:\n  backend-flask:\n    environment: [unclosed\n",
+        )
+        .edit(
+            "backend-flask/app.py",
+            "app = Flask(__name__)",
+            "app = Flask(__name__)\nif True:\nprint('unindented')",
+        );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1, "{report:#}");
+    expect(
+        &report,
+        "compose-invalid",
+        None,
+        "fail",
+        "docker-compose.yml:4:1: not valid YAML",
+        Some("docker compose -f"),
     );
-    let output = fixture.run(&[]);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("docker-compose.yml:"), "{stderr}");
-    assert!(stderr.contains("not valid YAML"), "{stderr}");
+    expect(
+        &report,
+        "code-syntax",
+        None,
+        "fail",
+        "backend-flask/app.py:",
+        None,
+    );
+    assert_eq!(
+        failing_ids(&report),
+        ["compose-invalid", "code-syntax"],
+        "{report:#}"
+    );
     let output = fixture.run(&["--dir", "/nonexistent"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Conflict markers left in the compose file are named as what they are,
+/// not as a YAML error.
+#[test]
+fn leftover_conflict_markers_are_one_finding() {
+    let fixture = Fixture::new("honeycomb").edit(
+        "docker-compose.yml",
+        "      OTEL_SERVICE_NAME:",
+        "<<<<<<< yours\n      DEBUG: \"1\"\n=======\n      DEBUG: \"0\"\n>>>>>>> tracelab\n      OTEL_SERVICE_NAME:",
+    );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1, "{report:#}");
+    let text = std::fs::read_to_string(fixture.path("docker-compose.yml")).unwrap();
+    let line = text.lines().position(|l| l.starts_with("<<<<<<<")).unwrap() + 1;
+    expect(
+        &report,
+        "compose-conflict",
+        None,
+        "fail",
+        &format!("docker-compose.yml:{line}: unresolved merge conflict"),
+        Some("delete the <<<<<<<, ======= and >>>>>>> lines"),
+    );
+    assert_eq!(failing_ids(&report), ["compose-conflict"], "{report:#}");
 }
 
 /// In an 80-column terminal (Gitpod's, at every start) every line fits:

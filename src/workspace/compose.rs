@@ -108,8 +108,10 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Every compose configuration in `dir`: the file Compose picks by default
-/// first, then variants such as `docker-compose.local.yml`, each of which a
-/// student runs with `-f` as a configuration of its own.
+/// first, then variants such as `docker-compose.local.yml` or
+/// `docker-compose-gitpod.yml`, each of which a student runs with `-f` as a
+/// configuration of its own (where there is no default file, the first
+/// variant stands first).
 pub fn find_all(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = FILE_NAMES
         .iter()
@@ -124,7 +126,8 @@ pub fn find_all(dir: &Path) -> Vec<PathBuf> {
         .map(|entry| entry.path())
         .filter(|path| {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let is_variant = ["docker-compose.", "compose."]
+            // docker-compose.local.yml and docker-compose-gitpod.yml alike.
+            let is_variant = ["docker-compose.", "docker-compose-", "compose.", "compose-"]
                 .iter()
                 .any(|prefix| name.starts_with(prefix))
                 && (name.ends_with(".yml") || name.ends_with(".yaml"))
@@ -150,10 +153,7 @@ impl ComposeFile {
                 .location()
                 .map(|l| format!(":{}:{}", l.line(), l.column()))
                 .unwrap_or_default();
-            anyhow!(
-                "{}{place}: not valid YAML: {e}; fix the file (docker compose config shows the same error)",
-                path.display()
-            )
+            anyhow!("{}{place}: not valid YAML: {e}", path.display())
         })?;
         let services = match document.get("services") {
             None | Some(Value::Null) => Vec::new(),

@@ -41,12 +41,25 @@ pub struct SourceFile {
     pub text: String,
 }
 
+/// A compose file Compose would refuse to read at all (not YAML, leftover
+/// merge-conflict markers, unreadable): its configuration has no known
+/// environment, and everything that does not need it is still checked.
+#[derive(Debug, Clone)]
+pub struct BrokenCompose {
+    pub path: PathBuf,
+    /// The first line of a `<<<<<<<` conflict marker, when that is the cause.
+    pub conflict_line: Option<usize>,
+    pub error: String,
+}
+
 pub struct Context {
     pub dir: PathBuf,
     pub shell: Vars,
     pub dotenv: Option<DotEnv>,
     pub gitpod: Source<Vars>,
     pub compose: Option<ComposeLayer>,
+    /// Set instead of `compose` when this configuration's file cannot be read.
+    pub broken_compose: Option<BrokenCompose>,
     pub container: Source<Vars>,
     pub container_logs: Option<String>,
     pub backends: Vec<Backend>,
@@ -136,16 +149,28 @@ impl Context {
         let resolver_bin = compose_bin
             .as_deref()
             .filter(|_| options.use_compose_binary);
-        let configs: Vec<Option<ComposeLayer>> = if compose_files.is_empty() {
-            vec![None]
+        let configs: Vec<Result<ComposeLayer, BrokenCompose>> = if compose_files.is_empty() {
+            Vec::new()
         } else {
             compose_files
                 .iter()
-                .map(|path| load_compose(path, &shell, dotenv.as_ref(), resolver_bin).map(Some))
-                .collect::<Result<_>>()?
+                .map(|path| load_compose(path, &shell, dotenv.as_ref(), resolver_bin))
+                .collect()
+        };
+        let configs: Vec<(Option<ComposeLayer>, Option<BrokenCompose>)> = if configs.is_empty() {
+            vec![(None, None)]
+        } else {
+            configs
+                .into_iter()
+                .map(|c| match c {
+                    Ok(layer) => (Some(layer), None),
+                    Err(broken) => (None, Some(broken)),
+                })
+                .collect()
         };
         let (gitpod, container, container_logs) = if options.external_layers {
             let backend = configs[0]
+                .0
                 .as_ref()
                 .and_then(|c| Some((c.file.path.clone(), c.backend.clone()?)));
             read_external(compose_bin.as_deref(), backend)
@@ -157,7 +182,7 @@ impl Context {
         let secrets = committed::secrets(dir, &committed);
         let gitpod_file = GitpodFile::read(dir);
         let mut contexts = Vec::new();
-        for (index, compose) in configs.into_iter().enumerate() {
+        for (index, (compose, broken_compose)) in configs.into_iter().enumerate() {
             let backend_dir = compose
                 .as_ref()
                 .and_then(|c| backend_source_dir(c, dir))
@@ -181,6 +206,7 @@ impl Context {
                     .map(|c| collector::find(&c.file))
                     .unwrap_or_default(),
                 compose,
+                broken_compose,
                 container: if primary {
                     container.clone()
                 } else {
@@ -303,6 +329,10 @@ impl Context {
     /// The app's environment as the compose file gives it, or the shell's
     /// when there is no compose file (the app then runs in this shell).
     pub fn app_env(&self) -> Option<(Layer, BTreeMap<String, Option<String>>)> {
+        if self.broken_compose.is_some() {
+            // Compose starts nothing: there is no environment to judge.
+            return None;
+        }
         match &self.compose {
             Some(compose) => {
                 let env = compose
@@ -436,8 +466,16 @@ fn load_compose(
     shell: &Vars,
     dotenv: Option<&DotEnv>,
     compose_bin: Option<&[String]>,
-) -> Result<ComposeLayer> {
-    let file = ComposeFile::load(path)?;
+) -> Result<ComposeLayer, BrokenCompose> {
+    let file = ComposeFile::load(path).map_err(|error| BrokenCompose {
+        path: path.to_path_buf(),
+        conflict_line: std::fs::read_to_string(path).ok().and_then(|text| {
+            text.lines()
+                .position(|l| l.starts_with("<<<<<<<"))
+                .map(|i| i + 1)
+        }),
+        error: format!("{error:#}"),
+    })?;
     let backend = find_backend_service(&file, path.parent().unwrap_or(Path::new(".")));
     let builtin = || {
         let lookup = |name: &str| {

@@ -22,6 +22,10 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             format!("backends in use: {}", backends.join(", ")),
         ));
     }
+    if let Some(broken) = &ctx.broken_compose {
+        out.push(broken_compose(broken));
+        return out;
+    }
     let Some(compose) = &ctx.compose else {
         out.push(Finding::warn(
             "compose-file",
@@ -70,6 +74,26 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     check_quoted_values(ctx, &mut out);
     check_healthcheck(ctx, &mut out);
     out
+}
+
+/// One finding for a compose file Compose cannot read: nothing starts, and
+/// whatever would follow from its settings is not guessed at.
+fn broken_compose(broken: &crate::workspace::context::BrokenCompose) -> Finding {
+    let file = broken.path.display();
+    match broken.conflict_line {
+        Some(line) => Finding::fail(
+            "compose-conflict",
+            Layer::Compose,
+            format!("{file}:{line}: unresolved merge conflict (<<<<<<< ... >>>>>>>): Compose cannot read the file, so nothing starts"),
+        )
+        .fix(format!("{file}:{line}: keep the side you want, delete the <<<<<<<, ======= and >>>>>>> lines, then run: tracelab doctor")),
+        None => Finding::fail(
+            "compose-invalid",
+            Layer::Compose,
+            format!("{}: Compose refuses the file, so nothing starts", broken.error),
+        )
+        .fix(format!("fix {file} at that line; docker compose -f {file} config shows the same error")),
+    }
 }
 
 /// A variable a service's `networks:` interpolates and nobody sets: the
