@@ -90,6 +90,8 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_pipeline_setup(ctx, app, &mut out);
     }
     for file in &ctx.code {
+        check_api_assigned(file, &mut out);
+        check_annotations(file, &mut out);
         check_dead_telemetry(file, &mut out);
         check_spans(file, &mut out);
         check_xray_segments(ctx, file, &mut out);
@@ -108,6 +110,79 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// Set-up calls whose name a typo can assign over instead of calling.
+const SETUP_APIS: &[&str] = &[
+    "XRayMiddleware",
+    "FlaskInstrumentor",
+    "RequestsInstrumentor",
+    "TracerProvider",
+    "BatchSpanProcessor",
+    "OTLPSpanExporter",
+];
+
+/// `XRayMiddleware = (app, xray_recorder)`: an assignment where a call was
+/// meant. Nothing is installed, and no error says so.
+fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
+    for a in &file.facts.assignments {
+        let Some(api) = SETUP_APIS.iter().find(|api| a.target == **api) else {
+            continue;
+        };
+        let what = if *api == "XRayMiddleware" {
+            "no middleware is installed, so no request opens a segment and X-Ray stays empty"
+        } else {
+            "nothing is set up, and the name no longer refers to the class"
+        };
+        out.push(
+            Finding::fail(
+                "code-api-assigned",
+                Layer::Code,
+                format!(
+                    "{}: `{api} = ...` assigns to the name instead of calling it: {what}",
+                    at(file, a.line)
+                ),
+            )
+            .fix(format!(
+                "{}: call it: {api}(...) (drop the ` = `)",
+                at(file, a.line)
+            )),
+        );
+    }
+}
+
+/// X-Ray keeps annotations that are str, number or bool, and drops any
+/// other value with only a log line: a dict never reaches the console.
+fn check_annotations(file: &PyFile, out: &mut Vec<Finding>) {
+    for call in file
+        .facts
+        .calls
+        .iter()
+        .filter(|c| c.method() == "put_annotation")
+    {
+        let is_dict = match call.args.get(1) {
+            Some(Value::Dict(_)) => true,
+            // The value a name was last given before the call, in this file.
+            Some(Value::Ref(name)) => file
+                .facts
+                .assignments
+                .iter()
+                .filter(|a| &a.target == name && a.line < call.line)
+                .max_by_key(|a| a.line)
+                .is_some_and(|a| matches!(a.value, Value::Dict(_))),
+            _ => false,
+        };
+        if is_dict {
+            out.push(
+                Finding::fail(
+                    "code-annotation-value",
+                    Layer::Code,
+                    format!("{}: put_annotation is given a dict: X-Ray keeps only str, number and bool annotations, and drops this one", at(file, call.line)),
+                )
+                .fix(format!("{}: put_metadata(...) takes a dict (not searchable); an annotation needs one str, number or bool", at(file, call.line))),
+            );
+        }
+    }
 }
 
 fn at(file: &PyFile, line: usize) -> String {
@@ -145,9 +220,35 @@ fn check_app_order(app: &PyFile, out: &mut Vec<Finding>) {
             .calls_to(method)
             .find(|c| c.function.is_none() && c.line < created);
         if let Some(call) = early {
+            // Given the app's name before anything binds it: CPython raises
+            // NameError at import, which is worse than an unwrapped app.
+            let unbound = call.args.contains(&Value::Ref(name.to_string()))
+                && !app
+                    .facts
+                    .assignments
+                    .iter()
+                    .any(|a| a.target == name && a.module_level && a.line < call.line);
+            let effect = if unbound {
+                format!(
+                    "`{name}` is not defined yet, so importing app.py raises NameError and the backend does not start"
+                )
+            } else {
+                "it wraps no app, so requests are not traced".to_string()
+            };
             out.push(
-                Finding::fail(id, Layer::Code, format!("{}: {what} runs before `{name} = Flask(...)` (line {created}): it wraps no app, so requests are not traced", at(app, call.line)))
-                    .fix(format!("move line {} below line {created} in {}", call.line, app.path.display())),
+                Finding::fail(
+                    id,
+                    Layer::Code,
+                    format!(
+                        "{}: {what} runs before `{name} = Flask(...)` (line {created}): {effect}",
+                        at(app, call.line)
+                    ),
+                )
+                .fix(format!(
+                    "move line {} below line {created} in {}",
+                    call.line,
+                    app.path.display()
+                )),
             );
         }
     }
@@ -194,6 +295,21 @@ fn check_flask_hooks(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
     );
 }
 
+/// The second of two live `add_span_processor(x)` calls with the same `x`.
+fn added_twice<'a>(calls: &[(&'a PyFile, &'a Call)]) -> Option<(&'a PyFile, &'a Call)> {
+    let adds: Vec<&(&PyFile, &Call)> = calls
+        .iter()
+        .filter(|(_, c)| c.method() == "add_span_processor")
+        .collect();
+    adds.iter().enumerate().find_map(|(i, (file, call))| {
+        let first = call.args.first()?;
+        matches!(first, Value::Ref(_))
+            .then_some(())
+            .filter(|_| adds[..i].iter().any(|(_, c)| c.args.first() == Some(first)))
+            .map(|_| (*file, *call))
+    })
+}
+
 /// Provider, processors and instrumentors: set up, added, live.
 fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
     let all_calls: Vec<(&PyFile, &Call)> = ctx.live_calls().collect();
@@ -215,6 +331,31 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
                 && c.args.first() == Some(&Value::Ref(a.target.clone()))
         });
         if !added {
+            // The usual cause: the line meant to add this processor adds
+            // another one a second time (every span is then exported twice).
+            if let Some((twice_file, twice)) = added_twice(&all_calls) {
+                let Some(Value::Ref(other)) = twice.args.first() else {
+                    continue;
+                };
+                out.push(
+                    Finding::fail(
+                        "code-unattached-processor",
+                        Layer::Code,
+                        format!(
+                            "{}: add_span_processor({other}) adds {other} a second time, so every span is exported twice, and {} ({}) is never added",
+                            at(twice_file, twice.line),
+                            a.target,
+                            at(file, a.line)
+                        ),
+                    )
+                    .fix(format!(
+                        "{}: provider.add_span_processor({})",
+                        at(twice_file, twice.line),
+                        a.target
+                    )),
+                );
+                continue;
+            }
             out.push(
                 Finding::fail(
                     "code-unattached-processor",

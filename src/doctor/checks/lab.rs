@@ -52,6 +52,8 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         )];
     }
     let mut out = Vec::new();
+    // Attributes with no near miss are one finding for the span, not one each.
+    let mut absent: Vec<&str> = Vec::new();
     for wanted in LAB_ATTRIBUTES {
         if live.iter().any(|(k, _)| k == wanted) || dead.iter().any(|k| k == wanted) {
             continue;
@@ -59,32 +61,39 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         let near = live
             .iter()
             .find(|(k, _)| k.starts_with("app.") && edit_distance(k, wanted) <= 2);
-        let (message, fix) = match near {
-            Some((k, line)) => (
-                format!(
-                    "{place}:{line}: the attribute is {k:?}, the lab's is {wanted:?}: queries on {wanted} find nothing"
-                ),
-                format!("{place}:{line}: span.set_attribute(\"{wanted}\", ...)"),
-            ),
-            None => {
-                let set: Vec<&str> = live.iter().map(|(k, _)| k.as_str()).collect();
-                let line = facts.span_blocks[0].line;
-                (
-                    format!(
-                        "{place}:{line}: the span sets {} but not the lab's {wanted:?}: queries on {wanted} find nothing",
-                        if set.is_empty() {
-                            "no attribute".to_string()
-                        } else {
-                            set.join(", ")
-                        }
-                    ),
-                    format!(
-                        "inside the `with` block at {place}:{line}: span.set_attribute(\"{wanted}\", ...)"
-                    ),
+        match near {
+            Some((k, line)) => out.push(
+                Finding::warn(
+                    "lab-span",
+                    Layer::Code,
+                    format!("{place}:{line}: the attribute is {k:?}, the lab's is {wanted:?}: queries on {wanted} find nothing"),
                 )
-            }
+                .fix(format!("{place}:{line}: span.set_attribute(\"{wanted}\", ...)")),
+            ),
+            None => absent.push(wanted),
+        }
+    }
+    if !absent.is_empty() {
+        let set: Vec<&str> = live.iter().map(|(k, _)| k.as_str()).collect();
+        let line = facts.span_blocks[0].line;
+        let has = if set.is_empty() {
+            "sets no attribute".to_string()
+        } else {
+            format!("sets {}", set.join(", "))
         };
-        out.push(Finding::warn("lab-span", Layer::Code, message).fix(fix));
+        let fix = absent
+            .iter()
+            .map(|w| format!("span.set_attribute(\"{w}\", ...)"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push(
+            Finding::warn(
+                "lab-span",
+                Layer::Code,
+                format!("{place}:{line}: the span {has}, without the lab's {}: queries on them find nothing", absent.join(" and ")),
+            )
+            .fix(format!("inside the `with` block at {place}:{line}: {fix}")),
+        );
     }
     out
 }

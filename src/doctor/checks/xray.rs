@@ -259,9 +259,13 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
             } else if let Some((student, from)) = ctx.student_region()
                 && student != region
             {
+                // They arrive, but in a console the student never opens: the
+                // most frequent "my traces are not in X-Ray".
+                let place = file.place(&daemon.name, &["environment", "AWS_REGION"]);
                 out.push(
-                    Finding::info("xray-daemon-region", Layer::Compose, format!("segments go to {region} (the daemon's {source}), while your {from} is {student}: open the X-Ray console in {region}, or send them to yours with AWS_REGION: \"${{AWS_DEFAULT_REGION}}\" at {}", file.place(&daemon.name, &["environment"])))
-                        .var("AWS_REGION"),
+                    Finding::warn("xray-daemon-region", Layer::Compose, format!("{place}: segments go to {region} (the daemon's {source}), while your {from} is {student}: they are in the X-Ray console of {region}, not yours"))
+                        .var("AWS_REGION")
+                        .fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"   # or look in https://{region}.console.aws.amazon.com/xray/home?region={region}")),
                 );
             }
         }
