@@ -45,8 +45,12 @@ fn build_wheel(out: &Path) -> PathBuf {
             ])
             .arg(out)
             .current_dir(checkout)
-            // Its own target directory: the test binary's is in use.
-            .env("CARGO_TARGET_DIR", checkout.join("target/wheel"))
+            // Its own target directory (the test binary's is in use), kept
+            // beside it so a second checkout reuses the compiled dependencies.
+            .env(
+                "CARGO_TARGET_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel-target"),
+            )
             .env("PATH", path),
     );
     let wheels: Vec<PathBuf> = std::fs::read_dir(out)
