@@ -242,6 +242,74 @@ fn a_folder_that_is_not_a_workspace_is_refused_with_the_one_below() {
     assert!(text(&output.stderr).contains("nothing to check here"));
 }
 
+/// From a folder inside the workspace (`cd backend-flask`), each command
+/// works on the workspace, as git does: the doctor sees the unset key,
+/// `env set` writes the `.env` Compose reads, and `env list` reads it.
+#[test]
+fn every_command_finds_the_workspace_from_a_subfolder() {
+    let env = Env::new("honeycomb");
+    let inside = env.dir.join("backend-flask/services");
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+            .args(args)
+            .current_dir(&inside)
+            .env_clear()
+            .env("PATH", format!("{}:/usr/bin:/bin", env.bin.display()))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        child.wait_with_output().unwrap()
+    };
+    let doctor = run(&["doctor", "--json"], "");
+    assert_eq!(doctor.status.code(), Some(1), "{}", text(&doctor.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "env-missing" && c["variable"] == "HONEYCOMB_API_KEY"),
+        "{report:#}"
+    );
+    let set = run(&["env", "set", "HONEYCOMB_API_KEY"], &format!("{KEY}\n"));
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(
+        fs::read_to_string(env.dir.join(".env"))
+            .unwrap()
+            .contains(KEY)
+    );
+    assert!(!inside.join(".env").exists() && !env.dir.join("backend-flask/.env").exists());
+    let list = run(&["env", "list"], "");
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    assert!(
+        text(&list.stdout).contains("HONEYCOMB_API_KEY"),
+        "{}",
+        text(&list.stdout)
+    );
+    // And a folder with nothing above it still says so, in JSON too.
+    let empty = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["doctor", "--json"])
+        .current_dir(empty.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to check here"),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_failing_gp_is_reported_and_env_is_still_written() {
     let env = Env::new("honeycomb");

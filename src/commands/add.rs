@@ -25,8 +25,7 @@ const OFFLINE: Options = Options {
 };
 
 pub fn run(args: AddArgs) -> Result<u8> {
-    let dir = args.merge.dir.clone().unwrap_or_else(|| ".".into());
-    crate::workspace::require_workspace(&dir)?;
+    let dir = crate::workspace::locate(args.merge.dir.as_deref())?;
     if !dir.join(crate::scaffold::manifest::ANSWERS_FILE).is_file() {
         return insert_into(&dir, &args);
     }

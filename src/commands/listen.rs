@@ -121,7 +121,9 @@ fn announce(receiver: &Receiver, web: Option<&Server>, web_port: Option<u16>) {
 fn link_to_honeycomb(live: &Arc<Live>, explicit: Option<String>) {
     let live = Arc::clone(live);
     std::thread::spawn(move || {
-        let Some(key) = honeycomb::find_key(std::path::Path::new("."), explicit) else {
+        // The workspace above, as every command finds it; none is fine here.
+        let dir = crate::workspace::locate(None).unwrap_or_else(|_| ".".into());
+        let Some(key) = honeycomb::find_key(&dir, explicit) else {
             return;
         };
         if let Some(account) = honeycomb::lookup(&key, AUTH_TIMEOUT) {

@@ -37,8 +37,7 @@ const OFFLINE: Options = Options {
 const SCHEDULE_DELAY_MS: &str = "500";
 
 pub fn run(args: RunArgs) -> Result<u8> {
-    let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    crate::workspace::require_workspace(&dir)?;
+    let dir = crate::workspace::locate(args.dir.as_deref())?;
     // Read once: the check and the run look at the same workspace.
     let contexts = Context::load_all(&dir, doctor::shell_env(), OFFLINE)?;
     if !args.no_check && !check_first(&contexts) {

@@ -35,8 +35,7 @@ pub fn run(args: UpdateArgs) -> Result<u8> {
 }
 
 pub fn workspace_dir(args: &MergeArgs) -> Result<PathBuf> {
-    let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    crate::workspace::require_workspace(&dir)?;
+    let dir = crate::workspace::locate(args.dir.as_deref())?;
     if !dir.join(ANSWERS_FILE).is_file() {
         bail!(
             "{} has no {ANSWERS_FILE}: tracelab did not make this workspace, so it has nothing to merge with; \

@@ -28,6 +28,16 @@ pub fn print_json(findings: &[Finding]) {
     println!("{text}");
 }
 
+/// A run that could not start (no workspace, a bad option) under `--json`:
+/// a script reads one object with the error, as it would read a report.
+pub fn print_json_error(error: &anyhow::Error) {
+    let object = serde_json::json!({ "error": format!("{error:#}") });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&object).expect("a string serializes")
+    );
+}
+
 fn mark(status: Status) -> String {
     match status {
         Status::Ok => paint(OK, "✓"),

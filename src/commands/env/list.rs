@@ -26,7 +26,7 @@ struct Row {
 
 pub fn run(args: EnvListArgs) -> Result<u8> {
     let EnvListArgs { dir, json } = args;
-    let dir = dir.unwrap_or_else(|| ".".into());
+    let dir = crate::workspace::locate(dir.as_deref())?;
     let ctx = Context::load(&dir, crate::doctor::shell_env(), super::LAYERS)?;
     let rows: Vec<Row> = ctx.needed().iter().map(|var| row(&ctx, var)).collect();
     if json {

@@ -21,7 +21,7 @@ pub fn run(args: EnvArgs) -> Result<u8> {
         EnvCommand::Set(set) => set::run(set),
         EnvCommand::List(list) => list::run(list),
         EnvCommand::Check(check) => {
-            let dir = check.dir.unwrap_or_else(|| ".".into());
+            let dir = crate::workspace::locate(check.dir.as_deref())?;
             let findings: Vec<_> = doctor::diagnose(&dir, LAYERS, None)?
                 .into_iter()
                 .filter(|f| f.id.starts_with("env-"))

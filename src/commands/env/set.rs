@@ -108,9 +108,8 @@ fn check_name(name: &str, known_names: &[String], force: bool) -> Result<()> {
 
 pub fn run(args: EnvSetArgs) -> Result<u8> {
     let name = args.name.as_str();
-    let dir = args.dir.clone().unwrap_or_else(|| ".".into());
     // A .env written into the wrong folder is one Compose never reads.
-    crate::workspace::require_workspace(&dir)?;
+    let dir = crate::workspace::locate(args.dir.as_deref())?;
     check_name(name, &workspace_names(&dir), args.force)?;
     let (value, kind) = if std::io::stdin().is_terminal() {
         ask(name, args.force)?
