@@ -49,74 +49,195 @@ pub fn referenced(raw: &str) -> Vec<String> {
 }
 
 /// Interpolates `text`, looking each name up with `lookup` (None: unset).
+///
+/// This follows Compose v2's own reading, quirks included, because the
+/// differential test against it (tests/doctor_interpolation.rs) finds every
+/// place where a tidier grammar disagrees: a `${NAME<op>...}` reaches the
+/// last `}` on its line, then is cut at the first brace that balances the
+/// braces counted from its start (every `{` opens one, and hides the
+/// character after it); what follows the cut is interpolated again and
+/// appended, and the operator is the one that comes first in the whole
+/// match.
 pub fn interpolate(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Interpolated, InterpolateError> {
     let mut out = Interpolated::default();
-    expand(text, lookup, &mut out)?;
-    Ok(out)
+    let mut first_error = None;
+    substitute(text, lookup, &mut out, &mut first_error);
+    match first_error {
+        // An invalid template names the text it was found in, as Compose does.
+        Some(InterpolateError::Invalid(_)) => Err(invalid(text)),
+        Some(error) => Err(error),
+        None => Ok(out),
+    }
 }
 
-fn expand(
+/// Each `$` form in `text` replaced; the first error is kept and the scan
+/// goes on, as Compose's replace-all does.
+fn substitute(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut Interpolated,
+    first_error: &mut Option<InterpolateError>,
+) {
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.value.push_str(&rest[..at]);
+        let from_dollar = &rest[at..];
+        let Some(len) = match_length(from_dollar) else {
+            out.value.push('$');
+            rest = &from_dollar[1..];
+            continue;
+        };
+        if let Err(error) = replace(&from_dollar[..len], lookup, out) {
+            first_error.get_or_insert(error);
+        }
+        rest = &from_dollar[len..];
+    }
+    out.value.push_str(rest);
+}
+
+/// The length of the `$` form at the start of `text`: `$$`, `$NAME`,
+/// `${NAME}`, `${NAME<op>...}` (to the last `}` on the line) or a bare `${`
+/// (invalid); None when the `$` is a plain character.
+fn match_length(text: &str) -> Option<usize> {
+    let after = &text[1..];
+    if after.starts_with('$') {
+        return Some(2);
+    }
+    let name = name_length(after);
+    if name > 0 {
+        return Some(1 + name);
+    }
+    let body = after.strip_prefix('{')?;
+    let name = name_length(body);
+    if name == 0 {
+        return Some(2);
+    }
+    let modifier = &body[name..];
+    let op = modifier.strip_prefix(':').unwrap_or(modifier);
+    if op.starts_with(['-', '+', '?']) {
+        let line = &op[1..op.find('\n').unwrap_or(op.len())];
+        if let Some(last) = line.rfind('}') {
+            return Some(text.len() - op.len() + 1 + last + 1);
+        }
+    }
+    if modifier.starts_with('}') {
+        return Some(2 + name + 1);
+    }
+    Some(2)
+}
+
+/// One matched form, replaced.
+fn replace(
+    matched: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    out: &mut Interpolated,
+) -> Result<(), InterpolateError> {
+    if matched == "$$" {
+        out.value.push('$');
+        return Ok(());
+    }
+    if !matched.starts_with("${") {
+        push_variable(&matched[1..], lookup, out);
+        return Ok(());
+    }
+    let op = first_operator(matched);
+    let (cut, rest) = match balancing_brace(matched) {
+        Some(i) => (&matched[..=i], &matched[i + 1..]),
+        None => (matched, ""),
+    };
+    // The cut is read again from its start: `${` alone is invalid.
+    let substitution = match match_length(cut) {
+        Some(len) if len > 2 => &cut[2..len - 1],
+        _ => return Err(invalid(matched)),
+    };
+    let Some(op) = op.filter(|op| substitution.contains(op)) else {
+        push_variable(substitution, lookup, out);
+        return Ok(());
+    };
+    let (name, argument) = substitution
+        .split_once(op)
+        .expect("the operator is in the substitution");
+    // Compose v2.40 interpolates the default, alternative or message before
+    // it looks at the variable, so an error in it counts even when unused
+    // (compose-go since 2026 waits; the values are the same either way).
+    let mut argument_value = Interpolated::default();
+    nested(argument, lookup, &mut argument_value)?;
+    let value = lookup(name);
+    let colon = op.starts_with(':');
+    let present = value.as_ref().is_some_and(|v| !(colon && v.is_empty()));
+    let use_argument = match op.trim_start_matches(':') {
+        "-" => !present,
+        "+" => present,
+        _ if present => false,
+        _ => {
+            return Err(InterpolateError::Required {
+                variable: name.to_string(),
+                message: argument_value.value,
+            });
+        }
+    };
+    if use_argument {
+        out.value.push_str(&argument_value.value);
+        for name in argument_value.unset {
+            if !out.unset.contains(&name) {
+                out.unset.push(name);
+            }
+        }
+    } else {
+        out.value.push_str(value.as_deref().unwrap_or_default());
+    }
+    nested(rest, lookup, out)
+}
+
+/// A default, alternative or message, or the text after the cut:
+/// interpolated on its own, its first error returned.
+fn nested(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     out: &mut Interpolated,
 ) -> Result<(), InterpolateError> {
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.value.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.value.push('$');
-            rest = tail;
-        } else if let Some(body_and_tail) = after.strip_prefix('{') {
-            let end = closing_brace(body_and_tail).ok_or_else(|| invalid(text))?;
-            braced(&body_and_tail[..end], text, lookup, out)?;
-            rest = &body_and_tail[end + 1..];
-        } else {
-            let name_len = name_length(after);
-            if name_len == 0 {
-                out.value.push('$');
-                rest = after;
-            } else {
-                let name = &after[..name_len];
-                push_variable(name, lookup, out);
-                rest = &after[name_len..];
-            }
-        }
-    }
-    out.value.push_str(rest);
-    Ok(())
+    let mut first_error = None;
+    substitute(text, lookup, out, &mut first_error);
+    first_error.map_or(Ok(()), Err)
 }
 
-fn invalid(text: &str) -> InterpolateError {
-    InterpolateError::Invalid(text.to_string())
+/// The operator that comes first anywhere in the match (`:-` before `-`
+/// where both start at once).
+fn first_operator(matched: &str) -> Option<&'static str> {
+    [":?", "?", ":-", "-", ":+", "+"]
+        .into_iter()
+        .filter_map(|op| matched.find(op).map(|i| (i, op)))
+        .min_by_key(|(i, _)| *i)
+        .map(|(_, op)| op)
 }
 
-/// Index of the `}` that closes a `${`, counting nested `${ }`.
-fn closing_brace(body: &str) -> Option<usize> {
-    let bytes = body.as_bytes();
-    let mut depth = 1;
+/// The `}` that balances the braces counted from the start, where every
+/// `{` opens one and the character after it is not looked at.
+fn balancing_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open = 0i32;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'$') => i += 1,
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
+        if bytes[i] == b'}' {
+            open -= 1;
+            if open == 0 {
+                return Some(i);
             }
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
+        }
+        if bytes[i] == b'{' {
+            open += 1;
+            i += 1;
         }
         i += 1;
     }
     None
+}
+
+fn invalid(text: &str) -> InterpolateError {
+    InterpolateError::Invalid(text.to_string())
 }
 
 fn name_length(text: &str) -> usize {
@@ -140,66 +261,6 @@ fn push_variable(name: &str, lookup: &dyn Fn(&str) -> Option<String>, out: &mut 
             }
         }
     }
-}
-
-fn braced(
-    body: &str,
-    whole: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    out: &mut Interpolated,
-) -> Result<(), InterpolateError> {
-    let name_len = name_length(body);
-    if name_len == 0 {
-        return Err(invalid(whole));
-    }
-    let name = &body[..name_len];
-    let modifier = &body[name_len..];
-    if modifier.is_empty() {
-        push_variable(name, lookup, out);
-        return Ok(());
-    }
-    let (colon, op, arg) = match modifier.strip_prefix(':') {
-        Some(m) => (true, m.chars().next(), m.get(1..).unwrap_or_default()),
-        None => (
-            false,
-            modifier.chars().next(),
-            modifier.get(1..).unwrap_or_default(),
-        ),
-    };
-    let value = lookup(name);
-    // With a colon, an empty value counts as missing.
-    let present = match &value {
-        Some(v) => !(colon && v.is_empty()),
-        None => false,
-    };
-    match op {
-        Some('-') => {
-            if present {
-                out.value.push_str(value.as_deref().unwrap_or_default());
-            } else {
-                expand(arg, lookup, out)?;
-            }
-        }
-        Some('+') => {
-            if present {
-                expand(arg, lookup, out)?;
-            }
-        }
-        Some('?') => {
-            if present {
-                out.value.push_str(value.as_deref().unwrap_or_default());
-            } else {
-                let mut message = Interpolated::default();
-                expand(arg, lookup, &mut message)?;
-                return Err(InterpolateError::Required {
-                    variable: name.to_string(),
-                    message: message.value,
-                });
-            }
-        }
-        _ => return Err(invalid(whole)),
-    }
-    Ok(())
 }
 
 #[cfg(test)]
