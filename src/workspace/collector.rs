@@ -336,25 +336,28 @@ fn read_config(compose: &ComposeFile, service: &Service) -> Result<CollectorConf
             service.name
         )
     })?;
-    let text = std::fs::read_to_string(&host)
-        .map_err(|e| format!("{} (mounted at {inside}): {e}", host.display()))?;
+    let text =
+        crate::workspace::read::text(&host).map_err(|e| format!("{e:#} (mounted at {inside})"))?;
     CollectorConfig::parse(&host, &text)
 }
 
-/// The host file behind a container path, through the service's bind mounts.
+/// The host file behind a container path, through the service's bind
+/// mounts. Sources are interpolated as Compose would from the project
+/// folder: `${PWD}` is that folder (where `docker compose` runs).
 fn host_path(compose: &ComposeFile, service: &Service, inside: &str) -> Option<PathBuf> {
-    service.volumes.iter().find_map(|volume| {
-        let mut parts = volume.split(':');
-        let (source, target) = (parts.next()?, parts.next()?);
-        if !(source.starts_with('.') || source.starts_with('/')) {
-            return None; // a named volume: no host file to read
-        }
+    let dir = compose.dir();
+    let lookup = |name: &str| match name {
+        "PWD" => Some(dir.display().to_string()),
+        other => std::env::var(other).ok(),
+    };
+    service.volumes.iter().find_map(|mount| {
+        let target = mount.target.as_str();
         let rest = if inside == target {
             ""
         } else {
             inside.strip_prefix(target)?.strip_prefix('/')?
         };
-        let base = compose.dir().join(source.trim_start_matches("./"));
+        let base = mount.host_source(dir, &lookup)?;
         Some(if rest.is_empty() {
             base
         } else {

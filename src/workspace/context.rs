@@ -137,10 +137,23 @@ impl Context {
     /// the configuration is read once.
     pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
         let dotenv = layers::read_dotenv(dir, &shell)?;
-        let compose_files = compose::find_all(dir);
+        // Compose reads COMPOSE_FILE and COMPOSE_PROFILES from the shell, then `.env`.
+        let compose_env = |name: &str| {
+            shell
+                .get(name)
+                .cloned()
+                .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
+        };
+        let compose_sets = compose::configurations(dir, &compose_env);
+        let profiles: Vec<String> = compose_env("COMPOSE_PROFILES")
+            .unwrap_or_default()
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
         // Looking for Compose may start `docker compose version`: only when needed.
         let wants_compose =
-            !compose_files.is_empty() && (options.external_layers || options.use_compose_binary);
+            !compose_sets.is_empty() && (options.external_layers || options.use_compose_binary);
         let compose_bin = if wants_compose {
             compose::find_compose()
         } else {
@@ -149,14 +162,10 @@ impl Context {
         let resolver_bin = compose_bin
             .as_deref()
             .filter(|_| options.use_compose_binary);
-        let configs: Vec<Result<ComposeLayer, BrokenCompose>> = if compose_files.is_empty() {
-            Vec::new()
-        } else {
-            compose_files
-                .iter()
-                .map(|path| load_compose(path, &shell, dotenv.as_ref(), resolver_bin))
-                .collect()
-        };
+        let configs: Vec<Result<ComposeLayer, BrokenCompose>> = compose_sets
+            .iter()
+            .map(|paths| load_compose(paths, &profiles, &shell, dotenv.as_ref(), resolver_bin))
+            .collect();
         let configs: Vec<(Option<ComposeLayer>, Option<BrokenCompose>)> = if configs.is_empty() {
             vec![(None, None)]
         } else {
@@ -462,20 +471,29 @@ fn read_source(path: &Path) -> Option<SourceFile> {
 }
 
 fn load_compose(
-    path: &Path,
+    paths: &[PathBuf],
+    profiles: &[String],
     shell: &Vars,
     dotenv: Option<&DotEnv>,
     compose_bin: Option<&[String]>,
 ) -> Result<ComposeLayer, BrokenCompose> {
-    let file = ComposeFile::load(path).map_err(|error| BrokenCompose {
-        path: path.to_path_buf(),
-        conflict_line: std::fs::read_to_string(path).ok().and_then(|text| {
-            text.lines()
-                .position(|l| l.starts_with("<<<<<<<"))
-                .map(|i| i + 1)
-        }),
-        error: format!("{error:#}"),
+    let file = ComposeFile::load_set(paths, profiles).map_err(|error| {
+        // Leftover merge markers, in whichever file of the set has them.
+        let conflict = paths.iter().find_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let line = text.lines().position(|l| l.starts_with("<<<<<<<"))? + 1;
+            Some((path.clone(), line))
+        });
+        BrokenCompose {
+            path: conflict
+                .as_ref()
+                .map(|(p, _)| p.clone())
+                .unwrap_or_else(|| paths[0].clone()),
+            conflict_line: conflict.map(|(_, line)| line),
+            error: format!("{error:#}"),
+        }
     })?;
+    let path = &paths[0];
     let backend = find_backend_service(&file, path.parent().unwrap_or(Path::new(".")));
     let builtin = || {
         let lookup = |name: &str| {

@@ -40,6 +40,8 @@ impl fmt::Display for InterpolateError {
     }
 }
 
+impl std::error::Error for InterpolateError {}
+
 /// The variables a compose value names (`${A}-x-$B` names A and B), as
 /// Compose would look them up; a value that does not parse names none.
 pub fn referenced(raw: &str) -> Vec<String> {

@@ -44,11 +44,10 @@ impl DotEnv {
 /// Reads `DIR/.env`, interpolating from the shell first as Compose does.
 pub fn read_dotenv(dir: &Path, shell: &Vars) -> Result<Option<DotEnv>> {
     let path = dir.join(".env");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
-    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = crate::workspace::read::text(&path)?;
     let lookup = |name: &str| shell.get(name).cloned();
     let entries = dotenv::parse(&text, &lookup)
         .map_err(|e| anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;

@@ -13,6 +13,7 @@ pub mod interpolate;
 pub mod layers;
 pub mod process;
 pub mod python;
+pub mod read;
 pub mod url;
 pub mod xray;
 pub mod yaml_lines;

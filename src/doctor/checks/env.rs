@@ -315,14 +315,23 @@ fn not_passed_through(ctx: &Context, var: &NeededVar) -> bool {
     if !crate::vars::backend_reads(var.name, &ctx.backends) {
         return false;
     }
-    let Some(service) = ctx
-        .compose
-        .as_ref()
-        .and_then(|c| c.file.service(c.backend.as_ref()?))
-    else {
+    let Some(compose) = &ctx.compose else {
         return false;
     };
-    !service.environment.iter().any(|(k, _)| k == var.name)
+    let Some(backend) = compose.backend.as_deref() else {
+        return false;
+    };
+    // What Compose gives the container: `environment:` and `env_file:`
+    // alike. A file Compose cannot resolve is its own finding, and what it
+    // would pass is unknown.
+    match compose
+        .resolved
+        .as_ref()
+        .and_then(|r| r.services.get(backend))
+    {
+        Some(env) => !env.contains_key(var.name),
+        None => false,
+    }
 }
 
 /// One finding for every variable the backend's environment leaves out:

@@ -36,24 +36,53 @@ pub fn reach(ctx: &Context, host: &str) -> Reach {
         };
     };
     if is_loopback(&host) {
-        let host_network = ctx
-            .backend_service()
+        let backend = ctx.backend_service();
+        let mode = backend
             .and_then(|s| compose.file.service(s))
-            .and_then(|s| s.network_mode.as_deref())
-            == Some("host");
-        return if host_network {
-            Reach::ThisMachine
-        } else {
-            Reach::ContainerItself
-        };
+            .and_then(|s| s.network_mode.as_deref());
+        if mode == Some("host") {
+            return Reach::ThisMachine;
+        }
+        // `network_mode: service:X` puts two containers on one localhost.
+        if let Some(shared) = backend.and_then(|b| shares_localhost_with(&compose.file, b)) {
+            return Reach::Service(shared);
+        }
+        return Reach::ContainerItself;
     }
-    if compose.file.service(&host).is_some() {
-        return Reach::Service(host);
+    // Any name Compose gives the container: the service's, container_name,
+    // hostname, a network alias, or an alias in the backend's links.
+    if let Some(service) = compose.file.reached_from(ctx.backend_service(), &host) {
+        return Reach::Service(service.name.clone());
     }
     if host.contains('.') || host.contains(':') || host == "host.docker.internal" {
         return Reach::External;
     }
     Reach::UnknownService
+}
+
+/// The one other service on `service`'s localhost: the one it names in
+/// `network_mode: service:X`, or the one naming it so.
+fn shares_localhost_with(
+    file: &crate::workspace::compose::ComposeFile,
+    service: &str,
+) -> Option<String> {
+    let joined = |s: &crate::workspace::compose::Service| {
+        s.network_mode
+            .as_deref()
+            .and_then(|m| m.strip_prefix("service:"))
+            .map(str::to_string)
+    };
+    if let Some(other) = file.service(service).and_then(joined) {
+        return Some(other);
+    }
+    let mut joiners = file
+        .services
+        .iter()
+        .filter(|s| joined(s).as_deref() == Some(service));
+    match (joiners.next(), joiners.next()) {
+        (Some(one), None) => Some(one.name.clone()),
+        _ => None,
+    }
 }
 
 /// A service's networks: resolved when Compose resolved the file, else as
@@ -92,7 +121,19 @@ pub fn network_finding(
             .service(s)
             .is_some_and(|s| s.network_mode.as_deref() == Some("host"))
     };
-    if backend == target || uses_host(backend) || uses_host(target) {
+    let joins = |a: &str, b: &str| {
+        compose
+            .file
+            .service(a)
+            .and_then(|s| s.network_mode.as_deref())
+            .is_some_and(|m| m.strip_prefix("service:") == Some(b))
+    };
+    if backend == target
+        || uses_host(backend)
+        || uses_host(target)
+        || joins(backend, target)
+        || joins(target, backend)
+    {
         return None;
     }
     let from = networks(ctx, backend);

@@ -441,6 +441,14 @@ fn check_service_name(
     });
     let service = ctx.backend_service();
     let fix_value = service.unwrap_or("backend-flask");
+    // Where the edit goes: the variable's line, in whichever file of the
+    // configuration sets it, else the backend's environment block.
+    let at = match (&ctx.compose, service) {
+        (Some(compose), Some(service)) => {
+            format!("{}: ", compose.file.place(service, &["environment", NAME]))
+        }
+        _ => String::new(),
+    };
     if get(NAME).is_none()
         && let Some(variable) = unset_source(ctx, NAME)
     {
@@ -463,7 +471,7 @@ fn check_service_name(
                 format!("{NAME} is not set: spans land in the dataset unknown_service"),
             )
             .var(NAME)
-            .fix(format!("{NAME}: \"{fix_value}\"")),
+            .fix(format!("{at}{NAME}: \"{fix_value}\"")),
         );
         return;
     };
@@ -475,7 +483,7 @@ fn check_service_name(
                 format!("{NAME}={name:?}: spans land in unknown_service"),
             )
             .var(NAME)
-            .fix(format!("{NAME}: \"{fix_value}\"")),
+            .fix(format!("{at}{NAME}: \"{fix_value}\"")),
         );
         return;
     }
@@ -486,7 +494,7 @@ fn check_service_name(
         out.push(
             Finding::warn("otlp-service-name", layer, format!("{NAME}={name:?} is one letter or two away from the service {service:?}: a typo? Your dataset will be called {name:?}"))
                 .var(NAME)
-                .fix(format!("{NAME}: \"{service}\"")),
+                .fix(format!("{at}{NAME}: \"{service}\"")),
         );
         return;
     }

@@ -187,7 +187,12 @@ fn check_reach(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
 fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
     let Some(compose) = &ctx.compose else { return };
     let file = &compose.file;
-    let env = ctx.service_env(&daemon.name);
+    // A configuration Compose refuses is one finding (compose-interpolation):
+    // the daemon's environment is unknown, not empty.
+    let Some(env) = ctx.service_env(&daemon.name) else {
+        return;
+    };
+    let env = Some(env);
     let get = |name: &str| {
         env.and_then(|e| e.get(name).cloned().flatten())
             .filter(|v| !v.is_empty())

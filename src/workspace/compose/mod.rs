@@ -8,6 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_yaml::Value;
 
+pub mod config;
+mod merge;
+
+pub use merge::volume_target;
+
 use super::dotenv;
 use super::interpolate::{InterpolateError, interpolate};
 use super::yaml_lines::YamlLines;
@@ -17,17 +22,32 @@ use crate::workspace::process::run_with_timeout;
 pub const FILE_NAMES: &[&str] = &[
     "compose.yaml",
     "compose.yml",
-    "docker-compose.yaml",
     "docker-compose.yml",
+    "docker-compose.yaml",
 ];
 
+/// Override files Compose merges onto the file it found, in its order of
+/// preference (the first one present is used).
+pub const OVERRIDE_NAMES: &[&str] = &[
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// One compose configuration: a file, or a file set Compose merges (the
+/// default file and its override, or `COMPOSE_FILE`), read as Compose reads
+/// it.
 #[derive(Debug, Clone)]
 pub struct ComposeFile {
+    /// The first file: the configuration's name, and the project folder.
     pub path: PathBuf,
     pub services: Vec<Service>,
     /// Top-level `networks:` names (the key, not `name:`).
     pub networks: Vec<String>,
     pub lines: YamlLines,
+    /// The files merged onto the first, with where their keys are.
+    pub overlays: Vec<(PathBuf, YamlLines)>,
 }
 
 /// `command:` or `entrypoint:` as written: one string (split by Compose as a
@@ -61,11 +81,112 @@ pub struct Service {
     pub network_mode: Option<String>,
     pub command: Option<Command>,
     pub entrypoint: Option<Command>,
-    /// Volumes in short form, `SOURCE:TARGET[:MODE]` (long forms converted).
-    pub volumes: Vec<String>,
+    pub volumes: Vec<Mount>,
     pub ports: Vec<String>,
     /// `healthcheck.test` as one command line.
     pub healthcheck: Option<String>,
+    /// Names besides the service's own that reach its container.
+    pub container_name: Option<String>,
+    pub hostname: Option<String>,
+    /// `aliases:` per network, as written.
+    pub aliases: Vec<(String, Vec<String>)>,
+    /// `links:` as written: `db` or `db:alias`.
+    pub links: Vec<String>,
+    /// `extra_hosts:` as written, `host:ip` or `host=ip`.
+    pub extra_hosts: Vec<String>,
+}
+
+/// One `volumes:` entry, short (`./src:/app:ro`) or long form, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    /// `type:` of the long form; the short form's follows from its source.
+    pub kind: Option<String>,
+    pub source: Option<String>,
+    pub target: String,
+    pub read_only: bool,
+    pub long_form: bool,
+}
+
+impl Mount {
+    fn parse(value: &Value) -> Option<Mount> {
+        if let Value::Mapping(map) = value {
+            return Some(Mount {
+                kind: map.get("type").and_then(scalar),
+                source: map.get("source").and_then(scalar),
+                target: clean_target(&map.get("target").and_then(scalar)?),
+                read_only: map
+                    .get("read_only")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                long_form: true,
+            });
+        }
+        let text = scalar(value)?;
+        let parts: Vec<&str> = text.split(':').collect();
+        let (source, target, mode) = match parts.as_slice() {
+            [target] => (None, target.to_string(), ""),
+            [source, target] => (Some(source.to_string()), target.to_string(), ""),
+            [source, target, mode, ..] => (Some(source.to_string()), target.to_string(), *mode),
+            [] => return None,
+        };
+        Some(Mount {
+            kind: None,
+            source,
+            target: clean_target(&target),
+            read_only: mode.split(',').any(|m| m == "ro"),
+            long_form: false,
+        })
+    }
+
+    /// A short source is a host path when it starts with `.`, `/` or `~`
+    /// (after interpolation); otherwise it names a volume.
+    pub fn is_bind(source: &str) -> bool {
+        source.starts_with('.') || source.starts_with('/') || source.starts_with('~')
+    }
+
+    /// The host path a bind mount reads, with `lookup` interpolating the
+    /// source and relative paths taken from `dir`, the project folder.
+    pub fn host_source(
+        &self,
+        dir: &Path,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<PathBuf> {
+        let source = interpolate(self.source.as_deref()?, lookup).ok()?.value;
+        let bind = match self.kind.as_deref() {
+            Some(kind) => kind == "bind",
+            None => Mount::is_bind(&source),
+        };
+        bind.then(|| absolute_in(dir, &source))
+    }
+}
+
+/// A container path as Compose keeps it: `/app/` is `/app` (found by the
+/// differential test).
+fn clean_target(target: &str) -> String {
+    match target.trim_end_matches('/') {
+        "" if target.starts_with('/') => "/".into(),
+        trimmed => trimmed.to_string(),
+    }
+}
+
+/// `path` taken from `dir` as Compose does: `~` is HOME, `./a/../b` is `b`.
+pub fn absolute_in(dir: &Path, path: &str) -> PathBuf {
+    let joined = match path.strip_prefix('~') {
+        Some(rest) => PathBuf::from(std::env::var("HOME").unwrap_or_default())
+            .join(rest.trim_start_matches('/')),
+        None => dir.join(path),
+    };
+    let mut clean = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    clean
 }
 
 impl Service {
@@ -103,58 +224,107 @@ pub struct Resolved {
     pub errors: Vec<String>,
 }
 
-pub fn find(dir: &Path) -> Option<PathBuf> {
-    find_all(dir).into_iter().next()
-}
-
-/// Every compose configuration in `dir`: the file Compose picks by default
-/// first, then variants such as `docker-compose.local.yml` or
-/// `docker-compose-gitpod.yml`, each of which a student runs with `-f` as a
-/// configuration of its own (where there is no default file, the first
-/// variant stands first).
+/// Every compose file in `dir`: the default, its overrides, and variants
+/// such as `docker-compose.local.yml` or `docker-compose-gitpod.yml`.
 pub fn find_all(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = FILE_NAMES
-        .iter()
-        .map(|name| dir.join(name))
-        .filter(|path| path.is_file())
-        .take(1)
-        .collect();
-    let mut variants: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            // docker-compose.local.yml and docker-compose-gitpod.yml alike.
-            let is_variant = ["docker-compose.", "docker-compose-", "compose.", "compose-"]
+            let compose_name = ["docker-compose.", "docker-compose-", "compose.", "compose-"]
                 .iter()
                 .any(|prefix| name.starts_with(prefix))
-                && (name.ends_with(".yml") || name.ends_with(".yaml"))
-                && !FILE_NAMES.contains(&name);
-            is_variant && path.is_file()
+                && (name.ends_with(".yml") || name.ends_with(".yaml"));
+            compose_name && path.is_file()
         })
         .collect();
-    variants.sort();
-    found.extend(variants);
+    found.sort();
     found
+}
+
+/// The configurations a student can run in `dir`, each a list of files
+/// merged in order: first the one `docker compose` uses with no `-f`
+/// ([`default_configuration`]), then each other compose file on its own, as
+/// `-f FILE` runs it.
+pub fn configurations(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Vec<Vec<PathBuf>> {
+    let default = default_configuration(dir, env).unwrap_or_default();
+    let is_override = |path: &PathBuf| {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| OVERRIDE_NAMES.contains(&n))
+    };
+    let variants: Vec<Vec<PathBuf>> = find_all(dir)
+        .into_iter()
+        .filter(|path| !default.contains(path) && !is_override(path))
+        .map(|path| vec![path])
+        .collect();
+    (!default.is_empty())
+        .then_some(default)
+        .into_iter()
+        .chain(variants)
+        .collect()
+}
+
+/// The files `docker compose` reads in `dir` with no `-f`: `COMPOSE_FILE`
+/// (`env` answers for the shell and `.env`, where Compose reads it), else
+/// the first default file name present and the first override present.
+pub fn default_configuration(
+    dir: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<Vec<PathBuf>> {
+    if let Some(list) = env("COMPOSE_FILE").filter(|v| !v.is_empty()) {
+        let separator = env("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".into());
+        return Some(
+            list.split(separator.as_str())
+                .filter(|p| !p.is_empty())
+                .map(|p| dir.join(p))
+                .collect(),
+        );
+    }
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
+    };
+    let main = first(FILE_NAMES)?;
+    Some(std::iter::once(main).chain(first(OVERRIDE_NAMES)).collect())
 }
 
 impl ComposeFile {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        Self::parse(path, &text)
+        Self::load_set(&[path.to_path_buf()], &[])
+    }
+
+    /// The files merged in order, with the `profiles` that are active.
+    pub fn load_set(paths: &[PathBuf], profiles: &[String]) -> Result<Self> {
+        let texts: Vec<(PathBuf, String)> = paths
+            .iter()
+            .map(|path| Ok((path.clone(), read_limited(path)?)))
+            .collect::<Result<_>>()?;
+        Self::parse_set(&texts, profiles)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
-        let document: Value = serde_yaml::from_str(text).map_err(|e| {
-            let place = e
-                .location()
-                .map(|l| format!(":{}:{}", l.line(), l.column()))
-                .unwrap_or_default();
-            anyhow!("{}{place}: not valid YAML: {e}", path.display())
-        })?;
+        Self::parse_set(&[(path.to_path_buf(), text.to_string())], &[])
+    }
+
+    fn parse_set(texts: &[(PathBuf, String)], profiles: &[String]) -> Result<Self> {
+        let (path, first_text) = texts.first().context("no compose file")?;
+        let documents = texts
+            .iter()
+            .map(|(path, text)| merge::read_document(path, text))
+            .collect::<Result<Vec<_>>>()?;
+        let mut document = merge::merge_documents(documents)
+            .with_context(|| format!("{}: merging the compose files", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        merge::apply_extends(&mut document, dir)
+            .with_context(|| format!("{}: extends", path.display()))?;
+        merge::enforce_unicity(&mut document, &mut Vec::new());
+        merge::apply_profiles(&mut document, profiles);
         let services = match document.get("services") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Mapping(map)) => map
@@ -174,28 +344,54 @@ impl ComposeFile {
             path: path.to_path_buf(),
             services,
             networks,
-            lines: YamlLines::index(text),
+            lines: YamlLines::index(first_text),
+            overlays: texts[1..]
+                .iter()
+                .map(|(path, text)| (path.clone(), YamlLines::index(text)))
+                .collect(),
         })
+    }
+
+    /// The file and 1-based line of `services.NAME.FIELD...`, else of the
+    /// service: in the last file of the set that has it (the one whose
+    /// value Compose keeps).
+    pub fn locate(&self, service: &str, field: &[&str]) -> Option<(&Path, usize)> {
+        let in_file = |lines: &YamlLines| {
+            let mut path = format!("services.{service}");
+            let mut best = lines.line(&path);
+            for part in field {
+                path.push('.');
+                path.push_str(part);
+                if let Some(line) = lines.line(&path) {
+                    best = Some(line);
+                }
+            }
+            best
+        };
+        let deepest = |lines: &YamlLines| {
+            let path = std::iter::once(format!("services.{service}"))
+                .chain(field.iter().map(|f| f.to_string()))
+                .collect::<Vec<_>>()
+                .join(".");
+            lines.line(&path).is_some()
+        };
+        self.overlays
+            .iter()
+            .rev()
+            .find(|(_, lines)| deepest(lines))
+            .and_then(|(path, lines)| Some((path.as_path(), in_file(lines)?)))
+            .or_else(|| Some((self.path.as_path(), in_file(&self.lines)?)))
     }
 
     /// The 1-based line of `services.NAME.FIELD...`, else of the service.
     pub fn line(&self, service: &str, field: &[&str]) -> Option<usize> {
-        let mut path = format!("services.{service}");
-        let mut best = self.lines.line(&path);
-        for part in field {
-            path.push('.');
-            path.push_str(part);
-            if let Some(line) = self.lines.line(&path) {
-                best = Some(line);
-            }
-        }
-        best
+        self.locate(service, field).map(|(_, line)| line)
     }
 
     /// `file:line` for a finding about `services.NAME.FIELD...`.
     pub fn place(&self, service: &str, field: &[&str]) -> String {
-        match self.line(service, field) {
-            Some(line) => format!("{}:{line}", self.path.display()),
+        match self.locate(service, field) {
+            Some((path, line)) => format!("{}:{line}", path.display()),
             None => self.path.display().to_string(),
         }
     }
@@ -206,6 +402,28 @@ impl ComposeFile {
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The service that the name `host` reaches from the container of
+    /// `from`: a service name, `container_name`, `hostname` or network
+    /// alias (names are not case-sensitive), or an alias in `from`'s own
+    /// `links:` (`db:database`).
+    pub fn reached_from(&self, from: Option<&str>, host: &str) -> Option<&Service> {
+        let host = host.to_ascii_lowercase();
+        let linked = from
+            .and_then(|f| self.service(f))
+            .into_iter()
+            .flat_map(|s| s.links.iter())
+            .find_map(|link| {
+                let (service, alias) = link.split_once(':').unwrap_or((link, link));
+                (alias.eq_ignore_ascii_case(&host)).then_some(service)
+            });
+        if let Some(service) = linked.and_then(|name| self.service(name)) {
+            return Some(service);
+        }
+        self.services
+            .iter()
+            .find(|s| s.names().any(|n| n.eq_ignore_ascii_case(&host)))
     }
 
     /// Resolves every service's environment as Compose would, looking
@@ -224,7 +442,7 @@ impl ComposeFile {
             let mut env = Environment::new();
             for (file, required) in &service.env_files {
                 let path = self.dir().join(file);
-                let text = match std::fs::read_to_string(&path) {
+                let text = match read_limited(&path) {
                     Ok(text) => text,
                     Err(_) if !required => continue,
                     Err(e) => bail!(
@@ -314,6 +532,11 @@ impl ComposeFile {
     }
 }
 
+/// A compose or env file's text, through the model's one careful reader.
+pub(crate) fn read_limited(path: &Path) -> Result<String> {
+    super::read::text(path)
+}
+
 impl Service {
     fn parse(path: &Path, name: &Value, body: &Value) -> Result<Self> {
         let name = scalar(name)
@@ -363,8 +586,28 @@ impl Service {
             _ => None,
         };
         let volumes = match body.get("volumes") {
-            Some(Value::Sequence(items)) => items.iter().filter_map(volume_entry).collect(),
+            Some(Value::Sequence(items)) => items.iter().filter_map(Mount::parse).collect(),
             _ => Vec::new(),
+        };
+        let aliases = match body.get("networks") {
+            Some(Value::Mapping(map)) => map
+                .iter()
+                .filter_map(|(network, settings)| {
+                    let names = settings.get("aliases")?.as_sequence()?;
+                    Some((scalar(network)?, names.iter().filter_map(scalar).collect()))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let list = |key: &str| -> Vec<String> {
+            match body.get(key) {
+                Some(Value::Sequence(items)) => items.iter().filter_map(scalar).collect(),
+                Some(Value::Mapping(map)) => map
+                    .iter()
+                    .filter_map(|(k, v)| Some(format!("{}={}", scalar(k)?, scalar(v)?)))
+                    .collect(),
+                _ => Vec::new(),
+            }
         };
         let ports = match body.get("ports") {
             Some(Value::Sequence(items)) => items.iter().filter_map(scalar).collect(),
@@ -387,7 +630,25 @@ impl Service {
                 .and_then(|h| h.get("test"))
                 .and_then(command_entry)
                 .map(|c| c.args().join(" ")),
+            container_name: body.get("container_name").and_then(scalar),
+            hostname: body.get("hostname").and_then(scalar),
+            aliases,
+            links: list("links"),
+            extra_hosts: list("extra_hosts"),
         })
+    }
+
+    /// Every name that reaches this container on a network it shares:
+    /// the service's name, `container_name`, `hostname`, network aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str())
+            .chain(self.container_name.as_deref())
+            .chain(self.hostname.as_deref())
+            .chain(
+                self.aliases
+                    .iter()
+                    .flat_map(|(_, names)| names.iter().map(String::as_str)),
+            )
     }
 }
 
@@ -406,18 +667,6 @@ fn command_entry(value: &Value) -> Option<Command> {
     match value {
         Value::Sequence(items) => Some(Command::Exec(items.iter().filter_map(scalar).collect())),
         other => scalar(other).map(Command::Shell),
-    }
-}
-
-/// A volume as `SOURCE:TARGET`, from the short or the long syntax.
-fn volume_entry(value: &Value) -> Option<String> {
-    match value {
-        Value::Mapping(map) => {
-            let source = map.get("source").and_then(scalar).unwrap_or_default();
-            let target = map.get("target").and_then(scalar)?;
-            Some(format!("{source}:{target}"))
-        }
-        other => scalar(other),
     }
 }
 
@@ -451,10 +700,11 @@ pub fn find_compose() -> Option<Vec<String>> {
 /// Asks Compose itself to resolve the file (it reads the shell and `.env`).
 pub fn resolve_with_compose(compose: &[String], file: &ComposeFile) -> Result<Resolved> {
     let mut command = std::process::Command::new(&compose[0]);
+    command.args(&compose[1..]);
+    for path in std::iter::once(&file.path).chain(file.overlays.iter().map(|(p, _)| p)) {
+        command.arg("-f").arg(path);
+    }
     command
-        .args(&compose[1..])
-        .arg("-f")
-        .arg(&file.path)
         .args(["config", "--format", "json"])
         .current_dir(file.dir());
     let output = run_with_timeout(&mut command, Duration::from_secs(10))

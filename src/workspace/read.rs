@@ -1,0 +1,94 @@
+//! Every file the model reads, read the same careful way: only a regular
+//! file (a FIFO or a device would block or never end), at most
+//! [`MAX_BYTES`], and as UTF-8, each refusal saying which file and why.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+/// Far above any compose file, `.env`, config or module a student writes.
+pub const MAX_BYTES: u64 = 5 * 1024 * 1024;
+
+/// The text of `path`, or why it cannot be read.
+pub fn text(path: &Path) -> Result<String> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) => bail!("cannot read {}: {e}", path.display()),
+    };
+    if !metadata.is_file() {
+        bail!("{} is not a regular file: not read", path.display());
+    }
+    if metadata.len() > MAX_BYTES {
+        bail!(
+            "{} is {} bytes, over the {} MB a workspace file can be: not read",
+            path.display(),
+            metadata.len(),
+            MAX_BYTES / (1024 * 1024)
+        );
+    }
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path);
+    let read = file.and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        bail!("cannot read {}: {e}", path.display());
+    }
+    if bytes.len() as u64 > MAX_BYTES {
+        bail!(
+            "{} grew past {} bytes while read: not read",
+            path.display(),
+            MAX_BYTES
+        );
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            bail!("{}:{line}: not UTF-8 text (byte {at})", path.display())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_fifos_huge_and_binary_files_are_refused_at_once() {
+        assert!(
+            text(Path::new("/dev/zero"))
+                .unwrap_err()
+                .to_string()
+                .contains("not a regular file")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert!(
+            text(&fifo)
+                .unwrap_err()
+                .to_string()
+                .contains("not a regular file")
+        );
+        let big = dir.path().join("big");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_BYTES + 1)
+            .unwrap();
+        assert!(
+            text(&big)
+                .unwrap_err()
+                .to_string()
+                .contains("over the 5 MB")
+        );
+        let latin = dir.path().join("app.py");
+        std::fs::write(&latin, b"a = 1\nb = '\xe9'\n").unwrap();
+        assert!(
+            text(&latin)
+                .unwrap_err()
+                .to_string()
+                .contains("app.py:2: not UTF-8")
+        );
+    }
+}
