@@ -351,11 +351,29 @@ fn service_name_misspelled_or_unset() {
         Some("backend-flask"),
     );
     assert_eq!(code, 0);
-    let (code, report) = Fixture::new("honeycomb")
+    // Unset, the generated app's Resource falls back to its own name
+    // (os.getenv("OTEL_SERVICE_NAME", "backend-flask")): no problem.
+    let unset = Fixture::new("honeycomb").edit(
+        "docker-compose.yml",
+        "      OTEL_SERVICE_NAME: \"backend-flask\"\n",
+        "",
+    );
+    let (code, report) = unset.doctor();
+    expect(
+        &report,
+        "otlp-service-name",
+        Some("OTEL_SERVICE_NAME"),
+        "ok",
+        "the code names the service \"backend-flask\"",
+        None,
+    );
+    assert_eq!(code, 0);
+    // Without that Resource, spans land in unknown_service.
+    let (code, report) = unset
         .edit(
-            "docker-compose.yml",
-            "      OTEL_SERVICE_NAME: \"backend-flask\"\n",
-            "",
+            "backend-flask/app.py",
+            "TracerProvider(resource=Resource.create({\"service.name\": SERVICE_NAME}))",
+            "TracerProvider()",
         )
         .doctor();
     expect(

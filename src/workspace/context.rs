@@ -77,6 +77,9 @@ pub struct Context {
     pub gitpod_file: Option<GitpodFile>,
     /// The configuration Compose uses by default (and the one running).
     pub primary: bool,
+    /// The backend runs under `opentelemetry-instrument`: the SDK is set up
+    /// from the environment before the app's code is imported.
+    pub auto_instrumented: bool,
 }
 
 /// `.gitpod.yml`'s ports: what the browser can reach from outside.
@@ -230,9 +233,11 @@ impl Context {
                 secrets: secrets.clone(),
                 frontend: frontend::tracing_files(&frontend_dir),
                 gitpod_file: gitpod_file.clone(),
+                auto_instrumented: false,
                 backend_dir,
                 primary,
             };
+            ctx.auto_instrumented = runs_under_auto_instrumentation(&ctx);
             ctx.backends = infer_backends(&ctx);
             contexts.push(ctx);
         }
@@ -424,6 +429,31 @@ fn read_external(compose_bin: Option<&[String]>, backend: Option<(PathBuf, Strin
     })
 }
 
+/// `opentelemetry-instrument` in the backend's compose `command:` or
+/// `entrypoint:`, or in its Dockerfile's CMD or ENTRYPOINT.
+fn runs_under_auto_instrumentation(ctx: &Context) -> bool {
+    const WRAPPER: &str = "opentelemetry-instrument";
+    let in_compose = ctx
+        .backend_service()
+        .and_then(|name| ctx.compose.as_ref()?.file.service(name))
+        .is_some_and(|service| {
+            [&service.command, &service.entrypoint]
+                .into_iter()
+                .flatten()
+                .any(|c| c.args().iter().any(|a| a.ends_with(WRAPPER)))
+        });
+    let in_dockerfile = || {
+        super::read::text(&ctx.backend_dir.join("Dockerfile")).is_ok_and(|text| {
+            text.lines().any(|line| {
+                let line = line.trim_start().to_ascii_uppercase();
+                (line.starts_with("CMD") || line.starts_with("ENTRYPOINT"))
+                    && line.contains(&WRAPPER.to_ascii_uppercase())
+            })
+        })
+    };
+    in_compose || in_dockerfile()
+}
+
 /// app.py and the backend modules it imports, transitively (at most 200).
 fn read_code(backend_dir: &Path) -> Vec<PyFile> {
     let mut files: Vec<PyFile> = Vec::new();
@@ -580,7 +610,7 @@ fn code_backends(ctx: &Context) -> Vec<Backend> {
     let calls: Vec<&Call> = ctx.live_calls().map(|(_, c)| c).collect();
     let called = |method: &str| calls.iter().any(|c| c.method() == method);
     let mut backends = Vec::new();
-    let exports = called("OTLPSpanExporter") || called("TracerProvider");
+    let exports = called("OTLPSpanExporter") || called("TracerProvider") || ctx.auto_instrumented;
     if exports {
         let env_text: String = ctx
             .app_env()

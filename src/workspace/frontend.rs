@@ -50,7 +50,7 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<TracingFile>) {
         if !is_script {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Ok(text) = super::read::text(&path) else {
             continue;
         };
         if !text.contains("@opentelemetry") {

@@ -80,6 +80,18 @@ pub struct Function {
     pub decorators: Vec<String>,
 }
 
+/// `from flask import Flask as F` (the name `F` bound to `flask.Flask`), or
+/// `import a.b` (the name `a`, bound by importing the module `a.b`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedName {
+    /// The name bound in the module: `F`.
+    pub name: String,
+    /// What it is: `flask.Flask`.
+    pub target: String,
+    pub line: usize,
+    pub module_level: bool,
+}
+
 /// `target = callee(...)` at any depth.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assignment {
@@ -127,6 +139,8 @@ pub struct Facts {
     pub open_subsegments: Vec<OpenSubsegment>,
     /// Modules imported: `services.home_activities`, `opentelemetry.trace`.
     pub imports: Vec<String>,
+    /// Names bound by `from module import name`.
+    pub imported_names: Vec<ImportedName>,
     /// The last line of each import statement at the top level of the file.
     pub import_end_lines: Vec<usize>,
 }
@@ -234,6 +248,13 @@ fn value_of(expr: &Expr) -> Value {
                 .map(|item| {
                     let key = match &item.key {
                         Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
+                        // The SDK's and semconv's constant for "service.name".
+                        Some(key @ (Expr::Name(_) | Expr::Attribute(_)))
+                            if dotted(key) == "SERVICE_NAME"
+                                || dotted(key).ends_with(".SERVICE_NAME") =>
+                        {
+                            Some("service.name".to_string())
+                        }
                         _ => None,
                     };
                     (key, value_of(&item.value))
@@ -441,6 +462,17 @@ impl<'a> Walker<'a> {
                 }
                 for alias in &import.names {
                     self.facts.imports.push(alias.name.as_str().to_string());
+                    let module = alias.name.as_str();
+                    let bound = match &alias.asname {
+                        Some(asname) => asname.as_str(),
+                        None => module.split('.').next().unwrap_or(module),
+                    };
+                    self.facts.imported_names.push(ImportedName {
+                        name: bound.to_string(),
+                        target: module.to_string(),
+                        line: self.line(stmt),
+                        module_level: function.is_none(),
+                    });
                 }
             }
             Stmt::ImportFrom(import) => {
@@ -455,6 +487,13 @@ impl<'a> Walker<'a> {
                     self.facts
                         .imports
                         .push(format!("{dots}{module}.{}", alias.name.as_str()));
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                    self.facts.imported_names.push(ImportedName {
+                        name: bound.as_str().to_string(),
+                        target: format!("{dots}{module}.{}", alias.name.as_str()),
+                        line: self.line(stmt),
+                        module_level: function.is_none(),
+                    });
                 }
             }
             Stmt::Assign(assign) => {

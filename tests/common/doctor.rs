@@ -78,7 +78,9 @@ impl Fixture {
     }
 
     pub fn write(self, rel: &str, text: &str) -> Self {
-        fs::write(self.path(rel), text).unwrap();
+        let path = self.path(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
         self
     }
 

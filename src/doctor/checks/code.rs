@@ -4,17 +4,49 @@
 //! the app exists, hooks Flask removed, processors never added, spans used
 //! after they ended, X-Ray segments misused, Rollbar given a literal.
 
-use crate::backend::Backend;
 use crate::doctor::finding::{Finding, Layer};
 use crate::workspace::context::{Context, SourceFile};
 use crate::workspace::python::{Call, PyFile, Value};
 
-const OTEL_PACKAGES: &[&str] = &[
-    "opentelemetry-api",
-    "opentelemetry-sdk",
-    "opentelemetry-exporter-otlp-proto-http",
-    "opentelemetry-instrumentation-flask",
-    "opentelemetry-instrumentation-requests",
+/// The modules the backend imports, and the distributions in
+/// requirements.txt that install each (itself, a meta-package, or one that
+/// depends on it): without one, the import raises ModuleNotFoundError and
+/// the backend does not start.
+const PROVIDERS: &[(&str, &[&str])] = &[
+    (
+        "opentelemetry.instrumentation.flask",
+        &["opentelemetry-instrumentation-flask"],
+    ),
+    (
+        "opentelemetry.instrumentation.requests",
+        &["opentelemetry-instrumentation-requests"],
+    ),
+    (
+        "opentelemetry.exporter.otlp.proto.http",
+        &[
+            "opentelemetry-exporter-otlp-proto-http",
+            "opentelemetry-exporter-otlp",
+        ],
+    ),
+    (
+        "opentelemetry.exporter.otlp.proto.grpc",
+        &[
+            "opentelemetry-exporter-otlp-proto-grpc",
+            "opentelemetry-exporter-otlp",
+        ],
+    ),
+    (
+        "opentelemetry.sdk",
+        &[
+            "opentelemetry-sdk",
+            "opentelemetry-distro",
+            "opentelemetry-exporter-otlp",
+            "opentelemetry-exporter-otlp-proto-http",
+            "opentelemetry-exporter-otlp-proto-grpc",
+        ],
+    ),
+    // The API: every OpenTelemetry distribution depends on it.
+    ("opentelemetry", &["opentelemetry-"]),
 ];
 
 /// Span methods that record on the span they are called on.
@@ -97,10 +129,8 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_xray_segments(ctx, file, &mut out);
         check_rollbar(file, &mut out);
     }
-    if let Some(requirements) = &ctx.requirements
-        && (ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local))
-    {
-        check_requirements(requirements, &mut out);
+    if let Some(requirements) = &ctx.requirements {
+        check_requirements(ctx, requirements, &mut out);
     }
     if out.is_empty() && !ctx.code.is_empty() {
         out.push(Finding::ok(
@@ -395,32 +425,83 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
             )),
         );
     }
-    if provider.is_some() && !called("instrument_app") {
-        let text = ctx.app_py.as_ref().map(|f| f.text.as_str()).unwrap_or("");
-        let commented = PyFile::inert_mentions(text, "instrument_app");
-        let (why, fix) = match commented.first() {
-            Some(line) => (
-                format!(
-                    "FlaskInstrumentor().instrument_app is commented out ({})",
-                    at(app, *line)
-                ),
-                format!("uncomment {}", at(app, *line)),
-            ),
-            None => (
-                "nothing calls FlaskInstrumentor().instrument_app(app)".to_string(),
-                "below `app = Flask(__name__)`:  FlaskInstrumentor().instrument_app(app)"
-                    .to_string(),
-            ),
-        };
-        out.push(
-            Finding::fail(
-                "code-instrumentor",
-                Layer::Code,
-                format!("{why}: requests make no server spans"),
-            )
-            .fix(fix),
-        );
+    if provider.is_some() && !ctx.auto_instrumented {
+        check_flask_instrumented(ctx, app, &all_calls, out);
     }
+}
+
+/// Server spans need the Flask app instrumented: `instrument_app(app)`, or
+/// the global `FlaskInstrumentor().instrument()`, which only reaches apps
+/// made from a `Flask` looked up after it (checked against the real SDK:
+/// `from flask import Flask` above it binds the class it replaces too late).
+fn check_flask_instrumented(
+    ctx: &Context,
+    app: &PyFile,
+    all_calls: &[(&PyFile, &Call)],
+    out: &mut Vec<Finding>,
+) {
+    if all_calls
+        .iter()
+        .any(|(_, c)| c.method() == "instrument_app")
+    {
+        return;
+    }
+    let global = all_calls
+        .iter()
+        .find(|(_, c)| c.name == "FlaskInstrumentor().instrument" && c.function.is_none());
+    if let Some((file, call)) = global {
+        // The name the app's class was bound by, and where.
+        let flask_bound = app_creation(app).and_then(|(created, _)| {
+            let callee = app.facts.assignments.iter().find_map(|a| match &a.value {
+                Value::Call(callee, _) if a.line == created => Some(callee.clone()),
+                _ => None,
+            })?;
+            let bound = app
+                .facts
+                .imported_names
+                .iter()
+                .find(|n| n.name == callee && n.module_level && n.target == "flask.Flask");
+            // `flask.Flask(...)` looks the class up when the app is made.
+            Some(bound.map_or(created, |n| n.line))
+        });
+        match flask_bound {
+            Some(line) if std::ptr::eq(*file, app) && line < call.line => {
+                out.push(
+                    Finding::fail(
+                        "code-instrumentor",
+                        Layer::Code,
+                        format!("{}: FlaskInstrumentor().instrument() replaces flask.Flask, but `Flask` was bound at line {line}, before it: the app is made from the old class, so requests make no server spans", at(app, call.line)),
+                    )
+                    .fix(format!("below `app = Flask(__name__)` in {}:  FlaskInstrumentor().instrument_app(app)", app.path.display())),
+                );
+            }
+            _ => {}
+        }
+        return;
+    }
+    let text = ctx.app_py.as_ref().map(|f| f.text.as_str()).unwrap_or("");
+    let commented = PyFile::inert_mentions(text, "instrument_app");
+    let (why, fix) = match commented.first() {
+        Some(line) => (
+            format!(
+                "FlaskInstrumentor().instrument_app is commented out ({})",
+                at(app, *line)
+            ),
+            format!("uncomment {}", at(app, *line)),
+        ),
+        None => (
+            "nothing calls FlaskInstrumentor().instrument_app(app)".to_string(),
+            "below `app = Flask(__name__)`:  FlaskInstrumentor().instrument_app(app)".to_string(),
+        ),
+    };
+    out.push(
+        Finding::fail(
+            "code-instrumentor",
+            Layer::Code,
+            format!("{why}: requests make no server spans"),
+        )
+        .fix(fix),
+    );
 }
 
 fn check_dead_telemetry(file: &PyFile, out: &mut Vec<Finding>) {
@@ -571,7 +652,7 @@ fn flask_version(ctx: &Context) -> Option<(u32, u32)> {
     })
 }
 
-fn check_requirements(requirements: &SourceFile, out: &mut Vec<Finding>) {
+fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Finding>) {
     let names: Vec<String> = requirements
         .text
         .lines()
@@ -589,23 +670,42 @@ fn check_requirements(requirements: &SourceFile, out: &mut Vec<Finding>) {
                 .map(str::to_string)
         })
         .collect();
-    let missing: Vec<&str> = OTEL_PACKAGES
-        .iter()
-        .copied()
-        .filter(|p| !names.iter().any(|n| n == p))
-        .collect();
-    if !missing.is_empty() {
-        out.push(
-            Finding::fail(
-                "code-requirements",
-                Layer::Code,
-                format!(
-                    "{} lacks {}",
-                    requirements.path.display(),
-                    missing.join(", ")
-                ),
-            )
-            .fix(format!("add to requirements.txt: {}", missing.join(" "))),
-        );
+    // Each OpenTelemetry module the code imports at import time, once.
+    let mut reported: Vec<&str> = Vec::new();
+    for file in &ctx.code {
+        for import in file.facts.imported_names.iter().filter(|i| i.module_level) {
+            let Some((module, providers)) = PROVIDERS.iter().find(|(module, _)| {
+                import.target == *module || import.target.starts_with(&format!("{module}."))
+            }) else {
+                continue;
+            };
+            let installed = names.iter().any(|n| {
+                providers
+                    .iter()
+                    .any(|p| n == p || (p.ends_with('-') && n.starts_with(p)))
+            });
+            if installed || reported.contains(module) {
+                continue;
+            }
+            reported.push(module);
+            let package = providers[0].trim_end_matches('-');
+            let package = if package == "opentelemetry" {
+                "opentelemetry-api"
+            } else {
+                package
+            };
+            out.push(
+                Finding::fail(
+                    "code-requirements",
+                    Layer::Code,
+                    format!(
+                        "{}: imports {module}, which nothing in {} installs: the import fails, so the backend does not start",
+                        at(file, import.line),
+                        requirements.path.display(),
+                    ),
+                )
+                .fix(format!("add to {}: {package}", requirements.path.display())),
+            );
+        }
     }
 }

@@ -312,6 +312,9 @@ fn frontend_defines(file: &ComposeFile, name: &str) -> bool {
         .any(|s| s.environment.iter().any(|(k, _)| k == name) || !s.env_files.is_empty())
 }
 
+/// What Create React App's build defines in `process.env` itself.
+const BUILD_DEFINED: &[&str] = &["NODE_ENV", "PUBLIC_URL", "FAST_REFRESH"];
+
 /// A frontend tracing file reads `process.env.REACT_APP_X`, which only the
 /// frontend service's environment can give it.
 fn check_frontend_env(ctx: &Context, file: &ComposeFile, out: &mut Vec<Finding>) {
@@ -325,15 +328,23 @@ fn check_frontend_env(ctx: &Context, file: &ComposeFile, out: &mut Vec<Finding>)
     for tracing in &ctx.frontend {
         let mut reported: Vec<&str> = Vec::new();
         for used in &tracing.env {
-            if frontend_defines(file, &used.name) || reported.contains(&used.name.as_str()) {
+            // The build defines these itself, whatever compose says.
+            if BUILD_DEFINED.contains(&used.name.as_str())
+                || frontend_defines(file, &used.name)
+                || reported.contains(&used.name.as_str())
+            {
                 continue;
             }
             reported.push(&used.name);
-            out.push(
-                Finding::fail("frontend-env", Layer::Compose, format!("{}:{}: the browser's exporter reads process.env.{}, which the {} service does not define: it becomes \"undefined\" and no browser span leaves", tracing.path.display(), used.line, used.name, frontend.name))
-                    .var(&used.name)
-                    .fix(format!("add to services.{}.environment ({}):  {}: \"https://4318-${{GITPOD_WORKSPACE_ID}}.${{GITPOD_WORKSPACE_CLUSTER_HOST}}\"", frontend.name, file.place(&frontend.name, &["environment"]), used.name)),
-            );
+            let place = format!("{}:{}", tracing.path.display(), used.line);
+            let finding = if used.name.starts_with("REACT_APP_") {
+                Finding::fail("frontend-env", Layer::Compose, format!("{place}: the browser's exporter reads process.env.{}, which the {} service does not define: it becomes \"undefined\" and no browser span leaves", used.name, frontend.name))
+                    .fix(format!("add to services.{}.environment ({}):  {}: \"https://4318-${{GITPOD_WORKSPACE_ID}}.${{GITPOD_WORKSPACE_CLUSTER_HOST}}\"", frontend.name, file.place(&frontend.name, &["environment"]), used.name))
+            } else {
+                Finding::fail("frontend-env", Layer::Code, format!("{place}: the browser's exporter reads process.env.{}, but Create React App gives the browser only REACT_APP_* variables (and NODE_ENV, PUBLIC_URL): it is \"undefined\" there, whatever compose sets", used.name))
+                    .fix(format!("{place}: process.env.REACT_APP_{}, and the same name in services.{}.environment", used.name, frontend.name))
+            };
+            out.push(finding.var(&used.name));
         }
     }
 }

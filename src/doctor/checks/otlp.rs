@@ -426,6 +426,68 @@ fn check_headers_format(
     }
 }
 
+/// What `service.name` on a Resource in live code is set to.
+enum CodeName {
+    /// A literal: it wins over the environment.
+    Literal(String, String),
+    /// `os.getenv("OTEL_SERVICE_NAME", "default")`: the environment, with
+    /// the code's fallback when it is unset.
+    EnvFallback(String),
+}
+
+/// `Resource.create({"service.name": ...})`, `Resource(attributes={SERVICE_NAME:
+/// ...})`, following a module-level name to what it was assigned.
+fn service_name_in_code(ctx: &Context) -> Option<CodeName> {
+    ctx.live_calls().find_map(|(file, call)| {
+        let is_resource = call.name == "Resource"
+            || call.name.ends_with(".Resource")
+            || call.name.ends_with("Resource.create");
+        if !is_resource {
+            return None;
+        }
+        let Some(Value::Dict(items)) = call.keyword("attributes").or(call.args.first()) else {
+            return None;
+        };
+        let mut value = items
+            .iter()
+            .find(|(k, _)| k.as_deref() == Some("service.name"))
+            .map(|(_, v)| v.clone())?;
+        let mut line = call.line;
+        if let Value::Ref(name) = &value {
+            let assigned = file
+                .facts
+                .assignments
+                .iter()
+                .rfind(|a| &a.target == name && a.module_level)?;
+            value = assigned.value.clone();
+            line = assigned.line;
+        }
+        match value {
+            Value::Str(name) => Some(CodeName::Literal(
+                name,
+                format!("{}:{line}", file.path.display()),
+            )),
+            Value::Call(callee, Some(variable))
+                if variable == "OTEL_SERVICE_NAME"
+                    && (callee.ends_with("getenv") || callee.ends_with("environ.get")) =>
+            {
+                // The fallback is the call's second argument.
+                let fallback = file
+                    .facts
+                    .calls
+                    .iter()
+                    .find(|c| c.line == line && c.name == callee)
+                    .and_then(|c| match c.args.get(1) {
+                        Some(Value::Str(d)) => Some(d.clone()),
+                        _ => None,
+                    })?;
+                Some(CodeName::EnvFallback(fallback))
+            }
+            _ => None,
+        }
+    })
+}
+
 fn check_service_name(
     ctx: &Context,
     get: &dyn Fn(&str) -> Option<String>,
@@ -439,6 +501,36 @@ fn check_service_name(
             (k.trim() == "service.name").then(|| v.trim().to_string())
         })
     });
+    // service.name on a Resource in code wins over the environment, or
+    // falls back to a name of its own when the variable is unset.
+    let in_code = service_name_in_code(ctx);
+    if let Some(CodeName::Literal(name, place)) = &in_code {
+        let message = if get(NAME).is_some() || from_attributes.is_some() {
+            format!("service.name={name:?} set in code at {place} (it wins over {NAME})")
+        } else {
+            format!("service.name={name:?} set in code at {place}")
+        };
+        out.push(Finding::ok("otlp-service-name", layer, message).var(NAME));
+        return;
+    }
+    // Only when the variable is absent: set but empty, getenv returns "".
+    let absent = ctx
+        .app_env()
+        .is_some_and(|(_, env)| !env.contains_key(NAME));
+    if let Some(CodeName::EnvFallback(fallback)) = &in_code
+        && absent
+        && from_attributes.is_none()
+    {
+        out.push(
+            Finding::ok(
+                "otlp-service-name",
+                layer,
+                format!("{NAME} is unset: the code names the service {fallback:?}"),
+            )
+            .var(NAME),
+        );
+        return;
+    }
     let service = ctx.backend_service();
     let fix_value = service.unwrap_or("backend-flask");
     // Where the edit goes: the variable's line, in whichever file of the

@@ -186,11 +186,18 @@ fn check_healthcheck(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(test) = &service.healthcheck else {
         return;
     };
+    // `@app.route`, Flask 2's `@app.get`/`@app.post`..., and add_url_rule;
+    // a route is a path (so `os.environ.get("X")` is not one).
     let routes: Vec<String> = ctx
         .live_calls()
-        .filter(|(_, c)| c.method() == "route")
+        .filter(|(_, c)| {
+            matches!(
+                c.method(),
+                "route" | "get" | "post" | "put" | "patch" | "delete" | "add_url_rule"
+            )
+        })
         .filter_map(|(_, c)| match c.args.first() {
-            Some(Value::Str(route)) => Some(route.clone()),
+            Some(Value::Str(route)) if route.starts_with('/') => Some(route.clone()),
             _ => None,
         })
         .collect();
