@@ -271,9 +271,25 @@ pub struct AnswersFile {
     honeycomb_region: Option<serde_yaml::Value>,
     gitpod: Option<serde_yaml::Value>,
     devcontainer: Option<serde_yaml::Value>,
+    /// Not an answer: the doctor's settings for this workspace.
+    doctor: Option<DoctorSettings>,
+}
+
+/// `doctor:` in `.tracelab.yml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoctorSettings {
+    /// Check ids the doctor does not report here (`tracelab doctor --explain ID`).
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 impl AnswersFile {
+    /// The check ids `doctor: {ignore: [...]}` silences.
+    pub fn doctor_ignore(&self) -> &[String] {
+        self.doctor.as_ref().map_or(&[], |d| d.ignore.as_slice())
+    }
+
     pub fn parse(text: &str) -> Result<Self, serde_yaml::Error> {
         if text.trim().is_empty() {
             return Ok(Self::default());

@@ -159,6 +159,14 @@ pub struct DoctorArgs {
     /// Seconds each online request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
+
+    /// Do not report this check (repeat for more); .tracelab.yml can list them under doctor: ignore:.
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
+
+    /// Print what a check means and how to silence it, then exit.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -200,3 +200,42 @@ fn a_collector_config_mounted_from_pwd_is_read() {
         "{report:#}"
     );
 }
+
+/// The daemon's credentials from a mounted ~/.aws, or a profile.
+#[test]
+fn daemon_credentials_from_a_mounted_aws_folder_count() {
+    let without_keys = |fixture: Fixture| {
+        fixture.edit(
+            "docker-compose.yml",
+            "      AWS_ACCESS_KEY_ID: \"${AWS_ACCESS_KEY_ID}\"\n      AWS_SECRET_ACCESS_KEY: \"${AWS_SECRET_ACCESS_KEY}\"\n      AWS_REGION",
+            "      AWS_REGION",
+        )
+    };
+    let (_, report) = without_keys(Fixture::new(ALL)).doctor();
+    expect(
+        &report,
+        "xray-daemon-credentials",
+        None,
+        "fail",
+        "has no AWS_ACCESS_KEY_ID",
+        None,
+    );
+    let mounted = without_keys(Fixture::new(ALL)).edit(
+        "docker-compose.yml",
+        "    command: [\"-o\"]\n",
+        "    command: [\"-o\"]\n    volumes:\n      - ~/.aws:/root/.aws:ro\n",
+    );
+    healthy(&mounted);
+    let profile = without_keys(Fixture::new(ALL)).edit(
+        "docker-compose.yml",
+        "      AWS_REGION",
+        "      AWS_PROFILE: \"student\"\n      AWS_REGION",
+    );
+    let (_, report) = profile.doctor();
+    assert!(
+        !failing_ids(&report)
+            .iter()
+            .any(|id| id == "xray-daemon-credentials"),
+        "{report:#}"
+    );
+}

@@ -5,10 +5,14 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::cli::DoctorArgs;
-use crate::doctor::{diagnose, exit_code, report};
+use crate::doctor::{diagnose, exit_code, ignored_ids, registry, report, without_ignored};
+use crate::exit::EXIT_OK;
 use crate::workspace::context::Options;
 
 pub fn run(args: DoctorArgs) -> Result<u8> {
+    if let Some(id) = &args.explain {
+        return explain(id);
+    }
     let dir = match start(&args) {
         Ok(dir) => dir,
         // Said on stderr by main as always; a script reading --json gets
@@ -24,13 +28,32 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
         use_compose_binary: !args.builtin_resolver,
     };
     let online = args.online.then(|| Duration::from_secs_f64(args.timeout));
-    let findings = diagnose(&dir, options, online)?;
+    let ignore = ignored_ids(&dir, &args.ignore)?;
+    let (findings, ignored) = without_ignored(diagnose(&dir, options, online)?, &ignore);
     if args.json {
-        report::print_json(&findings);
+        report::print_json(&findings, ignored);
     } else {
-        report::print_human(&format!("tracelab doctor: {}", dir.display()), &findings);
+        let title = format!("tracelab doctor: {}", dir.display());
+        report::print_human(&title, &findings, ignored);
     }
     Ok(exit_code(&findings))
+}
+
+/// `--explain ID`: what the check means, and how to silence it.
+fn explain(id: &str) -> Result<u8> {
+    match registry::explain(id) {
+        Some(text) => {
+            println!("{text}");
+            Ok(EXIT_OK)
+        }
+        None => {
+            let ids: Vec<&str> = registry::CHECKS.iter().map(|c| c.id).collect();
+            bail!(
+                "no check is called {id:?}; the checks are: {}",
+                ids.join(", ")
+            )
+        }
+    }
 }
 
 /// The options checked and the workspace found, or why not.

@@ -40,7 +40,8 @@ pub fn run(args: RunArgs) -> Result<u8> {
     let dir = crate::workspace::locate(args.dir.as_deref())?;
     // Read once: the check and the run look at the same workspace.
     let contexts = Context::load_all(&dir, doctor::shell_env(), OFFLINE)?;
-    if !args.no_check && !check_first(&contexts) {
+    let ignore = doctor::ignored_ids(&dir, &[])?;
+    if !args.no_check && !check_first(&contexts, &ignore) {
         return Ok(EXIT_PROBLEMS);
     }
     let ctx = &contexts[0];
@@ -112,16 +113,31 @@ pub fn run(args: RunArgs) -> Result<u8> {
 }
 
 /// The offline doctor: a backend that cannot export is not started.
-fn check_first(contexts: &[Context]) -> bool {
-    let findings = doctor::check(contexts);
+/// The offline doctor first: the backend is not started while a problem
+/// means it could not start or export (a property of each check in the
+/// registry); other problems are shown and the run goes on.
+fn check_first(contexts: &[Context], ignore: &[String]) -> bool {
+    let (findings, _) = doctor::without_ignored(doctor::check(contexts), ignore);
+    let blocking = |f: &&doctor::finding::Finding| {
+        f.status == Status::Fail && doctor::registry::lookup(f.id).is_some_and(|c| c.blocks_run)
+    };
     let problems = findings.iter().filter(|f| f.status == Status::Fail).count();
     if problems == 0 {
         return true;
     }
     doctor::report::print_short(&findings);
+    let blockers: Vec<&str> = findings.iter().filter(blocking).map(|f| f.id).collect();
+    if blockers.is_empty() {
+        anstream::eprintln!(
+            "\n{} none of these stops the backend from starting or exporting here; starting it",
+            paint(WARN, "Note:")
+        );
+        return true;
+    }
     anstream::eprintln!(
-        "\n{} the backend would start but not export: fix the above first (or pass --no-check)",
-        paint(FAIL, "Not started:")
+        "\n{} the backend could not start or export because of {}: fix those first (or pass --no-check)",
+        paint(FAIL, "Not started:"),
+        blockers.join(", ")
     );
     false
 }

@@ -30,6 +30,10 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(id: &'static str, status: Status, layer: Layer, message: impl Into<String>) -> Self {
+        debug_assert!(
+            super::registry::lookup(id).is_some(),
+            "check id {id} is not declared in doctor/registry.rs"
+        );
         Finding {
             id,
             status,

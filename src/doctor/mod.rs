@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod finding;
 pub mod online;
+pub mod registry;
 pub mod report;
 
 use std::path::Path;
@@ -89,6 +90,52 @@ pub fn shell_env() -> crate::workspace::layers::Vars {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
+}
+
+/// The ids to silence: `--ignore` and `doctor: {ignore: [...]}` in the
+/// workspace's `.tracelab.yml`; an id no check has is refused, not ignored.
+pub fn ignored_ids(dir: &Path, from_command_line: &[String]) -> Result<Vec<String>> {
+    let answers = dir.join(crate::scaffold::manifest::ANSWERS_FILE);
+    let mut ids = from_command_line.to_vec();
+    if answers.is_file() {
+        let text = crate::workspace::read::text(&answers)?;
+        let file = crate::answers::AnswersFile::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", answers.display()))?;
+        ids.extend(file.doctor_ignore().iter().cloned());
+    }
+    for id in &ids {
+        if registry::lookup(id).is_none() {
+            let near: Vec<&str> = registry::CHECKS
+                .iter()
+                .map(|c| c.id)
+                .filter(|c| {
+                    crate::rules::names::edit_distance(c, id) <= 3 || c.starts_with(id.as_str())
+                })
+                .collect();
+            anyhow::bail!(
+                "no check is called {id:?}{}: tracelab doctor --explain ID describes one",
+                if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                }
+            );
+        }
+    }
+    Ok(ids)
+}
+
+/// The findings without those of ignored checks, and how many problems,
+/// warnings and notes were left out (kept lines are never counted).
+pub fn without_ignored(findings: Vec<Finding>, ignore: &[String]) -> (Vec<Finding>, usize) {
+    let (ignored, kept): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| ignore.iter().any(|id| id == f.id));
+    let counted = ignored
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Info))
+        .count();
+    (kept, counted)
 }
 
 pub fn exit_code(findings: &[Finding]) -> u8 {

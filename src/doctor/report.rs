@@ -9,22 +9,26 @@ use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint, text_width, wrap};
 pub struct Summary<'a> {
     pub problems: usize,
     pub warnings: usize,
+    /// Problems, warnings and notes of checks the workspace silences.
+    pub ignored: usize,
     pub checks: &'a [Finding],
 }
 
 impl<'a> Summary<'a> {
-    pub fn new(checks: &'a [Finding]) -> Self {
+    pub fn new(checks: &'a [Finding], ignored: usize) -> Self {
         let count = |status| checks.iter().filter(|f| f.status == status).count();
         Summary {
             problems: count(Status::Fail),
             warnings: count(Status::Warn),
+            ignored,
             checks,
         }
     }
 }
 
-pub fn print_json(findings: &[Finding]) {
-    let text = serde_json::to_string_pretty(&Summary::new(findings)).expect("findings serialize");
+pub fn print_json(findings: &[Finding], ignored: usize) {
+    let text =
+        serde_json::to_string_pretty(&Summary::new(findings, ignored)).expect("findings serialize");
     println!("{text}");
 }
 
@@ -78,7 +82,7 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
     }
 }
 
-pub fn print_human(title: &str, findings: &[Finding]) {
+pub fn print_human(title: &str, findings: &[Finding], ignored: usize) {
     let width = text_width();
     anstream::println!("{}", paint(HEADING, title));
     let mut group = "";
@@ -96,17 +100,20 @@ pub fn print_human(title: &str, findings: &[Finding]) {
         };
         print_finding(finding, &number, width);
     }
-    let summary = Summary::new(findings);
+    let summary = Summary::new(findings, ignored);
     anstream::println!();
-    print_totals(summary.problems, summary.warnings);
+    print_totals(summary.problems, summary.warnings, ignored);
 }
 
-fn print_totals(problems: usize, warnings: usize) {
-    let warnings = match warnings {
+fn print_totals(problems: usize, warnings: usize, ignored: usize) {
+    let mut warnings = match warnings {
         0 => String::new(),
         1 => ", 1 warning".into(),
         n => format!(", {n} warnings"),
     };
+    if ignored > 0 {
+        warnings.push_str(&format!(" ({ignored} ignored: --ignore or .tracelab.yml)"));
+    }
     match problems {
         0 => anstream::println!("{}{warnings}", paint(OK, "No problems found")),
         1 => anstream::println!("{}{warnings}", paint(FAIL, "1 problem found")),

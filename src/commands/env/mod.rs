@@ -27,9 +27,13 @@ pub fn run(args: EnvArgs) -> Result<u8> {
                 .filter(|f| f.id.starts_with("env-"))
                 .collect();
             if check.json {
-                report::print_json(&findings);
+                report::print_json(&findings, 0);
             } else {
-                report::print_human(&format!("tracelab env check: {}", dir.display()), &findings);
+                report::print_human(
+                    &format!("tracelab env check: {}", dir.display()),
+                    &findings,
+                    0,
+                );
             }
             Ok(doctor::exit_code(&findings))
         }

@@ -275,8 +275,15 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
             }
         }
     }
+    // The AWS SDK in the daemon also reads a shared credentials file: a
+    // mounted ~/.aws, or a profile named by AWS_PROFILE.
+    let shared_credentials = daemon.volumes.iter().any(|m| {
+        let target = m.target.trim_end_matches('/');
+        target.ends_with("/.aws") || target.ends_with("/.aws/credentials")
+    }) || get("AWS_PROFILE").is_some()
+        || get("AWS_SHARED_CREDENTIALS_FILE").is_some();
     for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-        if get(name).is_none() {
+        if get(name).is_none() && !shared_credentials {
             let declared = daemon.environment.iter().any(|(k, _)| k == name);
             let (why, fix) = if declared {
                 (
