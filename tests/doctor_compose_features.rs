@@ -239,3 +239,22 @@ fn daemon_credentials_from_a_mounted_aws_folder_count() {
         "{report:#}"
     );
 }
+
+/// A variable set nowhere is one finding, naming every service that gets it
+/// empty: not one more per service that interpolates it.
+#[test]
+fn an_unset_variable_is_one_finding_across_services() {
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_DEFAULT_REGION"] {
+        let (code, report) = Fixture::new(ALL).unset(name).doctor();
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(failing_ids(&report), ["env-missing"], "{name}: {report:#}");
+        expect(
+            &report,
+            "env-missing",
+            Some(name),
+            "fail",
+            "Compose gives backend-flask and xray-daemon an empty value",
+            Some(&format!("tracelab env set {name}")),
+        );
+    }
+}

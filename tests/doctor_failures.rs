@@ -91,7 +91,7 @@ fn key_missing_everywhere_says_how_to_set_it() {
         "env-missing",
         Some("HONEYCOMB_API_KEY"),
         "fail",
-        "Compose gives the container an empty value",
+        "Compose gives backend-flask an empty value",
         Some("tracelab env set HONEYCOMB_API_KEY"),
     );
     // In Gitpod the fix persists it there, with a prompt that says what it waits for.
@@ -104,7 +104,7 @@ fn key_missing_everywhere_says_how_to_set_it() {
         "env-missing",
         Some("HONEYCOMB_API_KEY"),
         "fail",
-        "Compose gives the container an empty value",
+        "Compose gives backend-flask an empty value",
         Some(
             "read -rsp 'Paste HONEYCOMB_API_KEY: ' HONEYCOMB_API_KEY
 export HONEYCOMB_API_KEY
@@ -240,7 +240,7 @@ fn placeholders_from_the_instructions() {
             "env-placeholder",
             Some("HONEYCOMB_API_KEY"),
             "fail",
-            "HONEYCOMB_API_KEY in shell",
+            "HONEYCOMB_API_KEY in the shell",
             Some("tracelab env set HONEYCOMB_API_KEY"),
         );
     }

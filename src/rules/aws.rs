@@ -84,10 +84,10 @@ pub fn region_shape(region: &str) -> Shape {
     }
     match closest_region(region) {
         Some(guess) => Shape::Wrong(format!(
-            "no AWS region is called {region:?}: did you mean {guess}?"
+            "is {region:?}, which is no AWS region: did you mean {guess}?"
         )),
         None => Shape::Wrong(format!(
-            "no AWS region is called {region:?} (e.g. us-east-1, ca-central-1)"
+            "is {region:?}, which is no AWS region (e.g. us-east-1, ca-central-1)"
         )),
     }
 }

@@ -127,19 +127,45 @@ fn shown(secret: bool, value: &str) -> String {
     }
 }
 
+/// The compose services that interpolate `name` (or pass it by name).
+fn receivers(ctx: &Context, name: &str) -> Vec<String> {
+    let Some(compose) = &ctx.compose else {
+        return Vec::new();
+    };
+    compose
+        .file
+        .services
+        .iter()
+        .filter(|s| {
+            s.environment.iter().any(|(k, v)| match v {
+                None => k == name,
+                Some(raw) => crate::workspace::interpolate::referenced(raw)
+                    .iter()
+                    .any(|n| n == name),
+            })
+        })
+        .map(|s| s.name.clone())
+        .collect()
+}
+
 fn missing(ctx: &Context, name: &str, near: &[&(Layer, String)]) -> Finding {
     let empty_in = match (ctx.shell.get(name), ctx.dotenv_value(name)) {
         (Some(v), _) if v.is_empty() => Some("this shell"),
         (None, Some("")) => Some(".env"),
         _ => None,
     };
+    let receivers = receivers(ctx, name);
+    let gets = match receivers.as_slice() {
+        [] => "Compose gives the container an empty value".to_string(),
+        [one] => format!("Compose gives {one} an empty value"),
+        [rest @ .., last] => format!(
+            "Compose gives {} and {last} an empty value",
+            rest.join(", ")
+        ),
+    };
     let message = match empty_in {
-        Some(layer) => format!(
-            "{name} is set but empty in {layer}: Compose gives the container an empty value"
-        ),
-        None => format!(
-            "{name} is not set in this shell or .env: Compose gives the container an empty value"
-        ),
+        Some(layer) => format!("{name} is set but empty in {layer}: {gets}"),
+        None => format!("{name} is not set in this shell or .env: {gets}"),
     };
     let finding = Finding::fail("env-missing", Layer::Shell, message).var(name);
     if ctx.gitpod_value(name).is_some_and(|v| !v.is_empty()) {
@@ -208,11 +234,20 @@ fn check_value(
     out: &mut Vec<Finding>,
 ) -> bool {
     let layer = layers[0];
-    let where_ = layers
+    // "in the shell", "in the shell and compose": the value's home, read as a sentence.
+    let names: Vec<String> = layers
         .iter()
-        .map(|l| l.name())
-        .collect::<Vec<_>>()
-        .join(", ");
+        .map(|l| match l {
+            Layer::Shell => "the shell".to_string(),
+            Layer::Gitpod => "Gitpod".to_string(),
+            other => other.name().to_string(),
+        })
+        .collect();
+    let where_ = match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
     if let Some(reason) = placeholder(name, value) {
         out.push(
             Finding::fail(

@@ -78,6 +78,10 @@ const ECHOES: &[(&str, &str)] = &[
     // A key written into the headers is both "not the shell's key" and
     // "committed"; the header finding says both.
     ("honeycomb-header-key", "env-secret-in-compose"),
+    // A variable set nowhere is empty in every service that interpolates
+    // it: one finding, which names those services.
+    ("env-missing", "xray-daemon-credentials"),
+    ("env-missing", "xray-daemon-region"),
 ];
 
 /// Runs every check, tagging each finding with its group, and drops echoes.

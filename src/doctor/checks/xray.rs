@@ -371,8 +371,15 @@ fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Findin
         _ if has_default => format!("at {place}: rename AWS_DEFAULT_REGION to AWS_REGION"),
         _ => format!("at {place}:  AWS_REGION: \"${{AWS_DEFAULT_REGION}}\""),
     };
+    // Empty because the shell variable it names is unset: that variable is
+    // the root cause (env-missing reports it, and this is its echo).
+    let variable = raw
+        .as_deref()
+        .map(crate::workspace::interpolate::referenced)
+        .and_then(|names| names.into_iter().find(|n| ctx.feeding(n).is_none()))
+        .unwrap_or_else(|| "AWS_REGION".to_string());
     Finding::fail("xray-daemon-region", Layer::Compose, format!("{why}{ignored_note}: it finds no region, logs \"Cannot fetch region variable\" and exits, so no segment reaches X-Ray"))
-        .var("AWS_REGION")
+        .var(&variable)
         .fix(fix)
 }
 
