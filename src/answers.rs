@@ -4,6 +4,9 @@
 use std::fmt;
 use std::path::Path;
 
+/// The backend's compose service and OTEL_SERVICE_NAME unless answered otherwise.
+pub const DEFAULT_SERVICE_NAME: &str = "backend-flask";
+
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
@@ -183,7 +186,7 @@ impl Answers {
             .to_string();
         Answers {
             project_name,
-            service_name: "backend-flask".into(),
+            service_name: DEFAULT_SERVICE_NAME.into(),
             port: 4567,
             python_version: "3.12".into(),
             backends: vec![Backend::Honeycomb],

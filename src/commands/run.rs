@@ -45,7 +45,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         return Ok(EXIT_PROBLEMS);
     }
     let ctx = &contexts[0];
-    let service = ctx.backend_service().unwrap_or("backend-flask").to_string();
+    let service = ctx.backend_name().to_string();
     let mut env = backend_environment(ctx);
     let venv = runner::prepare_venv(&ctx.backend_dir)?;
 

@@ -2,16 +2,8 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    /// True and worth knowing, but nothing to fix: never counted as a problem.
-    Info,
-    Warn,
-    Fail,
-    Skip,
-}
+/// A finding's severity, declared with each check in the registry.
+pub use super::registry::Status;
 
 pub use crate::workspace::layers::Layer;
 

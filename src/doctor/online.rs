@@ -8,13 +8,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
-use super::checks::honeycomb_headers_variable;
 use super::finding::{Finding, Layer};
 use crate::backend::Backend;
 use crate::fingerprint::fingerprint;
 use crate::otlp::{request_for, string_attribute};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::otlp_headers;
+use crate::rules::otlp_headers::headers_variable as honeycomb_headers_variable;
 use crate::workspace::context::Context;
 use crate::workspace::url;
 

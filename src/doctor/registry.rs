@@ -4,7 +4,18 @@
 //! `tracelab doctor --explain ID` prints an entry; `--ignore ID` and
 //! `doctor: {ignore: [ID]}` in `.tracelab.yml` silence one.
 
-use super::finding::Status;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    /// True and worth knowing, but nothing to fix: never counted as a problem.
+    Info,
+    Warn,
+    Fail,
+    Skip,
+}
 
 pub struct CheckInfo {
     pub id: &'static str,

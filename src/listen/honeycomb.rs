@@ -6,10 +6,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::answers::Region;
-use crate::doctor::checks::honeycomb_headers_variable;
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST, classify};
 use crate::rules::otlp_headers;
-use crate::workspace::context::{Context, Options};
+use crate::rules::otlp_headers::headers_variable as honeycomb_headers_variable;
+use crate::workspace::context::backend_environment;
 use crate::workspace::url;
 
 /// Where a key's traces are, as `/1/auth` tells.
@@ -86,17 +86,10 @@ fn dataset_slug(service: &str) -> String {
 /// x-honeycomb-team header, else HONEYCOMB_API_KEY, from the shell, .env,
 /// Gitpod and the compose file. `explicit` (`--honeycomb KEY`) wins.
 pub fn find_key(dir: &Path, explicit: Option<String>) -> Option<Key> {
-    let options = Options {
-        external_layers: true,
-        use_compose_binary: false,
-    };
-    let ctx = Context::load(dir, crate::doctor::shell_env(), options).ok();
-    let get = |name: &str| {
-        ctx.as_ref()
-            .and_then(|c| c.app_var(name))
-            .map(|(_, v)| v)
-            .filter(|v| !v.is_empty())
-    };
+    // Only the backend's environment: no gp, docker or git for a key (in
+    // Gitpod, `gp env` variables are already in this shell).
+    let env = backend_environment(dir, &crate::doctor::shell_env());
+    let get = |name: &str| env.get(name).cloned().filter(|v| !v.is_empty());
     let headers = honeycomb_headers_variable(get)
         .map(|(_, v)| otlp_headers::headers(&v))
         .unwrap_or_default();

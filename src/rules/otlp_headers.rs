@@ -129,6 +129,16 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The headers variable the exporter reads: the per-signal one wins.
+pub fn headers_variable(get: impl Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
+    [
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ]
+    .into_iter()
+    .find_map(|name| get(name).map(|value| (name, value)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,7 +43,7 @@ pub struct Edit {
 /// Plans the edits that wire `backends` into the repository of `ctx`.
 pub fn plan(ctx: &Context, backends: &[Backend]) -> Result<Vec<Edit>> {
     let compose = ctx.compose.as_ref().map(|c| &c.file);
-    let service = ctx.backend_service().unwrap_or("backend-flask").to_string();
+    let service = ctx.backend_name().to_string();
     let mut edits = Vec::new();
     let Some(app) = ctx.code.first() else {
         bail!(

@@ -7,6 +7,7 @@ pub mod collector;
 pub mod committed;
 pub mod compose;
 pub mod context;
+pub mod destination;
 pub mod dotenv;
 pub mod frontend;
 pub mod interpolate;

@@ -302,7 +302,7 @@ fn mismatch(ctx: &Context, name: &str, secret: bool, values: &[(Layer, String)])
         let get = |l: Layer| values.iter().find(|(x, _)| *x == l).map(|(_, v)| v);
         matches!((get(a), get(b)), (Some(x), Some(y)) if x != y)
     };
-    let service = ctx.backend_service().unwrap_or("backend-flask");
+    let service = ctx.backend_name();
     let fix = if differs(Layer::Compose, Layer::Container) {
         format!(
             "docker compose up -d --force-recreate {service}   # the container still has the value it started with"
@@ -431,4 +431,12 @@ fn names_in_every_layer(ctx: &Context) -> Vec<(Layer, String)> {
         }
     }
     names
+}
+
+/// The key itself is a placeholder or carries quotes or spaces: env-*
+/// names that root cause, and what the headers then carry is its echo.
+pub fn honeycomb_key_is_broken(ctx: &Context) -> bool {
+    ctx.feeding("HONEYCOMB_API_KEY").is_some_and(|(_, value)| {
+        placeholder("HONEYCOMB_API_KEY", value).is_some() || hygiene(value).is_some()
+    })
 }

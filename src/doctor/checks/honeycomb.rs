@@ -9,29 +9,12 @@ use crate::rules::honeycomb::classify;
 use crate::rules::otlp_headers::{header, headers};
 use crate::workspace::context::Context;
 
-use super::env::set_command;
-use super::otlp::{destination, destination_host};
-use crate::rules::values::{hygiene, placeholder};
+use super::env::{honeycomb_key_is_broken, set_command};
+use crate::rules::otlp_headers::headers_variable;
+use crate::workspace::destination::{destination, destination_host};
 
 const KEY: &str = "HONEYCOMB_API_KEY";
 const TEAM: &str = "x-honeycomb-team";
-
-/// The headers variable the exporter reads: the per-signal one wins.
-pub fn headers_variable(get: impl Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
-    [
-        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-        "OTEL_EXPORTER_OTLP_HEADERS",
-    ]
-    .into_iter()
-    .find_map(|name| get(name).map(|value| (name, value)))
-}
-
-/// The key itself is a placeholder or carries quotes or spaces: env-*
-/// names that root cause, and what the headers then carry is its echo.
-pub fn key_is_broken(ctx: &Context) -> bool {
-    ctx.feeding(KEY)
-        .is_some_and(|(_, value)| placeholder(KEY, value).is_some() || hygiene(value).is_some())
-}
 
 /// Only the hop that reaches Honeycomb needs the header: not a backend that
 /// exports to a collector (the collector carries it), not one whose code
@@ -45,14 +28,17 @@ fn sends_straight_to_honeycomb(ctx: &Context) -> bool {
 }
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
-    if !ctx.uses(Backend::Honeycomb) || !sends_straight_to_honeycomb(ctx) || key_is_broken(ctx) {
+    if !ctx.uses(Backend::Honeycomb)
+        || !sends_straight_to_honeycomb(ctx)
+        || honeycomb_key_is_broken(ctx)
+    {
         return Vec::new();
     }
     let mut out = Vec::new();
     let Some((layer, _)) = ctx.app_env() else {
         return out;
     };
-    let service = ctx.backend_service().unwrap_or("backend-flask").to_string();
+    let service = ctx.backend_name().to_string();
     let Some((variable, value)) = headers_variable(|n| ctx.app_var(n).map(|(_, v)| v)) else {
         out.push(
             Finding::fail("honeycomb-header", layer, "OTEL_EXPORTER_OTLP_HEADERS is not set: Honeycomb answers 401 to spans without x-honeycomb-team")

@@ -14,8 +14,6 @@ mod secrets;
 mod workspace;
 mod xray;
 
-pub use honeycomb::headers_variable as honeycomb_headers_variable;
-
 use super::finding::{Finding, Status};
 use crate::workspace::context::Context;
 

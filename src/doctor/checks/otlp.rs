@@ -9,62 +9,13 @@ use crate::rules::otlp_headers;
 use crate::workspace::context::Context;
 use crate::workspace::url;
 
-use super::honeycomb::headers_variable;
+use super::env::honeycomb_key_is_broken;
 use super::hops::{self, Reach};
 use crate::rules::names::is_near_miss;
+use crate::rules::otlp_headers::headers_variable;
 use crate::workspace::collector::is_collector;
+use crate::workspace::destination::{BASE, TRACES, destination};
 use crate::workspace::python::Value;
-
-/// Where the backend's exporter sends, and who decides it: explicit
-/// arguments to OTLPSpanExporter(...) win over the environment.
-pub struct Destination {
-    /// The variable (or `OTLPSpanExporter(endpoint=...)`) the URL came from.
-    pub source: String,
-    pub url: String,
-    /// Used as it is (a per-signal variable or an explicit argument).
-    pub as_is: bool,
-    pub from_code: bool,
-    /// OTLPSpanExporter(headers=...): the headers variable is not read.
-    pub headers_in_code: bool,
-}
-
-pub fn destination(ctx: &Context) -> Option<Destination> {
-    let exporter = ctx.live_call("OTLPSpanExporter");
-    let headers_in_code = exporter.is_some_and(|(_, c)| c.keyword("headers").is_some());
-    if let Some((file, call)) = exporter
-        && let Some(Value::Str(url)) = call.keyword("endpoint")
-    {
-        return Some(Destination {
-            source: format!(
-                "{}:{}: OTLPSpanExporter(endpoint=...)",
-                file.path.display(),
-                call.line
-            ),
-            url: url.clone(),
-            as_is: true,
-            from_code: true,
-            headers_in_code,
-        });
-    }
-    let get = |name: &str| ctx.app_var(name).map(|(_, v)| v).filter(|v| !v.is_empty());
-    let (source, url, as_is) = match (get(TRACES), get(BASE)) {
-        (Some(url), _) => (TRACES, url, true),
-        (None, Some(url)) => (BASE, url, false),
-        (None, None) => return None,
-    };
-    Some(Destination {
-        source: source.into(),
-        url,
-        as_is,
-        from_code: false,
-        headers_in_code,
-    })
-}
-
-/// The host a destination URL names, lowercased.
-pub fn destination_host(destination: &Destination) -> Option<String> {
-    url::parse(destination.url.trim()).map(|u| u.host.to_ascii_lowercase())
-}
 
 /// The OTEL variables a student meant but misspelt in the backend's
 /// environment (`OTEL_EXPORTER_OLTP_ENDPOINT`): (written, meant).
@@ -93,8 +44,6 @@ pub fn misspelt_variables(ctx: &Context) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-const BASE: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-const TRACES: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
 const PROTOCOLS: &[&str] = &["grpc", "http/protobuf", "http/json"];
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
@@ -120,7 +69,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_endpoint(ctx, layer, protocol.as_deref(), &mut out);
     }
     let code_headers = destination(ctx).is_some_and(|d| d.headers_in_code);
-    if !code_headers && !super::honeycomb::key_is_broken(ctx) {
+    if !code_headers && !honeycomb_key_is_broken(ctx) {
         check_headers_format(&get, layer, &mut out);
     }
     check_service_name(ctx, &get, layer, &mut out);
@@ -192,7 +141,7 @@ fn no_otel_settings(ctx: &Context) -> Option<Finding> {
 }
 
 fn misspelt_finding(ctx: &Context, misspelt: &[(String, &'static str)]) -> Finding {
-    let service = ctx.backend_service().unwrap_or("backend-flask");
+    let service = ctx.backend_name();
     let compose = ctx
         .compose
         .as_ref()
@@ -532,7 +481,7 @@ fn check_service_name(
         return;
     }
     let service = ctx.backend_service();
-    let fix_value = service.unwrap_or("backend-flask");
+    let fix_value = ctx.backend_name();
     // Where the edit goes: the variable's line, in whichever file of the
     // configuration sets it, else the backend's environment block.
     let at = match (&ctx.compose, service) {

@@ -63,7 +63,7 @@ fn sdk_disabled(ctx: &Context) -> Option<Finding> {
     if !value.trim().eq_ignore_ascii_case("false") {
         return None;
     }
-    let service = ctx.backend_service().unwrap_or("backend-flask");
+    let service = ctx.backend_name();
     let place = ctx
         .compose
         .as_ref()

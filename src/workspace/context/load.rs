@@ -1,0 +1,353 @@
+//! Reading a workspace into its contexts: each compose configuration,
+//! the layers around it, the backend's code, collectors and X-Ray rules.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use super::backends::infer_backends;
+use super::{BrokenCompose, ComposeLayer, Context, GitpodFile, Options, Resolver, SourceFile};
+use crate::workspace::collector;
+use crate::workspace::committed;
+use crate::workspace::compose::{self, ComposeFile, Service};
+use crate::workspace::frontend;
+use crate::workspace::layers::{self, DotEnv, Source, Vars};
+use crate::workspace::python::PyFile;
+use crate::workspace::xray;
+
+impl Context {
+    /// The workspace's main configuration (the compose file Compose picks).
+    pub fn load(dir: &Path, shell: Vars, options: Options) -> Result<Self> {
+        Ok(Self::load_all(dir, shell, options)?.remove(0))
+    }
+
+    /// One context per compose configuration (`docker-compose.yml`, then
+    /// variants such as `docker-compose.local.yml`), each checked on its own;
+    /// one with no compose file when there is none. What does not depend on
+    /// the configuration is read once.
+    pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
+        let dotenv = layers::read_dotenv(dir, &shell)?;
+        // Compose reads COMPOSE_FILE and COMPOSE_PROFILES from the shell, then `.env`.
+        let compose_env = |name: &str| {
+            shell
+                .get(name)
+                .cloned()
+                .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
+        };
+        let compose_sets = compose::configurations(dir, &compose_env);
+        let profiles: Vec<String> = compose_env("COMPOSE_PROFILES")
+            .unwrap_or_default()
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        // Looking for Compose may start `docker compose version`: only when needed.
+        let wants_compose =
+            !compose_sets.is_empty() && (options.external_layers || options.use_compose_binary);
+        let compose_bin = if wants_compose {
+            compose::find_compose()
+        } else {
+            None
+        };
+        let resolver_bin = compose_bin
+            .as_deref()
+            .filter(|_| options.use_compose_binary);
+        let configs: Vec<Result<ComposeLayer, BrokenCompose>> = compose_sets
+            .iter()
+            .map(|paths| load_compose(paths, &profiles, &shell, dotenv.as_ref(), resolver_bin))
+            .collect();
+        let configs: Vec<(Option<ComposeLayer>, Option<BrokenCompose>)> = if configs.is_empty() {
+            vec![(None, None)]
+        } else {
+            configs
+                .into_iter()
+                .map(|c| match c {
+                    Ok(layer) => (Some(layer), None),
+                    Err(broken) => (None, Some(broken)),
+                })
+                .collect()
+        };
+        let (gitpod, container, container_logs) = if options.external_layers {
+            let backend = configs[0]
+                .0
+                .as_ref()
+                .and_then(|c| Some((c.file.path.clone(), c.backend.clone()?)));
+            read_external(compose_bin.as_deref(), backend)
+        } else {
+            let skipped = || Source::Unavailable("not read by the quick check".into());
+            (skipped(), skipped(), None)
+        };
+        let committed = committed::list(dir);
+        let secrets = committed::secrets(dir, &committed);
+        let gitpod_file = GitpodFile::read(dir);
+        let mut contexts = Vec::new();
+        for (index, (compose, broken_compose)) in configs.into_iter().enumerate() {
+            let backend_dir = compose
+                .as_ref()
+                .and_then(|c| backend_source_dir(c, dir))
+                .unwrap_or_else(|| dir.join("backend-flask"));
+            let frontend_dir = compose
+                .as_ref()
+                .and_then(|c| frontend_service(&c.file))
+                .and_then(|s| s.build_context.as_deref().map(|b| source_dir(dir, b)))
+                .unwrap_or_else(|| dir.join("frontend-react-js"));
+            let primary = index == 0;
+            let mut ctx = Context {
+                dir: dir.to_path_buf(),
+                shell: shell.clone(),
+                dotenv: dotenv.as_ref().map(|d| DotEnv {
+                    path: d.path.clone(),
+                    entries: d.entries.clone(),
+                }),
+                gitpod: gitpod.clone(),
+                collectors: compose
+                    .as_ref()
+                    .map(|c| collector::find(&c.file))
+                    .unwrap_or_default(),
+                compose,
+                broken_compose,
+                container: if primary {
+                    container.clone()
+                } else {
+                    Source::Unavailable("Compose runs the default file".into())
+                },
+                container_logs: container_logs.clone().filter(|_| primary),
+                backends: Vec::new(),
+                app_py: read_source(&backend_dir.join("app.py")),
+                requirements: read_source(&backend_dir.join("requirements.txt")),
+                code: read_code(&backend_dir),
+                sampling_rules: xray::sampling_rules(dir, &backend_dir),
+                secrets: secrets.clone(),
+                frontend: frontend::tracing_files(&frontend_dir),
+                gitpod_file: gitpod_file.clone(),
+                auto_instrumented: false,
+                backend_dir,
+                primary,
+            };
+            ctx.auto_instrumented = runs_under_auto_instrumentation(&ctx);
+            ctx.backends = infer_backends(&ctx);
+            contexts.push(ctx);
+        }
+        Ok(contexts)
+    }
+}
+
+/// The backend's environment alone, as Compose would give it (the default
+/// configuration, the built-in resolver), else the shell's: what `listen`
+/// needs to find a key, with no `gp`, `docker` or `git`, and no code read.
+pub fn backend_environment(dir: &Path, shell: &Vars) -> std::collections::BTreeMap<String, String> {
+    let from_shell = || shell.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let dotenv = layers::read_dotenv(dir, shell).ok().flatten();
+    let lookup = |name: &str| {
+        shell
+            .get(name)
+            .cloned()
+            .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
+    };
+    let Some(files) = compose::default_configuration(dir, &lookup) else {
+        return from_shell();
+    };
+    let Ok(file) = ComposeFile::load_set(&files, &[]) else {
+        return from_shell();
+    };
+    let Some(backend) = find_backend_service(&file, dir) else {
+        return from_shell();
+    };
+    file.resolve(&lookup)
+        .ok()
+        .and_then(|mut r| r.services.remove(&backend))
+        .map(|env| env.into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+        .unwrap_or_default()
+}
+
+type External = (Source<Vars>, Source<Vars>, Option<String>);
+
+/// Gitpod's variables and the running container, read at the same time.
+fn read_external(compose_bin: Option<&[String]>, backend: Option<(PathBuf, String)>) -> External {
+    std::thread::scope(|scope| {
+        let gitpod = scope.spawn(layers::read_gitpod);
+        let container = scope.spawn(|| match &backend {
+            Some((path, service)) => {
+                let env = layers::read_container(compose_bin, path, service);
+                let logs = match (&env, compose_bin) {
+                    (Source::Read(_), Some(bin)) => layers::read_container_logs(bin, path, service),
+                    _ => None,
+                };
+                (env, logs)
+            }
+            None => (
+                Source::Unavailable("no compose service runs the backend".into()),
+                None,
+            ),
+        });
+        let gitpod = gitpod
+            .join()
+            .unwrap_or_else(|_| Source::Unavailable("gp env failed".into()));
+        let (container, logs) = container
+            .join()
+            .unwrap_or_else(|_| (Source::Unavailable("docker failed".into()), None));
+        (gitpod, container, logs)
+    })
+}
+
+/// `opentelemetry-instrument` in the backend's compose `command:` or
+/// `entrypoint:`, or in its Dockerfile's CMD or ENTRYPOINT.
+fn runs_under_auto_instrumentation(ctx: &Context) -> bool {
+    const WRAPPER: &str = "opentelemetry-instrument";
+    let in_compose = ctx
+        .backend_service()
+        .and_then(|name| ctx.compose.as_ref()?.file.service(name))
+        .is_some_and(|service| {
+            [&service.command, &service.entrypoint]
+                .into_iter()
+                .flatten()
+                .any(|c| c.args().iter().any(|a| a.ends_with(WRAPPER)))
+        });
+    let in_dockerfile = || {
+        crate::workspace::read::text(&ctx.backend_dir.join("Dockerfile")).is_ok_and(|text| {
+            text.lines().any(|line| {
+                let line = line.trim_start().to_ascii_uppercase();
+                (line.starts_with("CMD") || line.starts_with("ENTRYPOINT"))
+                    && line.contains(&WRAPPER.to_ascii_uppercase())
+            })
+        })
+    };
+    in_compose || in_dockerfile()
+}
+
+/// app.py and the backend modules it imports, transitively (at most 200).
+fn read_code(backend_dir: &Path) -> Vec<PyFile> {
+    let mut files: Vec<PyFile> = Vec::new();
+    let mut queue = vec![backend_dir.join("app.py")];
+    while let Some(path) = queue.pop() {
+        if files.len() >= 200 || files.iter().any(|f| f.path == path) {
+            continue;
+        }
+        let Some(file) = PyFile::read(&path) else {
+            continue;
+        };
+        for module in &file.facts.imports {
+            let module = module.trim_start_matches('.');
+            // `a.b.c` may be the module a/b/c.py, or the name c in a/b.py.
+            let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+            for len in (1..=parts.len()).rev() {
+                let rel = parts[..len].join("/");
+                let candidates = [
+                    backend_dir.join(format!("{rel}.py")),
+                    backend_dir.join(&rel).join("__init__.py"),
+                ];
+                if let Some(found) = candidates.into_iter().find(|c| c.is_file()) {
+                    queue.push(found);
+                    break;
+                }
+            }
+        }
+        files.push(file);
+    }
+    files
+}
+
+fn frontend_service(file: &ComposeFile) -> Option<&Service> {
+    file.services
+        .iter()
+        .find(|s| s.name.starts_with("frontend") && s.build_context.is_some())
+}
+
+fn read_source(path: &Path) -> Option<SourceFile> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+fn load_compose(
+    paths: &[PathBuf],
+    profiles: &[String],
+    shell: &Vars,
+    dotenv: Option<&DotEnv>,
+    compose_bin: Option<&[String]>,
+) -> Result<ComposeLayer, BrokenCompose> {
+    let file = ComposeFile::load_set(paths, profiles).map_err(|error| {
+        // Leftover merge markers, in whichever file of the set has them.
+        let conflict = paths.iter().find_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let line = text.lines().position(|l| l.starts_with("<<<<<<<"))? + 1;
+            Some((path.clone(), line))
+        });
+        BrokenCompose {
+            path: conflict
+                .as_ref()
+                .map(|(p, _)| p.clone())
+                .unwrap_or_else(|| paths[0].clone()),
+            conflict_line: conflict.map(|(_, line)| line),
+            error: format!("{error:#}"),
+        }
+    })?;
+    let path = &paths[0];
+    let backend = find_backend_service(&file, path.parent().unwrap_or(Path::new(".")));
+    let builtin = || {
+        let lookup = |name: &str| {
+            shell
+                .get(name)
+                .cloned()
+                .or_else(|| dotenv.and_then(|d| d.get(name)).map(|e| e.value.clone()))
+        };
+        file.resolve(&lookup)
+    };
+    let (result, resolver) = match compose_bin {
+        Some(bin) => (
+            compose::resolve_with_compose(bin, &file).context("asking Compose to resolve the file"),
+            Resolver::Compose(bin.join(" ")),
+        ),
+        None => (builtin(), Resolver::Builtin),
+    };
+    let (resolved, error) = match result {
+        Ok(resolved) => {
+            let error = (!resolved.errors.is_empty()).then(|| resolved.errors.join("; "));
+            (Some(resolved), error)
+        }
+        // Compose refuses the whole project for one undefined network; the
+        // environments are still worth checking, so resolve them ourselves.
+        Err(e) => (builtin().ok(), Some(format!("{e:#}"))),
+    };
+    Ok(ComposeLayer {
+        file,
+        backend,
+        resolved,
+        error,
+        resolver,
+    })
+}
+
+/// The backend is the service that sets OTEL_* variables, else the one built
+/// from a directory with an app.py, else one whose name starts with "backend".
+fn find_backend_service(file: &ComposeFile, dir: &Path) -> Option<String> {
+    let sets_otel = file.services.iter().find(|s| {
+        s.environment
+            .iter()
+            .any(|(k, _)| k.trim().starts_with("OTEL_"))
+    });
+    let builds_flask = || {
+        file.services.iter().find(|s| {
+            s.build_context
+                .as_ref()
+                .is_some_and(|ctx| source_dir(dir, ctx).join("app.py").is_file())
+        })
+    };
+    let named = || file.services.iter().find(|s| s.name.starts_with("backend"));
+    sets_otel
+        .or_else(builds_flask)
+        .or_else(named)
+        .map(|s| s.name.clone())
+}
+
+fn backend_source_dir(compose: &ComposeLayer, dir: &Path) -> Option<PathBuf> {
+    let service = compose.file.service(compose.backend.as_ref()?)?;
+    Some(source_dir(dir, service.build_context.as_ref()?))
+}
+
+/// A service's build context as a directory (`./backend-flask` read as `backend-flask`).
+fn source_dir(dir: &Path, build_context: &str) -> PathBuf {
+    dir.join(build_context.trim_start_matches("./"))
+}
