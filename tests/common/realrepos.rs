@@ -37,12 +37,13 @@ pub fn folder(test: &str) -> Option<PathBuf> {
         std::env::var("TRACELAB_REQUIRE_FIXTURES").as_deref() != Ok("1"),
         "{test}: the real-repository fixtures are required here (TRACELAB_REQUIRE_FIXTURES=1) and missing: looked in {looked}"
     );
-    // Straight to stderr: the test harness captures `eprintln!` of a
-    // passing test, and a skip must be seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: needs the real-repository fixtures (looked in {looked}); get them with: {FETCH_COMMAND}"
+    // Straight to stderr, as one write on a line of its own: the harness
+    // captures `eprintln!` of a passing test (and a skip must be seen), and
+    // tests running in parallel print between the pieces of a formatted write.
+    let line = format!(
+        "\nSKIPPED {test}: needs the real-repository fixtures (looked in {looked}); get them with: {FETCH_COMMAND}\n"
     );
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
     None
 }
 
