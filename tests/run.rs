@@ -182,12 +182,13 @@ fn a_workspace_that_cannot_export_is_not_started() {
     let mut running = start(&dir, &[], &[]);
     let status = running.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
-    // Its output is read by threads that may still be at it.
-    let all = wait_until("the refusal", Duration::from_secs(5), || {
+    // Its output is read by threads that may still be at it: the findings
+    // (stdout) can arrive after the refusal (stderr).
+    let all = wait_until("the refusal and its reason", Duration::from_secs(5), || {
         let stdout = running.stdout.lock().unwrap().clone();
         let stderr = running.stderr.lock().unwrap().clone();
         let all = format!("{stdout}{stderr}");
-        all.contains("Not started").then_some(all)
+        (all.contains("Not started") && all.contains("HONEYCOMB_API_KEY")).then_some(all)
     });
     assert!(all.contains("HONEYCOMB_API_KEY"), "{all}");
     assert!(
