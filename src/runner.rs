@@ -16,9 +16,48 @@ use sha2::{Digest, Sha256};
 
 use crate::style::{DIM, paint};
 
+/// What makes the venv and installs into it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Installer {
+    /// uv: the venv in a fraction of a second, installs from its cache.
+    Uv(PathBuf),
+    /// `python3 -m venv` and pip.
+    Pip,
+}
+
+impl Installer {
+    /// uv where it is: beside this tracelab (the wheel depends on uv, and
+    /// pipx puts only tracelab on PATH), else on PATH; else pip.
+    /// `TRACELAB_INSTALLER=pip` or `uv` chooses.
+    pub fn find() -> Result<Installer> {
+        let beside = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join("uv")))
+            .filter(|uv| uv.is_file());
+        let uv = || beside.clone().or_else(|| which::which("uv").ok());
+        match std::env::var("TRACELAB_INSTALLER").as_deref() {
+            Ok("pip") => Ok(Installer::Pip),
+            Ok("uv") => uv().map(Installer::Uv).context(
+                "TRACELAB_INSTALLER=uv, but uv is neither beside tracelab nor on PATH: pip install uv",
+            ),
+            Ok(other) if !other.is_empty() => {
+                bail!("TRACELAB_INSTALLER={other:?}: use uv or pip")
+            }
+            _ => Ok(uv().map_or(Installer::Pip, Installer::Uv)),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Installer::Uv(_) => "uv",
+            Installer::Pip => "pip",
+        }
+    }
+}
+
 /// The venv `backend-flask/.venv`, with the requirements installed. It is
-/// created when missing, and pip runs only when requirements.txt changed
-/// since the last install (pip's own cache makes a reinstall quick).
+/// created when missing, and the installer runs only when requirements.txt
+/// changed since the last install (its cache makes a reinstall quick).
 pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
     let venv = backend_dir.join(".venv");
     let requirements = backend_dir.join("requirements.txt");
@@ -32,22 +71,53 @@ pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s == digest) {
         return absolute(&venv);
     }
+    let installer = Installer::find()?;
     let started = Instant::now();
+    let python =
+        which::which("python3").context("python3 is not on PATH: install Python 3.10 or newer")?;
+    // A venv uv made has no pip: with pip as the installer, make it anew.
+    if installer == Installer::Pip
+        && venv.join("bin/python").is_file()
+        && !venv.join("bin/pip").is_file()
+    {
+        std::fs::remove_dir_all(&venv)
+            .with_context(|| format!("cannot remove {}", venv.display()))?;
+    }
     if !venv.join("bin/python").is_file() {
-        let python = which::which("python3")
-            .context("python3 is not on PATH: install Python 3.10 or newer")?;
-        progress(&format!("creating {}", venv.display()));
-        run_visible(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
+        progress(&format!(
+            "creating {} ({})",
+            venv.display(),
+            installer.name()
+        ));
+        match &installer {
+            Installer::Uv(uv) => run_visible(
+                Command::new(uv)
+                    .args(["venv", "--quiet", "--python"])
+                    .arg(&python)
+                    .arg(&venv),
+            )?,
+            Installer::Pip => run_visible(Command::new(&python).args(["-m", "venv"]).arg(&venv))?,
+        }
     }
     progress(&format!(
-        "installing {} (pip, with its cache)",
-        requirements.display()
+        "installing {} ({}, with its cache)",
+        requirements.display(),
+        installer.name()
     ));
-    run_visible(
-        Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
-            .arg(&requirements),
-    )?;
+    match &installer {
+        Installer::Uv(uv) => run_visible(
+            Command::new(uv)
+                .args(["pip", "install", "--python"])
+                .arg(venv.join("bin/python"))
+                .arg("-r")
+                .arg(&requirements),
+        )?,
+        Installer::Pip => run_visible(
+            Command::new(venv.join("bin/python"))
+                .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
+                .arg(&requirements),
+        )?,
+    }
     std::fs::write(&stamp, digest)?;
     progress(&format!(
         "ready in {:.1} s",

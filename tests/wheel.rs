@@ -80,6 +80,8 @@ fn the_wheel_installs_in_a_clean_venv_and_runs_anywhere() {
     );
     let tracelab = venv.join("bin/tracelab");
     assert!(tracelab.is_file(), "pip put no tracelab on the venv's PATH");
+    // Its dependency: `tracelab run` makes venvs with the uv beside it.
+    assert!(venv.join("bin/uv").is_file(), "the wheel brought no uv");
 
     // From a directory outside the checkout: the templates are embedded.
     let elsewhere = work.path().join("student");
