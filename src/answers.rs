@@ -15,13 +15,6 @@ use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 /// Python versions the pinned requirements are known to resolve on.
 pub const PYTHON_VERSIONS: &[&str] = &["3.10", "3.11", "3.12"];
 
-/// Ports the generated compose file already gives to other services.
-const RESERVED_PORTS: &[(u16, &str)] = &[
-    (2000, "the xray-daemon service"),
-    (4318, "the local OTLP receiver"),
-    (16686, "the Jaeger UI"),
-];
-
 /// Every answer the generator needs. Field names are the answer keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Answers {
@@ -227,9 +220,9 @@ impl Answers {
         parse_port(&self.port.to_string())?;
         parse_python_version(&self.python_version)?;
         check_backend_combination(&self.backends)?;
-        if let Some((_, owner)) = RESERVED_PORTS
+        if let Some((_, owner, _)) = crate::ports::RESERVED
             .iter()
-            .find(|(port, _)| *port == self.port && self.uses_port_owner(*port))
+            .find(|(port, _, when)| *port == self.port && when.is_none_or(|b| self.has(b)))
         {
             return Err(invalid(
                 "port",
@@ -238,14 +231,6 @@ impl Answers {
             ));
         }
         Ok(())
-    }
-
-    fn uses_port_owner(&self, port: u16) -> bool {
-        match port {
-            2000 => self.has(Backend::Xray),
-            4318 | 16686 => self.has(Backend::Local),
-            _ => false,
-        }
     }
 
     pub fn has(&self, backend: Backend) -> bool {

@@ -195,7 +195,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// Port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 4318)]
+    #[arg(long, default_value_t = crate::ports::LISTEN_OTLP)]
     pub port: u16,
 
     /// Address to listen on; 0.0.0.0 lets containers reach it.

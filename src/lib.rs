@@ -11,6 +11,7 @@ pub mod exit;
 pub mod fingerprint;
 pub mod listen;
 pub mod otlp;
+pub mod ports;
 pub mod prompts;
 pub mod rules;
 pub mod run;

@@ -448,3 +448,42 @@ fn a_closed_pipe_ends_quietly() {
         "ended by SIGPIPE, as `yes | head` is"
     );
 }
+
+/// The backend's port can be none that tracelab listen, Jaeger, the daemon
+/// or the frontend has: a clash would break the forwarded ports (two "4320"
+/// keys in devcontainer.json) or `tracelab listen` itself.
+#[test]
+fn a_port_another_part_of_the_workspace_uses_is_refused() {
+    for (port, backends, owner) in [
+        ("4320", "honeycomb", "tracelab listen's web view"),
+        ("4318", "honeycomb", "tracelab listen's OTLP receiver"),
+        ("4317", "honeycomb", "OTLP over gRPC"),
+        ("3000", "honeycomb", "the frontend"),
+        ("16686", "local", "the Jaeger UI"),
+        ("2000", "honeycomb,xray", "the xray-daemon service"),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let output = tracelab()
+            .args(["new", "--defaults", "--set"])
+            .arg(format!("port={port}"))
+            .args(["--set", &format!("backends={backends}")])
+            .arg(root.path().join("ws"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{port}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(owner), "{port}: {stderr}");
+        assert!(
+            !root.path().join("ws").exists(),
+            "{port}: something was written"
+        );
+    }
+    // Free where the backend that owns it is not in use.
+    let (_root, dir) = new_workspace(&["--set", "port=2000"]);
+    let devcontainer = read(dir.join(".devcontainer/devcontainer.json"));
+    assert_eq!(
+        devcontainer.matches("\"2000\"").count(),
+        1,
+        "{devcontainer}"
+    );
+}

@@ -26,7 +26,7 @@ use crate::style::{DIM, HEADING, paint};
 
 /// The web view's port unless `--web-port` says otherwise: the one after
 /// OTLP's 4318 (gRPC) and 4319 is left to collectors' other receivers.
-pub const DEFAULT_PORT: u16 = 4320;
+pub const DEFAULT_PORT: u16 = crate::ports::LISTEN_WEB;
 
 /// How long a page asking "anything new?" is kept waiting for news.
 const LONG_POLL: Duration = Duration::from_secs(25);

@@ -125,7 +125,7 @@ fn template_context(answers: &Answers) -> Value {
         local => answers.has(Backend::Local),
         needed_vars => needed,
         forward_ports,
-        listen_web_port => crate::listen::web::DEFAULT_PORT,
+        listen_web_port => crate::ports::LISTEN_WEB,
         tracelab_requirement => crate::dist::requirement(),
         tracelab_install => crate::dist::install_line(),
         tracelab_start_check => crate::dist::start_check_line(),
