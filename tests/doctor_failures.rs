@@ -179,7 +179,12 @@ fn shell_and_dotenv_disagree() {
         ".env",
         Some("the shell's value wins"),
     );
-    assert!(finding["message"].as_str().unwrap().contains("shell hcai…"));
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("shell hcaik_…")
+    );
 }
 
 #[test]

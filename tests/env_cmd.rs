@@ -92,7 +92,10 @@ fn set_from_stdin_persists_in_gitpod_and_env_without_echoing() {
         !stdout.contains(KEY) && !text(&output.stderr).contains(KEY),
         "echoed the value"
     );
-    assert!(stdout.contains("ingest key hcai…(64 chars, #"), "{stdout}");
+    assert!(
+        stdout.contains("ingest key hcaik_…(64 chars, #"),
+        "{stdout}"
+    );
     assert_eq!(
         fs::read_to_string(&calls).unwrap(),
         format!("env HONEYCOMB_API_KEY={KEY}\n")
@@ -367,7 +370,7 @@ fn hidden_input_on_a_terminal_asks_again_after_a_bad_value() {
     let typed = p.expect("chars, #").unwrap();
     let shown = text(typed.before());
     assert!(shown.contains("********"), "{shown}");
-    assert!(shown.contains("ingest key hcai…(64 "), "{shown}");
+    assert!(shown.contains("ingest key hcaik_…(64 "), "{shown}");
     assert!(!shown.contains(&KEY[8..]), "the value was echoed: {shown}");
     p.expect(Eof).unwrap();
     assert!(

@@ -231,4 +231,15 @@ pub fn assert_no_secret(output: &[u8]) {
     for secret in [KEY, OTHER_KEY, AWS_SECRET, ROLLBAR] {
         assert!(!text.contains(secret), "a secret was printed:\n{text}");
     }
+    // Nor the start of one: a fingerprint shows a key's kind, not its value.
+    for secret in [AWS_SECRET, ROLLBAR] {
+        assert!(
+            !text.contains(&secret[..4]),
+            "the start of a secret was printed:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains(&KEY[..9]),
+        "the start of a key was printed:\n{text}"
+    );
 }
