@@ -166,6 +166,42 @@ pub fn dockerfile_cmd(dockerfile: &Path) -> Result<Vec<String>> {
     }
 }
 
+/// The `ENV` a Dockerfile sets (`ENV A=1 B=2`, continued lines, and the old
+/// `ENV A 1`), as the container would have it: what names another variable
+/// (`PATH=/opt/venv/bin:$PATH`) is the container's, not this machine's, and
+/// is left out.
+pub fn dockerfile_env(dockerfile: &Path) -> Vec<(String, String)> {
+    let Ok(text) = crate::workspace::read::text(dockerfile) else {
+        return Vec::new();
+    };
+    let joined = text.replace("\\\n", " ");
+    let mut env = Vec::new();
+    for line in joined.lines() {
+        let Some(rest) = line.trim().strip_prefix("ENV ") else {
+            continue;
+        };
+        let words = crate::shell::split_words(rest);
+        let pairs: Vec<(String, String)> = if words.iter().all(|w| w.contains('=')) {
+            words
+                .iter()
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        } else {
+            match words.split_first() {
+                Some((key, value)) => vec![(key.clone(), value.join(" "))],
+                None => Vec::new(),
+            }
+        };
+        env.extend(
+            pairs
+                .into_iter()
+                .filter(|(k, v)| k != "PATH" && !v.contains('$')),
+        );
+    }
+    env
+}
+
 /// The backend, started in its own process group.
 pub struct App {
     child: Child,
@@ -251,5 +287,29 @@ impl App {
         }
         let _ = killpg(group, Signal::SIGKILL);
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_env_is_the_images_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(
+            &path,
+            "FROM python\nENV PATH=\"/opt/venv/bin:$PATH\" \\\n    PYTHONUNBUFFERED=1 \\\n    WEB_CONCURRENCY=2\nENV FLASK_ENV development\n",
+        )
+        .unwrap();
+        assert_eq!(
+            dockerfile_env(&path),
+            [
+                ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
+                ("WEB_CONCURRENCY".to_string(), "2".to_string()),
+                ("FLASK_ENV".to_string(), "development".to_string()),
+            ]
+        );
     }
 }

@@ -190,6 +190,13 @@ fn prod_runs_gunicorn_the_same_way() {
     let (code, _, stderr) = running.interrupt();
     assert_eq!(code, 0);
     assert!(stderr.contains("gunicorn"), "{stderr}");
+    // Dockerfile.prod's ENV WEB_CONCURRENCY=2: two workers, as in the image.
+    assert_eq!(stderr.matches("Booting worker").count(), 2, "{stderr}");
+    // Outside a container, only this machine can reach it.
+    assert!(
+        stderr.contains(&format!("Listening at: http://127.0.0.1:{port}")),
+        "{stderr}"
+    );
     let left = processes_in(&dir.canonicalize().unwrap());
     assert!(left.is_empty(), "left running: {left:#?}");
 }

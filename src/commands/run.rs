@@ -75,7 +75,11 @@ pub fn run(args: RunArgs) -> Result<u8> {
     } else {
         "Dockerfile"
     });
-    let cmd = runner::dockerfile_cmd(&dockerfile)?;
+    let cmd = local_bind(runner::dockerfile_cmd(&dockerfile)?);
+    // The image's ENV first (WEB_CONCURRENCY for gunicorn), then compose's.
+    for (key, value) in runner::dockerfile_env(&dockerfile) {
+        env.entry(key).or_insert(value);
+    }
     let env: Vec<(String, String)> = env.into_iter().collect();
     let (stop_tx, stop_rx) = mpsc::channel();
     ctrlc::set_handler(move || {
@@ -164,6 +168,21 @@ fn backend_environment(ctx: &Context) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// On this machine, outside a container, the app listens on 127.0.0.1 only:
+/// a Dockerfile's 0.0.0.0 would open Flask's debugger to the network. Gitpod
+/// and Codespaces forward ports from any address, so there it stays.
+fn local_bind(cmd: Vec<String>) -> Vec<String> {
+    let forwarded = ["GITPOD_WORKSPACE_ID", "CODESPACES"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if forwarded {
+        return cmd;
+    }
+    cmd.into_iter()
+        .map(|word| word.replace("0.0.0.0", "127.0.0.1"))
+        .collect()
 }
 
 /// Where the exporter would send: the URL traces are posted to.
