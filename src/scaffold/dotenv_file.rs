@@ -8,20 +8,37 @@ use anyhow::{Context, Result, bail};
 use crate::scaffold::write::write_file_atomic;
 use crate::workspace::dotenv;
 
-/// A `.env` value both Compose and a POSIX shell read back unchanged.
+/// A `.env` value both Compose and a POSIX shell read back unchanged
+/// (checked against Compose v2 in tests/env_set_compose.rs):
+/// - plain characters as they are;
+/// - else single quotes, literal in both, when there is no `'` (which ends
+///   them) and no `\` (Compose reads `\'` as an escaped quote);
+/// - else double quotes with `\`, `"` and `$` escaped, which both read the
+///   same, unless there is a backquote (a shell runs it, Compose keeps it).
 fn encode(value: &str) -> Result<String> {
-    let plain = value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_./:@+=,-".contains(c));
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:@+=,-".contains(c));
     if plain {
-        Ok(value.to_string())
-    } else if !value.contains('\'') {
-        Ok(format!("'{value}'"))
-    } else {
-        bail!(
-            "the value contains a single quote, which .env cannot hold together with the rest of it"
-        )
+        return Ok(value.to_string());
     }
+    if !value.contains(['\'', '\\']) {
+        return Ok(format!("'{value}'"));
+    }
+    if value.contains('`') {
+        bail!(
+            "the value holds a backquote together with a quote or a backslash: no .env quoting reads back the same in Compose and a shell"
+        );
+    }
+    let escaped: String = value
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '"' | '$' => vec!['\\', c],
+            other => vec![other],
+        })
+        .collect();
+    Ok(format!("\"{escaped}\""))
 }
 
 fn defines(line: &str, name: &str) -> bool {
@@ -34,7 +51,17 @@ fn defines(line: &str, name: &str) -> bool {
 }
 
 /// Sets `name` in `path` (created if missing); returns true if it replaced a line.
+/// The folder is locked from the read to the write: two `env set` at once
+/// each keep the other's variable.
 pub fn upsert(path: &Path, name: &str, value: &str) -> Result<bool> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let lock = std::fs::File::open(folder)
+        .with_context(|| format!("cannot open {} to lock it", folder.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", folder.display()))?;
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -46,7 +73,13 @@ pub fn upsert(path: &Path, name: &str, value: &str) -> Result<bool> {
     for line in existing.lines() {
         if defines(line, name) {
             if !replaced {
-                lines.push(entry.clone());
+                // A line the student wrote as `export NAME=...` keeps it.
+                let export = if line.trim_start().starts_with("export ") {
+                    "export "
+                } else {
+                    ""
+                };
+                lines.push(format!("{export}{entry}"));
                 replaced = true;
             }
         } else {
@@ -110,9 +143,11 @@ mod tests {
         )
         .unwrap();
         assert!(upsert(&path, "HONEYCOMB_API_KEY", "new-key").unwrap());
+        // The first definition is replaced where it stands, `export` kept;
+        // the later duplicate (which would win) goes.
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "# mine\nA=1\nHONEYCOMB_API_KEY=new-key\nB='two words'\n"
+            "# mine\nA=1\nexport HONEYCOMB_API_KEY=new-key\nB='two words'\n"
         );
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
