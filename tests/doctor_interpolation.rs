@@ -121,6 +121,9 @@ fn dotenv_line() -> impl Strategy<Value = String> {
         "  spaced  ",
         "${A:-fallback}",
         "\"esc\\\"aped\"",
+        "\"tab\\tx new\\nline\"",
+        "\"bell\\ax form\\fx\"",
+        "\"kept\\xx and \\'q\"",
         "a=b",
     ]);
     (name, raw, prop::bool::ANY)

@@ -134,11 +134,21 @@ fn unescape(text: &str) -> String {
             out.push(c);
             continue;
         }
+        // Compose v2's escapes in a double-quoted value; any other keeps
+        // its backslash (`\x` is `\x`, not `x`: found against Compose).
         match chars.next() {
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
             Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
+            Some('a') => out.push('\u{7}'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some(c @ ('\\' | '$' | '"')) => out.push(c),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
             None => out.push('\\'),
         }
     }
