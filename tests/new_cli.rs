@@ -30,15 +30,16 @@ fn defaults_write_the_whole_workspace_and_say_what_next() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("week2");
     tracelab()
+        .env_remove("GITPOD_WORKSPACE_ID")
         .args(["new", "--defaults"])
         .arg(&dir)
         .assert()
         .success()
         .stdout(contains("14 new"))
-        .stdout(contains(
-            "read -rs HONEYCOMB_API_KEY && export HONEYCOMB_API_KEY",
-        ))
-        .stdout(contains("gp env HONEYCOMB_API_KEY=\"$HONEYCOMB_API_KEY\""))
+        // Outside Gitpod: no gp, and the no-Docker way to a first trace.
+        .stdout(contains("tracelab env set HONEYCOMB_API_KEY"))
+        .stdout(contains("gp env").not())
+        .stdout(contains("tracelab run"))
         .stdout(contains("tracelab doctor"))
         .stdout(contains("Still to do (tracelab doctor, offline)"))
         .stdout(contains(
@@ -425,6 +426,30 @@ fn next_steps_start_in_the_workspace_and_a_slugged_name_is_announced() {
         "{steps}"
     );
     assert!(root.path().join("my-lab/.tracelab.yml").exists());
+}
+
+/// In Gitpod the secrets are read hidden, with a prompt, and persisted.
+#[test]
+fn in_gitpod_next_steps_read_with_a_prompt_and_persist_with_gp() {
+    let root = tempfile::tempdir().unwrap();
+    let output = tracelab()
+        .env("GITPOD_WORKSPACE_ID", "student-ws")
+        .args(["new", "--defaults", "--no-check"])
+        .arg(root.path().join("w"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "read -rsp 'Paste HONEYCOMB_API_KEY: ' HONEYCOMB_API_KEY && export HONEYCOMB_API_KEY"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gp env HONEYCOMB_API_KEY=\"$HONEYCOMB_API_KEY\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("docker compose up --build"), "{stdout}");
 }
 
 /// `tracelab new | head -1`: the reader goes away; no panic, no error text.

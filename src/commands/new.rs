@@ -299,31 +299,58 @@ impl Report {
     }
 }
 
-/// The exact commands, in order. Secrets are read with `read -s` so that no
-/// placeholder can be pasted by mistake and the value never shows on screen.
+/// The exact commands, in order, fitted to where the student is: in Gitpod
+/// a secret is read hidden, with a prompt that says what it waits for, and
+/// persisted with `gp env`; elsewhere `tracelab env set` asks and keeps it
+/// in `.env`. Without Docker, `tracelab run` starts the backend.
 fn next_steps(target: &Path, answers: &Answers) -> Vec<String> {
+    let in_gitpod = std::env::var_os("GITPOD_WORKSPACE_ID").is_some();
     let dir = crate::shell::quote(&target.display().to_string());
     // Every later step runs in the workspace.
     let mut steps = vec![format!("Go into the workspace:\ncd {dir}")];
     let needed = needed_for(&answers.backends);
     if !needed.is_empty() {
-        let mut step = String::from(
-            "Set each secret in this shell (paste it, then Enter) and persist it for new Gitpod workspaces:",
-        );
+        let mut step = if in_gitpod {
+            String::from(
+                "Set each secret in this shell (paste it, then Enter) and persist it for new Gitpod workspaces:",
+            )
+        } else {
+            String::from("Set each secret (asked hidden, kept in .env, which git ignores):")
+        };
         for var in &needed {
-            let flag = if var.secret { "-rs" } else { "-r" };
-            step.push_str(&format!(
-                "\nread {flag} {name} && export {name}\ngp env {name}=\"${name}\"",
-                name = var.name
-            ));
+            let name = var.name;
+            if in_gitpod {
+                let flag = if var.secret { "-rsp" } else { "-rp" };
+                step.push_str(&format!(
+                    "\nread {flag} 'Paste {name}: ' {name} && export {name}\ngp env {name}=\"${name}\""
+                ));
+            } else {
+                step.push_str(&format!("\ntracelab env set {name}"));
+            }
         }
         steps.push(step);
     }
     steps.push("Check every layer before you start:\ntracelab doctor".to_string());
-    steps.push(format!(
-        "Start the backend and make a trace:\ndocker compose up --build\ncurl http://localhost:{}/api/activities/home",
+    let docker = format!(
+        "docker compose up --build\ncurl http://localhost:{}/api/activities/home",
         answers.port
-    ));
+    );
+    let without_docker =
+        "Start the backend without Docker, its spans printed here (then open /api/activities/home):\ntracelab run".to_string();
+    let in_docker = format!("Start the backend in Docker and make a trace:\n{docker}");
+    if in_gitpod {
+        steps.push(in_docker);
+        steps.push(format!(
+            "Or {}",
+            without_docker[..1].to_lowercase() + &without_docker[1..]
+        ));
+    } else {
+        steps.push(without_docker);
+        steps.push(format!(
+            "Or {}",
+            in_docker[..1].to_lowercase() + &in_docker[1..]
+        ));
+    }
     if answers.has(crate::backend::Backend::Local) {
         steps.push(
             "See the spans in Jaeger on port 16686, or in this terminal (see README.md):\ntracelab listen --host 0.0.0.0"
