@@ -17,6 +17,10 @@ fn main() -> ExitCode {
     }
     match tracelab::run::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(error) if error.is::<tracelab::exit::Cancelled>() => {
+            anstream::eprintln!("\n{error}");
+            ExitCode::from(tracelab::exit::EXIT_INTERRUPTED)
+        }
         Err(error) => {
             anstream::eprintln!(
                 "{} {error:#}",

@@ -72,7 +72,12 @@ fn free_port_after(answers: &Answers) -> u16 {
 /// and Ctrl-C ends it before it can show it), and say nothing was written.
 fn interrupted(error: dialoguer::Error, what: &str) -> anyhow::Error {
     let _ = Term::stderr().show_cursor();
-    anyhow!("interrupted while reading {what}: nothing was written ({error})")
+    let dialoguer::Error::IO(io) = &error;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        // Ctrl-C: the same words at every question, and exit 130.
+        return crate::exit::Cancelled.into();
+    }
+    anyhow!("cannot read {what} from the terminal: nothing was written ({error})")
 }
 
 fn help(text: &str) {

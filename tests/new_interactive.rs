@@ -324,3 +324,31 @@ fn a_yes_no_question_refuses_maybe() {
     let answers = std::fs::read_to_string(dir.join(".tracelab.yml")).unwrap();
     assert!(answers.contains("gitpod: false"), "{answers}");
 }
+
+/// Ctrl-C at any question: one message, the same at every question, exit
+/// 130 (as a shell reports an interrupted command), nothing written. A
+/// text question gets it as SIGINT, a list question as a key.
+#[test]
+fn ctrl_c_at_any_question_cancels_with_one_message_and_exit_130() {
+    for (question, keep) in [("Project name", "project_name"), ("Backends", "backends")] {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("lab");
+        let args = preset_except(&dir, &[keep]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut term = Term::new(&args, 100);
+        term.expect(question);
+        term.send("\x03");
+        term.finish();
+        let text = String::from_utf8_lossy(&term.transcript).into_owned();
+        assert!(
+            text.contains("cancelled: nothing was written"),
+            "{question}: {text:?}"
+        );
+        let status = term.session.get_process_mut().wait().unwrap();
+        assert!(
+            format!("{status:?}").ends_with(", 130)"),
+            "{question}: {status:?}"
+        );
+        assert!(!dir.exists(), "{question}: something was written");
+    }
+}

@@ -205,10 +205,13 @@ fn interrupt_flag() -> &'static AtomicBool {
         let handler_flag = Arc::clone(&flag);
         // If a handler cannot be installed, Ctrl-C just ends the process as usual.
         let _ = ctrlc::set_handler(move || {
+            // At a text question Ctrl-C arrives here as SIGINT; at a list
+            // question as a key (prompts::interrupted): the same line and
+            // exit code either way.
             if PROMPTING.load(Ordering::SeqCst) {
                 let _ = dialoguer::console::Term::stderr().show_cursor();
-                eprintln!("\ninterrupted: nothing was written");
-                std::process::exit(crate::exit::EXIT_USAGE.into());
+                eprintln!("\n{}", crate::exit::Cancelled);
+                std::process::exit(crate::exit::EXIT_INTERRUPTED.into());
             }
             handler_flag.store(true, Ordering::SeqCst)
         });

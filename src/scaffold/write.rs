@@ -220,7 +220,7 @@ fn create_parent_dirs(dest: &Path) -> Result<()> {
 
 fn abort_if_interrupted(interrupted: &AtomicBool) -> Result<()> {
     if interrupted.load(Ordering::SeqCst) {
-        bail!("interrupted: nothing was changed");
+        return Err(crate::exit::Cancelled.into());
     }
     Ok(())
 }
