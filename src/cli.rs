@@ -36,8 +36,8 @@ pub enum Command {
     Env(EnvArgs),
     /// Print a shell completion script: tracelab completions bash > ~/.local/share/bash-completion/completions/tracelab
     Completions(CompletionsArgs),
-    /// Print the man page (roff): tracelab man > ~/.local/share/man/man1/tracelab.1
-    Man,
+    /// Print the man page (roff), or write one per command into a folder: tracelab man --dir ~/.local/share/man/man1
+    Man(ManArgs),
 }
 
 impl Command {
@@ -46,6 +46,42 @@ impl Command {
     pub fn keeps_running(&self) -> bool {
         matches!(self, Command::Listen(_) | Command::Run(_))
     }
+}
+
+/// `--set KEY=VALUE`: any text (the answers check it, with their own
+/// message), offered to shell completion as `KEY=` for every answer key.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerSetting;
+
+impl clap::builder::TypedValueParser for AnswerSetting {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_string)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::answers::KEYS.iter().map(|key| {
+            clap::builder::PossibleValue::new(format!("{key}="))
+        })))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write tracelab.1 and a page per command (tracelab-new.1, ...) into this folder, made if missing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -66,7 +102,7 @@ pub struct NewArgs {
     pub defaults: bool,
 
     /// Override one answer, e.g. --set backends=honeycomb,xray (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = AnswerSetting, hide_possible_values = true)]
     pub set: Vec<String>,
 
     /// Read answers from a YAML file, such as a workspace's .tracelab.yml.
@@ -77,7 +113,7 @@ pub struct NewArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Write into a non-empty directory, replacing files that differ.
+    /// Write into a non-empty directory: each file that differs is merged with your edits (conflicts marked), never silently replaced.
     #[arg(long)]
     pub force: bool,
 
@@ -121,7 +157,7 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Backends to add: xray, cloudwatch, rollbar; honeycomb or local (replaces the other).
-    #[arg(required = true, value_name = "BACKEND")]
+    #[arg(required = true, value_name = "BACKEND", value_parser = ["honeycomb", "local", "xray", "cloudwatch", "rollbar"])]
     pub backends: Vec<String>,
 
     #[command(flatten)]
@@ -131,7 +167,7 @@ pub struct AddArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Change one recorded answer, e.g. --set port=5000 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = AnswerSetting, hide_possible_values = true)]
     pub set: Vec<String>,
 
     #[command(flatten)]

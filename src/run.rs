@@ -16,6 +16,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Show(args) => commands::show::run(args),
         Command::Env(args) => commands::env::run(args),
         Command::Completions(args) => commands::completions::run(args),
-        Command::Man => commands::completions::man(),
+        Command::Man(args) => commands::completions::man(args),
     }
 }

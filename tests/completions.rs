@@ -31,6 +31,8 @@ fn bash_completes_commands_and_flags() {
 source /dev/stdin
 COMP_WORDS=(tracelab up); COMP_CWORD=1; _tracelab tracelab up tracelab; echo "1:${COMPREPLY[*]}"
 COMP_WORDS=(tracelab doctor --js); COMP_CWORD=2; _tracelab tracelab --js doctor; echo "2:${COMPREPLY[*]}"
+COMP_WORDS=(tracelab add x); COMP_CWORD=2; _tracelab tracelab x add; echo "3:${COMPREPLY[*]}"
+COMP_WORDS=(tracelab new --set p); COMP_CWORD=3; _tracelab tracelab p --set; echo "4:${COMPREPLY[*]}"
 "#;
     let mut child = Command::new("bash")
         .args(["-c", probe])
@@ -49,6 +51,33 @@ COMP_WORDS=(tracelab doctor --js); COMP_CWORD=2; _tracelab tracelab --js doctor;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1:update"), "{text}");
     assert!(text.contains("2:--json"), "{text}");
+    // Backend names after add, answer keys after --set.
+    assert!(text.contains("3:xray"), "{text}");
+    assert!(
+        text.contains("4:project_name= port= python_version="),
+        "{text}"
+    );
+}
+
+/// `tracelab man --dir` writes the page the main page names for each
+/// command (tracelab-new(1), ...), so `man tracelab-new` works.
+#[test]
+fn man_dir_writes_a_page_for_every_command_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["man", "--dir"])
+        .arg(dir.path().join("man1"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let main = std::fs::read_to_string(dir.path().join("man1/tracelab.1")).unwrap();
+    for named in main.split("tracelab\\-").skip(1) {
+        let command = named.split('(').next().unwrap();
+        let page = dir.path().join(format!("man1/tracelab-{command}.1"));
+        assert!(page.is_file(), "tracelab-{command}({named:.3}) has no page");
+    }
+    let new = std::fs::read_to_string(dir.path().join("man1/tracelab-new.1")).unwrap();
+    assert!(new.contains("\\-\\-defaults"), "{new}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::exit::EXIT_OK;
 
 /// (`tracelab man | head` ends by SIGPIPE, quietly, as every command but
@@ -20,11 +20,41 @@ pub fn run(args: CompletionsArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-pub fn man() -> Result<u8> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    std::io::stdout()
-        .write_all(&page)
-        .context("writing the man page")?;
+pub fn man(args: ManArgs) -> Result<u8> {
+    let Some(dir) = args.dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+        std::io::stdout()
+            .write_all(&page)
+            .context("writing the man page")?;
+        return Ok(EXIT_OK);
+    };
+    // The main page names tracelab-new(1) and the others: write them all.
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    // Built, so clap's own `help` subcommand (which the main page names) is there.
+    let mut command = Cli::command();
+    command.build();
+    let mut written = Vec::new();
+    let pages = std::iter::once(("tracelab".to_string(), command.clone())).chain(
+        command.get_subcommands().map(|sub| {
+            (
+                format!("tracelab-{}", sub.get_name()),
+                sub.clone().name(format!("tracelab-{}", sub.get_name())),
+            )
+        }),
+    );
+    for (name, page_command) in pages {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(page_command).render(&mut page)?;
+        let path = dir.join(format!("{name}.1"));
+        std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(name);
+    }
+    println!(
+        "wrote {} man pages to {}: man {}",
+        written.len(),
+        dir.display(),
+        written.join(", man ")
+    );
     Ok(EXIT_OK)
 }
