@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
-use super::finding::{Finding, Layer};
+use super::finding::{Finding, Layer, Status};
 use crate::backend::Backend;
 use crate::fingerprint::fingerprint;
 use crate::otlp::{request_for, string_attribute};
@@ -52,14 +52,69 @@ pub fn run(ctx: &Context, timeout: Duration) -> Vec<Finding> {
             .map(|(layers, key)| {
                 let agent = &agent;
                 let target = &target;
-                scope.spawn(move || check_key(agent, target, layers, key))
+                scope.spawn(move || check_key(agent, target, layers, key, timeout))
             })
             .collect();
-        let span = scope.spawn(|| send_test_span(&agent, &target));
+        let span = scope.spawn(|| send_test_span(&agent, &target, timeout));
         let mut out: Vec<Finding> = auth.into_iter().filter_map(|h| h.join().ok()).collect();
         out.extend(span.join().ok());
-        out
+        one_network_failure(out)
     })
+}
+
+/// Marks a finding whose request never got an answer.
+const UNREACHABLE: &str = "cannot reach ";
+
+/// When no request got an answer, that is one cause: one finding, not one
+/// per key and one for the test span.
+fn one_network_failure(findings: Vec<Finding>) -> Vec<Finding> {
+    let failed = |f: &Finding| f.status == Status::Fail && f.message.starts_with(UNREACHABLE);
+    if findings.len() < 2 || !findings.iter().all(failed) {
+        return findings;
+    }
+    let mut first = findings.into_iter().next().expect("at least two");
+    first
+        .message
+        .push_str(": neither the key nor a test span could be checked");
+    vec![first]
+}
+
+/// A request that got no answer, in words a student can act on, with the
+/// fix that fits where it was going.
+fn unreachable(
+    id: &'static str,
+    error: &ureq::Error,
+    target: &Target,
+    timeout: Duration,
+) -> Finding {
+    let host = &target.host;
+    let why = match error {
+        ureq::Error::Timeout(_) => format!("no answer within {} s", timeout.as_secs_f64()),
+        ureq::Error::HostNotFound => format!("the name {host} does not resolve here"),
+        ureq::Error::Io(e) if e.to_string().contains("lookup address") => {
+            format!("the name {host} does not resolve here")
+        }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "nothing listens there (connection refused)".to_string()
+        }
+        ureq::Error::ConnectionFailed => "the connection failed".to_string(),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
+            format!("the TLS handshake failed ({error})")
+        }
+        other => other.to_string(),
+    };
+    let fix = if host.ends_with("honeycomb.io") {
+        format!(
+            "check this machine's network, then run tracelab doctor --online again: curl -sI https://{host}"
+        )
+    } else if url::is_loopback(host) {
+        "start what should receive the spans here (tracelab listen, or the collector's container), then run tracelab doctor --online again".to_string()
+    } else {
+        format!(
+            "is {host} running and reachable from here? docker compose ps shows the services; then run tracelab doctor --online again"
+        )
+    };
+    Finding::fail(id, Layer::Online, format!("{UNREACHABLE}{host}: {why}")).fix(fix)
 }
 
 fn target(ctx: &Context) -> Option<Target> {
@@ -128,7 +183,13 @@ fn distinct_keys(ctx: &Context, target: &Target) -> Vec<(Vec<&'static str>, Stri
     keys
 }
 
-fn check_key(agent: &ureq::Agent, target: &Target, layers: &[&str], key: &str) -> Finding {
+fn check_key(
+    agent: &ureq::Agent,
+    target: &Target,
+    layers: &[&str],
+    key: &str,
+    timeout: Duration,
+) -> Finding {
     let url = format!("{}/1/auth", target.origin);
     let shown = format!("{} ({})", fingerprint(key), layers.join(", "));
     let finding = |f: fn(&'static str, Layer, String) -> Finding, message: String| {
@@ -137,7 +198,10 @@ fn check_key(agent: &ureq::Agent, target: &Target, layers: &[&str], key: &str) -
     let response = agent.get(&url).header("X-Honeycomb-Team", key).call();
     let mut response = match response {
         Ok(response) => response,
-        Err(e) => return finding(Finding::fail, format!("cannot reach {url}: {e}")),
+        Err(e) => {
+            return unreachable("online-honeycomb-auth", &e, target, timeout)
+                .var("HONEYCOMB_API_KEY");
+        }
     };
     match response.status().as_u16() {
         200 => {
@@ -204,7 +268,7 @@ fn test_request(service: &str) -> Vec<u8> {
     request_for(service, vec![span]).encode_to_vec()
 }
 
-fn send_test_span(agent: &ureq::Agent, target: &Target) -> Finding {
+fn send_test_span(agent: &ureq::Agent, target: &Target, timeout: Duration) -> Finding {
     let url = &target.traces_url;
     let mut request = agent
         .post(url)
@@ -217,15 +281,7 @@ fn send_test_span(agent: &ureq::Agent, target: &Target) -> Finding {
     };
     let mut response = match request.send(&test_request(&target.service)[..]) {
         Ok(response) => response,
-        Err(e) => {
-            return finding(
-                Finding::fail,
-                format!("cannot send a test span to {url}: {e}"),
-            )
-            .fix(
-                "check that the endpoint's host is reachable from here (is the collector running?)",
-            );
-        }
+        Err(e) => return unreachable("online-test-span", &e, target, timeout),
     };
     let status = response.status().as_u16();
     let body: String = response

@@ -31,6 +31,13 @@ pub fn parse(url: &str) -> Option<Url<'_>> {
     })
 }
 
+/// `localhost`, `127.x`, `::1`, `0.0.0.0`: this machine (or, inside a
+/// container, the container itself).
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    matches!(host, "localhost" | "::1" | "0.0.0.0") || host.starts_with("127.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;

@@ -20,10 +20,7 @@ pub enum Reach {
     External,
 }
 
-pub fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    matches!(host, "localhost" | "::1" | "0.0.0.0") || host.starts_with("127.")
-}
+pub use crate::workspace::url::is_loopback;
 
 /// What `host` is, seen from the backend.
 pub fn reach(ctx: &Context, host: &str) -> Reach {

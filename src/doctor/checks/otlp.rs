@@ -212,9 +212,27 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
     let grpc = protocol == Some("grpc");
     match hops::reach(ctx, parsed.host) {
         Reach::ContainerItself => {
+            // Name a receiver this workspace has (a collector, Jaeger), not one it lacks.
+            let receiver = ctx.compose.as_ref().and_then(|c| {
+                c.file.services.iter().find(|s| {
+                    is_collector(s)
+                        || s.image_name().is_some_and(|i| i.contains("jaeger"))
+                        || s.ports.iter().any(|p| p.contains("4318"))
+                })
+            });
+            let fix = match receiver {
+                Some(service) => format!(
+                    "{name}: \"http://{}:{}\"   # the receiver's compose service, or add network_mode: host to the backend",
+                    service.name,
+                    if grpc { 4317 } else { 4318 }
+                ),
+                None => format!(
+                    "{name}: the URL of the receiver's compose service, or, for a receiver on this machine (tracelab listen), http://host.docker.internal:4318 with extra_hosts: [\"host.docker.internal:host-gateway\"]"
+                ),
+            };
             out.push(fail(
                 format!("{name}={url:?}: inside the container, {} is the container itself, where nothing receives spans", parsed.host),
-                format!("{name}: point it at the receiver's compose service (http://otel-collector:4318), or add network_mode: host to the backend"),
+                fix,
             ));
             return;
         }
