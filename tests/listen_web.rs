@@ -182,6 +182,31 @@ fn the_list_sorts_and_filters_and_a_trace_has_its_waterfall_and_download() {
 
 /// Behind a forwarded port the page is served under another origin: every
 /// asset it uses is relative, and nothing comes from the internet.
+/// A server span entered from a service that does not export here (the
+/// frontend's fetch): the list and the trace's pane say the same thing.
+#[test]
+fn a_remote_parent_is_named_alike_in_the_list_and_the_pane() {
+    let listener = Listener::start(&[]);
+    let web = listener.web.clone().unwrap();
+    let mut spans = trace(7, "/api/activities/home", 20, false);
+    spans[0].parent_span_id = vec![9; 8];
+    send(&listener.url, "backend-flask", spans);
+    let list = fetch_json(&format!("{web}/api/traces"));
+    let listed = &list["traces"][0];
+    assert_eq!(listed["state"], "remote parent", "{list:#}");
+    let id = listed["id"].as_str().unwrap();
+    let detail = fetch_json(&format!("{web}/api/traces/{id}"));
+    assert_eq!(detail["state"], "remote parent");
+    assert_eq!(detail["gaps"][0]["kind"], "remote parent", "{detail:#}");
+    assert!(
+        detail["gaps"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("its parent is remote")
+    );
+    listener.interrupt();
+}
+
 #[test]
 fn the_page_uses_only_relative_embedded_assets() {
     let listener = Listener::start(&[]);
@@ -299,7 +324,7 @@ fn chromium_shows_the_generated_apps_trace_as_a_waterfall() {
         "the waterfall",
         Duration::from_secs(10),
         &format!(
-            "(() => {{ const rows = [...document.querySelectorAll('#waterfall .wf-row')]; return rows.length === {} ? rows.map(r => [r.dataset.spanId, r.querySelector('.wf-name').firstChild.textContent, parseFloat(r.querySelector('.wf-bar').style.width)]) : null; }})()",
+            "(() => {{ const rows = [...document.querySelectorAll('#waterfall .wf-row:not(.wf-axis)')]; return rows.length === {} ? rows.map(r => [r.dataset.spanId, r.querySelector('.wf-label').textContent, parseFloat(r.querySelector('.wf-bar').style.width), r.querySelector('.svc').scrollWidth <= r.querySelector('.svc').clientWidth]) : null; }})()",
             spans.len()
         ),
     );
@@ -307,6 +332,7 @@ fn chromium_shows_the_generated_apps_trace_as_a_waterfall() {
     for (row, span) in rows.as_array().unwrap().iter().zip(spans) {
         assert_eq!(row[0], span["span_id"], "spans out of tree order");
         assert_eq!(row[1], span["name"]);
+        assert_eq!(row[3], true, "{}: the service name is cut", span["name"]);
         let width = row[2].as_f64().unwrap();
         let expected = span["duration_ms"].as_f64().unwrap() / total * 100.0;
         assert!(
@@ -317,6 +343,21 @@ fn chromium_shows_the_generated_apps_trace_as_a_waterfall() {
     }
     let names: Vec<&str> = spans.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"home-activities-mock-data"), "{names:?}");
+    // A time axis from the start to the trace's duration, and counts in words.
+    let axis = browser.eval(
+        "[...document.querySelectorAll('#waterfall .wf-axis .wf-tick')].map(t => t.textContent)",
+    );
+    let ticks = axis.as_array().unwrap();
+    assert_eq!(ticks.len(), 5, "{axis}");
+    assert_eq!(ticks[0], "0.0 ms", "{axis}");
+    let title = browser.eval("document.getElementById('trace-title').textContent");
+    assert!(
+        title
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("· {} spans", spans.len())),
+        "{title}"
+    );
     assert!(
         (rows[0][2].as_f64().unwrap() - 100.0).abs() < 0.01,
         "the root spans the trace"
@@ -328,7 +369,7 @@ fn chromium_shows_the_generated_apps_trace_as_a_waterfall() {
         .position(|s| s["name"] == "home-activities-mock-data")
         .unwrap();
     browser.eval(&format!(
-        "document.querySelectorAll('#waterfall .wf-row')[{manual}].click()"
+        "document.querySelectorAll('#waterfall .wf-row:not(.wf-axis)')[{manual}].click()"
     ));
     let shown = browser.wait_for(
         "the span's details",

@@ -329,24 +329,32 @@ fn summary(live: &Live, trace: &Trace, now: Instant) -> Summary {
     }
 }
 
-/// Whole, waiting for a parent that may still come, or missing one.
+/// Whole, waiting for a parent that may still come, missing one, or whole
+/// here with its root in a service that does not export here. The list and
+/// the trace's pane say the same word.
 fn state(live: &Live, trace: &Trace, now: Instant) -> &'static str {
     let shape = trace.shape(live.waiting(trace, now));
-    if shape
-        .gaps
-        .iter()
-        .any(|g| matches!(g, Gap::ParentNeverCame { .. }))
-    {
+    let has = |kind: fn(&Gap) -> bool| shape.gaps.iter().any(kind);
+    if has(|g| matches!(g, Gap::ParentNeverCame { .. })) {
         "incomplete"
-    } else if shape
-        .gaps
-        .iter()
-        .any(|g| matches!(g, Gap::RootPending { .. }))
-    {
+    } else if has(|g| matches!(g, Gap::RootPending { .. })) {
         "waiting"
+    } else if has(|g| matches!(g, Gap::RemoteParent { .. })) {
+        "remote parent"
     } else {
         "complete"
     }
+}
+
+/// A gap as the pane shows it: its kind (the same word as the list's
+/// state) and why.
+fn gap_json(gap: &Gap) -> serde_json::Value {
+    let kind = match gap {
+        Gap::ParentNeverCame { .. } => "incomplete",
+        Gap::RootPending { .. } => "waiting",
+        Gap::RemoteParent { .. } => "remote parent",
+    };
+    json!({ "kind": kind, "text": gap.explain() })
 }
 
 fn list(live: &Live, filter: &Filter, (sort, descending): (Sort, bool)) -> Value {
@@ -429,7 +437,7 @@ fn detail(live: &Live, trace: &Trace) -> Value {
         "duration_ms": trace.duration_ms(),
         "state": state(live, trace, now),
         "link": live.link(trace),
-        "gaps": shape.gaps.iter().map(Gap::explain).collect::<Vec<_>>(),
+        "gaps": shape.gaps.iter().map(gap_json).collect::<Vec<_>>(),
         "skews": shape.skews.iter().map(|s| s.explain()).collect::<Vec<_>>(),
         "unknown_service": unknown_service(trace).map(unknown_service_fix),
         "spans": spans,

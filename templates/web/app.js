@@ -14,6 +14,18 @@ const view = {
 
 const $ = (id) => document.getElementById(id);
 
+/// "1 span", "3 spans".
+function count(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/// The waterfall's time axis: the trace's start, quarters, and its end.
+function axis(total) {
+  const ticks = [0, 25, 50, 75, 100].map((at) =>
+    el("span", { class: "wf-tick" + (at === 100 ? " last" : ""), style: { left: at + "%" } }, ms(total * at / 100)));
+  return el("div", { class: "wf-row wf-axis" }, el("div", { class: "wf-name" }), el("div", { class: "wf-track" }, ...ticks));
+}
+
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
@@ -84,7 +96,7 @@ function renderList(list) {
   const evicted = list.evicted ? `, ${list.evicted} older dropped (--keep)` : "";
   const honeycomb = list.honeycomb ? ` · Honeycomb team ${list.honeycomb}` : "";
   const repeated = list.repeated ? `, ${list.repeated} sent again by a retrying exporter (kept once)` : "";
-  $("status").textContent = `${list.kept} traces, ${list.spans} spans${repeated}${evicted}${honeycomb}`;
+  $("status").textContent = `${count(list.kept, "trace")}, ${count(list.spans, "span")}${repeated}${evicted}${honeycomb}`;
   const select = $("f-service");
   const current = select.value;
   const known = new Set([...select.options].map((o) => o.value));
@@ -104,7 +116,7 @@ function renderList(list) {
       el("td", { class: "num" }, ms(t.duration_ms)),
       el("td", { class: "num" }, t.spans),
       el("td", { class: "num" + (t.errors ? " errors" : "") }, t.errors || ""),
-      el("td", { class: "state-" + t.state }, t.state),
+      el("td", { class: "state-" + t.state.replace(" ", "-") }, t.state),
     ));
   $("traces").tBodies[0].replaceChildren(...rows);
   $("empty").hidden = list.kept > 0;
@@ -130,7 +142,7 @@ async function loadTrace(id, resetSpan = true) {
 
 function renderTrace(trace) {
   $("trace-pane").hidden = false;
-  $("trace-title").textContent = `trace ${trace.id} · ${ms(trace.duration_ms)} · ${trace.spans.length} spans`;
+  $("trace-title").textContent = `trace ${trace.id} · ${ms(trace.duration_ms)} · ${count(trace.spans.length, "span")}`;
   const link = $("honeycomb-link");
   link.hidden = !trace.link;
   if (trace.link) link.href = trace.link;
@@ -139,7 +151,11 @@ function renderTrace(trace) {
   download.setAttribute("download", "trace-" + trace.id + ".json");
   const notes = [];
   if (trace.unknown_service) notes.push(el("p", { class: "note unknown-service" }, trace.unknown_service));
-  for (const gap of trace.gaps) notes.push(el("p", { class: "note gap" }, "Incomplete: " + gap));
+  // The same word as the list's state: "remote parent" is not "incomplete".
+  for (const gap of trace.gaps) {
+    const word = gap.kind.charAt(0).toUpperCase() + gap.kind.slice(1);
+    notes.push(el("p", { class: "note gap gap-" + gap.kind.replace(" ", "-") }, word + ": " + gap.text));
+  }
   for (const skew of trace.skews) notes.push(el("p", { class: "note skew" }, skew));
   $("notes").replaceChildren(...notes);
   const total = trace.duration_ms || 1;
@@ -155,8 +171,10 @@ function renderTrace(trace) {
       "data-depth": span.depth,
       onclick: () => { view.selectedSpan = span.span_id; renderTrace(trace); },
     },
-      el("div", { class: "wf-name", style: { paddingLeft: (0.4 + span.depth * 1.1) + "rem" }, title: span.name },
-        span.name, el("span", { class: "svc" }, span.service)),
+      // The name gives way before the service does: a long name is cut, the
+      // service always shows whole.
+      el("div", { class: "wf-name", style: { paddingLeft: (0.4 + span.depth * 1.1) + "rem" }, title: span.name + " · " + span.service },
+        el("span", { class: "wf-label" }, span.name), el("span", { class: "svc" }, span.service)),
       el("div", { class: "wf-track" },
         el("div", {
           class: "wf-bar" + (span.status === "error" ? " error" : ""),
@@ -165,7 +183,7 @@ function renderTrace(trace) {
         el("span", { class: "wf-dur" + (inside ? " inside" : ""), style: label }, ms(span.duration_ms))),
     );
   });
-  $("waterfall").replaceChildren(...rows);
+  $("waterfall").replaceChildren(axis(total), ...rows);
   const chosen = trace.spans.find((s) => s.span_id === view.selectedSpan);
   renderSpan(chosen);
   for (const row of $("traces").tBodies[0].rows) {
