@@ -1026,3 +1026,45 @@ fn a_compose_required_variable_through_real_compose() {
         None,
     );
 }
+
+/// A file Python cannot decode is a module that does not import: a finding
+/// at its line, never a silent end to every code check.
+#[test]
+fn a_non_utf8_module_is_a_finding_at_its_line() {
+    let fixture = Fixture::new("honeycomb");
+    let mut bytes = std::fs::read(fixture.path("backend-flask/app.py")).unwrap();
+    let line = bytes.iter().filter(|b| **b == b'\n').count() + 1;
+    bytes.extend_from_slice(b"NAME = '\xe9t\xe9'\n");
+    std::fs::write(fixture.path("backend-flask/app.py"), bytes).unwrap();
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1);
+    expect(
+        &report,
+        "code-syntax",
+        None,
+        "fail",
+        &format!("backend-flask/app.py:{line}: cannot be read as Python source (not UTF-8 text"),
+        None,
+    );
+}
+
+/// A `.env` that is a FIFO or /dev/zero is refused at once, by name: never
+/// a hang, never a read that grows without end.
+#[test]
+fn a_dotenv_that_is_not_a_file_is_refused_at_once() {
+    let fifo = Fixture::new("honeycomb");
+    nix::unistd::mkfifo(&fifo.path(".env"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let zero = Fixture::new("honeycomb");
+    std::os::unix::fs::symlink("/dev/zero", zero.path(".env")).unwrap();
+    for fixture in [fifo, zero] {
+        let started = std::time::Instant::now();
+        let output = fixture.run(&[]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(".env is not a regular file"),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+}

@@ -177,7 +177,7 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
         if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE_BYTES) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Ok(text) = super::read::text(&path) else {
             continue; // binary
         };
         for (index, line) in text.lines().enumerate() {

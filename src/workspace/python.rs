@@ -160,9 +160,44 @@ impl Facts {
 }
 
 impl PyFile {
+    /// The module, or None when there is none to read. A file that is there
+    /// but cannot be read as Python reads it (not UTF-8 without a coding
+    /// declaration, too large, not a regular file) is a module that fails
+    /// to import: a syntax error at its line, never a silent skip.
     pub fn read(path: &Path) -> Option<Self> {
-        let text = std::fs::read_to_string(path).ok()?;
-        Some(Self::parse(path, &text))
+        if !path.exists() {
+            return None;
+        }
+        match super::read::text(path) {
+            Ok(text) => Some(Self::parse(path, &text)),
+            Err(error) => {
+                let bytes = std::fs::read(path).unwrap_or_default();
+                let declares_coding = bytes
+                    .split(|b| *b == b'\n')
+                    .take(2)
+                    .any(|line| String::from_utf8_lossy(line).contains("coding"));
+                if declares_coding {
+                    return None;
+                }
+                // "PATH:LINE: why" or "PATH why": the line, and the why alone.
+                let message = format!("{error:#}");
+                let rest = message
+                    .strip_prefix(&path.display().to_string())
+                    .unwrap_or(&message);
+                let (line, why) = match rest.strip_prefix(':').and_then(|r| r.split_once(':')) {
+                    Some((line, why)) => (line.trim().parse().unwrap_or(1), why.trim()),
+                    None => (1, rest.trim()),
+                };
+                Some(PyFile {
+                    path: path.to_path_buf(),
+                    syntax_error: Some(SyntaxError {
+                        line,
+                        message: format!("cannot be read as Python source ({why})"),
+                    }),
+                    facts: Facts::default(),
+                })
+            }
+        }
     }
 
     pub fn parse(path: &Path, text: &str) -> Self {

@@ -152,7 +152,7 @@ pub fn sampling_rules(dir: &Path, backend_dir: &Path) -> Vec<SamplingRule> {
         if rules.iter().any(|r| r.path == path) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Ok(text) = super::read::text(&path) else {
             continue;
         };
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {

@@ -254,7 +254,7 @@ fn frontend_service(file: &ComposeFile) -> Option<&Service> {
 }
 
 fn read_source(path: &Path) -> Option<SourceFile> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::workspace::read::text(path).ok()?;
     Some(SourceFile {
         path: path.to_path_buf(),
         text,
@@ -271,7 +271,7 @@ fn load_compose(
     let file = ComposeFile::load_set(paths, profiles).map_err(|error| {
         // Leftover merge markers, in whichever file of the set has them.
         let conflict = paths.iter().find_map(|path| {
-            let text = std::fs::read_to_string(path).ok()?;
+            let text = crate::workspace::read::text(path).ok()?;
             let line = text.lines().position(|l| l.starts_with("<<<<<<<"))? + 1;
             Some((path.clone(), line))
         });

@@ -96,7 +96,7 @@ pub struct GitpodFile {
 impl GitpodFile {
     fn read(dir: &Path) -> Option<Self> {
         let path = dir.join(".gitpod.yml");
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text = super::read::text(&path).ok()?;
         let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
         let lines = YamlLines::index(&text);
         let ports = match doc.get("ports") {
