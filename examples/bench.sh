@@ -38,8 +38,10 @@ hyperfine -N --warmup 20 --runs 200 --export-json "$work/doctor.json" \
 
 # The largest real repository (by size on disk), without its labels; it has
 # problems, so the doctor exits 1 there (-i).
-largest="$(du -s ../shared/realrepos/*/ | sort -n | tail -1 | cut -f2)"
-cp -r "$largest" "$work/real" && rm -f "$work/real/EXPECTED.md"
+realrepos="${TRACELAB_REALREPOS:-../shared/realrepos}"
+[ -d "$realrepos" ] || realrepos=target/realrepos   # tests/fixtures/fetch-realrepos.sh
+largest="$(du -s "$realrepos"/*/ | sort -n | tail -1 | cut -f2)"
+cp -r "$largest" "$work/real" && rm -f "$work/real/EXPECTED.md" "$work/real/SOURCE.txt"
 echo "largest real repository: $(basename "$largest")"
 hyperfine -N -i --warmup 20 --runs 200 --export-json "$work/real.json" \
   "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key AWS_DEFAULT_REGION=ca-central-1 $bin doctor --dir $work/real --builtin-resolver"

@@ -59,11 +59,20 @@ pub fn run(args: NewArgs) -> Result<u8> {
     let rendered = render_workspace(&answers)?;
     let plan = write::plan(&target, rendered.clone())?;
     if !args.dry_run {
-        write::write(&target, &plan, interrupt_flag())?;
-        // What tracelab wrote is the base of every later merge.
-        for file in &rendered {
-            base::store(&target, &file.path, Some(&file.contents))?;
-        }
+        // What tracelab wrote is the base of every later merge: staged with
+        // the workspace and moved into place with it in one rename, so the
+        // workspace and its bases exist together or not at all (and no
+        // per-file fsync: this was most of new's time).
+        let staged: Vec<write::PlannedFile> = plan
+            .iter()
+            .cloned()
+            .chain(rendered.iter().map(|file| write::PlannedFile {
+                path: format!("{}/{}", base::BASE_DIR, file.path),
+                status: write::FileStatus::Create,
+                contents: file.contents.clone(),
+            }))
+            .collect();
+        write::write(&target, &staged, interrupt_flag())?;
     }
     let mut report = Report::new(&target, &answers, &plan, args.dry_run, state);
     // The quick check reads no external command: it stays within milliseconds.

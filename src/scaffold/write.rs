@@ -146,10 +146,17 @@ fn write_staged(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool) -
         .prefix(".tracelab-new-")
         .tempdir_in(&parent)
         .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?;
+    // Each folder is made once: on this kind of disk a file costs about as
+    // much as the whole rest of `new`, and a failed mkdir nearly as much.
+    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for file in plan {
         abort_if_interrupted(interrupted)?;
         let dest = staging.path().join(safe_relative(&file.path)?);
-        create_parent_dirs(&dest)?;
+        if let Some(dir) = dest.parent()
+            && made.insert(dir.to_path_buf())
+        {
+            create_parent_dirs(&dest)?;
+        }
         fs::write(&dest, &file.contents)
             .with_context(|| format!("cannot write {}", dest.display()))?;
     }
