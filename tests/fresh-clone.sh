@@ -14,6 +14,7 @@ git clone --quiet "$checkout" "$scratch/clean"
 cd "$scratch/clean"
 
 status=0
+started=$SECONDS
 env -u TRACELAB_REALREPOS -u TRACELAB_REQUIRE_FIXTURES \
   CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$checkout/target}" \
   cargo test 2>&1 | tee "$scratch/log" || status=$?
@@ -33,4 +34,4 @@ for test in $needed; do
   fi
 done
 [ "$missing" = 0 ] || exit 1
-echo "fresh-clone: cargo test passed on a clone alone; skipped by name: $(echo "$needed" | wc -l) tests"
+echo "fresh-clone: cargo test passed on a clone alone in $((SECONDS - started)) s; skipped by name: $(echo "$needed" | wc -l) tests"
