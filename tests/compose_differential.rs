@@ -138,12 +138,7 @@ fn tracelab_says(dir: &Path, files: &[PathBuf], shell: &Shell) -> Result<Value, 
             .cloned()
             .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
     };
-    let profiles: Vec<String> = lookup("COMPOSE_PROFILES")
-        .unwrap_or_default()
-        .split(',')
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect();
+    let profiles = compose::active_profiles(&lookup);
     let file = ComposeFile::load_set(files, &profiles).map_err(|e| format!("{e:#}"))?;
     let resolved = file.resolve(&lookup).map_err(|e| format!("{e:#}"))?;
     if !resolved.errors.is_empty() {

@@ -19,7 +19,8 @@ fn workspace() -> tempfile::TempDir {
     dir
 }
 
-fn env_set(dir: &Path, name: &str, value: &str) -> std::process::Output {
+/// `tracelab env set NAME --force` with `value` piped in, started.
+fn spawn_env_set(dir: &Path, name: &str, value: &str) -> std::process::Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
         .args(["env", "set", name, "--force", "--dir"])
         .arg(dir)
@@ -37,7 +38,11 @@ fn env_set(dir: &Path, name: &str, value: &str) -> std::process::Output {
         .unwrap()
         .write_all(format!("{value}\n").as_bytes())
         .unwrap();
-    child.wait_with_output().unwrap()
+    child
+}
+
+fn env_set(dir: &Path, name: &str, value: &str) -> std::process::Output {
+    spawn_env_set(dir, name, value).wait_with_output().unwrap()
 }
 
 /// What Compose gives the service for `name`, `$$` read as `$`.
@@ -132,27 +137,12 @@ fn an_export_line_keeps_its_export() {
 fn two_env_sets_at_once_keep_both_variables() {
     for round in 0..20 {
         let dir = workspace();
-        let spawn = |name: &str| {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-                .args(["env", "set", name, "--force", "--dir"])
-                .arg(dir.path())
-                .env_clear()
-                .env("PATH", "/usr/bin:/bin")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(format!("{name}-{round}\n").as_bytes())
-                .unwrap();
-            child
-        };
-        let (mut a, mut b) = (spawn("PROBE"), spawn("OTHER"));
-        assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+        let (a, b) = (
+            spawn_env_set(dir.path(), "PROBE", &format!("PROBE-{round}")),
+            spawn_env_set(dir.path(), "OTHER", &format!("OTHER-{round}")),
+        );
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        assert!(a.status.success() && b.status.success());
         let text = std::fs::read_to_string(dir.path().join(".env")).unwrap();
         assert!(
             text.contains(&format!("PROBE=PROBE-{round}"))

@@ -367,6 +367,16 @@ mod tests {
         read_document(Path::new("c.yml"), text).unwrap()
     }
 
+    /// A service's merged `environment:` entries, in order.
+    fn environment<'a>(v: &'a Value, service: &str) -> Vec<&'a str> {
+        v["services"][service]["environment"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect()
+    }
+
     fn merged(files: &[&str]) -> Value {
         let mut value = merge_documents(files.iter().map(|t| doc(t)).collect()).unwrap();
         enforce_unicity(&mut value, &mut Vec::new());
@@ -379,13 +389,7 @@ mod tests {
             "services:\n  a:\n    environment:\n      A: '1'\n      B: '2'\n",
             "services:\n  a:\n    environment:\n      - B=3\n      - C\n",
         ]);
-        let env: Vec<&str> = v["services"]["a"]["environment"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|e| e.as_str().unwrap())
-            .collect();
-        assert_eq!(env, ["A=1", "B=3", "C"]);
+        assert_eq!(environment(&v, "a"), ["A=1", "B=3", "C"]);
     }
 
     #[test]
@@ -407,13 +411,7 @@ mod tests {
         apply_extends(&mut v, Path::new(".")).unwrap();
         enforce_unicity(&mut v, &mut Vec::new());
         assert_eq!(v["services"]["a"]["image"], Value::String("i".into()));
-        let env: Vec<&str> = v["services"]["a"]["environment"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|e| e.as_str().unwrap())
-            .collect();
-        assert_eq!(env, ["A=1", "B=3"]);
+        assert_eq!(environment(&v, "a"), ["A=1", "B=3"]);
     }
 
     #[test]

@@ -268,6 +268,17 @@ pub fn configurations(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Vec<V
         .collect()
 }
 
+/// The profiles `COMPOSE_PROFILES` activates (`env` answers for the shell,
+/// then `.env`): comma-separated, blanks dropped.
+pub fn active_profiles(env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    env("COMPOSE_PROFILES")
+        .unwrap_or_default()
+        .split(',')
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 /// The files `docker compose` reads in `dir` with no `-f`: `COMPOSE_FILE`
 /// (`env` answers for the shell and `.env`, where Compose reads it), else
 /// the first default file name present and the first override present.

@@ -35,12 +35,7 @@ impl Context {
                 .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
         };
         let compose_sets = compose::configurations(dir, &compose_env);
-        let profiles: Vec<String> = compose_env("COMPOSE_PROFILES")
-            .unwrap_or_default()
-            .split(',')
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
-            .collect();
+        let profiles = compose::active_profiles(&compose_env);
         // Looking for Compose may start `docker compose version`: only when needed.
         let wants_compose =
             !compose_sets.is_empty() && (options.external_layers || options.use_compose_binary);
