@@ -384,6 +384,12 @@ fn save_then_show_gives_the_same_trees_as_live() {
     let live = listener.wait_for_lines(9);
     listener.interrupt();
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
+    // What the app sent is its owner's alone.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let shown = show(&[], &file);
     assert!(
         shown.status.success(),

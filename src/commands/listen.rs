@@ -81,10 +81,14 @@ pub fn seconds(value: f64, flag: &str) -> Result<Duration> {
         .with_context(|| format!("{flag} {value}: give a positive number of seconds"))
 }
 
+/// The file `--save` appends to: what the app sent, attribute values and
+/// all, so only its owner may read it (0600 when it is made).
 fn open_save(path: &std::path::PathBuf) -> Result<Mutex<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot open {} to save traces in", path.display()))?;
     Ok(Mutex::new(file))
