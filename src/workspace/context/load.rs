@@ -28,12 +28,7 @@ impl Context {
     pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
         let dotenv = layers::read_dotenv(dir, &shell)?;
         // Compose reads COMPOSE_FILE and COMPOSE_PROFILES from the shell, then `.env`.
-        let compose_env = |name: &str| {
-            shell
-                .get(name)
-                .cloned()
-                .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
-        };
+        let compose_env = compose_lookup(&shell, dotenv.as_ref());
         let compose_sets = compose::configurations(dir, &compose_env);
         let profiles = compose::active_profiles(&compose_env);
         // Looking for Compose may start `docker compose version`: only when needed.
@@ -127,22 +122,31 @@ impl Context {
     }
 }
 
+/// A variable as Compose interpolates it: the shell's, else `.env`'s.
+fn compose_lookup<'a>(
+    shell: &'a Vars,
+    dotenv: Option<&'a DotEnv>,
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        shell
+            .get(name)
+            .cloned()
+            .or_else(|| dotenv?.get(name).map(|e| e.value.clone()))
+    }
+}
+
 /// The backend's environment alone, as Compose would give it (the default
 /// configuration, the built-in resolver), else the shell's: what `listen`
 /// needs to find a key, with no `gp`, `docker` or `git`, and no code read.
 pub fn backend_environment(dir: &Path, shell: &Vars) -> std::collections::BTreeMap<String, String> {
     let from_shell = || shell.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let dotenv = layers::read_dotenv(dir, shell).ok().flatten();
-    let lookup = |name: &str| {
-        shell
-            .get(name)
-            .cloned()
-            .or_else(|| dotenv.as_ref()?.get(name).map(|e| e.value.clone()))
-    };
+    let lookup = compose_lookup(shell, dotenv.as_ref());
     let Some(files) = compose::default_configuration(dir, &lookup) else {
         return from_shell();
     };
-    let Ok(file) = ComposeFile::load_set(&files, &[]) else {
+    let profiles = compose::active_profiles(&lookup);
+    let Ok(file) = ComposeFile::load_set(&files, &profiles) else {
         return from_shell();
     };
     let Some(backend) = find_backend_service(&file, dir) else {
@@ -281,15 +285,7 @@ fn load_compose(
     })?;
     let path = &paths[0];
     let backend = find_backend_service(&file, path.parent().unwrap_or(Path::new(".")));
-    let builtin = || {
-        let lookup = |name: &str| {
-            shell
-                .get(name)
-                .cloned()
-                .or_else(|| dotenv.and_then(|d| d.get(name)).map(|e| e.value.clone()))
-        };
-        file.resolve(&lookup)
-    };
+    let builtin = || file.resolve(&compose_lookup(shell, dotenv));
     let (result, resolver) = match compose_bin {
         Some(bin) => (
             compose::resolve_with_compose(bin, &file).context("asking Compose to resolve the file"),
