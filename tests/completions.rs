@@ -34,20 +34,7 @@ COMP_WORDS=(tracelab doctor --js); COMP_CWORD=2; _tracelab tracelab --js doctor;
 COMP_WORDS=(tracelab add x); COMP_CWORD=2; _tracelab tracelab x add; echo "3:${COMPREPLY[*]}"
 COMP_WORDS=(tracelab new --set p); COMP_CWORD=3; _tracelab tracelab p --set; echo "4:${COMPREPLY[*]}"
 "#;
-    let mut child = Command::new("bash")
-        .args(["-c", probe])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::output_with_stdin(Command::new("bash").args(["-c", probe]), &script);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1:update"), "{text}");
     assert!(text.contains("2:--json"), "{text}");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::doctor::{Fixture, expect, failing_ids};
+use common::doctor::{Fixture, expect, failing_ids, healthy};
 
 const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
 
@@ -22,12 +22,6 @@ const BACKEND_ENV: &str = r#"    environment:
       AWS_DEFAULT_REGION: "${AWS_DEFAULT_REGION}"
       ROLLBAR_ACCESS_TOKEN: "${ROLLBAR_ACCESS_TOKEN}"
 "#;
-
-fn healthy(fixture: &Fixture) {
-    let (code, report) = fixture.doctor();
-    assert_eq!(failing_ids(&report), Vec::<String>::new(), "{report:#}");
-    assert_eq!(code, 0, "{report:#}");
-}
 
 fn compose(fixture: &Fixture) -> String {
     std::fs::read_to_string(fixture.path("docker-compose.yml")).unwrap()

@@ -6,17 +6,11 @@ mod common;
 
 use std::process::Command;
 
-use common::doctor::{Fixture, expect, failing_ids};
+use common::doctor::{Fixture, expect, failing_ids, healthy};
 
 /// The generated app's import line for Flask, and its app creation.
 const IMPORT: &str = "from flask import Flask, jsonify\n";
 const INSTRUMENT_APP: &str = "FlaskInstrumentor().instrument_app(app)";
-
-fn healthy(fixture: &Fixture) {
-    let (code, report) = fixture.doctor();
-    assert_eq!(failing_ids(&report), Vec::<String>::new(), "{report:#}");
-    assert_eq!(code, 0, "{report:#}");
-}
 
 /// Where `FlaskInstrumentor().instrument()` stands decides whether requests
 /// make server spans: the real SDK, asked for each layout.

@@ -4,7 +4,6 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -59,17 +58,8 @@ impl Env {
     }
 
     fn set(&self, name: &str, stdin: &str, extra: &[&str]) -> Output {
-        let mut child = self
-            .command(&["env", "set", name])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
         // A refused name ends the process before it reads stdin.
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        child.wait_with_output().unwrap()
+        common::output_with_stdin(self.command(&["env", "set", name]).args(extra), stdin)
     }
 }
 
@@ -253,19 +243,15 @@ fn every_command_finds_the_workspace_from_a_subfolder() {
     let env = Env::new("honeycomb");
     let inside = env.dir.join("backend-flask/services");
     let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-            .args(args)
-            .current_dir(&inside)
-            .env_clear()
-            .env("PATH", format!("{}:/usr/bin:/bin", env.bin.display()))
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        child.wait_with_output().unwrap()
+        common::output_with_stdin(
+            Command::new(env!("CARGO_BIN_EXE_tracelab"))
+                .args(args)
+                .current_dir(&inside)
+                .env_clear()
+                .env("PATH", format!("{}:/usr/bin:/bin", env.bin.display()))
+                .env("NO_COLOR", "1"),
+            stdin,
+        )
     };
     let doctor = run(&["doctor", "--json"], "");
     assert_eq!(doctor.status.code(), Some(1), "{}", text(&doctor.stderr));

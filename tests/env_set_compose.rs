@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -21,24 +20,15 @@ fn workspace() -> tempfile::TempDir {
 
 /// `tracelab env set NAME --force` with `value` piped in, started.
 fn spawn_env_set(dir: &Path, name: &str, value: &str) -> std::process::Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .args(["env", "set", name, "--force", "--dir"])
-        .arg(dir)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{value}\n").as_bytes())
-        .unwrap();
-    child
+    common::spawn_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_tracelab"))
+            .args(["env", "set", name, "--force", "--dir"])
+            .arg(dir)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("NO_COLOR", "1"),
+        &format!("{value}\n"),
+    )
 }
 
 fn env_set(dir: &Path, name: &str, value: &str) -> std::process::Output {

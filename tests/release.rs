@@ -60,20 +60,12 @@ fn the_workflows_scripts_pass_shellcheck() {
                 };
                 // GitHub replaces ${{ ... }} before bash sees the script.
                 let script = expression.replace_all(run, "GITHUB_EXPRESSION");
-                let mut child = Command::new(venv.join("bin/shellcheck"))
-                    .args(["--shell=bash", "-"])
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                use std::io::Write;
-                child
-                    .stdin
-                    .take()
-                    .unwrap()
-                    .write_all(script.as_bytes())
-                    .unwrap();
-                let output = child.wait_with_output().unwrap();
+                let output = common::output_with_stdin(
+                    Command::new(venv.join("bin/shellcheck"))
+                        .arg("--shell=bash")
+                        .arg("-"),
+                    &script,
+                );
                 assert!(
                     output.status.success(),
                     "{} job {job:?}:\n{}",

@@ -216,6 +216,13 @@ pub fn expect<'a>(
     finding
 }
 
+/// The doctor finds no problem in the fixture and exits 0.
+pub fn healthy(fixture: &Fixture) {
+    let (code, report) = fixture.doctor();
+    assert_eq!(failing_ids(&report), Vec::<String>::new(), "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+}
+
 pub fn failing_ids(report: &serde_json::Value) -> Vec<String> {
     report["checks"]
         .as_array()

@@ -161,6 +161,27 @@ pub fn app_venv(requirements: &Path) -> PathBuf {
     )
 }
 
+/// Starts `cmd` with `stdin` written to it and its output captured. A
+/// command that ends before reading (a refused value) is not an error here:
+/// the caller judges its exit status and output.
+pub fn spawn_with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Child {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child
+}
+
+/// `spawn_with_stdin`, waited for.
+pub fn output_with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {
+    spawn_with_stdin(cmd, stdin).wait_with_output().unwrap()
+}
+
 /// Runs a command and panics with its output unless it succeeds.
 pub fn run_ok(cmd: &mut Command) -> std::process::Output {
     let output = cmd
