@@ -126,11 +126,7 @@ fn mount(mount: &Mount, dir: &Path, lookup: Lookup) -> Result<Value> {
         .map(|s| interpolate(s, lookup).map(|i| i.value))
         .transpose()?
         .filter(|s| !s.is_empty());
-    let kind = match (&mount.kind, &source) {
-        (Some(kind), _) => kind.clone(),
-        (None, Some(source)) if Mount::is_bind(source) => "bind".into(),
-        _ => "volume".into(),
-    };
+    let kind = mount.kind(source.as_deref()).to_string();
     let mut out = Map::new();
     out.insert("type".into(), json!(kind));
     if let Some(source) = source {

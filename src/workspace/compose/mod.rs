@@ -152,11 +152,17 @@ impl Mount {
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Option<PathBuf> {
         let source = interpolate(self.source.as_deref()?, lookup).ok()?.value;
-        let bind = match self.kind.as_deref() {
-            Some(kind) => kind == "bind",
-            None => Mount::is_bind(&source),
-        };
-        bind.then(|| absolute_in(dir, &source))
+        (self.kind(Some(&source)) == "bind").then(|| absolute_in(dir, &source))
+    }
+
+    /// `type:` as Compose settles it: the long form's, else `bind` for a
+    /// host path and `volume` for a name or none (`source` interpolated).
+    pub fn kind(&self, source: Option<&str>) -> &str {
+        match (self.kind.as_deref(), source) {
+            (Some(kind), _) => kind,
+            (None, Some(source)) if Mount::is_bind(source) => "bind",
+            _ => "volume",
+        }
     }
 }
 
