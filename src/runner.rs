@@ -61,14 +61,13 @@ impl Installer {
 pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
     let venv = backend_dir.join(".venv");
     let requirements = backend_dir.join("requirements.txt");
-    let wanted = std::fs::read(&requirements)
-        .with_context(|| format!("cannot read {}", requirements.display()))?;
+    let wanted = crate::workspace::read::bytes(&requirements)?;
     let stamp = venv.join(".tracelab-requirements");
     let digest: String = Sha256::digest(&wanted)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == digest) {
+    if crate::workspace::read::text(&stamp).is_ok_and(|s| s == digest) {
         return absolute(&venv);
     }
     let installer = Installer::find()?;
@@ -153,8 +152,7 @@ fn run_visible(command: &mut Command) -> Result<()> {
 
 /// The command a Dockerfile runs: its last `CMD` in exec form.
 pub fn dockerfile_cmd(dockerfile: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(dockerfile)
-        .with_context(|| format!("cannot read {}", dockerfile.display()))?;
+    let text = crate::workspace::read::text(dockerfile)?;
     let line = text
         .lines()
         .rev()

@@ -188,8 +188,7 @@ fn collect_answers(args: &NewArgs) -> Result<Answers> {
 static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the answers file {}", path.display()))?;
+    let text = crate::workspace::read::text(path).context("cannot read the answers file")?;
     AnswersFile::parse(&text).map_err(|e| {
         anyhow::anyhow!(
             "cannot use the answers file {}: {e}\n  the keys are: {}",

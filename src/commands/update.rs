@@ -49,8 +49,7 @@ pub fn workspace_dir(args: &MergeArgs) -> Result<PathBuf> {
 /// The answers the workspace was made with.
 pub fn recorded_answers(dir: &Path) -> Result<Answers> {
     let path = dir.join(ANSWERS_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::workspace::read::text(&path)?;
     let mut answers = Answers::defaults(Some(dir));
     AnswersFile::parse(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?

@@ -66,6 +66,13 @@ pub const CHECKS: &[CheckInfo] = &[
         "Which tracing backends the workspace uses, read from .tracelab.yml, else from the live code (an exporter, the X-Ray recorder, a watchtower handler, rollbar.init), else from compose and requirements. None found means nothing to trace.",
     ),
     check(
+        "workspace-unreadable",
+        WORKSPACE,
+        Fail,
+        true,
+        "A file the backend needs is there but cannot be read as text: not a regular file (a FIFO or a device), over 5 MB, or not UTF-8. The build or the import that reads it fails too.",
+    ),
+    check(
         "compose-file",
         WORKSPACE,
         Fail,

@@ -56,6 +56,11 @@ pub fn is_near_miss(candidate: &str, target: &str) -> bool {
         return true;
     }
     let allowed = if target.len() >= 8 { 2 } else { 1 };
+    // Each edit changes the length by one at most: most names are too long
+    // or too short to be near, and are told apart without the table.
+    if candidate.chars().count().abs_diff(target.chars().count()) > allowed {
+        return false;
+    }
     edit_distance(&candidate.to_ascii_uppercase(), target) <= allowed
 }
 

@@ -39,7 +39,7 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Resul
         if path.is_dir() {
             collect(root, &path, out)?;
         } else if let Ok(rel) = path.strip_prefix(root) {
-            let text = fs::read_to_string(&path)
+            let text = crate::workspace::read::text(&path)
                 .with_context(|| format!("cannot read the merge base {}", path.display()))?;
             out.insert(rel.to_string_lossy().replace('\\', "/"), text);
         }

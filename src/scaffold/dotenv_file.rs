@@ -62,11 +62,7 @@ pub fn upsert(path: &Path, name: &str, value: &str) -> Result<bool> {
         .with_context(|| format!("cannot open {} to lock it", folder.display()))?;
     lock.lock()
         .with_context(|| format!("cannot lock {}", folder.display()))?;
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
+    let existing = crate::workspace::read::optional_text(path)?.unwrap_or_default();
     let entry = format!("{name}={}", encode(value)?);
     let mut replaced = false;
     let mut lines: Vec<String> = Vec::new();
@@ -112,7 +108,7 @@ pub fn upsert(path: &Path, name: &str, value: &str) -> Result<bool> {
 /// Adds `.env` to `.gitignore` unless a line already ignores it; true if added.
 pub fn ensure_ignored(dir: &Path) -> Result<bool> {
     let path = dir.join(".gitignore");
-    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let existing = crate::workspace::read::optional_text(&path)?.unwrap_or_default();
     if existing
         .lines()
         .any(|l| matches!(l.trim(), ".env" | "/.env" | ".env*" | "*.env"))

@@ -59,7 +59,7 @@ pub fn plan(ctx: &Context, backends: &[Backend]) -> Result<Vec<Edit>> {
             error.message
         );
     }
-    let text = std::fs::read_to_string(&app.path)?;
+    let text = crate::workspace::read::text(&app.path)?;
     let after = edit_app(app, &text, backends, &service)?;
     edits.push(Edit {
         path: app.path.clone(),
@@ -67,7 +67,7 @@ pub fn plan(ctx: &Context, backends: &[Backend]) -> Result<Vec<Edit>> {
         after,
     });
     if let Some(file) = compose {
-        let text = std::fs::read_to_string(&file.path)?;
+        let text = crate::workspace::read::text(&file.path)?;
         let after = edit_compose(file, &text, &service, backends)?;
         edits.push(Edit {
             path: file.path.clone(),
@@ -76,7 +76,7 @@ pub fn plan(ctx: &Context, backends: &[Backend]) -> Result<Vec<Edit>> {
         });
     }
     let requirements = ctx.backend_dir.join("requirements.txt");
-    let text = std::fs::read_to_string(&requirements).unwrap_or_default();
+    let text = crate::workspace::read::optional_text(&requirements)?.unwrap_or_default();
     edits.push(Edit {
         after: edit_requirements(&text, backends)?,
         path: requirements,

@@ -54,7 +54,7 @@ pub fn list(dir: &Path) -> Committed {
             in_git: true,
         };
     }
-    let ignores_env = std::fs::read_to_string(dir.join(".gitignore")).is_ok_and(|text| {
+    let ignores_env = super::read::text(&dir.join(".gitignore")).is_ok_and(|text| {
         text.lines()
             .any(|l| matches!(l.trim(), ".env" | "/.env" | "*.env" | ".env*"))
     });

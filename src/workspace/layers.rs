@@ -170,7 +170,7 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Where a value was read: the layers a variable passes on its way into the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Layer {
     #[serde(rename = "shell")]
     Shell,

@@ -12,6 +12,28 @@ pub const MAX_BYTES: u64 = 5 * 1024 * 1024;
 
 /// The text of `path`, or why it cannot be read.
 pub fn text(path: &Path) -> Result<String> {
+    let bytes = bytes(path)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            bail!("{}:{line}: not UTF-8 text (byte {at})", path.display())
+        }
+    }
+}
+
+/// The text of `path`, None when there is no such file; any other reason
+/// it cannot be read is an error.
+pub fn optional_text(path: &Path) -> Result<Option<String>> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => text(path).map(Some),
+    }
+}
+
+/// The bytes of `path`, or why it cannot be read.
+pub fn bytes(path: &Path) -> Result<Vec<u8>> {
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(e) => bail!("cannot read {}: {e}", path.display()),
@@ -40,14 +62,7 @@ pub fn text(path: &Path) -> Result<String> {
             MAX_BYTES
         );
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            bail!("{}:{line}: not UTF-8 text (byte {at})", path.display())
-        }
-    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -399,9 +399,12 @@ fn passthrough_finding(ctx: &Context, missing: &[&str]) -> Option<Finding> {
 
 /// Every variable name a student may have typed, and where.
 fn names_in_every_layer(ctx: &Context) -> Vec<(Layer, String)> {
+    // In the order found, each once: a set beside the list keeps a compose
+    // file with tens of thousands of variables linear.
     let mut names: Vec<(Layer, String)> = Vec::new();
+    let mut seen: std::collections::HashSet<(Layer, String)> = std::collections::HashSet::new();
     let mut add = |layer: Layer, name: &str| {
-        if !names.iter().any(|(l, n)| *l == layer && n == name) {
+        if seen.insert((layer, name.to_string())) {
             names.push((layer, name.to_string()));
         }
     };

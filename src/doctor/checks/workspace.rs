@@ -22,6 +22,12 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             format!("backends in use: {}", backends.join(", ")),
         ));
     }
+    for why in &ctx.unreadable {
+        out.push(
+            Finding::fail("workspace-unreadable", Layer::Workspace, why.clone())
+                .fix("replace it with the regular text file it stands for"),
+        );
+    }
     if let Some(broken) = &ctx.broken_compose {
         out.push(broken_compose(broken));
         return out;
@@ -116,7 +122,7 @@ fn unset_in_networks(ctx: &Context) -> Option<String> {
 /// "(.env.example has it: cp .env.example .env)" when that is where it lives.
 fn example_hint(ctx: &Context, name: &str) -> String {
     let has = |path: &std::path::Path| {
-        std::fs::read_to_string(path).is_ok_and(|t| {
+        crate::workspace::read::text(path).is_ok_and(|t| {
             t.lines()
                 .any(|l| l.trim_start().starts_with(&format!("{name}=")))
         })

@@ -301,11 +301,13 @@ pub fn default_configuration(
                 .collect(),
         );
     }
+    // Compose takes any name that exists (`os.Stat` succeeds), a FIFO or
+    // a folder too: reading it then fails, and that is reported.
     let first = |names: &[&str]| {
         names
             .iter()
             .map(|name| dir.join(name))
-            .find(|path| path.is_file())
+            .find(|path| path.exists())
     };
     let main = first(FILE_NAMES)?;
     Some(std::iter::once(main).chain(first(OVERRIDE_NAMES)).collect())

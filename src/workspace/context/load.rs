@@ -82,6 +82,7 @@ impl Context {
                 .and_then(|s| s.build_context.as_deref().map(|b| source_dir(dir, b)))
                 .unwrap_or_else(|| dir.join("frontend-react-js"));
             let primary = index == 0;
+            let mut unreadable = Vec::new();
             let mut ctx = Context {
                 dir: dir.to_path_buf(),
                 shell: shell.clone(),
@@ -103,8 +104,10 @@ impl Context {
                 },
                 container_logs: container_logs.clone().filter(|_| primary),
                 backends: Vec::new(),
-                app_py: read_source(&backend_dir.join("app.py")),
-                requirements: read_source(&backend_dir.join("requirements.txt")),
+                // An app.py Python cannot read is code-syntax's, from `code`.
+                app_py: read_source(&backend_dir.join("app.py"), &mut Vec::new()),
+                requirements: read_source(&backend_dir.join("requirements.txt"), &mut unreadable),
+                unreadable,
                 code: read_code(&backend_dir),
                 sampling_rules: xray::sampling_rules(dir, &backend_dir),
                 secrets: secrets.clone(),
@@ -235,7 +238,9 @@ fn read_code(backend_dir: &Path) -> Vec<PyFile> {
                     backend_dir.join(format!("{rel}.py")),
                     backend_dir.join(&rel).join("__init__.py"),
                 ];
-                if let Some(found) = candidates.into_iter().find(|c| c.is_file()) {
+                // Not only regular files: a module that is a FIFO or a
+                // device is one Python tries to import, and is reported.
+                if let Some(found) = candidates.into_iter().find(|c| c.exists()) {
                     queue.push(found);
                     break;
                 }
@@ -252,12 +257,19 @@ fn frontend_service(file: &ComposeFile) -> Option<&Service> {
         .find(|s| s.name.starts_with("frontend") && s.build_context.is_some())
 }
 
-fn read_source(path: &Path) -> Option<SourceFile> {
-    let text = crate::workspace::read::text(path).ok()?;
-    Some(SourceFile {
-        path: path.to_path_buf(),
-        text,
-    })
+/// The file, None when it is not there; one that is there and cannot be
+/// read adds why to `unreadable`.
+fn read_source(path: &Path, unreadable: &mut Vec<String>) -> Option<SourceFile> {
+    match crate::workspace::read::optional_text(path) {
+        Ok(text) => Some(SourceFile {
+            path: path.to_path_buf(),
+            text: text?,
+        }),
+        Err(error) => {
+            unreadable.push(format!("{error:#}"));
+            None
+        }
+    }
 }
 
 fn load_compose(

@@ -67,6 +67,9 @@ pub struct Context {
     pub backends: Vec<Backend>,
     pub app_py: Option<SourceFile>,
     pub requirements: Option<SourceFile>,
+    /// Files there that cannot be read (`requirements.txt` a FIFO), each
+    /// with why: reported, where a missing file would be a quiet None.
+    pub unreadable: Vec<String>,
     /// The backend's folder (the backend service's build context).
     pub backend_dir: PathBuf,
     /// app.py first, then every module of the backend it imports.

@@ -13,6 +13,12 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
+mod limits;
+
+/// Room for the walks of a module nested to CPython's limit, each level a
+/// few frames: reserved, and only touched as deep as the module goes.
+const WALK_STACK_BYTES: usize = 256 * 1024 * 1024;
+
 /// One parsed file.
 #[derive(Debug, Clone)]
 pub struct PyFile {
@@ -171,7 +177,7 @@ impl PyFile {
         match super::read::text(path) {
             Ok(text) => Some(Self::parse(path, &text)),
             Err(error) => {
-                let bytes = std::fs::read(path).unwrap_or_default();
+                let bytes = super::read::bytes(path).unwrap_or_default();
                 let declares_coding = bytes
                     .split(|b| *b == b'\n')
                     .take(2)
@@ -201,25 +207,37 @@ impl PyFile {
     }
 
     pub fn parse(path: &Path, text: &str) -> Self {
+        // Every walk of the tree recurses, and so does dropping it: on a
+        // stack of known size, with the nesting bounded first.
+        stacker::grow(WALK_STACK_BYTES, || Self::parse_on_stack(path, text))
+    }
+
+    fn parse_on_stack(path: &Path, text: &str) -> Self {
         let lines = LineIndex::new(text);
-        match ruff_python_parser::parse_module(text) {
-            Ok(parsed) => {
-                let mut walker = Walker::new(&lines);
-                walker.body(&parsed.syntax().body, None);
-                PyFile {
-                    path: path.to_path_buf(),
-                    syntax_error: None,
-                    facts: walker.facts,
-                }
-            }
-            Err(error) => PyFile {
-                path: path.to_path_buf(),
-                syntax_error: Some(SyntaxError {
-                    line: lines.line(error.location.start()),
-                    message: error.error.to_string(),
-                }),
-                facts: Facts::default(),
-            },
+        let refused = |offset, message| PyFile {
+            path: path.to_path_buf(),
+            syntax_error: Some(SyntaxError {
+                line: lines.line(offset),
+                message,
+            }),
+            facts: Facts::default(),
+        };
+        let parsed = match ruff_python_parser::parse_module(text) {
+            Ok(parsed) => parsed,
+            Err(error) => return refused(error.location.start(), error.error.to_string()),
+        };
+        if let Some(refusal) = limits::refusal(&parsed) {
+            // Too deep to drop on any stack: the process ends soon, and the
+            // tree is bounded by the file's size.
+            std::mem::forget(parsed);
+            return refused(refusal.offset, refusal.message);
+        }
+        let mut walker = Walker::new(&lines);
+        walker.body(&parsed.syntax().body, None);
+        PyFile {
+            path: path.to_path_buf(),
+            syntax_error: None,
+            facts: walker.facts,
         }
     }
 
@@ -256,14 +274,51 @@ impl LineIndex {
     }
 }
 
-/// The dotted name of a callee or reference: `a.b.c`, `F().m`.
+/// The dotted name of a callee or reference: `a.b.c`, `F().m`. Past a few
+/// components no API is named, so a long chain is cut short (`?.c.d`):
+/// a name costs the same however long the chain it ends.
 pub fn dotted(expr: &Expr) -> String {
-    match expr {
-        Expr::Name(name) => name.id.to_string(),
-        Expr::Attribute(attr) => format!("{}.{}", dotted(&attr.value), attr.attr.as_str()),
-        Expr::Call(call) => format!("{}()", dotted(&call.func)),
-        _ => "?".into(),
+    const MAX_PARTS: usize = 12;
+    // Outermost first: `F().m` is [m, (), F].
+    let mut parts: Vec<Option<&str>> = Vec::new();
+    let mut current = expr;
+    loop {
+        if parts.len() == MAX_PARTS {
+            parts.push(Some("?"));
+            break;
+        }
+        match current {
+            Expr::Name(name) => {
+                parts.push(Some(name.id.as_str()));
+                break;
+            }
+            Expr::Attribute(attr) => {
+                parts.push(Some(attr.attr.as_str()));
+                current = &attr.value;
+            }
+            Expr::Call(call) => {
+                parts.push(None);
+                current = &call.func;
+            }
+            _ => {
+                parts.push(Some("?"));
+                break;
+            }
+        }
     }
+    let mut name = String::new();
+    for part in parts.iter().rev() {
+        match part {
+            None => name.push_str("()"),
+            Some(part) => {
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(part);
+            }
+        }
+    }
+    name
 }
 
 fn value_of(expr: &Expr) -> Value {
