@@ -13,6 +13,7 @@ pub mod listen;
 pub mod otlp;
 pub mod ports;
 pub mod prompts;
+pub mod redact;
 pub mod rules;
 pub mod run;
 pub mod runner;

@@ -281,3 +281,63 @@ fn fifos_and_devices_are_refused_at_once() {
         }
     }
 }
+
+/// A key pasted into the wrong variable, into an address's user-info or
+/// query, or into the headers without a name: the doctor names the mistake
+/// and shows the key only as its fingerprint, in text and in JSON.
+#[test]
+fn a_key_in_the_wrong_place_is_named_and_never_printed() {
+    let key = "hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w";
+    let classic = "0123456789abcdef0123456789abcdef";
+    let aws = "AKIAZ7Q4R5T6Y7U8I9O0";
+    let (_temp, dir) = workspace_with(|dir| {
+        let compose = dir.join("docker-compose.yml");
+        let text = common::read(&compose)
+            .replace(
+                "OTEL_SERVICE_NAME: \"backend-flask\"",
+                &format!("OTEL_SERVICE_NAME: \"{key}\""),
+            )
+            .replace(
+                "OTEL_EXPORTER_OTLP_ENDPOINT: \"https://api.honeycomb.io\"",
+                &format!("OTEL_EXPORTER_OTLP_ENDPOINT: \"https://{classic}@api.honeycomb.io/?api_key={key}\""),
+            )
+            .replace(
+                "OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\"",
+                &format!("OTEL_EXPORTER_OTLP_HEADERS: \"{key}\""),
+            )
+            .replace(
+                "AWS_XRAY_DAEMON_ADDRESS: \"",
+                &format!("AWS_XRAY_DAEMON_ADDRESS: \"{aws}"),
+            );
+        std::fs::write(&compose, text).unwrap();
+    });
+    let (_, json, _) = doctor_json(&dir);
+    let text = common::tracelab()
+        .arg("doctor")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    for shown in [json.to_string(), text.clone()] {
+        for secret in [key, classic, aws] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
+    let misplaced = findings(&json, "env-key-misplaced");
+    for name in [
+        "OTEL_SERVICE_NAME",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "AWS_XRAY_DAEMON_ADDRESS",
+    ] {
+        assert!(
+            misplaced
+                .iter()
+                .any(|m| m.starts_with(&format!("{name} holds"))),
+            "{name}: {misplaced:?}"
+        );
+    }
+    assert!(
+        text.contains("OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\""),
+        "{text}"
+    );
+}

@@ -31,7 +31,7 @@ impl Finding {
             status,
             layer,
             variable: None,
-            message: message.into(),
+            message: crate::redact::text(&message.into()).into_owned(),
             fix: None,
             group: "",
         }
@@ -63,7 +63,7 @@ impl Finding {
     }
 
     pub fn fix(mut self, command: impl Into<String>) -> Self {
-        self.fix = Some(command.into());
+        self.fix = Some(crate::redact::text(&command.into()).into_owned());
         self
     }
 }

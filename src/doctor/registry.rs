@@ -129,6 +129,13 @@ pub const CHECKS: &[CheckInfo] = &[
         "A variable the workspace needs is set in no layer: Compose gives the container an empty value. `tracelab env set NAME` (or `gp env` in Gitpod) sets it.",
     ),
     check(
+        "env-key-misplaced",
+        ENV,
+        Warn,
+        false,
+        "A variable that is no key holds one (a Honeycomb key as OTEL_SERVICE_NAME, an AWS key id in an address): the app sends it where it does not belong, in plain sight, and the variable does not do its job.",
+    ),
+    check(
         "env-near-miss",
         ENV,
         Fail,

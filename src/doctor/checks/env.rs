@@ -27,7 +27,43 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     if let Some(finding) = passthrough_finding(ctx, &missing) {
         out.push(finding);
     }
+    misplaced_keys(ctx, &mut out);
     out
+}
+
+/// A key in a variable that is no key variable: pasted into the wrong
+/// line. Headers carry keys by design (their format is checked apart).
+fn misplaced_keys(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some((layer, env)) = ctx.app_env() else {
+        return;
+    };
+    for (name, value) in &env {
+        let Some(value) = value else { continue };
+        // Key variables (AWS_ACCESS_KEY_ID too) and headers hold keys.
+        let upper = name.to_ascii_uppercase();
+        if crate::redact::names_a_secret(name)
+            || upper.contains("KEY")
+            || upper.ends_with("_HEADERS")
+        {
+            continue;
+        }
+        if let Some((kind, shown)) = crate::redact::key_in(value) {
+            let home = if kind.contains("Honeycomb") {
+                "HONEYCOMB_API_KEY"
+            } else {
+                "AWS_ACCESS_KEY_ID"
+            };
+            out.push(
+                Finding::warn(
+                    "env-key-misplaced",
+                    layer,
+                    format!("{name} holds {kind} ({shown}): it is no key variable, so the app sends the key where it does not belong and {name} does not do its job"),
+                )
+                .var(name)
+                .fix(format!("set {name} to what it names, and the key in its own variable: tracelab env set {home}")),
+            );
+        }
+    }
 }
 
 /// How to set a variable, fitted to where the student is: in Gitpod, for

@@ -363,18 +363,28 @@ fn check_headers_format(
         } else {
             Finding::fail
         };
-        let clean_key = entry
-            .raw
-            .split(['=', ':'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches(['"', '\''])
-            .to_string();
+        // An entry with no name at all is most often the key pasted alone:
+        // it is named, and the key goes where keys go.
+        let (clean_key, then) = match entry.raw.split_once(['=', ':']) {
+            Some((key, _)) => (
+                key.trim().trim_matches(['"', '\'']).to_string(),
+                "name=value, no quotes, comma between entries",
+            ),
+            None => (
+                "x-honeycomb-team".to_string(),
+                "then: tracelab env set HONEYCOMB_API_KEY (the key lives in .env, never here)",
+            ),
+        };
         out.push(
-            finding("otlp-headers-format", layer, format!("{name}: {shown} {problem}"))
-                .var(name)
-                .fix(format!("{name}: \"{clean_key}=${{HONEYCOMB_API_KEY}}\"   # name=value, no quotes, comma between entries")),
+            finding(
+                "otlp-headers-format",
+                layer,
+                format!("{name}: {shown} {problem}"),
+            )
+            .var(name)
+            .fix(format!(
+                "{name}: \"{clean_key}=${{HONEYCOMB_API_KEY}}\"   # {then}"
+            )),
         );
     }
     if problems == 0 {
