@@ -254,9 +254,17 @@ pub struct ListenArgs {
     #[arg(long)]
     pub no_web: bool,
 
+    /// Also answer requests whose Host is NAME (beyond localhost, IP addresses, host.docker.internal and Gitpod's or Codespaces' forwarded address). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
+
     /// Keep the last N traces; older ones are dropped (and counted).
     #[arg(long, default_value_t = crate::listen::store::DEFAULT_CAPACITY, value_name = "N")]
     pub keep: usize,
+
+    /// Keep at most this much memory of spans (256M, 1G, 512K, or bytes); the oldest traces are dropped (and counted).
+    #[arg(long, default_value = "256M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: usize,
 
     /// Honeycomb key to link each trace to Honeycomb's UI [default: the one the app sends, read as the doctor reads it].
     #[arg(long, value_name = "KEY")]
@@ -292,6 +300,10 @@ pub struct ShowArgs {
     /// Address of the web view.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+
+    /// Also answer requests whose Host is NAME (beyond localhost, IP addresses and Gitpod's or Codespaces' forwarded address). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -344,4 +356,49 @@ pub struct EnvCheckArgs {
     /// Print JSON, as `tracelab doctor --json` does.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `256M`, `1G`, `512K` (or with `B`, `iB`), or a number of bytes.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    let number_end = upper
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(upper.len());
+    let (number, unit) = upper.split_at(number_end);
+    let shift = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a size: give bytes, or a number with K, M or G"
+            ));
+        }
+    };
+    let size = number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("{text:?} is not a size: give bytes, or a number with K, M or G"))?;
+    if size < 1 << 20 {
+        return Err(format!("{text:?} is under 1M: too little to keep a trace"));
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("2048KiB"), Ok(2 << 20));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("12").unwrap_err().contains("under 1M"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
 }

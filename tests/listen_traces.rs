@@ -319,7 +319,7 @@ fn stalled_clients_do_not_stall_the_receiver() {
         .map(|_| {
             let mut stream = TcpStream::connect(&address).unwrap();
             stream
-                .write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\n")
+                .write_all(b"POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\n")
                 .unwrap();
             stream
         })

@@ -63,6 +63,7 @@ fn trace_with(
         tracelab::listen::http::runtime().unwrap(),
         "127.0.0.1:0",
         tracelab::listen::http::DEFAULT_READ_TIMEOUT,
+        tracelab::listen::hosts::AllowedHosts::default(),
         Arc::new(move |batch| sink_batches.lock().unwrap().push(batch)),
     )
     .unwrap();

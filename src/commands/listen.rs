@@ -10,9 +10,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ListenArgs;
 use crate::exit::EXIT_OK;
+use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{Server, runtime, typeable};
 use crate::listen::live::{Flush, Live, Output, Printer};
-use crate::listen::store::Store;
+use crate::listen::store::{Bounds, Store};
 use crate::listen::{Batch, Receiver, honeycomb, web};
 use crate::style::{DIM, HEADING, count, paint};
 
@@ -30,7 +31,11 @@ pub fn run(args: ListenArgs) -> Result<u8> {
     } else {
         Output::Tree
     };
-    let live = Live::new(args.keep, quiet, output);
+    let bounds = Bounds {
+        traces: args.keep,
+        bytes: args.max_memory,
+    };
+    let live = Live::new(bounds, quiet, output);
     let save = args.save.as_ref().map(open_save).transpose()?;
     let sink_live = Arc::clone(&live);
     let sink = Arc::new(move |batch: Batch| {
@@ -43,7 +48,16 @@ pub fn run(args: ListenArgs) -> Result<u8> {
     });
     let runtime = runtime()?;
     let address = format!("{}:{}", args.host, args.port);
-    let receiver = Receiver::start(Arc::clone(&runtime), &address, read_timeout, sink)?;
+    let hosts = AllowedHosts {
+        extra: args.allow_host.clone(),
+    };
+    let receiver = Receiver::start(
+        Arc::clone(&runtime),
+        &address,
+        read_timeout,
+        hosts.clone(),
+        sink,
+    )?;
     let web = if args.no_web {
         None
     } else {
@@ -51,6 +65,7 @@ pub fn run(args: ListenArgs) -> Result<u8> {
             Arc::clone(&runtime),
             &args.host,
             args.web_port,
+            hosts,
             Arc::clone(&live),
         )?)
     };
@@ -176,6 +191,20 @@ fn summary(store: &Store) {
             "; {} dropped to keep the last {} (--keep)",
             count(store.evicted, "oldest trace"),
             store.kept()
+        );
+    }
+    if store.evicted_for_memory > 0 {
+        line += &format!(
+            "; {} dropped to stay under --max-memory ({} MB kept)",
+            count(store.evicted_for_memory, "oldest trace"),
+            store.bytes() >> 20
+        );
+    }
+    if store.truncated > 0 {
+        line += &format!(
+            "; {} not kept: their trace already had {} (a loop?)",
+            count(store.truncated, "span"),
+            crate::listen::store::MAX_SPANS_PER_TRACE
         );
     }
     anstream::eprintln!("\n{} {line}", paint(HEADING, "Stopped."));

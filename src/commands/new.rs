@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::answers::{Answers, AnswersFile, InvalidAnswer};
@@ -188,7 +188,11 @@ fn collect_answers(args: &NewArgs) -> Result<Answers> {
 static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile> {
-    let text = crate::workspace::read::text(path).context("cannot read the answers file")?;
+    let text = crate::workspace::read::text(path).map_err(|e| {
+        let shown = path.display().to_string();
+        let why = format!("{e:#}").replacen(&shown, &format!("the answers file {shown}"), 1);
+        anyhow::anyhow!(why)
+    })?;
     AnswersFile::parse(&text).map_err(|e| {
         anyhow::anyhow!(
             "cannot use the answers file {}: {e}\n  the keys are: {}",

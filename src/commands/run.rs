@@ -17,9 +17,10 @@ use crate::backend::Backend;
 use crate::cli::RunArgs;
 use crate::doctor::{self, finding::Status};
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
 use crate::listen::live::{Flush, Live, Output, Printer};
-use crate::listen::store::DEFAULT_CAPACITY;
+use crate::listen::store::Bounds;
 use crate::listen::trace::QUIET_INTERVAL_MS;
 use crate::listen::{Batch, RawRequest, Receiver};
 use crate::runner::{self, App};
@@ -210,7 +211,7 @@ fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) ->
         Output::Tree
     };
     let live = Live::new(
-        DEFAULT_CAPACITY,
+        Bounds::default(),
         Duration::from_millis(QUIET_INTERVAL_MS),
         output,
     );
@@ -222,7 +223,13 @@ fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) ->
         }
         sink_live.add(batch.spans, batch.team);
     });
-    let receiver = Receiver::start(runtime()?, "127.0.0.1:0", DEFAULT_READ_TIMEOUT, sink)?;
+    let receiver = Receiver::start(
+        runtime()?,
+        "127.0.0.1:0",
+        DEFAULT_READ_TIMEOUT,
+        AllowedHosts::default(),
+        sink,
+    )?;
     let printer = Printer::start(live);
     Ok(Listening { receiver, printer })
 }

@@ -10,8 +10,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
 use crate::exit::EXIT_OK;
+use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::runtime;
 use crate::listen::live::{Flush, Live, Output};
+use crate::listen::store::Bounds;
 use crate::listen::web;
 use crate::otlp::{self, Encoding};
 
@@ -22,7 +24,11 @@ pub fn run(args: ShowArgs) -> Result<u8> {
         (false, false) => Output::Tree,
     };
     // Every trace in the files is kept: they were chosen to be looked at.
-    let live = Live::new(usize::MAX, Duration::MAX, output);
+    let everything = Bounds {
+        traces: usize::MAX,
+        bytes: usize::MAX,
+    };
+    let live = Live::new(everything, Duration::MAX, output);
     for file in &args.files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
@@ -52,7 +58,10 @@ pub fn run(args: ShowArgs) -> Result<u8> {
 
 fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
     let runtime = runtime()?;
-    let server = web::start(runtime, &args.host, args.web_port, Arc::clone(live))?;
+    let hosts = AllowedHosts {
+        extra: args.allow_host.clone(),
+    };
+    let server = web::start(runtime, &args.host, args.web_port, hosts, Arc::clone(live))?;
     let (stop_tx, stop_rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());

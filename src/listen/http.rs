@@ -23,6 +23,13 @@ use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
+use super::hosts::AllowedHosts;
+
+/// How long the accept loop rests after a failed accept: out of file
+/// descriptors (EMFILE), retrying at once would spin a core and starve the
+/// connections already open, whose closing is what frees one.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 pub type Reply = Response<Full<Bytes>>;
 pub type Pending = Pin<Box<dyn Future<Output = Reply> + Send>>;
 /// Answers one request whose body has been read whole.
@@ -35,6 +42,7 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Limits {
     pub read_timeout: Duration,
     pub max_body_bytes: usize,
+    pub hosts: AllowedHosts,
 }
 
 /// A runtime for the servers of one command: two workers are plenty for
@@ -78,7 +86,10 @@ impl Server {
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
+                        let Ok((stream, _)) = accepted else {
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
+                            continue;
+                        };
                         let _ = stream.set_nodelay(true);
                         let read_timeout = limits.read_timeout;
                         let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
@@ -129,6 +140,11 @@ async fn answer(
     limits: Arc<Limits>,
 ) -> Result<Reply, std::convert::Infallible> {
     let (parts, body) = request.into_parts();
+    let host = header(&parts, "host");
+    if !limits.hosts.allows(host) {
+        let refusal = AllowedHosts::refusal(host.unwrap_or_default());
+        return Ok(closing(text(StatusCode::FORBIDDEN, &refusal)));
+    }
     let too_large = || {
         text(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::honeycomb::Account;
 use super::print::{View, json_lines, tree};
-use super::store::Store;
+use super::store::{Bounds, Due, Store};
 use super::trace::Trace;
 use crate::otlp::ReceivedSpan;
 
@@ -39,9 +39,9 @@ pub struct Live {
 }
 
 impl Live {
-    pub fn new(capacity: usize, quiet: Duration, output: Output) -> Arc<Self> {
+    pub fn new(bounds: Bounds, quiet: Duration, output: Output) -> Arc<Self> {
         Arc::new(Live {
-            store: Mutex::new(Store::new(capacity)),
+            store: Mutex::new(Store::new(bounds)),
             changed: watch::channel(0).0,
             wake: Condvar::new(),
             woken: Mutex::new(false),
@@ -89,30 +89,28 @@ impl Live {
         !self.ended.load(Ordering::SeqCst) && now.duration_since(trace.last_seen) < self.quiet
     }
 
-    /// Renders the traces `flush` asks for and marks them shown.
+    /// Renders the traces `flush` asks for and marks them shown. The lock
+    /// is held only to pick them; they are drawn without it.
     pub fn render(&self, flush: Flush) -> String {
         if flush == Flush::EndOfInput {
             self.ended.store(true, Ordering::SeqCst);
         }
         let now = Instant::now();
-        let mut store = self.store();
+        let due = self.store().take_due(now, self.quiet, flush != Flush::Due);
         let mut out = String::new();
-        for id in store.due(now, self.quiet, flush != Flush::Due) {
-            if let Some(trace) = store.get(&id) {
-                let waiting = self.waiting(trace, now);
-                let view = View {
-                    trace,
-                    shape: trace.shape(waiting),
-                    link: self.link(trace),
-                    team: trace.team.as_deref(),
-                };
-                match self.output {
-                    Output::Tree => out.push_str(&tree(&view)),
-                    Output::JsonLines => out.push_str(&json_lines(&view)),
-                    Output::Nothing => {}
-                }
+        for Due { trace, shown } in &due {
+            let view = View {
+                trace,
+                shape: trace.shape(self.waiting(trace, now)),
+                link: self.link(trace),
+                team: trace.team.as_deref(),
+                shown: *shown,
+            };
+            match self.output {
+                Output::Tree => out.push_str(&tree(&view)),
+                Output::JsonLines => out.push_str(&json_lines(&view)),
+                Output::Nothing => {}
             }
-            store.mark_shown(&id);
         }
         out
     }

@@ -2,6 +2,7 @@
 //! whole traces and shows them in the terminal and in a web view.
 
 pub mod honeycomb;
+pub mod hosts;
 pub mod http;
 pub mod live;
 pub mod print;

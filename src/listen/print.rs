@@ -32,15 +32,25 @@ pub struct View<'a> {
     pub link: Option<String>,
     /// The x-honeycomb-team fingerprint the exporter sent.
     pub team: Option<&'a str>,
+    /// How many of its spans were shown before.
+    pub shown: usize,
 }
+
+/// Spans of one trace printed at most: the rest is counted in one line
+/// (the web view and `--json` have them all).
+const MAX_ROWS: usize = 200;
+
+/// Indentation stops growing here: a chain thousands deep prints in
+/// lines of bounded width, not in its depth squared.
+const MAX_INDENT: usize = 24;
 
 /// The trace as a tree; a trace shown before says how many spans are new.
 pub fn tree(view: &View) -> String {
     let trace = view.trace;
     let mut out = String::new();
     let services: BTreeSet<&str> = trace.spans().iter().map(|s| &*s.service).collect();
-    let again = if trace.shown > 0 {
-        format!(" (again: {} more)", trace.spans().len() - trace.shown)
+    let again = if view.shown > 0 {
+        format!(" (again: {} more)", trace.spans().len() - view.shown)
     } else {
         String::new()
     };
@@ -58,12 +68,31 @@ pub fn tree(view: &View) -> String {
         again,
         paint(DIM, team)
     );
-    for (depth, span) in &view.shape.rows {
+    for (depth, span) in view.shape.rows.iter().take(MAX_ROWS) {
         let link = match (&view.link, *depth) {
             (Some(link), 0) => format!("  {}", paint(DIM, link)),
             _ => String::new(),
         };
-        let _ = writeln!(out, "{}{}{}", "  ".repeat(depth + 1), span_line(span), link);
+        let indent = "  ".repeat(depth.min(&MAX_INDENT) + 1);
+        let deeper = if *depth > MAX_INDENT {
+            paint(DIM, format!("[depth {depth}] "))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "{indent}{deeper}{}{link}", span_line(span));
+    }
+    if view.shape.rows.len() > MAX_ROWS {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint(
+                DIM,
+                format!(
+                    "... and {} more spans: the web view, --json and --save have them all",
+                    view.shape.rows.len() - MAX_ROWS
+                )
+            )
+        );
     }
     for gap in &view.shape.gaps {
         let _ = writeln!(out, "  {} {}", paint(WARN, "! incomplete:"), gap.explain());
@@ -139,7 +168,7 @@ struct JsonSpan<'a> {
 /// The spans not shown before, one JSON object a line.
 pub fn json_lines(view: &View) -> String {
     let mut out = String::new();
-    for span in &view.trace.spans()[view.trace.shown..] {
+    for span in view.trace.spans().get(view.shown..).unwrap_or_default() {
         let line = serde_json::to_string(&JsonSpan {
             span: span.record(),
             team: view.team,

@@ -12,6 +12,7 @@ use hyper::{Method, StatusCode};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::runtime::Runtime;
 
+use super::hosts::AllowedHosts;
 use super::http::{self, Handler, Limits, Reply, Server, header, reply, text};
 use crate::fingerprint::fingerprint;
 use crate::otlp::{self, DecodeError, Encoding, MAX_BODY_BYTES, ReceivedSpan};
@@ -65,6 +66,7 @@ impl Receiver {
         runtime: Arc<Runtime>,
         addr: &str,
         read_timeout: Duration,
+        hosts: AllowedHosts,
         sink: Sink,
     ) -> Result<Self> {
         let handler: Handler = Arc::new(move |parts, body| {
@@ -74,6 +76,7 @@ impl Receiver {
         let limits = Limits {
             read_timeout,
             max_body_bytes: MAX_BODY_BYTES,
+            hosts,
         };
         let server = Server::start(runtime, http::bind(addr, "--port")?, limits, handler)?;
         Ok(Receiver { server })
@@ -134,7 +137,9 @@ fn accept(parts: &Parts, body: Bytes) -> Result<(Batch, Encoding), (StatusCode, 
     };
     let team = header(parts, "x-honeycomb-team").map(fingerprint);
     let request = otlp::decode_request(&body, encoding, gzipped).map_err(|e| match e {
-        DecodeError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        DecodeError::TooLarge | DecodeError::TooManySpans(_) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+        }
         _ => (StatusCode::BAD_REQUEST, e.to_string()),
     })?;
     const HOP_BY_HOP: &[&str] = &[

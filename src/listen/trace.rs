@@ -18,6 +18,7 @@ fn span_key(span_id: &[u8]) -> Option<u64> {
     Some(u64::from_ne_bytes(<[u8; 8]>::try_from(span_id).ok()?))
 }
 
+#[derive(Clone)]
 pub struct Trace {
     pub id: String,
     /// In arrival order; added through `add`, which keeps the stats below.
@@ -26,8 +27,6 @@ pub struct Trace {
     /// Its place among all traces seen (ties of `first_seen` broken by it).
     pub order: u64,
     pub last_seen: Instant,
-    /// How many spans had arrived when the trace was last shown.
-    pub shown: usize,
     /// The x-honeycomb-team fingerprint its exporter sent, if any.
     pub team: Option<String>,
     /// Past `SCAN_LIMIT` spans, where each span id first is in `spans`, to
@@ -37,6 +36,21 @@ pub struct Trace {
     start: u64,
     end: u64,
     errors: usize,
+    /// What its spans take in memory, about: see [`span_bytes`].
+    bytes: usize,
+}
+
+/// What a trace costs before its spans: its id, its entry in the store's
+/// map and order, and its own fields.
+const TRACE_BYTES: usize = 256;
+
+/// What one span costs in memory, about: its struct, and twice its encoded
+/// size for the strings, vectors and attribute values it decodes into. On
+/// the high side for large attributes, so the budget errs toward less;
+/// tests/listen_bounded.rs checks the resident size that results.
+fn span_bytes(span: &ReceivedSpan) -> usize {
+    use prost::Message;
+    std::mem::size_of::<ReceivedSpan>() + 2 * span.span.encoded_len()
 }
 
 /// Why a trace is not (yet) whole.
@@ -92,12 +106,12 @@ impl Trace {
             first_seen: now,
             order,
             last_seen: now,
-            shown: 0,
             team: None,
             index: HashMap::new(),
             start: u64::MAX,
             end: 0,
             errors: 0,
+            bytes: TRACE_BYTES,
         }
     }
 
@@ -112,6 +126,7 @@ impl Trace {
         self.start = self.start.min(span.span.start_time_unix_nano);
         self.end = self.end.max(span.span.end_time_unix_nano);
         self.errors += usize::from(span.status() == "error");
+        self.bytes += span_bytes(&span);
         self.spans.push(span);
         self.index_spans();
         true
@@ -141,6 +156,11 @@ impl Trace {
                 self.index.entry(id).or_insert(at);
             }
         }
+    }
+
+    /// What the trace takes in memory, about.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub fn spans(&self) -> &[ReceivedSpan] {

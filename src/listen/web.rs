@@ -3,7 +3,7 @@
 //! is relative, so it works behind Gitpod's and Codespaces' forwarded URLs.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,14 +15,17 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
+use super::hosts::AllowedHosts;
 use super::http::{
     self, DEFAULT_READ_TIMEOUT, Handler, Limits, Pending, Reply, Server, reply, text,
 };
 use super::live::Live;
 use super::print::{unknown_service, unknown_service_fix};
+use super::store::Snapshot;
 use super::trace::{Gap, Trace};
 use crate::otlp::{self, ReceivedSpan};
 use crate::style::{DIM, HEADING, paint};
+use tokio::sync::OnceCell;
 
 /// The web view's port unless `--web-port` says otherwise: the one after
 /// OTLP's 4318 (gRPC) and 4319 is left to collectors' other receivers.
@@ -34,6 +37,9 @@ const LONG_POLL: Duration = Duration::from_secs(25);
 /// Traces in one answer of the list: enough for a screen, cheap to send.
 const LIST_LIMIT: usize = 500;
 
+/// Spans in one answer for a trace; the download has them all.
+const DETAIL_LIMIT: usize = 2_000;
+
 const INDEX_HTML: &str = include_str!("../../templates/web/index.html");
 const APP_JS: &str = include_str!("../../templates/web/app.js");
 const APP_CSS: &str = include_str!("../../templates/web/app.css");
@@ -44,6 +50,7 @@ pub fn start(
     runtime: Arc<Runtime>,
     host: &str,
     port: Option<u16>,
+    hosts: AllowedHosts,
     live: Arc<Live>,
 ) -> anyhow::Result<Server> {
     const PORT_FLAG: &str = "--web-port (or --no-web)";
@@ -51,10 +58,13 @@ pub fn start(
         Some(port) => http::bind(&format!("{host}:{port}"), PORT_FLAG)?,
         None => http::bind_or_any(host, DEFAULT_PORT, PORT_FLAG)?,
     };
-    let handler: Handler = Arc::new(move |parts, _body: Bytes| route(parts, Arc::clone(&live)));
+    let lists = Arc::new(Lists::default());
+    let handler: Handler =
+        Arc::new(move |parts, _body: Bytes| route(parts, Arc::clone(&live), Arc::clone(&lists)));
     let limits = Limits {
         read_timeout: DEFAULT_READ_TIMEOUT,
         max_body_bytes: 64 * 1024,
+        hosts,
     };
     Server::start(runtime, listener, limits, handler)
 }
@@ -91,7 +101,51 @@ fn forwarded_url(port: u16) -> Option<String> {
     Some(format!("https://{name}-{port}.{domain}/"))
 }
 
-fn route(parts: Parts, live: Arc<Live>) -> Pending {
+/// Lists being built or just built, by query: every page waiting on the
+/// same change gets the one list built for it. A list is good for the
+/// store's version and the second it was built in (a trace's state moves
+/// from "waiting" to "incomplete" with time alone).
+#[derive(Default)]
+struct Lists {
+    built: std::sync::Mutex<HashMap<String, BuiltList>>,
+}
+
+/// A list for the store's version and the second it was asked in.
+struct BuiltList {
+    version: u64,
+    second: u64,
+    body: Arc<OnceCell<Bytes>>,
+}
+
+impl Lists {
+    fn cell(&self, query: &str, version: u64) -> Arc<OnceCell<Bytes>> {
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        // Old entries go; a few queries at a time is what pages make.
+        built.retain(|_, list| list.version == version && list.second == second);
+        if built.len() > 64 {
+            built.clear();
+        }
+        let list = built.entry(query.to_string()).or_insert_with(|| BuiltList {
+            version,
+            second,
+            body: Arc::new(OnceCell::new()),
+        });
+        Arc::clone(&list.body)
+    }
+}
+
+/// Runs `build` on a thread for blocking work, so the runtime's workers
+/// stay free for exporters while a large view is built.
+async fn off_the_runtime<T: Send + 'static>(
+    build: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    tokio::task::spawn_blocking(build).await.ok()
+}
+
+fn route(parts: Parts, live: Arc<Live>, lists: Arc<Lists>) -> Pending {
     Box::pin(async move {
         let path = parts.uri.path().to_string();
         let query: Vec<(String, String)> = parts
@@ -126,10 +180,40 @@ fn route(parts: Parts, live: Arc<Live>) -> Pending {
                     attribute: param("attr").map(parse_attribute),
                 };
                 let sort = Sort::parse(param("sort"), param("order"));
-                json_reply(&list(&live, &filter, sort))
+                let snapshot = live.store().snapshot();
+                let query = format!(
+                    "{:?}|{:?}|{:?}|{:?}|{:?}",
+                    filter.service,
+                    filter.name,
+                    filter.attribute,
+                    param("sort"),
+                    param("order")
+                );
+                let cell = lists.cell(&query, snapshot.version);
+                let body = cell
+                    .get_or_init(|| async move {
+                        off_the_runtime(move || {
+                            let value = list(&live, &snapshot, &filter, sort);
+                            Bytes::from(serde_json::to_vec(&value).unwrap_or_default())
+                        })
+                        .await
+                        .unwrap_or_default()
+                    })
+                    .await;
+                json_bytes(body.clone())
             }
             _ => match path.strip_prefix("/api/traces/") {
-                Some(rest) => trace_route(&live, rest),
+                Some(rest) => {
+                    let rest = rest.to_string();
+                    off_the_runtime(move || trace_route(&live, &rest))
+                        .await
+                        .unwrap_or_else(|| {
+                            text(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "the view could not be built",
+                            )
+                        })
+                }
                 None => text(StatusCode::NOT_FOUND, &format!("no such page {path}")),
             },
         }
@@ -145,11 +229,11 @@ fn page(body: &'static str, content_type: &str) -> Reply {
 }
 
 fn json_reply(value: &Value) -> Reply {
-    let mut reply = reply(
-        StatusCode::OK,
-        "application/json",
-        serde_json::to_vec(value).unwrap_or_default(),
-    );
+    json_bytes(Bytes::from(serde_json::to_vec(value).unwrap_or_default()))
+}
+
+fn json_bytes(body: Bytes) -> Reply {
+    let mut reply = reply(StatusCode::OK, "application/json", body);
     reply
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -167,8 +251,8 @@ fn trace_route(live: &Live, rest: &str) -> Reply {
         Some(id) => (id, true),
         None => (rest, false),
     };
-    let store = live.store();
-    let Some(trace) = store.get(&id.to_ascii_lowercase()) else {
+    let found = live.store().get(&id.to_ascii_lowercase());
+    let Some(trace) = found else {
         return text(
             StatusCode::NOT_FOUND,
             &format!(
@@ -177,7 +261,9 @@ fn trace_route(live: &Live, rest: &str) -> Reply {
         );
     };
     if download {
-        let body = otlp::json_line(&otlp::request_of(trace.spans()));
+        let mut request = otlp::request_of(trace.spans());
+        otlp::redact_request(&mut request);
+        let body = otlp::json_line(&request);
         let mut reply = reply(StatusCode::OK, "application/json", body);
         if let Ok(value) =
             HeaderValue::from_str(&format!("attachment; filename=\"trace-{}.json\"", trace.id))
@@ -186,7 +272,7 @@ fn trace_route(live: &Live, rest: &str) -> Reply {
         }
         return reply;
     }
-    json_reply(&detail(live, trace))
+    json_reply(&detail(live, &trace))
 }
 
 struct Filter {
@@ -357,11 +443,17 @@ fn gap_json(gap: &Gap) -> serde_json::Value {
     json!({ "kind": kind, "text": gap.explain() })
 }
 
-fn list(live: &Live, filter: &Filter, (sort, descending): (Sort, bool)) -> Value {
+fn list(
+    live: &Live,
+    snapshot: &Snapshot,
+    filter: &Filter,
+    (sort, descending): (Sort, bool),
+) -> Value {
     let now = Instant::now();
-    let store = live.store();
-    let mut matched: Vec<(SortKey, &Trace)> = store
-        .traces()
+    let mut matched: Vec<(SortKey, &Trace)> = snapshot
+        .traces
+        .iter()
+        .map(|t| &**t)
         .filter(|t| filter.matches(t))
         .map(|t| (sort.key(t), t))
         .collect();
@@ -379,13 +471,15 @@ fn list(live: &Live, filter: &Filter, (sort, descending): (Sort, bool)) -> Value
         .map(|t| summary(live, t, now))
         .collect();
     json!({
-        "version": store.version,
-        "kept": store.kept(),
+        "version": snapshot.version,
+        "kept": snapshot.traces.len(),
         "matched": matched.len(),
-        "evicted": store.evicted,
-        "spans": store.spans,
-        "repeated": store.repeated,
-        "services": store.services.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "evicted": snapshot.evicted,
+        "evicted_for_memory": snapshot.evicted_for_memory,
+        "truncated": snapshot.truncated,
+        "spans": snapshot.spans,
+        "repeated": snapshot.repeated,
+        "services": snapshot.services,
         "honeycomb": live.account.get().map(|a| a.team.clone()),
         "traces": traces,
     })
@@ -399,6 +493,7 @@ fn detail(live: &Live, trace: &Trace) -> Value {
     let spans: Vec<Value> = shape
         .rows
         .iter()
+        .take(DETAIL_LIMIT)
         .map(|(depth, s)| {
             let events: Vec<Value> = s
                 .span
@@ -441,5 +536,6 @@ fn detail(live: &Live, trace: &Trace) -> Value {
         "skews": shape.skews.iter().map(|s| s.explain()).collect::<Vec<_>>(),
         "unknown_service": unknown_service(trace).map(unknown_service_fix),
         "spans": spans,
+        "omitted": shape.rows.len().saturating_sub(DETAIL_LIMIT),
     })
 }

@@ -17,6 +17,12 @@ use serde::Serialize;
 /// The largest request body accepted, before and after decompression.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// Spans one request may hold. The SDK's batch processor sends at most 512
+/// unless told otherwise, and a Collector's batches are a few thousand.
+pub const MAX_SPANS_PER_REQUEST: usize = 100_000;
+
+mod count;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Protobuf,
@@ -45,6 +51,7 @@ impl Encoding {
 #[derive(Debug, PartialEq, Eq)]
 pub enum DecodeError {
     TooLarge,
+    TooManySpans(usize),
     BadGzip(String),
     BadBody(String),
 }
@@ -53,6 +60,10 @@ impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DecodeError::TooLarge => write!(f, "body larger than {MAX_BODY_BYTES} bytes"),
+            DecodeError::TooManySpans(n) => write!(
+                f,
+                "{n} spans in one request, more than the {MAX_SPANS_PER_REQUEST} tracelab takes at once: send smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)"
+            ),
             DecodeError::BadGzip(e) => write!(f, "body is not valid gzip: {e}"),
             DecodeError::BadBody(e) => write!(f, "body is not an ExportTraceServiceRequest: {e}"),
         }
@@ -266,6 +277,15 @@ pub fn decode_request(
     } else {
         body
     };
+    // Counted before any is built: a malformed body is left for the
+    // decoder to explain.
+    let spans = match encoding {
+        Encoding::Protobuf => count::protobuf_spans(raw, MAX_SPANS_PER_REQUEST),
+        Encoding::Json => count::json_spans(raw),
+    };
+    if let Some(n) = spans.filter(|n| *n > MAX_SPANS_PER_REQUEST) {
+        return Err(DecodeError::TooManySpans(n));
+    }
     match encoding {
         Encoding::Protobuf => {
             ExportTraceServiceRequest::decode(raw).map_err(|e| DecodeError::BadBody(e.to_string()))
@@ -347,11 +367,74 @@ fn padded_hex(bytes: &[u8], len: usize) -> String {
     format!("{}{}", "00".repeat(missing), hex(bytes))
 }
 
+/// Attributes as people and scripts see them: every text value through
+/// the redaction step, so a key an app put in a span is shown as its
+/// fingerprint (the web view, --json, trees).
 pub fn attributes(pairs: &[KeyValue]) -> BTreeMap<String, serde_json::Value> {
     pairs
         .iter()
-        .filter_map(|kv| Some((kv.key.clone(), any_to_json(kv.value.as_ref()?))))
+        .filter_map(|kv| {
+            let mut value = any_to_json(kv.value.as_ref()?);
+            redact_json(&kv.key, &mut value);
+            Some((kv.key.clone(), value))
+        })
         .collect()
+}
+
+fn redact_json(key: &str, value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let std::borrow::Cow::Owned(hidden) = crate::redact::value(key, text) {
+                *text = hidden;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(key, v)),
+        serde_json::Value::Object(map) => map.iter_mut().for_each(|(k, v)| redact_json(k, v)),
+        _ => {}
+    }
+}
+
+/// The request with every text attribute value through the redaction
+/// step: for a download, which leaves the terminal. What is forwarded or
+/// saved is left as it came.
+pub fn redact_request(request: &mut ExportTraceServiceRequest) {
+    fn redact_pairs(pairs: &mut [KeyValue]) {
+        for kv in pairs {
+            if let Some(value) = kv.value.as_mut() {
+                redact_any(&kv.key, value);
+            }
+        }
+    }
+    fn redact_any(key: &str, value: &mut AnyValue) {
+        match &mut value.value {
+            Some(any_value::Value::StringValue(text)) => {
+                if let std::borrow::Cow::Owned(hidden) = crate::redact::value(key, text) {
+                    *text = hidden;
+                }
+            }
+            Some(any_value::Value::ArrayValue(array)) => {
+                array.values.iter_mut().for_each(|v| redact_any(key, v))
+            }
+            Some(any_value::Value::KvlistValue(list)) => redact_pairs(&mut list.values),
+            _ => {}
+        }
+    }
+    for resource_spans in &mut request.resource_spans {
+        if let Some(resource) = resource_spans.resource.as_mut() {
+            redact_pairs(&mut resource.attributes);
+        }
+        for scope_spans in &mut resource_spans.scope_spans {
+            for span in &mut scope_spans.spans {
+                redact_pairs(&mut span.attributes);
+                for event in &mut span.events {
+                    redact_pairs(&mut event.attributes);
+                }
+                for link in &mut span.links {
+                    redact_pairs(&mut link.attributes);
+                }
+            }
+        }
+    }
 }
 
 pub fn any_to_json(value: &AnyValue) -> serde_json::Value {

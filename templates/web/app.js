@@ -93,7 +93,10 @@ async function pollList(after) {
 }
 
 function renderList(list) {
-  const evicted = list.evicted ? `, ${list.evicted} older dropped (--keep)` : "";
+  const evicted =
+    (list.evicted ? `, ${list.evicted} older dropped (--keep)` : "") +
+    (list.evicted_for_memory ? `, ${list.evicted_for_memory} older dropped (--max-memory)` : "") +
+    (list.truncated ? `, ${count(list.truncated, "span")} past a full trace not kept` : "");
   const honeycomb = list.honeycomb ? ` · Honeycomb team ${list.honeycomb}` : "";
   const repeated = list.repeated ? `, ${list.repeated} sent again by a retrying exporter (kept once)` : "";
   $("status").textContent = `${count(list.kept, "trace")}, ${count(list.spans, "span")}${repeated}${evicted}${honeycomb}`;
@@ -157,6 +160,7 @@ function renderTrace(trace) {
     notes.push(el("p", { class: "note gap gap-" + gap.kind.replace(" ", "-") }, word + ": " + gap.text));
   }
   for (const skew of trace.skews) notes.push(el("p", { class: "note skew" }, skew));
+  if (trace.omitted) notes.push(el("p", { class: "note" }, `${count(trace.omitted, "more span")} not drawn: Download has them all.`));
   $("notes").replaceChildren(...notes);
   const total = trace.duration_ms || 1;
   const rows = trace.spans.map((span) => {
