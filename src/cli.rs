@@ -192,6 +192,10 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub online: bool,
 
+    /// Also start the backend as `tracelab run` does, ask each GET route, and report the spans and X-Ray segments that arrive (nothing leaves the machine unless --online).
+    #[arg(long)]
+    pub deep: bool,
+
     /// Seconds each online request may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,

@@ -14,7 +14,11 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use sha2::{Digest, Sha256};
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
 use crate::style::{DIM, paint};
+use crate::workspace::context::Context as Workspace;
 
 /// What makes the venv and installs into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,6 +204,98 @@ pub fn dockerfile_env(dockerfile: &Path) -> Vec<(String, String)> {
     env
 }
 
+/// The backend's environment as the compose file gives it, with the names
+/// of compose services (which resolve only inside Docker) turned into this
+/// machine.
+pub fn backend_environment(ctx: &Workspace) -> BTreeMap<String, String> {
+    let services: Vec<String> = ctx
+        .compose
+        .as_ref()
+        .map(|c| c.file.services.iter().map(|s| s.name.clone()).collect())
+        .unwrap_or_default();
+    let on_this_machine = |value: &str| {
+        services.iter().fold(value.to_string(), |text, name| {
+            text.replace(&format!("//{name}:"), "//127.0.0.1:")
+                .replace(&format!("{name}:"), "127.0.0.1:")
+        })
+    };
+    ctx.app_env()
+        .map(|(_, env)| {
+            env.into_iter()
+                .filter_map(|(k, v)| Some((k, on_this_machine(&v?))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// On this machine, outside a container, the app listens on 127.0.0.1 only:
+/// a Dockerfile's 0.0.0.0 would open Flask's debugger to the network. Gitpod
+/// and Codespaces forward ports from any address, so there it stays.
+pub fn local_bind(cmd: Vec<String>) -> Vec<String> {
+    let forwarded = ["GITPOD_WORKSPACE_ID", "CODESPACES"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if forwarded {
+        return cmd;
+    }
+    cmd.into_iter()
+        .map(|word| word.replace("0.0.0.0", "127.0.0.1"))
+        .collect()
+}
+
+/// The port in `--port=4567` (Flask) or `--bind 0.0.0.0:4567` (gunicorn).
+pub fn app_port(cmd: &[String]) -> Option<u16> {
+    cmd.iter().enumerate().find_map(|(i, word)| {
+        if let Some(port) = word.strip_prefix("--port=") {
+            return port.parse().ok();
+        }
+        let bind = if word == "--bind" || word == "-b" {
+            cmd.get(i + 1)?
+        } else {
+            word.strip_prefix("--bind=")?
+        };
+        bind.rsplit(':').next()?.parse().ok()
+    })
+}
+
+/// `cmd` listening on `port` instead: the port in `--port=N`, `--port N`,
+/// `--bind HOST:N` or `-b HOST:N` replaced, or `--port=N` added to a
+/// `flask run` that names none.
+pub fn on_port(cmd: Vec<String>, port: u16) -> Vec<String> {
+    let Some(old) = app_port(&cmd) else {
+        let mut cmd = cmd;
+        if cmd.iter().any(|w| w == "flask") && cmd.iter().any(|w| w == "run") {
+            cmd.push(format!("--port={port}"));
+        }
+        return cmd;
+    };
+    let (old, new) = (old.to_string(), port.to_string());
+    cmd.into_iter()
+        .map(|word| {
+            if word == old {
+                new.clone()
+            } else if word.starts_with("--port=") || word.contains(&format!(":{old}")) {
+                word.replace(&old, &new)
+            } else {
+                word
+            }
+        })
+        .collect()
+}
+
+/// Where the backend's output lines go.
+#[derive(Clone)]
+pub enum AppOutput {
+    /// To stderr, each line after `label |`.
+    Prefixed(String),
+    /// Into a list, for `doctor --deep` to read its tracebacks.
+    Captured(Arc<Mutex<Vec<String>>>),
+}
+
+/// Lines kept of a captured backend's output: its start and a few routes'
+/// tracebacks, never an unbounded log.
+const CAPTURED_LINES: usize = 20_000;
+
 /// The backend, started in its own process group.
 pub struct App {
     child: Child,
@@ -213,7 +309,7 @@ impl App {
         venv: &Path,
         cmd: &[String],
         env: &[(String, String)],
-        label: &str,
+        output: AppOutput,
     ) -> Result<Self> {
         use std::os::unix::process::CommandExt;
         let path = format!(
@@ -256,10 +352,24 @@ impl App {
         .into_iter()
         .flatten()
         {
-            let prefix = paint(DIM, format!("{label} |"));
+            let output = output.clone();
             std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    anstream::eprintln!("{prefix} {line}");
+                let lines = BufReader::new(stream).lines().map_while(Result::ok);
+                match output {
+                    AppOutput::Prefixed(label) => {
+                        let prefix = paint(DIM, format!("{label} |"));
+                        for line in lines {
+                            anstream::eprintln!("{prefix} {line}");
+                        }
+                    }
+                    AppOutput::Captured(kept) => {
+                        for line in lines {
+                            let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                            if kept.len() < CAPTURED_LINES {
+                                kept.push(line);
+                            }
+                        }
+                    }
                 }
             });
         }
@@ -271,21 +381,42 @@ impl App {
         self.child.try_wait().ok().flatten()
     }
 
+    /// Its process id, which is also its process group's.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM to the whole group, then SIGKILL after `grace`: no process
     /// the app started is left behind.
     pub fn stop(mut self, grace: Duration) {
-        let group = Pid::from_raw(self.child.id() as i32);
-        let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if self.child.try_wait().ok().flatten().is_some() && killpg(group, None).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = killpg(group, Signal::SIGKILL);
+        self.stop_group(grace);
+    }
+
+    /// As `stop`, for an app still borrowed.
+    pub fn stop_group(&mut self, grace: Duration) {
+        let group = self.child.id() as i32;
+        let child = &mut self.child;
+        kill_group(group, grace, &mut || {
+            child.try_wait().ok().flatten().is_some()
+        });
         let _ = self.child.wait();
     }
+}
+
+/// SIGTERM to process group `group`, then SIGKILL once `grace` has passed
+/// with any of it left. `reaped` reaps the leader when this process is its
+/// parent (a zombie leader keeps the group alive).
+pub fn kill_group(group: i32, grace: Duration, reaped: &mut dyn FnMut() -> bool) {
+    let group = Pid::from_raw(group);
+    let _ = killpg(group, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if reaped() && killpg(group, None).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = killpg(group, Signal::SIGKILL);
 }
 
 #[cfg(test)]
@@ -308,6 +439,59 @@ mod tests {
                 ("WEB_CONCURRENCY".to_string(), "2".to_string()),
                 ("FLASK_ENV".to_string(), "development".to_string()),
             ]
+        );
+    }
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn finds_the_port_of_flask_and_gunicorn() {
+        assert_eq!(
+            app_port(&words(&["python3", "-m", "flask", "run", "--port=4567"])),
+            Some(4567)
+        );
+        assert_eq!(
+            app_port(&words(&["gunicorn", "--bind", "0.0.0.0:5000", "app:app"])),
+            Some(5000)
+        );
+        assert_eq!(app_port(&words(&["python3", "app.py"])), None);
+    }
+
+    #[test]
+    fn a_command_moves_to_another_port() {
+        assert_eq!(
+            on_port(
+                words(&[
+                    "python3",
+                    "-m",
+                    "flask",
+                    "run",
+                    "--host=127.0.0.1",
+                    "--port=4567"
+                ]),
+                5001
+            ),
+            words(&[
+                "python3",
+                "-m",
+                "flask",
+                "run",
+                "--host=127.0.0.1",
+                "--port=5001"
+            ])
+        );
+        assert_eq!(
+            on_port(
+                words(&["gunicorn", "--bind", "127.0.0.1:4567", "app:app"]),
+                5001
+            ),
+            words(&["gunicorn", "--bind", "127.0.0.1:5001", "app:app"])
+        );
+        assert_eq!(
+            on_port(words(&["flask", "run"]), 5001),
+            words(&["flask", "run", "--port=5001"])
         );
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::cli::DoctorArgs;
-use crate::doctor::{diagnose, exit_code, ignored_ids, registry, report, without_ignored};
+use crate::doctor::{Reach, diagnose, exit_code, ignored_ids, registry, report, without_ignored};
 use crate::exit::EXIT_OK;
 use crate::workspace::context::Options;
 
@@ -27,9 +27,12 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
         external_layers: true,
         use_compose_binary: !args.builtin_resolver,
     };
-    let online = args.online.then(|| Duration::from_secs_f64(args.timeout));
+    let reach = Reach {
+        online: args.online.then(|| Duration::from_secs_f64(args.timeout)),
+        deep: args.deep,
+    };
     let ignore = ignored_ids(&dir, &args.ignore)?;
-    let (findings, ignored) = without_ignored(diagnose(&dir, options, online)?, &ignore);
+    let (findings, ignored) = without_ignored(diagnose(&dir, options, reach)?, &ignore);
     if args.json {
         report::print_json(&findings, ignored);
     } else {

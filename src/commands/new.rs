@@ -78,7 +78,7 @@ pub fn run(args: NewArgs) -> Result<u8> {
     // The quick check reads no external command: it stays within milliseconds.
     // Its problems (a key not set yet) are expected, so they never fail `new`.
     let check = (!args.dry_run && !args.no_check)
-        .then(|| doctor::diagnose(&target, QUICK_CHECK, None).ok())
+        .then(|| doctor::diagnose(&target, QUICK_CHECK, Default::default()).ok())
         .flatten();
     if args.json {
         report.check = check.as_deref().map(serde_json::to_value).transpose()?;

@@ -6,7 +6,6 @@
 //! exports to a receiver inside this process; `--listen` puts that receiver
 //! in front of any other destination and passes every request on.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
@@ -22,11 +21,10 @@ use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
 use crate::listen::live::{Flush, Live, Output, Printer};
 use crate::listen::store::Bounds;
 use crate::listen::trace::QUIET_INTERVAL_MS;
-use crate::listen::{Batch, RawRequest, Receiver};
-use crate::runner::{self, App};
+use crate::listen::{Batch, Receiver, forward};
+use crate::runner::{self, App, AppOutput};
 use crate::style::{CODE, DIM, FAIL, HEADING, WARN, paint};
 use crate::workspace::context::{Context, Options};
-use crate::workspace::url;
 
 /// No external command: the check before a run stays within milliseconds.
 const OFFLINE: Options = Options {
@@ -47,13 +45,13 @@ pub fn run(args: RunArgs) -> Result<u8> {
     }
     let ctx = &contexts[0];
     let service = ctx.backend_name().to_string();
-    let mut env = backend_environment(ctx);
+    let mut env = runner::backend_environment(ctx);
     let venv = runner::prepare_venv(&ctx.backend_dir)?;
 
     let spans = Arc::new(AtomicU64::new(0));
     let receiver = if ctx.uses(Backend::Local) || args.listen {
         let forward = (!ctx.uses(Backend::Local))
-            .then(|| traces_url(&env))
+            .then(|| forward::traces_url(&env))
             .flatten();
         let receiver = start_receiver(Arc::clone(&spans), args.json, forward)?;
         env.insert(
@@ -76,7 +74,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     } else {
         "Dockerfile"
     });
-    let cmd = local_bind(runner::dockerfile_cmd(&dockerfile)?);
+    let cmd = runner::local_bind(runner::dockerfile_cmd(&dockerfile)?);
     // The image's ENV first (WEB_CONCURRENCY for gunicorn), then compose's.
     for (key, value) in runner::dockerfile_env(&dockerfile) {
         env.entry(key).or_insert(value);
@@ -87,7 +85,13 @@ pub fn run(args: RunArgs) -> Result<u8> {
         let _ = stop_tx.send(());
     })
     .context("cannot install the Ctrl-C handler")?;
-    let mut app = App::start(&ctx.backend_dir, &venv, &cmd, &env, &service)?;
+    let mut app = App::start(
+        &ctx.backend_dir,
+        &venv,
+        &cmd,
+        &env,
+        AppOutput::Prefixed(service.clone()),
+    )?;
     announce(
         &service,
         &cmd,
@@ -147,64 +151,10 @@ fn check_first(contexts: &[Context], ignore: &[String]) -> bool {
     false
 }
 
-/// The backend's environment as the compose file gives it, with the names
-/// of compose services (which resolve only inside Docker) turned into this
-/// machine.
-fn backend_environment(ctx: &Context) -> BTreeMap<String, String> {
-    let services: Vec<String> = ctx
-        .compose
-        .as_ref()
-        .map(|c| c.file.services.iter().map(|s| s.name.clone()).collect())
-        .unwrap_or_default();
-    let on_this_machine = |value: &str| {
-        services.iter().fold(value.to_string(), |text, name| {
-            text.replace(&format!("//{name}:"), "//127.0.0.1:")
-                .replace(&format!("{name}:"), "127.0.0.1:")
-        })
-    };
-    ctx.app_env()
-        .map(|(_, env)| {
-            env.into_iter()
-                .filter_map(|(k, v)| Some((k, on_this_machine(&v?))))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// On this machine, outside a container, the app listens on 127.0.0.1 only:
-/// a Dockerfile's 0.0.0.0 would open Flask's debugger to the network. Gitpod
-/// and Codespaces forward ports from any address, so there it stays.
-fn local_bind(cmd: Vec<String>) -> Vec<String> {
-    let forwarded = ["GITPOD_WORKSPACE_ID", "CODESPACES"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some());
-    if forwarded {
-        return cmd;
-    }
-    cmd.into_iter()
-        .map(|word| word.replace("0.0.0.0", "127.0.0.1"))
-        .collect()
-}
-
-/// Where the exporter would send: the URL traces are posted to.
-fn traces_url(env: &BTreeMap<String, String>) -> Option<String> {
-    if let Some(url) = env
-        .get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .filter(|u| !u.is_empty())
-    {
-        return Some(url.clone());
-    }
-    let base = env
-        .get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .filter(|u| !u.is_empty())?;
-    url::parse(base)?;
-    Some(format!("{}/v1/traces", base.trim_end_matches('/')))
-}
-
 /// A receiver in this process that prints every trace and, with `forward`,
 /// passes each request on as it came.
 fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) -> Result<Listening> {
-    let forwarder = forward.map(start_forwarder);
+    let forwarder = forward.map(forward::start);
     let output = if json {
         Output::JsonLines
     } else {
@@ -247,47 +197,13 @@ impl Listening {
     }
 }
 
-/// Posts each request to `url` on a thread of its own, so that a slow
-/// destination never slows the app's exporter; says once per status what
-/// the destination answered when it refuses.
-fn start_forwarder(url: String) -> mpsc::Sender<Arc<RawRequest>> {
-    let (tx, rx) = mpsc::channel::<Arc<RawRequest>>();
-    std::thread::spawn(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut told: Vec<String> = Vec::new();
-        for raw in rx {
-            let mut request = agent.post(&url);
-            for (name, value) in &raw.headers {
-                request = request.header(name.as_str(), value.as_str());
-            }
-            let outcome = match request.send(&raw.body[..]) {
-                Ok(response) if response.status().is_success() => continue,
-                Ok(response) => format!("answered {}", response.status().as_u16()),
-                Err(e) => format!("cannot be reached ({e})"),
-            };
-            if !told.contains(&outcome) {
-                anstream::eprintln!(
-                    "{} {url} {outcome}: spans show here but do not arrive there (tracelab doctor --online)",
-                    paint(WARN, "!")
-                );
-                told.push(outcome);
-            }
-        }
-    });
-    tx
-}
-
 fn announce(service: &str, cmd: &[String], receiver: Option<String>) {
     anstream::eprintln!(
         "{} {service}: {}",
         paint(HEADING, "Running"),
         paint(CODE, cmd.join(" "))
     );
-    if let Some(port) = app_port(cmd) {
+    if let Some(port) = runner::app_port(cmd) {
         anstream::eprintln!(
             "  {}",
             paint(
@@ -311,69 +227,5 @@ fn announce(service: &str, cmd: &[String], receiver: Option<String>) {
                 "spans go where the workspace sends them (--listen shows them here too); Ctrl-C stops"
             )
         ),
-    }
-}
-
-/// The port in `--port=4567` (Flask) or `--bind 0.0.0.0:4567` (gunicorn).
-fn app_port(cmd: &[String]) -> Option<u16> {
-    cmd.iter().enumerate().find_map(|(i, word)| {
-        if let Some(port) = word.strip_prefix("--port=") {
-            return port.parse().ok();
-        }
-        let bind = if word == "--bind" || word == "-b" {
-            cmd.get(i + 1)?
-        } else {
-            word.strip_prefix("--bind=")?
-        };
-        bind.rsplit(':').next()?.parse().ok()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn finds_the_port_of_flask_and_gunicorn() {
-        assert_eq!(
-            app_port(&words(&["python3", "-m", "flask", "run", "--port=4567"])),
-            Some(4567)
-        );
-        assert_eq!(
-            app_port(&words(&["gunicorn", "--bind", "0.0.0.0:5000", "app:app"])),
-            Some(5000)
-        );
-        assert_eq!(app_port(&words(&["python3", "app.py"])), None);
-    }
-
-    #[test]
-    fn the_traces_url_follows_the_sdk() {
-        let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        assert_eq!(
-            traces_url(&env(&[(
-                "OTEL_EXPORTER_OTLP_ENDPOINT",
-                "https://api.honeycomb.io/"
-            )]))
-            .as_deref(),
-            Some("https://api.honeycomb.io/v1/traces")
-        );
-        assert_eq!(
-            traces_url(&env(&[(
-                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                "http://c:4318/v1/traces"
-            )]))
-            .as_deref(),
-            Some("http://c:4318/v1/traces")
-        );
-        assert_eq!(traces_url(&env(&[])), None);
     }
 }

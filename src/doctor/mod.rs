@@ -2,6 +2,7 @@
 //! into the app, runs the checklist, and reports each problem with its fix.
 
 pub mod checks;
+pub mod deep;
 pub mod finding;
 pub mod online;
 pub mod registry;
@@ -16,14 +17,32 @@ use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::workspace::context::{Context, Options};
 use finding::{Finding, Status};
 
+/// How far the doctor goes beyond reading the workspace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reach {
+    /// Ask the network (Honeycomb's auth, one real span), each request
+    /// within this long.
+    pub online: Option<Duration>,
+    /// Start the backend and watch what it sends (`--deep`).
+    pub deep: bool,
+}
+
 /// Runs every check on the workspace at `dir`, with this process's
-/// environment as the shell; with `online`, the network checks too.
-pub fn diagnose(dir: &Path, options: Options, online: Option<Duration>) -> Result<Vec<Finding>> {
+/// environment as the shell; then what `reach` asks for.
+pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Finding>> {
     let contexts = Context::load_all(dir, shell_env(), options)?;
     let mut findings = check(&contexts);
-    if let Some(timeout) = online {
+    if let Some(timeout) = reach.online {
         findings.extend(online::run(&contexts[0], timeout).into_iter().map(|mut f| {
             f.group = "Online";
+            f
+        }));
+    }
+    if reach.deep {
+        let probed = deep::probe(&contexts[0], reach.online.is_some());
+        let probed = deep::as_confirmations(probed, &findings);
+        findings.extend(probed.into_iter().map(|mut f| {
+            f.group = registry::DEEP;
             f
         }));
     }

@@ -56,6 +56,7 @@ const LAB: &str = "The lab's span";
 const SECRETS: &str = "Committed secrets";
 const CONTAINER: &str = "Running container";
 const ONLINE: &str = "Online";
+pub const DEEP: &str = "Deep run";
 
 pub const CHECKS: &[CheckInfo] = &[
     check(
@@ -596,6 +597,55 @@ pub const CHECKS: &[CheckInfo] = &[
         Fail,
         false,
         "With --online: one real span sent where the backend sends, and what the endpoint answered.",
+    ),
+    check(
+        "deep-prepare",
+        DEEP,
+        Fail,
+        false,
+        "With --deep: the backend's venv could not be made or its requirements installed (no Python on PATH, a package that does not install), so it was not started.",
+    ),
+    check(
+        "deep-start",
+        DEEP,
+        Fail,
+        false,
+        "With --deep: the backend, started as `tracelab run` starts it, exited or did not answer its port within 30 s; the exception and file:line from its traceback, else its last lines.",
+    ),
+    check(
+        "deep-route",
+        DEEP,
+        Fail,
+        false,
+        "With --deep: a GET route without path parameters answered 500 (the exception and the innermost project file:line of its traceback) or did not answer.",
+    ),
+    check(
+        "deep-spans",
+        DEEP,
+        Fail,
+        false,
+        "With --deep: the spans that arrived for each route asked, with their service; none at all, no server span for a route, or spans under unknown_service.",
+    ),
+    check(
+        "deep-lab-span",
+        DEEP,
+        Warn,
+        false,
+        "With --deep: the lab's manual span under /api/activities/home, with app.now and app.result_length; each one missing is named.",
+    ),
+    check(
+        "deep-xray",
+        DEEP,
+        Fail,
+        false,
+        "With --deep: the X-Ray segments that reached the stand-in daemon, their names, faults, and subsegments still open when their segment was sent.",
+    ),
+    check(
+        "deep-sdk-warning",
+        DEEP,
+        Fail,
+        false,
+        "With --deep: what the SDKs logged when they dropped data (an attribute of a type OpenTelemetry does not take, tied to its set_attribute line; an export that failed; an X-Ray subsegment with no segment).",
     ),
 ];
 

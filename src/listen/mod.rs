@@ -1,6 +1,7 @@
 //! `tracelab listen`: a local OTLP/HTTP receiver that merges spans into
 //! whole traces and shows them in the terminal and in a web view.
 
+pub mod forward;
 pub mod honeycomb;
 pub mod hosts;
 pub mod http;

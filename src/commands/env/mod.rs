@@ -22,7 +22,7 @@ pub fn run(args: EnvArgs) -> Result<u8> {
         EnvCommand::List(list) => list::run(list),
         EnvCommand::Check(check) => {
             let dir = crate::workspace::locate(check.dir.as_deref())?;
-            let findings: Vec<_> = doctor::diagnose(&dir, LAYERS, None)?
+            let findings: Vec<_> = doctor::diagnose(&dir, LAYERS, Default::default())?
                 .into_iter()
                 .filter(|f| f.id.starts_with("env-"))
                 .collect();

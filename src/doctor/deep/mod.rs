@@ -1,0 +1,813 @@
+//! `tracelab doctor --deep`: proof of delivery. The backend is prepared and
+//! started as `tracelab run` starts it (its venv, its Dockerfile's command,
+//! the environment Compose would give it), with its spans sent to a
+//! receiver in this process and its X-Ray segments to a UDP stand-in for
+//! the daemon; nothing leaves the machine unless `--online` asks. Every GET
+//! route without path parameters is asked once; what arrives, and what the
+//! app's own output says, is reported in the doctor's format.
+
+mod log;
+mod routes;
+mod xray;
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::backend::Backend;
+use crate::doctor::finding::{Finding, Layer};
+use crate::listen::hosts::AllowedHosts;
+use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
+use crate::listen::{Batch, Receiver, forward};
+use crate::otlp::ReceivedSpan;
+use crate::runner::{self, App, AppOutput};
+use crate::workspace::context::Context;
+
+use log::{Raised, SdkWarning};
+use routes::Route;
+
+/// How long the backend may take to answer its port.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long one route may take to answer.
+const ROUTE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The batch processor's delay in the deep run: spans show in a fifth of a
+/// second, not the SDK's five.
+const SCHEDULE_DELAY_MS: u64 = 200;
+
+/// A problem the run saw at a `file:line` the static checks already named
+/// is the same root cause: it is kept as a note that the run confirmed
+/// it, not counted twice.
+pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Vec<Finding> {
+    static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[\w./-]+\.py:\d+").expect("a valid pattern")
+    });
+    let places = |text: &str| -> Vec<String> {
+        PLACE
+            .find_iter(text)
+            .map(|m| m.as_str().trim_start_matches("./").to_string())
+            .collect()
+    };
+    let named: Vec<String> = static_findings
+        .iter()
+        .filter(|f| f.status == crate::doctor::finding::Status::Fail)
+        .flat_map(|f| places(&f.message))
+        .collect();
+    probed
+        .into_iter()
+        .map(|mut finding| {
+            let seen_before = finding.status == crate::doctor::finding::Status::Fail
+                && places(&finding.message).iter().any(|p| named.contains(p));
+            if seen_before {
+                finding.status = crate::doctor::finding::Status::Info;
+                finding.message =
+                    format!("confirmed by the run (reported above): {}", finding.message);
+                finding.fix = None;
+            }
+            finding
+        })
+        .collect()
+}
+
+/// The process group of the backend being probed, for Ctrl-C to stop.
+static RUNNING: AtomicI32 = AtomicI32::new(0);
+
+/// Set by Ctrl-C: the handler is stopping the backend and will end the
+/// process; what the run saw after it is not reported.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Waits for the Ctrl-C handler to end the process, once it has begun:
+/// a request it cut short must not be reported as the app's failure.
+fn halt_if_interrupted() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What `--deep` found, in the doctor's findings.
+pub fn probe(ctx: &Context, online: bool) -> Vec<Finding> {
+    let _stop_on_ctrl_c = stop_on_ctrl_c();
+    let venv = match runner::prepare_venv(&ctx.backend_dir) {
+        Ok(venv) => venv,
+        Err(error) => {
+            return vec![
+                Finding::fail(
+                    "deep-prepare",
+                    Layer::Code,
+                    format!("the backend's venv cannot be prepared, so it was not started: {error:#}"),
+                )
+                .fix(format!(
+                    "python3 -m venv {0}/.venv && {0}/.venv/bin/pip install -r {0}/requirements.txt   # shows the same error",
+                    ctx.backend_dir.display()
+                )),
+            ];
+        }
+    };
+    let found = match Run::start(ctx, &venv, online) {
+        Ok(run) => run.exercise(ctx),
+        Err(finding) => vec![*finding],
+    };
+    halt_if_interrupted();
+    found
+}
+
+/// The backend, running, and what it sends.
+struct Run {
+    app: App,
+    output: Arc<Mutex<Vec<String>>>,
+    port: u16,
+    receiver: Receiver,
+    batches: Arc<Mutex<Vec<Batch>>>,
+    daemon: xray::Daemon,
+    service: String,
+}
+
+impl Run {
+    fn start(ctx: &Context, venv: &std::path::Path, online: bool) -> Result<Self, Box<Finding>> {
+        let fail = |message: String| Box::new(Finding::fail("deep-start", Layer::Code, message));
+        let service = ctx.backend_name().to_string();
+        let mut env = runner::backend_environment(ctx);
+        let forward_to = online.then(|| forward::traces_url(&env)).flatten();
+        let forwarder = forward_to.map(forward::start);
+        let batches: Arc<Mutex<Vec<Batch>>> = Arc::default();
+        let sink = {
+            let batches = Arc::clone(&batches);
+            Arc::new(move |batch: Batch| {
+                if let Some(tx) = &forwarder {
+                    let _ = tx.send(Arc::clone(&batch.raw));
+                }
+                batches
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(batch);
+            })
+        };
+        let runtime = runtime().map_err(|e| fail(format!("{e:#}")))?;
+        let receiver = Receiver::start(
+            runtime,
+            "127.0.0.1:0",
+            DEFAULT_READ_TIMEOUT,
+            AllowedHosts::default(),
+            sink,
+        )
+        .map_err(|e| fail(format!("{e:#}")))?;
+        let daemon = xray::Daemon::start().map_err(|e| fail(format!("{e:#}")))?;
+        let port = free_port().map_err(|e| fail(format!("no free port for the backend: {e}")))?;
+        env.insert(
+            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+            format!("http://{}", receiver.addr()),
+        );
+        env.remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        env.insert("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into());
+        env.insert(
+            "OTEL_BSP_SCHEDULE_DELAY".into(),
+            SCHEDULE_DELAY_MS.to_string(),
+        );
+        env.insert("AWS_XRAY_DAEMON_ADDRESS".into(), daemon.addr().to_string());
+        env.insert("PYTHONUNBUFFERED".into(), "1".into());
+        env.insert("PORT".into(), port.to_string());
+        env.entry("OTEL_SERVICE_NAME".into())
+            .or_insert_with(|| service.clone());
+        let dockerfile = ctx.backend_dir.join("Dockerfile");
+        let cmd = runner::dockerfile_cmd(&dockerfile).map_err(|e| {
+            fail(format!(
+                "{e:#}: there is no command to start the backend with"
+            ))
+        })?;
+        let cmd = runner::on_port(runner::local_bind(cmd), port);
+        for (key, value) in runner::dockerfile_env(&dockerfile) {
+            env.entry(key).or_insert(value);
+        }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let output: Arc<Mutex<Vec<String>>> = Arc::default();
+        let app = App::start(
+            &ctx.backend_dir,
+            venv,
+            &cmd,
+            &env,
+            AppOutput::Captured(Arc::clone(&output)),
+        )
+        .map_err(|e| fail(format!("{e:#}")))?;
+        RUNNING.store(app.id() as i32, Ordering::SeqCst);
+        Ok(Run {
+            app,
+            output,
+            port,
+            receiver,
+            batches,
+            daemon,
+            service,
+        })
+    }
+
+    /// Waits for the port, asks every route, waits for the spans, stops
+    /// everything, and says what it saw.
+    fn exercise(mut self, ctx: &Context) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Err(finding) = self.wait_for_port(ctx) {
+            out.push(*finding);
+            self.shut_down();
+            return out;
+        }
+        let routes = routes::gettable(ctx);
+        let mut asked: Vec<(Route, u16, usize)> = Vec::new();
+        for route in routes {
+            // X-Ray's default sampling records the first request of each
+            // second (and 5% of the rest): one a second, each is seen.
+            if ctx.uses(Backend::Xray) && !asked.is_empty() {
+                wait_for_the_next_second();
+            }
+            let before = self.lines().len();
+            let status = get(self.port, &route.path);
+            halt_if_interrupted();
+            asked.push((route, status, before));
+        }
+        self.wait_for_spans();
+        let lines = self.lines();
+        let spans = self.spans();
+        out.push(started(&self.service, self.port));
+        let segments = self.shut_down();
+        for (index, (route, status, before)) in asked.iter().enumerate() {
+            let until = asked.get(index + 1).map_or(lines.len(), |next| next.2);
+            let window = &lines[(*before).min(lines.len())..until.min(lines.len())];
+            out.extend(route_finding(ctx, route, *status, window));
+        }
+        out.extend(span_findings(ctx, &asked, &spans));
+        out.extend(xray_findings(ctx, &segments, &asked));
+        let texts = method_texts(ctx, &spans);
+        let warnings = log::sdk_warnings(&lines);
+        out.extend(warning_findings(ctx, &warnings, !texts.is_empty()));
+        out.extend(texts);
+        out
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn spans(&self) -> Vec<ReceivedSpan> {
+        self.batches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .flat_map(|b| b.spans.iter().cloned())
+            .collect()
+    }
+
+    fn wait_for_port(&mut self, ctx: &Context) -> Result<(), Box<Finding>> {
+        let started = Instant::now();
+        while started.elapsed() < START_TIMEOUT {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.app.exited() {
+                // Its last words arrive a moment after it exits.
+                std::thread::sleep(Duration::from_millis(200));
+                return Err(Box::new(did_not_start(ctx, &self.lines(), Some(status))));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(Box::new(did_not_start(ctx, &self.lines(), None)))
+    }
+
+    /// Until no span has come for a while after the last request: the
+    /// batch processor sends within its delay, and X-Ray at once.
+    fn wait_for_spans(&self) {
+        let quiet = Duration::from_millis(SCHEDULE_DELAY_MS * 4);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen = (usize::MAX, usize::MAX);
+        let mut since = Instant::now();
+        while Instant::now() < deadline {
+            let now = (self.spans().len(), self.daemon.received().len());
+            if now != seen {
+                seen = now;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the backend's whole process group, then the receivers; what
+    /// the X-Ray stand-in received.
+    fn shut_down(self) -> Vec<xray::Document> {
+        RUNNING.store(0, Ordering::SeqCst);
+        self.app.stop(Duration::from_secs(3));
+        self.receiver.stop();
+        self.daemon.stop()
+    }
+}
+
+fn wait_for_the_next_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let rest =
+        Duration::from_secs(1).saturating_sub(Duration::from_nanos(u64::from(now.subsec_nanos())));
+    std::thread::sleep(rest + Duration::from_millis(5));
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// GET `path` on the backend: its status, or 0 when it gave none in time.
+fn get(port: u16, path: &str) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(ROUTE_TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .call()
+        .map_or(0, |r| r.status().as_u16())
+}
+
+/// Ctrl-C while the backend runs stops its whole group, then exits 130 as
+/// a shell reports an interrupted command.
+fn stop_on_ctrl_c() -> Result<(), ctrlc::Error> {
+    ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let group = RUNNING.swap(0, Ordering::SeqCst);
+        if group > 0 {
+            runner::kill_group(group, Duration::from_secs(1), &mut || false);
+        }
+        std::process::exit(i32::from(crate::exit::EXIT_INTERRUPTED));
+    })
+}
+
+fn started(service: &str, port: u16) -> Finding {
+    Finding::ok(
+        "deep-start",
+        Layer::Code,
+        format!("{service} started and answered on 127.0.0.1:{port}, exporting to tracelab"),
+    )
+}
+
+fn did_not_start(
+    ctx: &Context,
+    lines: &[String],
+    status: Option<std::process::ExitStatus>,
+) -> Finding {
+    let how = match status {
+        Some(status) => format!("exited ({status})"),
+        None => format!("did not answer within {} s", START_TIMEOUT.as_secs()),
+    };
+    let message = match log::last_exception(lines, &ctx.backend_dir) {
+        Some(Raised {
+            exception,
+            at: Some(at),
+        }) => {
+            format!("the backend {how}: {exception} at {}", shown(ctx, &at))
+        }
+        Some(Raised {
+            exception,
+            at: None,
+        }) => format!("the backend {how}: {exception}"),
+        None => format!(
+            "the backend {how}; its last lines:\n{}",
+            last_lines(lines, 8)
+        ),
+    };
+    let fix = match log::last_exception(lines, &ctx.backend_dir).and_then(|r| r.at) {
+        Some(at) => format!("fix {}", shown(ctx, &at)),
+        None => "tracelab run   # starts it the same way, with its output".into(),
+    };
+    Finding::fail("deep-start", Layer::Code, message).fix(fix)
+}
+
+fn last_lines(lines: &[String], count: usize) -> String {
+    let start = lines.len().saturating_sub(count);
+    lines[start..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `backend-flask/services/x.py:12`: a place in the backend, from the
+/// workspace.
+fn shown(ctx: &Context, at: &str) -> String {
+    let dir = ctx
+        .backend_dir
+        .strip_prefix(&ctx.dir)
+        .unwrap_or(&ctx.backend_dir);
+    dir.join(at).display().to_string()
+}
+
+fn route_finding(ctx: &Context, route: &Route, status: u16, window: &[String]) -> Option<Finding> {
+    match status {
+        200..=399 | 404 | 405 => None,
+        0 => Some(
+            Finding::fail(
+                "deep-route",
+                Layer::Code,
+                format!(
+                    "GET {} gave no answer within {} s",
+                    route.path,
+                    ROUTE_TIMEOUT.as_secs()
+                ),
+            )
+            .fix(format!("fix {}", shown(ctx, &route.at))),
+        ),
+        _ => {
+            let raised = log::last_exception(window, &ctx.backend_dir);
+            let (why, at) = match raised {
+                Some(Raised { exception, at }) => (format!(": {exception}"), at),
+                None => (String::new(), None),
+            };
+            let at = at.unwrap_or_else(|| route.at.clone());
+            Some(
+                Finding::fail(
+                    "deep-route",
+                    Layer::Code,
+                    format!(
+                        "GET {} answered {status}{why} at {}",
+                        route.path,
+                        shown(ctx, &at)
+                    ),
+                )
+                .fix(format!("fix {}", shown(ctx, &at))),
+            )
+        }
+    }
+}
+
+/// Per route asked: the spans that came for it (matched by the server
+/// span's route or path), the service they came under, and the lab's
+/// manual span with its two attributes.
+fn span_findings(
+    ctx: &Context,
+    asked: &[(Route, u16, usize)],
+    spans: &[ReceivedSpan],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if !(ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local)) {
+        return out;
+    }
+    let answered: Vec<&Route> = asked
+        .iter()
+        .filter(|(_, status, _)| (200..500).contains(status) && *status != 404 && *status != 405)
+        .map(|(route, _, _)| route)
+        .collect();
+    if answered.is_empty() {
+        return out;
+    }
+    if spans.is_empty() {
+        out.push(
+            Finding::fail(
+                "deep-spans",
+                Layer::Code,
+                format!(
+                    "{} answered but no span arrived: the app never sets a tracer provider with an exporter, or never instruments Flask",
+                    count_routes(answered.len())
+                ),
+            )
+            .fix("tracelab doctor   # the code checks name the missing line; tracelab new --defaults NEW_DIR shows a working app.py"),
+        );
+        return out;
+    }
+    let services: std::collections::BTreeSet<&str> = spans.iter().map(|s| &*s.service).collect();
+    let mut traces: BTreeMap<String, Vec<&ReceivedSpan>> = BTreeMap::new();
+    for span in spans {
+        traces.entry(span.trace_id()).or_default().push(span);
+    }
+    for route in answered {
+        let trace = traces.values().find(|trace| {
+            trace.iter().any(|s| {
+                s.span.kind == 2
+                    && s.attributes().iter().any(|(k, v)| {
+                        matches!(k.as_str(), "http.route" | "http.target" | "url.path")
+                            && v.as_str()
+                                .is_some_and(|v| v.split('?').next() == Some(&route.path))
+                    })
+            })
+        });
+        let Some(trace) = trace else {
+            out.push(
+                Finding::warn(
+                    "deep-spans",
+                    Layer::Code,
+                    format!("GET {} answered, but no server span for it arrived: Flask is not instrumented for this route", route.path),
+                )
+                .fix(format!("FlaskInstrumentor().instrument_app(app) after `app = Flask(...)` in {}", shown(ctx, "app.py"))),
+            );
+            continue;
+        };
+        let names: Vec<String> = trace.iter().map(|s| format!("{:?}", s.span.name)).collect();
+        out.push(Finding::ok(
+            "deep-spans",
+            Layer::Code,
+            format!(
+                "GET {}: {} span{} from {} ({})",
+                route.path,
+                trace.len(),
+                if trace.len() == 1 { "" } else { "s" },
+                trace[0].service,
+                names.join(", ")
+            ),
+        ));
+        if route.path == routes::LAB_ROUTE {
+            out.extend(lab_span(ctx, trace));
+        }
+    }
+    if let Some(unknown) = services.iter().find(|s| s.starts_with("unknown_service")) {
+        out.push(
+            Finding::fail(
+                "deep-spans",
+                Layer::Code,
+                format!("spans arrive as {unknown}: the app never names itself, so they land in a dataset of that name"),
+            )
+            .fix("OTEL_SERVICE_NAME: backend-flask   # under the backend's environment: in docker-compose.yml"),
+        );
+    }
+    out
+}
+
+fn count_routes(n: usize) -> String {
+    if n == 1 {
+        "1 route".into()
+    } else {
+        format!("{n} routes")
+    }
+}
+
+/// The lab's manual span under the home route, with `app.now` and
+/// `app.result_length`; each one missing is named.
+fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
+    let wanted = ["app.now", "app.result_length"];
+    let manual = trace
+        .iter()
+        .find(|s| s.attributes().keys().any(|k| k.starts_with("app.")))
+        .or_else(|| trace.iter().find(|s| s.span.kind == 1));
+    let Some(manual) = manual else {
+        return vec![
+            Finding::warn(
+                "deep-lab-span",
+                Layer::Code,
+                format!("GET {}: the lab's manual span did not arrive (only the server span did)", routes::LAB_ROUTE),
+            )
+            .fix(format!("with tracer.start_as_current_span(\"home-activities-mock-data\") as span:   # in {}", shown(ctx, "services/home_activities.py"))),
+        ];
+    };
+    let attributes = manual.attributes();
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|k| !attributes.contains_key(*k))
+        .collect();
+    if missing.is_empty() {
+        return vec![Finding::ok(
+            "deep-lab-span",
+            Layer::Code,
+            format!(
+                "the lab's span {:?} arrived with app.now and app.result_length",
+                manual.span.name
+            ),
+        )];
+    }
+    vec![
+        Finding::warn(
+            "deep-lab-span",
+            Layer::Code,
+            format!(
+                "the lab's span {:?} arrived without {}",
+                manual.span.name,
+                missing.join(" and ")
+            ),
+        )
+        .fix(format!(
+            "span.set_attribute(\"{}\", ...)   # inside the span's with block",
+            missing[0]
+        )),
+    ]
+}
+
+/// Whether a route answered as a route that ran (not 404, 405, or no answer).
+fn ran(status: u16) -> bool {
+    status != 0 && status != 404 && status != 405
+}
+
+fn xray_findings(
+    ctx: &Context,
+    segments: &[xray::Document],
+    asked: &[(Route, u16, usize)],
+) -> Vec<Finding> {
+    if !ctx.uses(Backend::Xray) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let segment_names: std::collections::BTreeSet<&str> = segments
+        .iter()
+        .filter(|d| !d.is_subsegment)
+        .map(|d| d.name.as_str())
+        .collect();
+    if segments.is_empty() {
+        out.push(
+            Finding::fail(
+                "deep-xray",
+                Layer::Code,
+                "no X-Ray segment arrived: the X-Ray middleware never ran for the routes asked",
+            )
+            .fix(format!(
+                "XRayMiddleware(app, xray_recorder) after `app = Flask(...)` in {}",
+                shown(ctx, "app.py")
+            )),
+        );
+        return out;
+    }
+    let mut subsegments: Vec<&str> = segments
+        .iter()
+        .flat_map(|d| d.subsegments.iter().map(String::as_str))
+        .collect();
+    subsegments.sort_unstable();
+    subsegments.dedup();
+    let faults = segments.iter().filter(|d| d.fault || d.error).count();
+    out.push(Finding::ok(
+        "deep-xray",
+        Layer::Code,
+        format!(
+            "{} X-Ray segment{} arrived ({}{}){}",
+            segments.len(),
+            if segments.len() == 1 { "" } else { "s" },
+            segment_names.into_iter().collect::<Vec<_>>().join(", "),
+            if subsegments.is_empty() {
+                String::new()
+            } else {
+                format!("; subsegments {}", subsegments.join(", "))
+            },
+            if faults > 0 {
+                format!(", {faults} with a fault or an error")
+            } else {
+                String::new()
+            }
+        ),
+    ));
+    for (route, _, _) in asked.iter().filter(|(_, status, _)| ran(*status)) {
+        let arrived = segments
+            .iter()
+            .any(|d| !d.is_subsegment && d.path.as_deref() == Some(route.path.as_str()));
+        if arrived {
+            continue;
+        }
+        // A subsegment never ended keeps its segment from being sent.
+        let held = ctx.code.iter().find_map(|f| {
+            let open = f.facts.open_subsegments.first()?;
+            Some(format!("{}:{}", shown_file(ctx, &f.path), open.begin_line))
+        });
+        let (why, fix) = match &held {
+            Some(at) => (
+                format!(
+                    "a subsegment begun at {at} is not ended on every path, and the SDK sends a segment only once all its subsegments are closed"
+                ),
+                format!(
+                    "with xray_recorder.in_subsegment(NAME) as subsegment:   # at {at}, ends it on every path"
+                ),
+            ),
+            None => (
+                "the X-Ray middleware did not record this request".to_string(),
+                format!(
+                    "XRayMiddleware(app, xray_recorder) after `app = Flask(...)` in {}",
+                    shown(ctx, "app.py")
+                ),
+            ),
+        };
+        out.push(
+            Finding::fail(
+                "deep-xray",
+                Layer::Code,
+                format!("GET {}: its X-Ray segment never arrived: {why}", route.path),
+            )
+            .fix(fix),
+        );
+    }
+    let mut open: Vec<&str> = segments
+        .iter()
+        .flat_map(|d| d.open.iter().map(String::as_str))
+        .collect();
+    open.sort_unstable();
+    open.dedup();
+    for name in open {
+        let at = ctx
+            .code
+            .iter()
+            .flat_map(|f| f.facts.calls.iter().map(move |c| (f, c)))
+            .find(|(_, c)| {
+                c.method() == "begin_subsegment"
+                    && c.args.first()
+                        == Some(&crate::workspace::python::Value::Str(name.to_string()))
+            })
+            .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line));
+        out.push(
+            Finding::fail(
+                "deep-xray",
+                Layer::Code,
+                format!("the X-Ray subsegment {name:?} was still open when its segment was sent: it is never ended on some path{}", at.as_ref().map(|a| format!(" (begun at {a})")).unwrap_or_default()),
+            )
+            .fix("with xray_recorder.in_subsegment(NAME) as subsegment:   # ends it on every path"),
+        );
+    }
+    out
+}
+
+/// A place in the code, from the workspace: `backend-flask/app.py:12`.
+fn shown_file(ctx: &Context, path: &std::path::Path) -> String {
+    path.strip_prefix(&ctx.dir)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Where the code sets attribute `key`, if it does.
+fn set_attribute_at(ctx: &Context, key: &str) -> Option<String> {
+    ctx.live_calls()
+        .find(|(_, c)| {
+            c.method() == "set_attribute"
+                && c.args.first() == Some(&crate::workspace::python::Value::Str(key.to_string()))
+        })
+        .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line))
+}
+
+/// Attributes that arrived as the text of a function or method: passed
+/// without the call (`now.isoformat`). Newer SDKs send the text, older
+/// ones drop the value; either way the lab's value is not there.
+fn method_texts(ctx: &Context, spans: &[ReceivedSpan]) -> Vec<Finding> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for span in spans {
+        for (key, value) in span.attributes() {
+            let Some(text) = value.as_str() else { continue };
+            let is_method = ["<bound method ", "<built-in method ", "<function "]
+                .iter()
+                .any(|p| text.starts_with(p));
+            if is_method && !keys.iter().any(|(k, _)| *k == key) {
+                keys.push((key, text.to_string()));
+            }
+        }
+    }
+    keys.into_iter()
+        .map(|(key, text)| {
+            let at = set_attribute_at(ctx, &key);
+            Finding::fail(
+                "deep-sdk-warning",
+                Layer::Code,
+                format!(
+                    "the span attribute {key:?} arrived as {text:?}: a method passed without its call{}",
+                    at.as_ref().map(|a| format!(", at {a}")).unwrap_or_default()
+                ),
+            )
+            .fix(format!("{}: call it (now.isoformat())", at.unwrap_or_else(|| format!("span.set_attribute({key:?}, ...)"))))
+        })
+        .collect()
+}
+
+fn warning_findings(ctx: &Context, warnings: &[SdkWarning], methods_named: bool) -> Vec<Finding> {
+    warnings
+        .iter()
+        // A method's text is named by its attribute already: the same root.
+        .filter(|w| !(methods_named && matches!(w, SdkWarning::AttributeDropped { key, .. } if key.is_empty())))
+        .map(|warning| match warning {
+            SdkWarning::AttributeDropped { key, line } => {
+                let at = set_attribute_at(ctx, key);
+                let what = if key.is_empty() {
+                    "an attribute value".to_string()
+                } else {
+                    format!("the attribute {key:?}")
+                };
+                Finding::fail(
+                    "deep-sdk-warning",
+                    Layer::Code,
+                    format!(
+                        "the OpenTelemetry SDK could not take {what}{}: {line}",
+                        at.as_ref().map(|a| format!(" set at {a}")).unwrap_or_default()
+                    ),
+                )
+                .fix(format!(
+                    "{}: give it a str, bool, int or float (or a list of one of them)",
+                    at.unwrap_or_else(|| "the set_attribute call".into())
+                ))
+            }
+            SdkWarning::ExportFailed { line } => Finding::fail(
+                "deep-sdk-warning",
+                Layer::Code,
+                format!("the OTLP exporter failed to send: {line}"),
+            )
+            .fix("tracelab doctor --online   # asks the destination itself"),
+            SdkWarning::NoSegment { line } => Finding::fail(
+                "deep-sdk-warning",
+                Layer::Code,
+                format!("the X-Ray SDK found no segment to record in: {line}"),
+            )
+            .fix("begin subsegments only inside a request the X-Ray middleware traces, or under xray_recorder.in_segment(...)"),
+        })
+        .collect()
+}

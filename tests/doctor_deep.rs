@@ -1,0 +1,319 @@
+//! `tracelab doctor --deep` on real generated workspaces: the backend runs
+//! in a real venv, exports real OTLP to the receiver inside tracelab and
+//! real X-Ray segments to its UDP stand-in; defects planted in its code are
+//! named with their file and line, and nothing is left running.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+/// Keys of the right shapes: the static doctor is satisfied, and nothing
+/// they open is real.
+const KEYS: &[(&str, &str)] = &[
+    (
+        "HONEYCOMB_API_KEY",
+        "hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w",
+    ),
+    ("AWS_ACCESS_KEY_ID", "AKIAZ7Q4R5T6Y7U8I9O0"),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ),
+    ("AWS_DEFAULT_REGION", "ca-central-1"),
+    ("ROLLBAR_ACCESS_TOKEN", "0123456789abcdef0123456789abcdef"),
+];
+
+/// A generated workspace whose backend venv is the shared one for its
+/// requirements (made once per set by pip), marked as `run` marks a venv
+/// it filled.
+fn workspace(backends: &str) -> (tempfile::TempDir, PathBuf) {
+    let (root, dir) =
+        common::new_workspace(&["--no-check", "--set", &format!("backends={backends}")]);
+    let requirements = dir.join("backend-flask/requirements.txt");
+    let venv = common::app_venv(&requirements);
+    let digest: String = Sha256::digest(std::fs::read(&requirements).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(venv.join(".tracelab-requirements"), digest).unwrap();
+    std::os::unix::fs::symlink(&venv, dir.join("backend-flask/.venv")).unwrap();
+    (root, dir)
+}
+
+fn deep(dir: &Path) -> (i32, serde_json::Value, Duration) {
+    let started = Instant::now();
+    let output = common::tracelab()
+        .args(["doctor", "--deep", "--json"])
+        .envs(KEYS.iter().copied())
+        .current_dir(dir)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap_or(-1), json, started.elapsed())
+}
+
+/// The messages of check `id` with `status`.
+fn found(json: &serde_json::Value, id: &str, status: &str) -> Vec<String> {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id && c["status"] == status)
+        .map(|c| format!("{} | fix: {}", c["message"].as_str().unwrap(), c["fix"]))
+        .collect()
+}
+
+/// What the run found wrong: its problems, and those it confirmed of the
+/// static checks (kept as notes, so a root cause counts once).
+fn seen_wrong(json: &serde_json::Value, id: &str) -> Vec<String> {
+    let mut all = found(json, id, "fail");
+    all.extend(found(json, id, "info"));
+    all
+}
+
+/// Processes whose command line or folder is the workspace's.
+fn left_running(dir: &Path) -> Vec<String> {
+    let dir = dir.canonicalize().unwrap();
+    let needle = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let cwd = std::fs::read_link(entry.path().join("cwd")).ok();
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            (text.contains(&needle) || cwd.is_some_and(|c| c.starts_with(&dir))).then_some(text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_backend_combination_delivers_its_spans_and_segments() {
+    for backends in common::backend_combinations() {
+        let (_root, dir) = workspace(&backends);
+        let (code, json, elapsed) = deep(&dir);
+        println!("{backends}: --deep in {elapsed:.1?}");
+        assert_eq!(code, 0, "{backends}: {json:#}");
+        assert_eq!(
+            found(&json, "deep-start", "ok").len(),
+            1,
+            "{backends}: {json:#}"
+        );
+        let spans = found(&json, "deep-spans", "ok");
+        assert!(
+            spans
+                .iter()
+                .any(|m| m.starts_with("GET /api/activities/home: 2 spans from backend-flask")),
+            "{backends}: {spans:?}"
+        );
+        assert_eq!(
+            found(&json, "deep-lab-span", "ok").len(),
+            1,
+            "{backends}: {json:#}"
+        );
+        let xray = found(&json, "deep-xray", "ok");
+        if backends.contains("xray") {
+            assert!(
+                xray.iter().any(|m| m.contains("subsegments mock-data")),
+                "{backends}: {xray:?}"
+            );
+        } else {
+            assert!(xray.is_empty(), "{backends}: {xray:?}");
+        }
+        let left = left_running(&dir);
+        assert!(left.is_empty(), "{backends}: left running: {left:#?}");
+    }
+}
+
+/// Edits `file` (in the backend folder) by replacing `from` with `to`.
+fn plant(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join("backend-flask").join(file);
+    let text = common::read(&path);
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The line of `needle` in a backend file, 1-based.
+fn line_of(dir: &Path, file: &str, needle: &str) -> usize {
+    common::read(dir.join("backend-flask").join(file))
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn planted_defects_are_named_at_their_line() {
+    const HOME: &str = "services/home_activities.py";
+    // A NameError in a route: that request answers 500.
+    let (_root, dir) = workspace("honeycomb,xray");
+    plant(
+        &dir,
+        HOME,
+        "results = _mock_activities(now)",
+        "results = _mock_activities(now)\n                LOGGER.info(\"home\")",
+    );
+    let (code, json, _) = deep(&dir);
+    assert_eq!(code, 1);
+    let line = line_of(&dir, HOME, "LOGGER.info");
+    let route = found(&json, "deep-route", "fail");
+    assert_eq!(route.len(), 1, "{json:#}");
+    assert!(
+        route[0].starts_with(&format!("GET /api/activities/home answered 500: NameError: name 'LOGGER' is not defined at backend-flask/{HOME}:{line}")),
+        "{route:?}"
+    );
+
+    // A module that does not exist in the installed package: no start.
+    let (_root, dir) = workspace("honeycomb,xray");
+    plant(
+        &dir,
+        "app.py",
+        "from aws_xray_sdk.core import xray_recorder",
+        "from aws_xray_sdk.core import xray_recorder\nfrom aws_xray_sdk.flask.middleware import XRayMiddleware as Wrong",
+    );
+    let (code, json, _) = deep(&dir);
+    assert_eq!(code, 1);
+    let line = line_of(&dir, "app.py", "aws_xray_sdk.flask.middleware");
+    let start = found(&json, "deep-start", "fail");
+    assert_eq!(start.len(), 1, "{json:#}");
+    assert!(
+        start[0].contains(&format!("ModuleNotFoundError: No module named 'aws_xray_sdk.flask' at backend-flask/app.py:{line}")),
+        "{start:?}"
+    );
+    assert!(left_running(&dir).is_empty());
+
+    // A subsegment begun and never ended: its segment is never sent.
+    let (_root, dir) = workspace("honeycomb,xray");
+    plant(
+        &dir,
+        HOME,
+        "with xray_recorder.in_subsegment(\"mock-data\") as subsegment:\n                results = _mock_activities(now)\n                subsegment.put_metadata(\"result_length\", len(results), \"app\")",
+        "subsegment = xray_recorder.begin_subsegment(\"mock-data\")\n            results = _mock_activities(now)",
+    );
+    let (code, json, _) = deep(&dir);
+    assert_eq!(code, 1);
+    let line = line_of(&dir, HOME, "begin_subsegment");
+    let xray = seen_wrong(&json, "deep-xray");
+    assert!(
+        xray.iter().any(|m| m
+            .contains("GET /api/activities/home: its X-Ray segment never arrived")
+            && m.contains(&format!("backend-flask/{HOME}:{line}"))),
+        "{json:#}"
+    );
+
+    // A method passed without its call: the SDK sends its text.
+    let (_root, dir) = workspace("honeycomb");
+    plant(
+        &dir,
+        HOME,
+        "span.set_attribute(\"app.now\", now.isoformat())",
+        "span.set_attribute(\"app.now\", now.isoformat)",
+    );
+    let (code, json, _) = deep(&dir);
+    assert_eq!(code, 1);
+    let line = line_of(&dir, HOME, "now.isoformat)");
+    let dropped = seen_wrong(&json, "deep-sdk-warning");
+    assert!(
+        dropped
+            .iter()
+            .any(|m| m.contains("\"app.now\"")
+                && m.contains(&format!("backend-flask/{HOME}:{line}"))),
+        "{json:#}"
+    );
+
+    // A provider never set: requests are answered, and no span comes.
+    let (_root, dir) = workspace("honeycomb");
+    plant(
+        &dir,
+        "app.py",
+        "    trace.set_tracer_provider(provider)",
+        "    pass  # trace.set_tracer_provider(provider)",
+    );
+    let (code, json, _) = deep(&dir);
+    assert_eq!(code, 1);
+    let spans = found(&json, "deep-spans", "fail");
+    assert!(
+        spans
+            .iter()
+            .any(|m| m.contains("answered but no span arrived")),
+        "{json:#}"
+    );
+    assert!(left_running(&dir).is_empty());
+}
+
+/// No venv can be made (no Python): one finding, and the static report is
+/// still there.
+#[test]
+fn without_python_the_static_report_stands_and_one_finding_says_why() {
+    let (_root, dir) = common::new_workspace(&["--no-check"]);
+    let output = common::tracelab()
+        .args(["doctor", "--deep", "--json"])
+        .envs(KEYS.iter().copied())
+        .env("PATH", "/nonexistent")
+        .env("TRACELAB_INSTALLER", "pip")
+        .current_dir(&dir)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{json:#}");
+    let prepare = found(&json, "deep-prepare", "fail");
+    assert_eq!(prepare.len(), 1, "{json:#}");
+    assert!(
+        found(&json, "workspace-backends", "ok").len() == 1,
+        "{json:#}"
+    );
+    assert!(found(&json, "deep-start", "ok").is_empty());
+}
+
+/// Ctrl-C while the backend runs stops its whole process group (Flask's
+/// reloader and the app it started), and tracelab exits 130.
+#[test]
+fn ctrl_c_stops_the_backend_and_everything_it_started() {
+    let (_root, dir) = workspace("honeycomb");
+    // A route that takes its time, so that Ctrl-C comes while it runs.
+    plant(
+        &dir,
+        "app.py",
+        "def health_check():\n",
+        "def health_check():\n    import time\n    time.sleep(30)\n",
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["doctor", "--deep"])
+        .envs(KEYS.iter().copied())
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    // The reloader and the app it runs, beside tracelab itself.
+    while left_running(&dir).len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the backend never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let left = left_running(&dir);
+    assert!(left.is_empty(), "left running: {left:#?}");
+}
