@@ -98,7 +98,18 @@ pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
                     .args(["venv", "--quiet", "--python"])
                     .arg(&python)
                     .arg(&venv),
-            )?,
+            )
+            .and_then(|()| {
+                // setuptools, as `python -m venv` and the images' Pythons have:
+                // older instrumentations import pkg_resources, which
+                // setuptools 81 and later no longer have.
+                run_visible(
+                    Command::new(uv)
+                        .args(["pip", "install", "--quiet", "--python"])
+                        .arg(venv.join("bin/python"))
+                        .arg("setuptools<81"),
+                )
+            })?,
             Installer::Pip => run_visible(Command::new(&python).args(["-m", "venv"]).arg(&venv))?,
         }
     }
@@ -154,7 +165,10 @@ fn run_visible(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// The command a Dockerfile runs: its last `CMD` in exec form.
+/// The command a Dockerfile runs (its last `CMD`), as this machine runs
+/// it: a script the image holds at a path of its own (`COPY start.sh
+/// /usr/local/bin/`) is the backend folder's, and a script the image made
+/// executable (`RUN chmod +x`) runs with `sh` when this checkout lost the bit.
 pub fn dockerfile_cmd(dockerfile: &Path) -> Result<Vec<String>> {
     let text = crate::workspace::read::text(dockerfile)?;
     let line = text
@@ -162,10 +176,51 @@ pub fn dockerfile_cmd(dockerfile: &Path) -> Result<Vec<String>> {
         .rev()
         .find_map(|l| l.trim().strip_prefix("CMD "))
         .with_context(|| format!("{} has no CMD", dockerfile.display()))?;
-    match serde_json::from_str::<Vec<String>>(line.trim()) {
-        Ok(words) if !words.is_empty() => Ok(words),
-        _ => Ok(crate::shell::split_words(line)),
+    let mut words = match serde_json::from_str::<Vec<String>>(line.trim()) {
+        Ok(words) if !words.is_empty() => words,
+        _ => crate::shell::split_words(line),
+    };
+    let dir = dockerfile.parent().unwrap_or(Path::new("."));
+    if let Some(program) = words.first().filter(|w| w.contains('/')) {
+        let here = copied_from(&text, program)
+            .map(|source| dir.join(source))
+            .unwrap_or_else(|| dir.join(program));
+        if let Ok(here) = here.canonicalize()
+            && here.is_file()
+        {
+            let executable = here.metadata().is_ok_and(|m| {
+                std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            });
+            words[0] = here.display().to_string();
+            if !executable {
+                words.insert(0, "sh".into());
+            }
+        }
     }
+    Ok(words)
+}
+
+/// The file of the build context a Dockerfile copies to `target` in the
+/// image (`COPY start.sh /usr/local/bin/` puts start.sh at
+/// /usr/local/bin/start.sh), if one does.
+fn copied_from(dockerfile: &str, target: &str) -> Option<String> {
+    let name = Path::new(target).file_name()?.to_str()?;
+    dockerfile.lines().find_map(|line| {
+        let words = crate::shell::split_words(line.trim().strip_prefix("COPY ")?);
+        let (dest, sources) = words.split_last()?;
+        let lands_there = |source: &String| {
+            let base = Path::new(source).file_name().and_then(|n| n.to_str());
+            dest == target
+                || (dest.ends_with('/') && format!("{dest}{}", base.unwrap_or("")) == target)
+        };
+        sources
+            .iter()
+            .filter(|s| !s.starts_with("--"))
+            .find(|s| {
+                lands_there(s) && Path::new(s).file_name().and_then(|n| n.to_str()) == Some(name)
+            })
+            .cloned()
+    })
 }
 
 /// The `ENV` a Dockerfile sets (`ENV A=1 B=2`, continued lines, and the old

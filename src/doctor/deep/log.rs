@@ -62,6 +62,18 @@ fn project_place(file: &str, line: &str, backend_dir: &Path) -> Option<String> {
     Some(format!("{}:{line}", relative.display()))
 }
 
+static ANNOUNCED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:Running on|Listening at:?) https?://[^\s:/]+:(\d+)").expect("a valid pattern")
+});
+
+/// The port the server said it listens on (`* Running on
+/// http://127.0.0.1:4567`, gunicorn's `Listening at: http://0.0.0.0:4567`).
+pub fn announced_port(lines: &[String]) -> Option<u16> {
+    lines
+        .iter()
+        .find_map(|l| ANNOUNCED.captures(l)?.get(1)?.as_str().parse().ok())
+}
+
 /// A warning an SDK logged when it dropped or failed to send data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SdkWarning {
@@ -79,7 +91,7 @@ pub enum SdkWarning {
 /// the value), or `` Invalid type `<class 'method'>` for attribute value ``
 /// (newer ones send its text instead, and name no key).
 static INVALID_ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"Invalid type \S+(?: for attribute '([^']*)' value| for attribute value)")
+    Regex::new(r"Invalid type (?:`[^`]*`|\S+) for attribute(?: '([^']*)')? value")
         .expect("a valid pattern")
 });
 
@@ -140,6 +152,16 @@ NameError: name 'LOGGER' is not defined
         assert_eq!(raised.exception, "NameError: name 'LOGGER' is not defined");
         assert_eq!(raised.at.as_deref(), Some("services/home_activities.py:12"));
         assert!(last_exception(&log[..1], dir).is_none());
+    }
+
+    #[test]
+    fn the_port_a_server_announces_is_read() {
+        let flask =
+            lines(" * Running on all addresses (0.0.0.0)\n * Running on http://127.0.0.1:4567");
+        assert_eq!(announced_port(&flask), Some(4567));
+        let gunicorn = lines("[INFO] Listening at: http://0.0.0.0:5000 (12)");
+        assert_eq!(announced_port(&gunicorn), Some(5000));
+        assert_eq!(announced_port(&lines("starting")), None);
     }
 
     #[test]

@@ -223,6 +223,9 @@ impl Run {
             let before = self.lines().len();
             let status = get(self.port, &route.path);
             halt_if_interrupted();
+            if status >= 500 {
+                self.wait_for_traceback(before);
+            }
             asked.push((route, status, before));
         }
         self.wait_for_spans();
@@ -266,6 +269,15 @@ impl Run {
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
             }
+            // A script that names its own port (`flask run --port=4567`)
+            // is asked where it says it listens.
+            if let Some(port) = log::announced_port(&self.lines())
+                && port != self.port
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                self.port = port;
+                return Ok(());
+            }
             if let Some(status) = self.app.exited() {
                 // Its last words arrive a moment after it exits.
                 std::thread::sleep(Duration::from_millis(200));
@@ -274,6 +286,29 @@ impl Run {
             std::thread::sleep(Duration::from_millis(50));
         }
         Err(Box::new(did_not_start(ctx, &self.lines(), None)))
+    }
+
+    /// A failed request's traceback is printed as it is answered, but read
+    /// from the pipe a moment later: it belongs to this request's lines.
+    fn wait_for_traceback(&self, since: usize) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            let lines = self.lines();
+            let rest = lines.get(since..).unwrap_or_default();
+            let traceback = rest
+                .iter()
+                .position(|l| l.contains("Traceback (most recent call last)"));
+            // Whole once a line back at the margin follows it: the exception.
+            let whole = traceback.is_some_and(|at| {
+                rest[at + 1..]
+                    .iter()
+                    .any(|l| !l.starts_with(' ') && !l.trim().is_empty())
+            });
+            if whole {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Until no span has come for a while after the last request: the
@@ -367,9 +402,11 @@ fn did_not_start(
         Some(Raised {
             exception,
             at: Some(at),
-        }) => {
-            format!("the backend {how}: {exception} at {}", shown(ctx, &at))
-        }
+        }) => format!(
+            "the backend {how}: {exception} at {}{}",
+            shown(ctx, &at),
+            unreachable_at_start(&exception)
+        ),
         Some(Raised {
             exception,
             at: None,
@@ -407,7 +444,8 @@ fn shown(ctx: &Context, at: &str) -> String {
 
 fn route_finding(ctx: &Context, route: &Route, status: u16, window: &[String]) -> Option<Finding> {
     match status {
-        200..=399 | 404 | 405 => None,
+        // A 4xx is the app's own answer (search without a query is 422).
+        200..=499 => None,
         0 => Some(
             Finding::fail(
                 "deep-route",
@@ -461,6 +499,16 @@ fn span_findings(
         .map(|(route, _, _)| route)
         .collect();
     if answered.is_empty() {
+        return out;
+    }
+    if let Some(at) = endpoint_in_code(ctx)
+        && spans.is_empty()
+    {
+        out.push(Finding::skip(
+            "deep-spans",
+            Layer::Code,
+            format!("the code sets the exporter's endpoint itself at {at}: its spans go there, past tracelab's receiver, and the run cannot see them (tracelab doctor --online asks that endpoint)"),
+        ));
         return out;
     }
     if spans.is_empty() {
@@ -534,6 +582,13 @@ fn span_findings(
     out
 }
 
+/// Where the code passes `endpoint=` to an OTLP exporter, if it does.
+fn endpoint_in_code(ctx: &Context) -> Option<String> {
+    ctx.live_calls()
+        .find(|(_, c)| c.method().ends_with("SpanExporter") && c.keyword("endpoint").is_some())
+        .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line))
+}
+
 fn count_routes(n: usize) -> String {
     if n == 1 {
         "1 route".into()
@@ -598,6 +653,18 @@ fn ran(status: u16) -> bool {
     status != 0 && status != 404 && status != 405
 }
 
+/// What to add when an exception says the app called AWS while starting
+/// and could not reach it.
+fn unreachable_at_start(exception: &str) -> &'static str {
+    if exception.contains("EndpointConnectionError")
+        || exception.contains("Could not connect to the endpoint")
+    {
+        ": the app calls AWS while it is imported (a CloudWatch handler made at import), so without AWS it does not start at all; make it inside try/except, as tracelab new's app.py does"
+    } else {
+        ""
+    }
+}
+
 fn xray_findings(
     ctx: &Context,
     segments: &[xray::Document],
@@ -613,11 +680,31 @@ fn xray_findings(
         .map(|d| d.name.as_str())
         .collect();
     if segments.is_empty() {
+        // Where the middleware is named, if it is: the line to look at.
+        let named = ctx.code.iter().find_map(|f| {
+            let line = f
+                .facts
+                .calls
+                .iter()
+                .find(|c| c.name.ends_with("XRayMiddleware"))
+                .map(|c| c.line)
+                .or_else(|| {
+                    f.facts
+                        .assignments
+                        .iter()
+                        .find(|a| a.target == "XRayMiddleware")
+                        .map(|a| a.line)
+                })?;
+            Some(format!(
+                " (XRayMiddleware at {}:{line})",
+                shown_file(ctx, &f.path)
+            ))
+        });
         out.push(
             Finding::fail(
                 "deep-xray",
                 Layer::Code,
-                "no X-Ray segment arrived: the X-Ray middleware never ran for the routes asked",
+                format!("no X-Ray segment arrived: the X-Ray middleware never ran for the routes asked{}", named.unwrap_or_default()),
             )
             .fix(format!(
                 "XRayMiddleware(app, xray_recorder) after `app = Flask(...)` in {}",
@@ -665,30 +752,15 @@ fn xray_findings(
             let open = f.facts.open_subsegments.first()?;
             Some(format!("{}:{}", shown_file(ctx, &f.path), open.begin_line))
         });
-        let (why, fix) = match &held {
-            Some(at) => (
-                format!(
-                    "a subsegment begun at {at} is not ended on every path, and the SDK sends a segment only once all its subsegments are closed"
-                ),
-                format!(
-                    "with xray_recorder.in_subsegment(NAME) as subsegment:   # at {at}, ends it on every path"
-                ),
-            ),
-            None => (
-                "the X-Ray middleware did not record this request".to_string(),
-                format!(
-                    "XRayMiddleware(app, xray_recorder) after `app = Flask(...)` in {}",
-                    shown(ctx, "app.py")
-                ),
-            ),
-        };
+        // Without one, a missing segment is most often sampling's choice.
+        let Some(at) = held else { continue };
         out.push(
             Finding::fail(
                 "deep-xray",
                 Layer::Code,
-                format!("GET {}: its X-Ray segment never arrived: {why}", route.path),
+                format!("GET {}: its X-Ray segment never arrived: a subsegment begun at {at} is not ended on every path, and the SDK sends a segment only once all its subsegments are closed", route.path),
             )
-            .fix(fix),
+            .fix(format!("with xray_recorder.in_subsegment(NAME) as subsegment:   # at {at}, ends it on every path")),
         );
     }
     let mut open: Vec<&str> = segments
