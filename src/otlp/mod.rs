@@ -356,15 +356,24 @@ fn kind_name(kind: i32) -> &'static str {
     }
 }
 
+/// Lower-case hex, two digits a byte: every span's ids go through it, so
+/// it is a table lookup, not a formatter.
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    padded_hex(bytes, 0)
 }
 
 /// Hex of an id that must be `len` bytes: one vendor's exporter drops
 /// leading zero bytes, and an id without them names another trace.
 fn padded_hex(bytes: &[u8], len: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let missing = len.saturating_sub(bytes.len());
-    format!("{}{}", "00".repeat(missing), hex(bytes))
+    let mut out = String::with_capacity(2 * (missing + bytes.len()));
+    out.extend(std::iter::repeat_n('0', 2 * missing));
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
 }
 
 /// Attributes as people and scripts see them: every text value through
