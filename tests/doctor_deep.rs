@@ -81,22 +81,6 @@ fn seen_wrong(json: &serde_json::Value, id: &str) -> Vec<String> {
     all
 }
 
-/// Processes whose command line or folder is the workspace's.
-fn left_running(dir: &Path) -> Vec<String> {
-    let dir = dir.canonicalize().unwrap();
-    let needle = dir.display().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|entry| {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let cwd = std::fs::read_link(entry.path().join("cwd")).ok();
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            (text.contains(&needle) || cwd.is_some_and(|c| c.starts_with(&dir))).then_some(text)
-        })
-        .collect()
-}
-
 #[test]
 fn every_backend_combination_delivers_its_spans_and_segments() {
     for backends in common::backend_combinations() {
@@ -130,7 +114,7 @@ fn every_backend_combination_delivers_its_spans_and_segments() {
         } else {
             assert!(xray.is_empty(), "{backends}: {xray:?}");
         }
-        let left = left_running(&dir);
+        let left = common::processes_in(&dir);
         assert!(left.is_empty(), "{backends}: left running: {left:#?}");
     }
 }
@@ -190,7 +174,7 @@ fn planted_defects_are_named_at_their_line() {
         start[0].contains(&format!("ModuleNotFoundError: No module named 'aws_xray_sdk.flask' at backend-flask/app.py:{line}")),
         "{start:?}"
     );
-    assert!(left_running(&dir).is_empty());
+    assert!(common::processes_in(&dir).is_empty());
 
     // A subsegment begun and never ended: its segment is never sent.
     let (_root, dir) = workspace("honeycomb,xray");
@@ -248,7 +232,7 @@ fn planted_defects_are_named_at_their_line() {
             .any(|m| m.contains("answered but no span arrived")),
         "{json:#}"
     );
-    assert!(left_running(&dir).is_empty());
+    assert!(common::processes_in(&dir).is_empty());
 }
 
 /// No venv can be made (no Python): one finding, and the static report is
@@ -298,7 +282,7 @@ fn ctrl_c_stops_the_backend_and_everything_it_started() {
         .unwrap();
     let started = Instant::now();
     // The reloader and the app it runs, beside tracelab itself.
-    while left_running(&dir).len() < 3 {
+    while common::processes_in(&dir).len() < 3 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the backend never started"
@@ -314,6 +298,6 @@ fn ctrl_c_stops_the_backend_and_everything_it_started() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     std::thread::sleep(Duration::from_millis(300));
-    let left = left_running(&dir);
+    let left = common::processes_in(&dir);
     assert!(left.is_empty(), "left running: {left:#?}");
 }

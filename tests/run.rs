@@ -116,22 +116,6 @@ impl Drop for Running {
     }
 }
 
-/// Processes whose command line names `dir` (the app, its reloader, its workers).
-fn processes_in(dir: &Path) -> Vec<String> {
-    let needle = dir.display().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|entry| {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let cwd = std::fs::read_link(entry.path().join("cwd")).ok();
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            let here = text.contains(&needle) || cwd.is_some_and(|c| c.starts_with(dir));
-            here.then_some(text)
-        })
-        .collect()
-}
-
 /// A workspace that traces with no account (backends=local) on a free port.
 fn local_workspace() -> (u16, tempfile::TempDir, std::path::PathBuf) {
     let port = free_port();
@@ -160,7 +144,7 @@ fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
         "pip's output belongs on stderr"
     );
     assert!(stderr.contains("spans received"), "{stderr}");
-    let left = processes_in(&dir.canonicalize().unwrap());
+    let left = common::processes_in(&dir);
     assert!(left.is_empty(), "left running: {left:#?}");
 }
 
@@ -197,7 +181,7 @@ fn prod_runs_gunicorn_the_same_way() {
         stderr.contains(&format!("Listening at: http://127.0.0.1:{port}")),
         "{stderr}"
     );
-    let left = processes_in(&dir.canonicalize().unwrap());
+    let left = common::processes_in(&dir);
     assert!(left.is_empty(), "left running: {left:#?}");
 }
 

@@ -236,3 +236,21 @@ pub fn list_files(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Processes whose command line names `dir` or that run in it (an app, its
+/// reloader, its workers): none should be left once a command is done.
+pub fn processes_in(dir: &Path) -> Vec<String> {
+    let dir = dir.canonicalize().unwrap();
+    let needle = dir.display().to_string();
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let cmdline = fs::read(entry.path().join("cmdline")).ok()?;
+            let cwd = fs::read_link(entry.path().join("cwd")).ok();
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let here = text.contains(&needle) || cwd.is_some_and(|c| c.starts_with(&dir));
+            here.then_some(text)
+        })
+        .collect()
+}
