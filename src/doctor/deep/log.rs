@@ -20,31 +20,51 @@ pub struct Raised {
 static FRAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"^\s*File "([^"]+)", line (\d+)"#).expect("a valid pattern"));
 
-/// The last traceback in `lines`, if any.
+static EXCEPTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w.]*(?::\s|$)").expect("a valid pattern"));
+
+/// The last traceback in `lines` that passed through the project, else
+/// the last one: an exporter's thread may print its own between a
+/// request's lines.
 pub fn last_exception(lines: &[String], backend_dir: &Path) -> Option<Raised> {
-    let start = lines
+    let starts: Vec<usize> = lines
         .iter()
-        .rposition(|l| l.contains("Traceback (most recent call last):"))?;
+        .enumerate()
+        .filter(|(_, l)| l.contains("Traceback (most recent call last):"))
+        .map(|(at, _)| at)
+        .collect();
+    let all: Vec<Raised> = starts
+        .iter()
+        .map(|start| traceback(&lines[start + 1..], backend_dir))
+        .collect();
+    let project = all.iter().rposition(|r| r.at.is_some());
+    let chosen = project.or(all.len().checked_sub(1))?;
+    all.into_iter().nth(chosen)
+}
+
+/// One traceback's innermost project frame and the exception it ends with.
+fn traceback(lines: &[String], backend_dir: &Path) -> Raised {
     let mut at = None;
     let mut exception = None;
-    for line in &lines[start + 1..] {
+    for line in lines {
         if let Some(frame) = FRAME.captures(line) {
             if let Some(place) = project_place(&frame[1], &frame[2], backend_dir) {
                 at = Some(place);
             }
             continue;
         }
-        // The exception line is the first one back at the margin.
-        if !line.starts_with(' ') && !line.trim().is_empty() {
+        // The exception line is the first one back at the margin that
+        // reads `Name: message` (a frame's source lines are indented).
+        if !line.starts_with(' ') && EXCEPTION.is_match(line) {
             exception = Some(line.trim().to_string());
             break;
         }
     }
-    Some(Raised {
+    Raised {
         exception: exception
             .unwrap_or_else(|| "an exception (its last line was not printed)".into()),
         at,
-    })
+    }
 }
 
 /// `file:line` for a frame in the project: under the backend folder, not
@@ -148,10 +168,22 @@ Traceback (most recent call last):
 NameError: name 'LOGGER' is not defined
 127.0.0.1 - - "GET /x HTTP/1.1" 500 -"#,
         );
+        let mut log = log;
+        // An exporter thread's traceback after the request's own.
+        log.extend(lines(
+            "Traceback (most recent call last):\n  File \"/ws/backend-flask/.venv/lib/python3.12/site-packages/requests/adapters.py\", line 729, in send\n    raise ConnectionError(e)\n}\nrequests.exceptions.ConnectionError: no route",
+        ));
         let raised = last_exception(&log, dir).unwrap();
         assert_eq!(raised.exception, "NameError: name 'LOGGER' is not defined");
         assert_eq!(raised.at.as_deref(), Some("services/home_activities.py:12"));
         assert!(last_exception(&log[..1], dir).is_none());
+        let exporter_only = &log[log.len() - 5..];
+        let raised = last_exception(exporter_only, dir).unwrap();
+        assert_eq!(
+            raised.exception,
+            "requests.exceptions.ConnectionError: no route"
+        );
+        assert_eq!(raised.at, None);
     }
 
     #[test]

@@ -1,0 +1,560 @@
+//! What the run saw, as the doctor's findings: whether the backend
+//! started, each route's answer, the spans and segments that arrived, and
+//! what the SDKs said; and which of them confirm a static finding.
+
+use std::collections::BTreeMap;
+
+use super::log::{self, Raised, SdkWarning};
+use super::routes::{self, Route};
+use super::xray;
+use super::{ROUTE_TIMEOUT, START_TIMEOUT};
+use crate::backend::Backend;
+use crate::doctor::finding::{Finding, Layer};
+use crate::otlp::ReceivedSpan;
+use crate::workspace::context::Context;
+
+/// A problem the run saw at a `file:line` the static checks already named
+/// is the same root cause: it is kept as a note that the run confirmed
+/// it, not counted twice.
+pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Vec<Finding> {
+    static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[\w./-]+\.py:\d+").expect("a valid pattern")
+    });
+    let places = |text: &str| -> Vec<String> {
+        PLACE
+            .find_iter(text)
+            .map(|m| m.as_str().trim_start_matches("./").to_string())
+            .collect()
+    };
+    let named: Vec<String> = static_findings
+        .iter()
+        .filter(|f| f.status == crate::doctor::finding::Status::Fail)
+        .flat_map(|f| places(&f.message))
+        .collect();
+    probed
+        .into_iter()
+        .map(|mut finding| {
+            let seen_before = finding.status == crate::doctor::finding::Status::Fail
+                && places(&finding.message).iter().any(|p| named.contains(p));
+            if seen_before {
+                finding.status = crate::doctor::finding::Status::Info;
+                finding.message =
+                    format!("confirmed by the run (reported above): {}", finding.message);
+                finding.fix = None;
+            }
+            finding
+        })
+        .collect()
+}
+
+pub(super) fn started(service: &str, port: u16) -> Finding {
+    Finding::ok(
+        "deep-start",
+        Layer::Code,
+        format!("{service} started and answered on 127.0.0.1:{port}, exporting to tracelab"),
+    )
+}
+
+pub(super) fn did_not_start(
+    ctx: &Context,
+    lines: &[String],
+    status: Option<std::process::ExitStatus>,
+) -> Finding {
+    let how = match status {
+        Some(status) => format!("exited ({status})"),
+        None => format!("did not answer within {} s", START_TIMEOUT.as_secs()),
+    };
+    let message = match log::last_exception(lines, &ctx.backend_dir) {
+        Some(Raised {
+            exception,
+            at: Some(at),
+        }) => format!(
+            "the backend {how}: {exception} at {}{}",
+            shown(ctx, &at),
+            unreachable_at_start(&exception)
+        ),
+        Some(Raised {
+            exception,
+            at: None,
+        }) => format!("the backend {how}: {exception}"),
+        None => format!(
+            "the backend {how}; its last lines:\n{}",
+            last_lines(lines, 8)
+        ),
+    };
+    let fix = match log::last_exception(lines, &ctx.backend_dir).and_then(|r| r.at) {
+        Some(at) => format!("fix {}", shown(ctx, &at)),
+        None => "tracelab run   # starts it the same way, with its output".into(),
+    };
+    Finding::fail("deep-start", Layer::Code, message).fix(fix)
+}
+
+fn last_lines(lines: &[String], count: usize) -> String {
+    let start = lines.len().saturating_sub(count);
+    lines[start..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `backend-flask/services/x.py:12`: a place in the backend, from the
+/// workspace.
+fn shown(ctx: &Context, at: &str) -> String {
+    let dir = ctx
+        .backend_dir
+        .strip_prefix(&ctx.dir)
+        .unwrap_or(&ctx.backend_dir);
+    dir.join(at).display().to_string()
+}
+
+pub(super) fn route_finding(
+    ctx: &Context,
+    route: &Route,
+    status: u16,
+    window: &[String],
+) -> Option<Finding> {
+    match status {
+        // A 4xx is the app's own answer (search without a query is 422).
+        200..=499 => None,
+        0 => Some(
+            Finding::fail(
+                "deep-route",
+                Layer::Code,
+                format!(
+                    "GET {} gave no answer within {} s",
+                    route.path,
+                    ROUTE_TIMEOUT.as_secs()
+                ),
+            )
+            .fix(format!("fix {}", shown(ctx, &route.at))),
+        ),
+        _ => {
+            let raised = log::last_exception(window, &ctx.backend_dir);
+            let (why, at) = match raised {
+                Some(Raised { exception, at }) => (format!(": {exception}"), at),
+                None => (String::new(), None),
+            };
+            let at = at.unwrap_or_else(|| route.at.clone());
+            Some(
+                Finding::fail(
+                    "deep-route",
+                    Layer::Code,
+                    format!(
+                        "GET {} answered {status}{why} at {}",
+                        route.path,
+                        shown(ctx, &at)
+                    ),
+                )
+                .fix(format!("fix {}", shown(ctx, &at))),
+            )
+        }
+    }
+}
+
+/// Per route asked: the spans that came for it (matched by the server
+/// span's route or path), the service they came under, and the lab's
+/// manual span with its two attributes.
+pub(super) fn span_findings(
+    ctx: &Context,
+    asked: &[(Route, u16, usize)],
+    spans: &[ReceivedSpan],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if !(ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local)) {
+        return out;
+    }
+    let answered: Vec<&Route> = asked
+        .iter()
+        .filter(|(_, status, _)| (200..500).contains(status) && *status != 404 && *status != 405)
+        .map(|(route, _, _)| route)
+        .collect();
+    if answered.is_empty() {
+        return out;
+    }
+    if let Some(at) = endpoint_in_code(ctx)
+        && spans.is_empty()
+    {
+        out.push(Finding::skip(
+            "deep-spans",
+            Layer::Code,
+            format!("the code sets the exporter's endpoint itself at {at}: its spans go there, past tracelab's receiver, and the run cannot see them (tracelab doctor --online asks that endpoint)"),
+        ));
+        return out;
+    }
+    if spans.is_empty() {
+        out.push(
+            Finding::fail(
+                "deep-spans",
+                Layer::Code,
+                format!(
+                    "{} answered but no span arrived: the app never sets a tracer provider with an exporter, or never instruments Flask",
+                    count_routes(answered.len())
+                ),
+            )
+            .fix("tracelab doctor   # the code checks name the missing line; tracelab new --defaults NEW_DIR shows a working app.py"),
+        );
+        return out;
+    }
+    let services: std::collections::BTreeSet<&str> = spans.iter().map(|s| &*s.service).collect();
+    let mut traces: BTreeMap<String, Vec<&ReceivedSpan>> = BTreeMap::new();
+    for span in spans {
+        traces.entry(span.trace_id()).or_default().push(span);
+    }
+    for route in answered {
+        let trace = traces.values().find(|trace| {
+            trace.iter().any(|s| {
+                s.span.kind == 2
+                    && s.attributes().iter().any(|(k, v)| {
+                        matches!(k.as_str(), "http.route" | "http.target" | "url.path")
+                            && v.as_str()
+                                .is_some_and(|v| v.split('?').next() == Some(&route.path))
+                    })
+            })
+        });
+        let Some(trace) = trace else {
+            out.push(
+                Finding::warn(
+                    "deep-spans",
+                    Layer::Code,
+                    format!("GET {} answered, but no server span for it arrived: Flask is not instrumented for this route", route.path),
+                )
+                .fix(format!("FlaskInstrumentor().instrument_app(app) after `app = Flask(...)` in {}", shown(ctx, "app.py"))),
+            );
+            continue;
+        };
+        let names: Vec<String> = trace.iter().map(|s| format!("{:?}", s.span.name)).collect();
+        out.push(Finding::ok(
+            "deep-spans",
+            Layer::Code,
+            format!(
+                "GET {}: {} span{} from {} ({})",
+                route.path,
+                trace.len(),
+                if trace.len() == 1 { "" } else { "s" },
+                trace[0].service,
+                names.join(", ")
+            ),
+        ));
+        if route.path == routes::LAB_ROUTE {
+            out.extend(lab_span(ctx, trace));
+        }
+    }
+    if let Some(unknown) = services.iter().find(|s| s.starts_with("unknown_service")) {
+        out.push(
+            Finding::fail(
+                "deep-spans",
+                Layer::Code,
+                format!("spans arrive as {unknown}: the app never names itself, so they land in a dataset of that name"),
+            )
+            .fix("OTEL_SERVICE_NAME: backend-flask   # under the backend's environment: in docker-compose.yml"),
+        );
+    }
+    out
+}
+
+/// Where the code passes `endpoint=` to an OTLP exporter, if it does.
+fn endpoint_in_code(ctx: &Context) -> Option<String> {
+    ctx.live_calls()
+        .find(|(_, c)| c.method().ends_with("SpanExporter") && c.keyword("endpoint").is_some())
+        .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line))
+}
+
+fn count_routes(n: usize) -> String {
+    if n == 1 {
+        "1 route".into()
+    } else {
+        format!("{n} routes")
+    }
+}
+
+/// The lab's manual span under the home route, with `app.now` and
+/// `app.result_length`; each one missing is named.
+fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
+    let wanted = ["app.now", "app.result_length"];
+    let manual = trace
+        .iter()
+        .find(|s| s.attributes().keys().any(|k| k.starts_with("app.")))
+        .or_else(|| trace.iter().find(|s| s.span.kind == 1));
+    let Some(manual) = manual else {
+        return vec![
+            Finding::warn(
+                "deep-lab-span",
+                Layer::Code,
+                format!("GET {}: the lab's manual span did not arrive (only the server span did)", routes::LAB_ROUTE),
+            )
+            .fix(format!("with tracer.start_as_current_span(\"home-activities-mock-data\") as span:   # in {}", shown(ctx, "services/home_activities.py"))),
+        ];
+    };
+    let attributes = manual.attributes();
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|k| !attributes.contains_key(*k))
+        .collect();
+    if missing.is_empty() {
+        return vec![Finding::ok(
+            "deep-lab-span",
+            Layer::Code,
+            format!(
+                "the lab's span {:?} arrived with app.now and app.result_length",
+                manual.span.name
+            ),
+        )];
+    }
+    vec![
+        Finding::warn(
+            "deep-lab-span",
+            Layer::Code,
+            format!(
+                "the lab's span {:?} arrived without {}",
+                manual.span.name,
+                missing.join(" and ")
+            ),
+        )
+        .fix(format!(
+            "span.set_attribute(\"{}\", ...)   # inside the span's with block",
+            missing[0]
+        )),
+    ]
+}
+
+/// Whether a route answered as a route that ran (not 404, 405, or no answer).
+fn ran(status: u16) -> bool {
+    status != 0 && status != 404 && status != 405
+}
+
+/// What to add when an exception says the app called AWS while starting
+/// and could not reach it.
+fn unreachable_at_start(exception: &str) -> &'static str {
+    if exception.contains("EndpointConnectionError")
+        || exception.contains("Could not connect to the endpoint")
+    {
+        ": the app calls AWS while it is imported (a CloudWatch handler made at import), so without AWS it does not start at all; make it inside try/except, as tracelab new's app.py does"
+    } else {
+        ""
+    }
+}
+
+pub(super) fn xray_findings(
+    ctx: &Context,
+    segments: &[xray::Document],
+    asked: &[(Route, u16, usize)],
+) -> Vec<Finding> {
+    if !ctx.uses(Backend::Xray) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let segment_names: std::collections::BTreeSet<&str> = segments
+        .iter()
+        .filter(|d| !d.is_subsegment)
+        .map(|d| d.name.as_str())
+        .collect();
+    if segments.is_empty() {
+        // Where the middleware is named, if it is: the line to look at.
+        let named = ctx.code.iter().find_map(|f| {
+            let line = f
+                .facts
+                .calls
+                .iter()
+                .find(|c| c.name.ends_with("XRayMiddleware"))
+                .map(|c| c.line)
+                .or_else(|| {
+                    f.facts
+                        .assignments
+                        .iter()
+                        .find(|a| a.target == "XRayMiddleware")
+                        .map(|a| a.line)
+                })?;
+            Some(format!(
+                " (XRayMiddleware at {}:{line})",
+                shown_file(ctx, &f.path)
+            ))
+        });
+        out.push(
+            Finding::fail(
+                "deep-xray",
+                Layer::Code,
+                format!("no X-Ray segment arrived: the X-Ray middleware never ran for the routes asked{}", named.unwrap_or_default()),
+            )
+            .fix(format!(
+                "XRayMiddleware(app, xray_recorder) after `app = Flask(...)` in {}",
+                shown(ctx, "app.py")
+            )),
+        );
+        return out;
+    }
+    let mut subsegments: Vec<&str> = segments
+        .iter()
+        .flat_map(|d| d.subsegments.iter().map(String::as_str))
+        .collect();
+    subsegments.sort_unstable();
+    subsegments.dedup();
+    let faults = segments.iter().filter(|d| d.fault || d.error).count();
+    out.push(Finding::ok(
+        "deep-xray",
+        Layer::Code,
+        format!(
+            "{} X-Ray segment{} arrived ({}{}){}",
+            segments.len(),
+            if segments.len() == 1 { "" } else { "s" },
+            segment_names.into_iter().collect::<Vec<_>>().join(", "),
+            if subsegments.is_empty() {
+                String::new()
+            } else {
+                format!("; subsegments {}", subsegments.join(", "))
+            },
+            if faults > 0 {
+                format!(", {faults} with a fault or an error")
+            } else {
+                String::new()
+            }
+        ),
+    ));
+    for (route, _, _) in asked.iter().filter(|(_, status, _)| ran(*status)) {
+        let arrived = segments
+            .iter()
+            .any(|d| !d.is_subsegment && d.path.as_deref() == Some(route.path.as_str()));
+        if arrived {
+            continue;
+        }
+        // A subsegment never ended keeps its segment from being sent.
+        let held = ctx.code.iter().find_map(|f| {
+            let open = f.facts.open_subsegments.first()?;
+            Some(format!("{}:{}", shown_file(ctx, &f.path), open.begin_line))
+        });
+        // Without one, a missing segment is most often sampling's choice.
+        let Some(at) = held else { continue };
+        out.push(
+            Finding::fail(
+                "deep-xray",
+                Layer::Code,
+                format!("GET {}: its X-Ray segment never arrived: a subsegment begun at {at} is not ended on every path, and the SDK sends a segment only once all its subsegments are closed", route.path),
+            )
+            .fix(format!("with xray_recorder.in_subsegment(NAME) as subsegment:   # at {at}, ends it on every path")),
+        );
+    }
+    let mut open: Vec<&str> = segments
+        .iter()
+        .flat_map(|d| d.open.iter().map(String::as_str))
+        .collect();
+    open.sort_unstable();
+    open.dedup();
+    for name in open {
+        let at = ctx
+            .code
+            .iter()
+            .flat_map(|f| f.facts.calls.iter().map(move |c| (f, c)))
+            .find(|(_, c)| {
+                c.method() == "begin_subsegment"
+                    && c.args.first()
+                        == Some(&crate::workspace::python::Value::Str(name.to_string()))
+            })
+            .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line));
+        out.push(
+            Finding::fail(
+                "deep-xray",
+                Layer::Code,
+                format!("the X-Ray subsegment {name:?} was still open when its segment was sent: it is never ended on some path{}", at.as_ref().map(|a| format!(" (begun at {a})")).unwrap_or_default()),
+            )
+            .fix("with xray_recorder.in_subsegment(NAME) as subsegment:   # ends it on every path"),
+        );
+    }
+    out
+}
+
+/// A place in the code, from the workspace: `backend-flask/app.py:12`.
+fn shown_file(ctx: &Context, path: &std::path::Path) -> String {
+    path.strip_prefix(&ctx.dir)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Where the code sets attribute `key`, if it does.
+fn set_attribute_at(ctx: &Context, key: &str) -> Option<String> {
+    ctx.live_calls()
+        .find(|(_, c)| {
+            c.method() == "set_attribute"
+                && c.args.first() == Some(&crate::workspace::python::Value::Str(key.to_string()))
+        })
+        .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line))
+}
+
+/// Attributes that arrived as the text of a function or method: passed
+/// without the call (`now.isoformat`). Newer SDKs send the text, older
+/// ones drop the value; either way the lab's value is not there.
+pub(super) fn method_texts(ctx: &Context, spans: &[ReceivedSpan]) -> Vec<Finding> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for span in spans {
+        for (key, value) in span.attributes() {
+            let Some(text) = value.as_str() else { continue };
+            let is_method = ["<bound method ", "<built-in method ", "<function "]
+                .iter()
+                .any(|p| text.starts_with(p));
+            if is_method && !keys.iter().any(|(k, _)| *k == key) {
+                keys.push((key, text.to_string()));
+            }
+        }
+    }
+    keys.into_iter()
+        .map(|(key, text)| {
+            let at = set_attribute_at(ctx, &key);
+            Finding::fail(
+                "deep-sdk-warning",
+                Layer::Code,
+                format!(
+                    "the span attribute {key:?} arrived as {text:?}: a method passed without its call{}",
+                    at.as_ref().map(|a| format!(", at {a}")).unwrap_or_default()
+                ),
+            )
+            .fix(format!("{}: call it (now.isoformat())", at.unwrap_or_else(|| format!("span.set_attribute({key:?}, ...)"))))
+        })
+        .collect()
+}
+
+pub(super) fn warning_findings(
+    ctx: &Context,
+    warnings: &[SdkWarning],
+    methods_named: bool,
+) -> Vec<Finding> {
+    warnings
+        .iter()
+        // A method's text is named by its attribute already: the same root.
+        .filter(|w| !(methods_named && matches!(w, SdkWarning::AttributeDropped { key, .. } if key.is_empty())))
+        .map(|warning| match warning {
+            SdkWarning::AttributeDropped { key, line } => {
+                let at = set_attribute_at(ctx, key);
+                let what = if key.is_empty() {
+                    "an attribute value".to_string()
+                } else {
+                    format!("the attribute {key:?}")
+                };
+                Finding::fail(
+                    "deep-sdk-warning",
+                    Layer::Code,
+                    format!(
+                        "the OpenTelemetry SDK could not take {what}{}: {line}",
+                        at.as_ref().map(|a| format!(" set at {a}")).unwrap_or_default()
+                    ),
+                )
+                .fix(format!(
+                    "{}: give it a str, bool, int or float (or a list of one of them)",
+                    at.unwrap_or_else(|| "the set_attribute call".into())
+                ))
+            }
+            SdkWarning::ExportFailed { line } => Finding::fail(
+                "deep-sdk-warning",
+                Layer::Code,
+                format!("the OTLP exporter failed to send: {line}"),
+            )
+            .fix("tracelab doctor --online   # asks the destination itself"),
+            SdkWarning::NoSegment { line } => Finding::fail(
+                "deep-sdk-warning",
+                Layer::Code,
+                format!("the X-Ray SDK found no segment to record in: {line}"),
+            )
+            .fix("begin subsegments only inside a request the X-Ray middleware traces, or under xray_recorder.in_segment(...)"),
+        })
+        .collect()
+}
