@@ -42,6 +42,19 @@ pub fn last_exception(lines: &[String], backend_dir: &Path) -> Option<Raised> {
     all.into_iter().nth(chosen)
 }
 
+/// Whether `lines` hold a traceback whole: its exception line printed.
+pub fn has_whole_traceback(lines: &[String]) -> bool {
+    let Some(start) = lines
+        .iter()
+        .position(|l| l.contains("Traceback (most recent call last):"))
+    else {
+        return false;
+    };
+    lines[start + 1..]
+        .iter()
+        .any(|l| !l.starts_with(' ') && EXCEPTION.is_match(l))
+}
+
 /// One traceback's innermost project frame and the exception it ends with.
 fn traceback(lines: &[String], backend_dir: &Path) -> Raised {
     let mut at = None;

@@ -265,17 +265,7 @@ impl Run {
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             let lines = self.lines();
-            let rest = lines.get(since..).unwrap_or_default();
-            let traceback = rest
-                .iter()
-                .position(|l| l.contains("Traceback (most recent call last)"));
-            // Whole once a line back at the margin follows it: the exception.
-            let whole = traceback.is_some_and(|at| {
-                rest[at + 1..]
-                    .iter()
-                    .any(|l| !l.starts_with(' ') && !l.trim().is_empty())
-            });
-            if whole {
+            if log::has_whole_traceback(lines.get(since..).unwrap_or_default()) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));

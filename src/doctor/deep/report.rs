@@ -34,7 +34,8 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Ve
     probed
         .into_iter()
         .map(|mut finding| {
-            let seen_before = finding.status == crate::doctor::finding::Status::Fail
+            use crate::doctor::finding::Status;
+            let seen_before = matches!(finding.status, Status::Fail | Status::Warn)
                 && places(&finding.message).iter().any(|p| named.contains(p));
             if seen_before {
                 finding.status = crate::doctor::finding::Status::Info;
@@ -272,11 +273,18 @@ fn count_routes(n: usize) -> String {
 /// `app.result_length`; each one missing is named.
 fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
     let wanted = ["app.now", "app.result_length"];
+    // Before the lab's step is done there is no manual span to miss.
+    let code_makes_one = ctx
+        .live_calls()
+        .any(|(_, c)| matches!(c.method(), "start_as_current_span" | "start_span"));
     let manual = trace
         .iter()
         .find(|s| s.attributes().keys().any(|k| k.starts_with("app.")))
         .or_else(|| trace.iter().find(|s| s.span.kind == 1));
     let Some(manual) = manual else {
+        if !code_makes_one {
+            return Vec::new();
+        }
         return vec![
             Finding::warn(
                 "deep-lab-span",
@@ -302,18 +310,36 @@ fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
             ),
         )];
     }
+    // Set in code that never runs (after a return): the line says why.
+    let never_runs = missing.iter().find_map(|key| {
+        ctx.code.iter().find_map(|f| {
+            let dead = f.facts.dead_calls.iter().find(|d| {
+                d.call.method() == "set_attribute"
+                    && d.call.args.first()
+                        == Some(&crate::workspace::python::Value::Str(key.to_string()))
+            })?;
+            Some(format!(
+                " ({key} is set at {}:{}, after the {} at line {}: it never runs)",
+                shown_file(ctx, &f.path),
+                dead.call.line,
+                dead.because,
+                dead.because_line
+            ))
+        })
+    });
     vec![
         Finding::warn(
             "deep-lab-span",
             Layer::Code,
             format!(
-                "the lab's span {:?} arrived without {}",
+                "the lab's span {:?} arrived without {}{}",
                 manual.span.name,
-                missing.join(" and ")
+                missing.join(" and "),
+                never_runs.unwrap_or_default()
             ),
         )
         .fix(format!(
-            "span.set_attribute(\"{}\", ...)   # inside the span's with block",
+            "span.set_attribute(\"{}\", ...)   # inside the span's with block, before any return",
             missing[0]
         )),
     ]
