@@ -20,6 +20,15 @@ pub struct Raised {
 static FRAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"^\s*File "([^"]+)", line (\d+)"#).expect("a valid pattern"));
 
+const NOT_PRINTED: &str = "an exception (its last line was not printed)";
+
+impl Raised {
+    /// Whether its exception line was read.
+    pub fn printed(&self) -> bool {
+        self.exception != NOT_PRINTED
+    }
+}
+
 static EXCEPTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w.]*(?::\s|$)").expect("a valid pattern"));
 
@@ -42,19 +51,6 @@ pub fn last_exception(lines: &[String], backend_dir: &Path) -> Option<Raised> {
     all.into_iter().nth(chosen)
 }
 
-/// Whether `lines` hold a traceback whole: its exception line printed.
-pub fn has_whole_traceback(lines: &[String]) -> bool {
-    let Some(start) = lines
-        .iter()
-        .position(|l| l.contains("Traceback (most recent call last):"))
-    else {
-        return false;
-    };
-    lines[start + 1..]
-        .iter()
-        .any(|l| !l.starts_with(' ') && EXCEPTION.is_match(l))
-}
-
 /// One traceback's innermost project frame and the exception it ends with.
 fn traceback(lines: &[String], backend_dir: &Path) -> Raised {
     let mut at = None;
@@ -74,8 +70,7 @@ fn traceback(lines: &[String], backend_dir: &Path) -> Raised {
         }
     }
     Raised {
-        exception: exception
-            .unwrap_or_else(|| "an exception (its last line was not printed)".into()),
+        exception: exception.unwrap_or_else(|| NOT_PRINTED.into()),
         at,
     }
 }

@@ -195,7 +195,7 @@ impl Run {
             let status = get(self.port, &route.path);
             halt_if_interrupted();
             if status >= 500 {
-                self.wait_for_traceback(before);
+                self.wait_for_traceback(before, &ctx.backend_dir);
             }
             asked.push((route, status, before));
         }
@@ -261,11 +261,14 @@ impl Run {
 
     /// A failed request's traceback is printed as it is answered, but read
     /// from the pipe a moment later: it belongs to this request's lines.
-    fn wait_for_traceback(&self, since: usize) {
+    /// Whole once one through the project has its exception line (another
+    /// thread's may come first).
+    fn wait_for_traceback(&self, since: usize, backend_dir: &std::path::Path) {
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             let lines = self.lines();
-            if log::has_whole_traceback(lines.get(since..).unwrap_or_default()) {
+            let raised = log::last_exception(lines.get(since..).unwrap_or_default(), backend_dir);
+            if raised.is_some_and(|r| r.at.is_some() && r.printed()) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
