@@ -13,10 +13,12 @@ use crate::doctor::finding::{Finding, Layer};
 use crate::otlp::ReceivedSpan;
 use crate::workspace::context::Context;
 
-/// A problem the run saw at a `file:line` the static checks already named
-/// is the same root cause: it is kept as a note that the run confirmed
-/// it, not counted twice.
+/// A problem the run saw that the static checks already named is the same
+/// root cause: kept as a note that the run confirmed it, not counted twice.
+/// The same place is a `file:line` both name; the same fact is the
+/// service name the spans arrive under.
 pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Vec<Finding> {
+    use crate::doctor::finding::Status;
     static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"[\w./-]+\.py:\d+").expect("a valid pattern")
     });
@@ -26,19 +28,21 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Ve
             .map(|m| m.as_str().trim_start_matches("./").to_string())
             .collect()
     };
-    let named: Vec<String> = static_findings
+    let problems: Vec<&Finding> = static_findings
         .iter()
-        .filter(|f| f.status == crate::doctor::finding::Status::Fail)
-        .flat_map(|f| places(&f.message))
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
         .collect();
+    let named: Vec<String> = problems.iter().flat_map(|f| places(&f.message)).collect();
+    let unnamed_service = problems.iter().any(|f| f.id == "otlp-service-name");
     probed
         .into_iter()
         .map(|mut finding| {
-            use crate::doctor::finding::Status;
-            let seen_before = matches!(finding.status, Status::Fail | Status::Warn)
-                && places(&finding.message).iter().any(|p| named.contains(p));
+            let same_place = places(&finding.message).iter().any(|p| named.contains(p));
+            let same_fact = unnamed_service && finding.message.contains("unknown_service");
+            let seen_before =
+                matches!(finding.status, Status::Fail | Status::Warn) && (same_place || same_fact);
             if seen_before {
-                finding.status = crate::doctor::finding::Status::Info;
+                finding.status = Status::Info;
                 finding.message =
                     format!("confirmed by the run (reported above): {}", finding.message);
                 finding.fix = None;
@@ -583,4 +587,47 @@ pub(super) fn warning_findings(
             .fix("begin subsegments only inside a request the X-Ray middleware traces, or under xray_recorder.in_segment(...)"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::finding::Status;
+
+    #[test]
+    fn what_the_static_checks_named_is_confirmed_not_repeated() {
+        let static_findings = vec![
+            Finding::fail(
+                "code-unreachable",
+                Layer::Code,
+                "./backend-flask/services/home_activities.py:53: set_attribute after return",
+            ),
+            Finding::warn(
+                "otlp-service-name",
+                Layer::Compose,
+                "OTEL_SERVICE_NAME comes from ${X}, which is set nowhere",
+            ),
+        ];
+        let probed = vec![
+            Finding::warn(
+                "deep-lab-span",
+                Layer::Code,
+                "the lab's span arrived without app.result_length (set at backend-flask/services/home_activities.py:53)",
+            ),
+            Finding::fail(
+                "deep-spans",
+                Layer::Code,
+                "spans arrive as unknown_service:python3",
+            ),
+            Finding::fail(
+                "deep-route",
+                Layer::Code,
+                "GET /x answered 500 at backend-flask/app.py:9",
+            ),
+        ];
+        let kept = as_confirmations(probed, &static_findings);
+        let statuses: Vec<Status> = kept.iter().map(|f| f.status).collect();
+        assert_eq!(statuses, [Status::Info, Status::Info, Status::Fail]);
+        assert!(kept[0].message.starts_with("confirmed by the run"));
+    }
 }
