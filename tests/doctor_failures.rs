@@ -901,6 +901,37 @@ fn leftover_conflict_markers_are_one_finding() {
     assert_eq!(failing_ids(&report), ["compose-conflict"], "{report:#}");
 }
 
+/// Conflict markers left in a module of the backend (by tracelab add or
+/// update, or git) are named as what they are, at the marker's line, not
+/// as the parser's "Expected a statement"; CPython refuses the module too.
+#[test]
+fn leftover_conflict_markers_in_python_are_named_as_such() {
+    let fixture = Fixture::new("honeycomb").edit(
+        "backend-flask/services/home_activities.py",
+        "from opentelemetry import trace\n",
+        "<<<<<<< yours\nfrom opentelemetry import trace\n=======\nfrom opentelemetry import trace  # tracing\n>>>>>>> tracelab\n",
+    );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1, "{report:#}");
+    let module = fixture.path("backend-flask/services/home_activities.py");
+    let text = std::fs::read_to_string(&module).unwrap();
+    let line = text.lines().position(|l| l.starts_with("<<<<<<<")).unwrap() + 1;
+    expect(
+        &report,
+        "code-syntax",
+        None,
+        "fail",
+        &format!("home_activities.py:{line}: unresolved merge conflict"),
+        Some("delete the <<<<<<<, ======= and >>>>>>> lines"),
+    );
+    let compiled = std::process::Command::new(common::python())
+        .args(["-m", "py_compile"])
+        .arg(&module)
+        .output()
+        .unwrap();
+    assert!(!compiled.status.success(), "CPython compiled it");
+}
+
 /// In an 80-column terminal (Gitpod's, at every start) every line fits:
 /// prose wraps, and each fix is a command that fits on its own line.
 #[test]

@@ -111,7 +111,11 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
                 Layer::Code,
                 format!("{}:{}: {}: Python cannot import it, so the backend does not start and sends nothing", file.path.display(), error.line, error.message),
             )
-            .fix(format!("fix {}:{} (python3 -m py_compile {} shows the same error)", file.path.display(), error.line, file.path.display())),
+            .fix(if error.message == crate::workspace::python::UNRESOLVED_CONFLICT {
+                format!("keep the side you want at {}:{} and delete the <<<<<<<, ======= and >>>>>>> lines", file.path.display(), error.line)
+            } else {
+                format!("fix {}:{} (python3 -m py_compile {} shows the same error)", file.path.display(), error.line, file.path.display())
+            }),
         );
     }
     // A file that does not parse has no facts; the others are still read

@@ -224,6 +224,18 @@ impl PyFile {
         };
         let parsed = match ruff_python_parser::parse_module(text) {
             Ok(parsed) => parsed,
+            // Markers a merge left are the cause, not the parser's symptom.
+            Err(_) if conflict_marker(text).is_some() => {
+                let line = conflict_marker(text).unwrap_or(1);
+                return PyFile {
+                    path: path.to_path_buf(),
+                    syntax_error: Some(SyntaxError {
+                        line,
+                        message: UNRESOLVED_CONFLICT.into(),
+                    }),
+                    facts: Facts::default(),
+                };
+            }
             Err(error) => return refused(error.location.start(), error.error.to_string()),
         };
         if let Some(refusal) = limits::refusal(&parsed) {
@@ -251,6 +263,24 @@ impl PyFile {
             .map(|(i, _)| i + 1)
             .collect()
     }
+}
+
+/// The message of a module that still holds a merge's conflict markers.
+pub const UNRESOLVED_CONFLICT: &str = "unresolved merge conflict (<<<<<<< ... >>>>>>>)";
+
+/// The line of the first `<<<<<<<` marker, when a `=======` and a
+/// `>>>>>>>` follow it: what a merge (tracelab add or update, git) leaves.
+fn conflict_marker(text: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("<<<<<<<"))?;
+    let middle = lines[start..]
+        .iter()
+        .position(|l| l.starts_with("======="))?
+        + start;
+    lines[middle..]
+        .iter()
+        .any(|l| l.starts_with(">>>>>>>"))
+        .then_some(start + 1)
 }
 
 /// Byte offset to 1-based line.
