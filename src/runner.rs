@@ -283,6 +283,35 @@ pub fn backend_environment(ctx: &Workspace) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Spans to the receiver at `addr` in this process, whatever endpoint the
+/// workspace names.
+pub fn export_to(env: &mut BTreeMap<String, String>, addr: std::net::SocketAddr) {
+    env.insert(
+        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+        format!("http://{addr}"),
+    );
+    env.remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+}
+
+/// The Dockerfile's command as this machine runs it (bound locally), and
+/// `env` completed as the container would have it: the image's ENV under
+/// Compose's (WEB_CONCURRENCY for gunicorn), the service's name when none
+/// is given, output unbuffered so it shows as it is written.
+pub fn image_command(
+    ctx: &Workspace,
+    dockerfile: &Path,
+    env: &mut BTreeMap<String, String>,
+) -> Result<Vec<String>> {
+    let cmd = local_bind(dockerfile_cmd(dockerfile)?);
+    env.entry("OTEL_SERVICE_NAME".into())
+        .or_insert_with(|| ctx.backend_name().to_string());
+    env.insert("PYTHONUNBUFFERED".into(), "1".into());
+    for (key, value) in dockerfile_env(dockerfile) {
+        env.entry(key).or_insert(value);
+    }
+    Ok(cmd)
+}
+
 /// On this machine, outside a container, the app listens on 127.0.0.1 only:
 /// a Dockerfile's 0.0.0.0 would open Flask's debugger to the network. Gitpod
 /// and Codespaces forward ports from any address, so there it stays.
@@ -444,11 +473,6 @@ impl App {
     /// SIGTERM to the whole group, then SIGKILL after `grace`: no process
     /// the app started is left behind.
     pub fn stop(mut self, grace: Duration) {
-        self.stop_group(grace);
-    }
-
-    /// As `stop`, for an app still borrowed.
-    pub fn stop_group(&mut self, grace: Duration) {
         let group = self.child.id() as i32;
         let child = &mut self.child;
         kill_group(group, grace, &mut || {

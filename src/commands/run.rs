@@ -54,31 +54,19 @@ pub fn run(args: RunArgs) -> Result<u8> {
             .then(|| forward::traces_url(&env))
             .flatten();
         let receiver = start_receiver(Arc::clone(&spans), args.json, forward)?;
-        env.insert(
-            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
-            format!("http://{}", receiver.receiver.addr()),
-        );
-        env.remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        runner::export_to(&mut env, receiver.receiver.addr());
         Some(receiver)
     } else {
         None
     };
-    env.entry("OTEL_SERVICE_NAME".into())
-        .or_insert_with(|| service.clone());
     env.entry("OTEL_BSP_SCHEDULE_DELAY".into())
         .or_insert_with(|| SCHEDULE_DELAY_MS.into());
-    env.insert("PYTHONUNBUFFERED".into(), "1".into());
-
     let dockerfile = ctx.backend_dir.join(if args.prod {
         "Dockerfile.prod"
     } else {
         "Dockerfile"
     });
-    let cmd = runner::local_bind(runner::dockerfile_cmd(&dockerfile)?);
-    // The image's ENV first (WEB_CONCURRENCY for gunicorn), then compose's.
-    for (key, value) in runner::dockerfile_env(&dockerfile) {
-        env.entry(key).or_insert(value);
-    }
+    let cmd = runner::image_command(ctx, &dockerfile, &mut env)?;
     let env: Vec<(String, String)> = env.into_iter().collect();
     let (stop_tx, stop_rx) = mpsc::channel();
     ctrlc::set_handler(move || {

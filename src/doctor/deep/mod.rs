@@ -127,31 +127,21 @@ impl Run {
         .map_err(|e| fail(format!("{e:#}")))?;
         let daemon = xray::Daemon::start().map_err(|e| fail(format!("{e:#}")))?;
         let port = free_port().map_err(|e| fail(format!("no free port for the backend: {e}")))?;
-        env.insert(
-            "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
-            format!("http://{}", receiver.addr()),
-        );
-        env.remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        runner::export_to(&mut env, receiver.addr());
         env.insert("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into());
         env.insert(
             "OTEL_BSP_SCHEDULE_DELAY".into(),
             SCHEDULE_DELAY_MS.to_string(),
         );
         env.insert("AWS_XRAY_DAEMON_ADDRESS".into(), daemon.addr().to_string());
-        env.insert("PYTHONUNBUFFERED".into(), "1".into());
         env.insert("PORT".into(), port.to_string());
-        env.entry("OTEL_SERVICE_NAME".into())
-            .or_insert_with(|| service.clone());
         let dockerfile = ctx.backend_dir.join("Dockerfile");
-        let cmd = runner::dockerfile_cmd(&dockerfile).map_err(|e| {
+        let cmd = runner::image_command(ctx, &dockerfile, &mut env).map_err(|e| {
             fail(format!(
                 "{e:#}: there is no command to start the backend with"
             ))
         })?;
-        let cmd = runner::on_port(runner::local_bind(cmd), port);
-        for (key, value) in runner::dockerfile_env(&dockerfile) {
-            env.entry(key).or_insert(value);
-        }
+        let cmd = runner::on_port(cmd, port);
         let env: Vec<(String, String)> = env.into_iter().collect();
         let output: Arc<Mutex<Vec<String>>> = Arc::default();
         let app = App::start(
