@@ -327,11 +327,15 @@ pub fn local_bind(cmd: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// The port in `--port=4567` (Flask) or `--bind 0.0.0.0:4567` (gunicorn).
+/// The port in `--port=4567` or `--port 4567` (Flask) or `--bind
+/// 0.0.0.0:4567` (gunicorn).
 pub fn app_port(cmd: &[String]) -> Option<u16> {
     cmd.iter().enumerate().find_map(|(i, word)| {
         if let Some(port) = word.strip_prefix("--port=") {
             return port.parse().ok();
+        }
+        if word == "--port" {
+            return cmd.get(i + 1)?.parse().ok();
         }
         let bind = if word == "--bind" || word == "-b" {
             cmd.get(i + 1)?
@@ -567,6 +571,10 @@ mod tests {
                 5001
             ),
             words(&["gunicorn", "--bind", "127.0.0.1:5001", "app:app"])
+        );
+        assert_eq!(
+            on_port(words(&["flask", "run", "--port", "4567"]), 5001),
+            words(&["flask", "run", "--port", "5001"])
         );
         assert_eq!(
             on_port(words(&["flask", "run"]), 5001),
