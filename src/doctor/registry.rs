@@ -52,6 +52,7 @@ const COLLECTOR: &str = "OpenTelemetry Collector";
 const XRAY: &str = "X-Ray";
 const AWS: &str = "AWS (CloudWatch)";
 const CODE: &str = "Code";
+const PYTHON: &str = "Python";
 const LAB: &str = "The lab's span";
 const SECRETS: &str = "Committed secrets";
 const CONTAINER: &str = "Running container";
@@ -533,7 +534,7 @@ pub const CHECKS: &[CheckInfo] = &[
         CODE,
         Fail,
         false,
-        "rollbar.init in a per-request hook, or in a function nothing calls.",
+        "rollbar.init in a per-request hook: it runs again on every request.",
     ),
     check(
         "code-rollbar-token",
@@ -548,6 +549,27 @@ pub const CHECKS: &[CheckInfo] = &[
         Pass,
         false,
         "The backend's Python read: instrumentation in order, processors added, spans and segments closed.",
+    ),
+    check(
+        "python-undefined-name",
+        PYTHON,
+        Fail,
+        false,
+        "A name nothing binds (Ruff's pyflakes F821, F823: a commented-out import or definition, a typo) in code that runs: at import, NameError and the backend does not start (a problem); in a function a route or hook reaches, that request fails with HTTP 500 (a warning: its span still arrives). Code nothing runs is not judged.",
+    ),
+    check(
+        "python-call-arity",
+        PYTHON,
+        Fail,
+        false,
+        "A project function called with arguments it does not take (TypeError, as CPython words it): at import a problem, in a request a warning. Calls with *args or **kwargs, and decorated functions, are not judged.",
+    ),
+    check(
+        "python-never-called",
+        PYTHON,
+        Fail,
+        false,
+        "A function that holds the backend's set-up (rollbar.init, set_tracer_provider, add_span_processor, instrument_app, XRayMiddleware) and that nothing calls, registers or passes: that backend stays silent.",
     ),
     check(
         "lab-span",

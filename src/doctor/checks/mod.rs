@@ -10,6 +10,7 @@ mod honeycomb;
 mod hops;
 mod lab;
 mod otlp;
+mod python;
 mod secrets;
 mod workspace;
 mod xray;
@@ -55,6 +56,10 @@ pub const ALL: &[Check] = &[
     Check {
         group: "Code",
         run: code::run,
+    },
+    Check {
+        group: "Python",
+        run: python::run,
     },
     Check {
         group: "The lab's span",

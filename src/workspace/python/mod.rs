@@ -13,7 +13,10 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
+pub mod arity;
 mod limits;
+mod pyflakes;
+pub mod reach;
 
 /// Room for the walks of a module nested to CPython's limit, each level a
 /// few frames: reserved, and only touched as deep as the module goes.
@@ -62,6 +65,8 @@ pub struct Call {
     /// Under an `if` that asks for the current X-Ray segment first
     /// (`if xray_recorder.current_segment() is None:`).
     pub guarded: bool,
+    /// Passes `*args` or `**kwargs`: how many arguments is not known.
+    pub unpacks: bool,
 }
 
 impl Call {
@@ -84,6 +89,30 @@ pub struct Function {
     pub line: usize,
     /// Dotted decorator callees: `app.route`, `app.before_request`.
     pub decorators: Vec<String>,
+    /// The class it is a method of (directly in the class body).
+    pub class: Option<String>,
+    /// The function it is defined in (None: at module or class level).
+    pub parent: Option<usize>,
+    /// Byte offsets of its body: a name used there is looked up when it runs.
+    pub body: std::ops::Range<u32>,
+    /// Its last line.
+    pub end_line: usize,
+    pub params: Params,
+}
+
+/// What a call must pass: CPython raises TypeError at the call otherwise.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params {
+    /// Positional-only and ordinary parameters, in order.
+    pub positional: Vec<String>,
+    /// How many of those have a default (the last ones).
+    pub defaults: usize,
+    pub var_positional: bool,
+    /// Keyword-only parameters without a default.
+    pub required_keywords: Vec<String>,
+    pub keyword_only: Vec<String>,
+    pub var_keyword: bool,
+    pub positional_only: usize,
 }
 
 /// `from flask import Flask as F` (the name `F` bound to `flask.Flask`), or
@@ -149,6 +178,29 @@ pub struct Facts {
     pub imported_names: Vec<ImportedName>,
     /// The last line of each import statement at the top level of the file.
     pub import_end_lines: Vec<usize>,
+    /// Names looked up where nothing binds them (Ruff's F821, F823).
+    pub undefined_names: Vec<UndefinedName>,
+    /// Comment lines that are an import or an assignment commented out.
+    pub commented_bindings: Vec<CommentedBinding>,
+}
+
+/// `# import logging` at line 3: the code, and the names it would bind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentedBinding {
+    pub line: usize,
+    pub code: String,
+    pub names: Vec<String>,
+}
+
+/// A name CPython cannot find when the code using it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndefinedName {
+    pub name: String,
+    pub line: usize,
+    /// The innermost function whose body uses it (None: at import).
+    pub function: Option<usize>,
+    /// Assigned later in that function: UnboundLocalError.
+    pub unbound_local: bool,
 }
 
 impl Facts {
@@ -246,10 +298,27 @@ impl PyFile {
         }
         let mut walker = Walker::new(&lines);
         walker.body(&parsed.syntax().body, None);
+        let mut facts = walker.facts;
+        facts.commented_bindings = commented_bindings(text);
+        let lint = pyflakes::lint(path, text, parsed);
+        for unbound in lint.unbound {
+            facts.undefined_names.push(UndefinedName {
+                line: lines.line(TextSize::new(unbound.offset)),
+                function: innermost_function(&facts.functions, unbound.offset),
+                name: unbound.name,
+                unbound_local: unbound.local,
+            });
+        }
+        // CPython compiles the whole module before running a line of it:
+        // the module fails to import, whatever else it holds.
+        let syntax_error = lint.compile_error.map(|(offset, message)| SyntaxError {
+            line: lines.line(TextSize::new(offset)),
+            message,
+        });
         PyFile {
             path: path.to_path_buf(),
-            syntax_error: None,
-            facts: walker.facts,
+            syntax_error,
+            facts,
         }
     }
 
@@ -263,6 +332,70 @@ impl PyFile {
             .map(|(i, _)| i + 1)
             .collect()
     }
+}
+
+/// Comment lines that parse as an import or an assignment: what a student
+/// commented out, and may have to bring back.
+fn commented_bindings(text: &str) -> Vec<CommentedBinding> {
+    let mut found = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some(code) = line.trim_start().strip_prefix('#') else {
+            continue;
+        };
+        let code = code.trim();
+        let looks_like =
+            code.starts_with("import ") || code.starts_with("from ") || code.contains(" = ");
+        if !looks_like || code.len() > 200 {
+            continue;
+        }
+        let Ok(parsed) = ruff_python_parser::parse_module(code) else {
+            continue;
+        };
+        let names: Vec<String> = parsed
+            .syntax()
+            .body
+            .iter()
+            .flat_map(|stmt| match stmt {
+                Stmt::Import(import) => import
+                    .names
+                    .iter()
+                    .map(|a| match &a.asname {
+                        Some(asname) => asname.as_str().to_string(),
+                        None => a.name.as_str().split('.').next().unwrap_or("").to_string(),
+                    })
+                    .collect(),
+                Stmt::ImportFrom(import) => import
+                    .names
+                    .iter()
+                    .map(|a| a.asname.as_ref().unwrap_or(&a.name).as_str().to_string())
+                    .collect(),
+                Stmt::Assign(assign) => assign
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.as_name_expr().map(|n| n.id.as_str().to_string()))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        if !names.is_empty() {
+            found.push(CommentedBinding {
+                line: index + 1,
+                code: code.to_string(),
+                names,
+            });
+        }
+    }
+    found
+}
+
+/// The function whose body holds `offset` most closely.
+fn innermost_function(functions: &[Function], offset: u32) -> Option<usize> {
+    functions
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.body.contains(&offset))
+        .max_by_key(|(_, f)| f.body.start)
+        .map(|(index, _)| index)
 }
 
 /// The message of a module that still holds a merge's conflict markers.
@@ -426,6 +559,8 @@ struct Walker<'a> {
     facts: Facts,
     span_depth: usize,
     guard_depth: usize,
+    /// Set while the statement walked is a def directly in a class body.
+    class: Option<String>,
 }
 
 impl<'a> Walker<'a> {
@@ -435,6 +570,7 @@ impl<'a> Walker<'a> {
             facts: Facts::default(),
             span_depth: 0,
             guard_depth: 0,
+            class: None,
         }
     }
 
@@ -500,6 +636,10 @@ impl<'a> Walker<'a> {
                     self.expr(&decorator.expression, function);
                 }
                 let index = self.facts.functions.len();
+                let body = match (def.body.first(), def.body.last()) {
+                    (Some(first), Some(last)) => first.start().to_u32()..last.end().to_u32(),
+                    _ => 0..0,
+                };
                 self.facts.functions.push(Function {
                     name: def.name.as_str().to_string(),
                     line: self.line(stmt),
@@ -511,6 +651,11 @@ impl<'a> Walker<'a> {
                             other => dotted(other),
                         })
                         .collect(),
+                    class: self.class.take(),
+                    parent: function,
+                    body,
+                    end_line: self.end_line(stmt),
+                    params: params_of(&def.parameters),
                 });
                 let outer_depth = std::mem::take(&mut self.span_depth);
                 self.body(&def.body, Some(index));
@@ -522,7 +667,13 @@ impl<'a> Walker<'a> {
                 for decorator in &class.decorator_list {
                     self.expr(&decorator.expression, function);
                 }
-                self.body(&class.body, function);
+                // Each def directly in the body is a method of this class.
+                for stmt in &class.body {
+                    self.class = matches!(stmt, Stmt::FunctionDef(_))
+                        .then(|| class.name.as_str().to_string());
+                    self.stmt(stmt, function);
+                }
+                self.class = None;
             }
             Stmt::If(if_stmt) => self.if_stmt(stmt, if_stmt, function),
             Stmt::While(while_stmt) => {
@@ -677,6 +828,35 @@ impl<'a> Walker<'a> {
     }
 }
 
+fn params_of(parameters: &ast::Parameters) -> Params {
+    let positional: Vec<&ast::ParameterWithDefault> = parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .collect();
+    Params {
+        positional: positional
+            .iter()
+            .map(|p| p.parameter.name.as_str().to_string())
+            .collect(),
+        defaults: positional.iter().filter(|p| p.default.is_some()).count(),
+        var_positional: parameters.vararg.is_some(),
+        required_keywords: parameters
+            .kwonlyargs
+            .iter()
+            .filter(|p| p.default.is_none())
+            .map(|p| p.parameter.name.as_str().to_string())
+            .collect(),
+        keyword_only: parameters
+            .kwonlyargs
+            .iter()
+            .map(|p| p.parameter.name.as_str().to_string())
+            .collect(),
+        var_keyword: parameters.kwarg.is_some(),
+        positional_only: parameters.posonlyargs.len(),
+    }
+}
+
 /// Collects every call inside the expressions of one simple statement.
 struct CallCollector<'w, 'a> {
     walker: &'w mut Walker<'a>,
@@ -707,6 +887,8 @@ impl<'e> Visitor<'e> for CallCollector<'_, '_> {
                 function: self.function,
                 in_span_block: self.walker.span_depth > 0,
                 guarded: self.walker.guard_depth > 0,
+                unpacks: call.arguments.args.iter().any(Expr::is_starred_expr)
+                    || call.arguments.keywords.iter().any(|k| k.arg.is_none()),
             };
             self.walker.facts.calls.push(record);
         }
@@ -871,6 +1053,30 @@ mod tests {
             .map(|d| (d.call.name.as_str(), d.because_line))
             .collect();
         assert_eq!(dead, [("a", 3), ("c", 8)]);
+    }
+
+    #[test]
+    fn undefined_names_know_the_function_they_run_in() {
+        let f = facts(
+            "import os\nLOGGER.info('x')\nclass A:\n  def run(m):\n    if m:\n      return {'h': sender}\n    return m\ndef g():\n    print(z)\n    z = 1\n",
+        );
+        let found: Vec<(&str, usize, Option<&str>, bool)> = f
+            .undefined_names
+            .iter()
+            .map(|u| {
+                let function = f.function(u.function).map(|f| f.name.as_str());
+                (u.name.as_str(), u.line, function, u.unbound_local)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("LOGGER", 2, None, false),
+                ("sender", 6, Some("run"), false),
+                ("z", 9, Some("g"), false)
+            ]
+        );
+        assert_eq!(f.functions[0].class.as_deref(), Some("A"));
     }
 
     #[test]

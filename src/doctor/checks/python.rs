@@ -1,0 +1,252 @@
+//! `python-*`: what CPython raises when the backend's code runs, in the code
+//! that does run: a name nothing binds (Ruff's pyflakes rules), a project
+//! function called with arguments it does not take, and set-up code in a
+//! function nothing calls. Each says when it happens: at import (the
+//! backend does not start) or in a request (that request fails, HTTP 500).
+
+use crate::doctor::finding::{Finding, Layer};
+use crate::workspace::context::Context;
+use crate::workspace::python::arity::{misfit, signature};
+use crate::workspace::python::reach::{FunctionId, Reach, When};
+use crate::workspace::python::{PyFile, UndefinedName};
+
+/// Calls that set up a backend: a function holding one that nothing calls
+/// leaves that backend silent.
+const SETUP_CALLS: &[(&str, &str)] = &[
+    (
+        "rollbar.init",
+        "Rollbar is never initialised and no error reaches it",
+    ),
+    (
+        "set_tracer_provider",
+        "the tracer provider is never set, so spans go nowhere",
+    ),
+    (
+        "add_span_processor",
+        "no span processor is added, so no span is exported",
+    ),
+    (
+        "instrument_app",
+        "Flask is never instrumented, so requests make no spans",
+    ),
+    (
+        "XRayMiddleware",
+        "the X-Ray middleware is never installed, so no segment is sent",
+    ),
+    (
+        "xray_recorder.configure",
+        "the X-Ray recorder is never configured",
+    ),
+];
+
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let reach = Reach::of(&ctx.code, &ctx.backend_dir);
+    for (index, file) in ctx.code.iter().enumerate() {
+        check_undefined_names(&reach, index, file, &mut out);
+        check_arity(&reach, index, file, &mut out);
+        check_never_called(&reach, index, file, &mut out);
+    }
+    out
+}
+
+fn at(file: &PyFile, line: usize) -> String {
+    format!("{}:{line}", file.path.display())
+}
+
+/// What happens to the backend when code that fails runs `when`.
+fn consequence(reach: &Reach, file: &PyFile, when: When, error: &str) -> String {
+    match when {
+        When::Import => format!(
+            "importing {} raises {error}, so the backend does not start",
+            file.path.display()
+        ),
+        When::Request(entry) => {
+            let function = reach.function(entry);
+            format!(
+                "a request through {}() ({}) that gets here fails with {error} (HTTP 500; its span arrives, marked as an error)",
+                function.name,
+                at(reach.file(entry), function.line)
+            )
+        }
+    }
+}
+
+/// At import the backend does not start: a problem. In a request, that
+/// request fails and its span still arrives: a warning.
+fn finding(id: &'static str, when: When, message: String) -> Finding {
+    match when {
+        When::Import => Finding::fail(id, Layer::Code, message),
+        When::Request(_) => Finding::warn(id, Layer::Code, message),
+    }
+}
+
+/// One finding per name and file: each use is the same missing binding,
+/// and one import or definition fixes them all. The first use that stops
+/// the backend (at import) leads, else the first that runs.
+fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding>) {
+    let mut names: Vec<&str> = Vec::new();
+    for undefined in &file.facts.undefined_names {
+        if !names.contains(&undefined.name.as_str()) {
+            names.push(&undefined.name);
+        }
+    }
+    for name in names {
+        let uses: Vec<(&UndefinedName, When)> = file
+            .facts
+            .undefined_names
+            .iter()
+            .filter(|u| u.name == name)
+            .filter_map(|u| Some((u, reach.when(index, u.function)?)))
+            .collect();
+        let Some(&(first, when)) = uses
+            .iter()
+            .find(|(_, w)| *w == When::Import)
+            .or_else(|| uses.first())
+        else {
+            continue;
+        };
+        let others: Vec<String> = uses
+            .iter()
+            .filter(|(u, _)| u.line != first.line)
+            .map(|(u, _)| u.line.to_string())
+            .collect();
+        let also = match others.len() {
+            0 => String::new(),
+            _ => format!(" (also used at line {})", others.join(", ")),
+        };
+        let (error, why) = if first.unbound_local {
+            (
+                "UnboundLocalError",
+                format!(
+                    "`{name}` is assigned later in the same function, so here it is an unbound local{also}"
+                ),
+            )
+        } else {
+            ("NameError", format!("nothing binds `{name}` here{also}"))
+        };
+        let commented = file
+            .facts
+            .commented_bindings
+            .iter()
+            .find(|c| c.names.iter().any(|n| n == name));
+        let fix = match commented {
+            Some(c) => format!("uncomment {} (`{}`)", at(file, c.line), c.code),
+            None if first.unbound_local => format!(
+                "{}: use another name for the local, or declare `global {name}` at the top of the function",
+                at(file, first.line)
+            ),
+            None => format!(
+                "{}: import or define `{name}` before this line runs (a typo? Python names are case-sensitive)",
+                at(file, first.line)
+            ),
+        };
+        out.push(
+            finding(
+                "python-undefined-name",
+                when,
+                format!(
+                    "{}: {why}: {}",
+                    at(file, first.line),
+                    consequence(reach, file, when, error)
+                ),
+            )
+            .fix(fix),
+        );
+    }
+}
+
+fn check_arity(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding>) {
+    for call in &file.facts.calls {
+        if call.unpacks {
+            continue;
+        }
+        let Some(when) = reach.when(index, call.function) else {
+            continue;
+        };
+        let Some(target) = reach.target(index, call) else {
+            continue;
+        };
+        let function = reach.function(target.function);
+        // A decorator may change what the function takes.
+        if function
+            .decorators
+            .iter()
+            .any(|d| d != "staticmethod" && d != "classmethod")
+        {
+            continue;
+        }
+        let Some(why) = misfit(call, function, target.bound) else {
+            continue;
+        };
+        let defined = at(reach.file(target.function), function.line);
+        let signature = signature(function, target.bound);
+        out.push(
+            finding(
+                "python-call-arity",
+                when,
+                format!(
+                    "{}: {why} (defined at {defined}): {}",
+                    at(file, call.line),
+                    consequence(reach, file, when, "TypeError")
+                ),
+            )
+            .fix(format!(
+                "{}: call it as {}({signature}), or change the def at {defined}",
+                at(file, call.line),
+                function.name
+            )),
+        );
+    }
+}
+
+fn check_never_called(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding>) {
+    for (function_index, function) in file.facts.functions.iter().enumerate() {
+        let id: FunctionId = (index, function_index);
+        // A decorator registers or wraps it: something we do not see calls it.
+        if reach.is_reached(id) || !function.decorators.is_empty() || function.class.is_some() {
+            continue;
+        }
+        // Only its own statements: a nested function has its own verdict.
+        let setup = file
+            .facts
+            .calls
+            .iter()
+            .filter(|c| c.function == Some(function_index))
+            .find_map(|c| {
+                SETUP_CALLS
+                    .iter()
+                    .find(|(name, _)| c.name == *name || c.method() == *name)
+                    .map(|(_, lost)| (c, *lost))
+            });
+        let Some((call, lost)) = setup else {
+            continue;
+        };
+        // The parent never runs either: reported there, if it sets up.
+        if function
+            .parent
+            .is_some_and(|p| !reach.is_reached((index, p)))
+        {
+            continue;
+        }
+        let args = signature(function, 0);
+        out.push(
+            Finding::fail(
+                "python-never-called",
+                Layer::Code,
+                format!(
+                    "{}: {}() holds {} ({}) but nothing calls it: {lost}",
+                    at(file, function.line),
+                    function.name,
+                    call.name,
+                    at(file, call.line)
+                ),
+            )
+            .fix(format!(
+                "{}: add the line `{}({args})` after the def, at the def's indentation",
+                at(file, function.end_line + 1),
+                function.name
+            )),
+        );
+    }
+}
