@@ -207,3 +207,85 @@ fn an_init_function_nothing_calls_is_reported_with_where_to_call_it() {
         Some("`init_rollbar(flask_app)`"),
     );
 }
+
+/// An import of a module the installed package does not have (a real
+/// student's `aws_xray_sdk.flask.middleware`), and of a name a module does
+/// not offer: found against the package table, with the import that works;
+/// made, the fix leaves nothing.
+#[test]
+fn imports_the_installed_packages_do_not_have_are_found_with_the_right_one() {
+    for (wrong, right, says) in [
+        (
+            "from aws_xray_sdk.ext.flask.middleware import XRayMiddleware",
+            "from aws_xray_sdk.ext.flask.middleware import XRayMiddleware",
+            "no module named 'aws_xray_sdk.flask' in aws-xray-sdk",
+        ),
+        (
+            "from opentelemetry.sdk.trace.export import (\n    BatchSpanProcessor,",
+            "from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter",
+            "cannot import name 'OTLPSpanExporter' from 'opentelemetry.sdk.trace.export'",
+        ),
+    ] {
+        let planted = if wrong.starts_with("from aws") {
+            "from aws_xray_sdk.flask.middleware import XRayMiddleware".to_string()
+        } else {
+            wrong.replace("(\n", "(\n    OTLPSpanExporter,\n")
+        };
+        let fixture = Fixture::new(ALL).edit("backend-flask/app.py", wrong, &planted);
+        let (code, report) = fixture.doctor();
+        assert_eq!(code, 1, "{report:#}");
+        let finding = expect(&report, "python-import", None, "fail", says, Some(right));
+        assert!(
+            finding["message"]
+                .as_str()
+                .unwrap()
+                .contains("so the backend does not start")
+        );
+        // The fix is `FILE:LINE: statement`: make that edit.
+        let fix = finding["fix"].as_str().unwrap();
+        let (place, statement) = fix.split_once(": ").unwrap();
+        let line: usize = place.rsplit(':').next().unwrap().parse().unwrap();
+        let app = fixture.path("backend-flask/app.py");
+        let text = std::fs::read_to_string(&app).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        if lines[line - 1].trim_end().ends_with('(') {
+            // The planted name was one line of a parenthesised import.
+            let index = lines
+                .iter()
+                .position(|l| l.trim() == "OTLPSpanExporter,")
+                .unwrap();
+            lines.remove(index);
+        } else {
+            lines[line - 1] = statement.to_string();
+        }
+        std::fs::write(&app, lines.join("\n") + "\n").unwrap();
+        let (code, report) = fixture.doctor();
+        assert!(
+            findings(&report, "python-import", None).is_empty(),
+            "{report:#}"
+        );
+        assert_eq!(code, 0, "{report:#}");
+    }
+}
+
+/// A package pinned to another version than tracelab's table may have other
+/// modules: its imports are not judged.
+#[test]
+fn a_package_at_another_version_is_not_judged() {
+    let fixture = Fixture::new(ALL)
+        .edit(
+            "backend-flask/app.py",
+            "from aws_xray_sdk.ext.flask.middleware import XRayMiddleware",
+            "from aws_xray_sdk.flask.middleware import XRayMiddleware",
+        )
+        .edit(
+            "backend-flask/requirements.txt",
+            "aws-xray-sdk==2.15.0",
+            "aws-xray-sdk==2.4.0",
+        );
+    let (_, report) = fixture.doctor();
+    assert!(
+        findings(&report, "python-import", None).is_empty(),
+        "{report:#}"
+    );
+}

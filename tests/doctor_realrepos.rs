@@ -91,10 +91,12 @@ const REPOS: &[Repo] = &[
     },
     Repo {
         name: "MPuersten__AWS-Bootcamp-Cruddur",
-        // D1 (an import of aws_xray_sdk.flask.middleware, a module that does
-        // not exist) is not found yet: imports are not checked against the
-        // installed packages (issue 15).
-        problems: &[("xray-daemon-region", "docker-compose.yml:30")],
+        // D1: an import of aws_xray_sdk.flask.middleware, a module that
+        // aws-xray-sdk does not have (checked against the package table).
+        problems: &[
+            ("python-import", "app.py:28"),
+            ("xray-daemon-region", "docker-compose.yml:30"),
+        ],
         warnings: &[UPSTREAM_REPLY_NAME_ERROR],
     },
     Repo {

@@ -565,6 +565,13 @@ pub const CHECKS: &[CheckInfo] = &[
         "A project function called with arguments it does not take (TypeError, as CPython words it): at import a problem, in a request a warning. Calls with *args or **kwargs, and decorated functions, are not judged.",
     ),
     check(
+        "python-import",
+        PYTHON,
+        Fail,
+        false,
+        "An import of a module or name that the installed package does not have (`aws_xray_sdk.flask.middleware`), judged against a table of the workspace's packages at tracelab's pins (src/rules/python_modules.txt, generated from the real packages): ModuleNotFoundError or ImportError at import. Packages outside the table, or pinned to another version, are not judged.",
+    ),
+    check(
         "python-never-called",
         PYTHON,
         Fail,

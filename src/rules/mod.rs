@@ -6,6 +6,7 @@ pub mod aws;
 pub mod honeycomb;
 pub mod names;
 pub mod otlp_headers;
+pub mod python_modules;
 pub mod values;
 
 /// The verdict of a shape rule on one value.

@@ -5,6 +5,7 @@
 //! backend does not start) or in a request (that request fails, HTTP 500).
 
 use crate::doctor::finding::{Finding, Layer};
+use crate::rules::python_modules;
 use crate::workspace::context::Context;
 use crate::workspace::python::arity::{misfit, signature};
 use crate::workspace::python::reach::{FunctionId, Reach, When};
@@ -46,6 +47,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_undefined_names(&reach, index, file, &mut out);
         check_arity(&reach, index, file, &mut out);
         check_never_called(&reach, index, file, &mut out);
+        check_imports(ctx, &reach, index, file, &mut out);
     }
     out
 }
@@ -247,6 +249,168 @@ fn check_never_called(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<
                 at(file, function.end_line + 1),
                 function.name
             )),
+        );
+    }
+}
+
+/// The version each distribution is pinned to in requirements.txt (None:
+/// listed without a pin), by normalised name.
+fn requirement_pins(ctx: &Context) -> Vec<(String, Option<String>)> {
+    let Some(requirements) = &ctx.requirements else {
+        return Vec::new();
+    };
+    requirements
+        .text
+        .lines()
+        .filter_map(|line| {
+            let line = line.split('#').next()?.trim();
+            if line.is_empty() || line.starts_with('-') {
+                return None;
+            }
+            let name_end = line
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+                .unwrap_or(line.len());
+            let name = line[..name_end]
+                .to_ascii_lowercase()
+                .replace(['_', '.'], "-");
+            let pin = line[name_end..]
+                .trim()
+                .strip_prefix("==")
+                .map(|v| v.trim().to_string());
+            Some((name, pin))
+        })
+        .collect()
+}
+
+/// Whether the table may judge imports under this top-level package: it
+/// knows the package, and the workspace installs it at the table's
+/// versions (a different pin may have other modules). For a namespace
+/// (opentelemetry), every distribution of it in requirements.txt must be
+/// one the table was made from.
+fn judged_root(root: &str, pins: &[(String, Option<String>)]) -> bool {
+    let table = python_modules::table();
+    if !table.exists(root) {
+        return false;
+    }
+    let same_version = |distribution: &str| {
+        pins.iter()
+            .filter(|(name, _)| name == distribution)
+            .all(|(_, pin)| {
+                pin.as_deref()
+                    .is_none_or(|v| table.versions.get(distribution) == Some(&v))
+            })
+    };
+    match table.sole_distribution(root) {
+        Some(distribution) => same_version(distribution),
+        None => {
+            let family = format!("{}-", root.replace('_', "-"));
+            pins.iter()
+                .filter(|(name, _)| name.starts_with(&family))
+                .all(|(name, _)| table.versions.contains_key(name.as_str()) && same_version(name))
+        }
+    }
+}
+
+fn check_imports(
+    ctx: &Context,
+    reach: &Reach,
+    index: usize,
+    file: &PyFile,
+    out: &mut Vec<Finding>,
+) {
+    let table = python_modules::table();
+    let pins = requirement_pins(ctx);
+    let mut reported: Vec<usize> = Vec::new();
+    for import in &file.facts.imported_names {
+        if import.module.starts_with('.') || reported.contains(&import.line) {
+            continue;
+        }
+        let Some(when) = reach.when(index, import.function) else {
+            continue;
+        };
+        let root = import.module.split('.').next().unwrap_or("");
+        if !judged_root(root, &pins) {
+            continue;
+        }
+        let version = |module: &str| {
+            let distribution = table
+                .module(module)
+                .map(|m| m.distribution)
+                .or_else(|| table.sole_distribution(root))
+                .unwrap_or(root);
+            match table.versions.get(distribution) {
+                Some(v) => format!("{distribution} {v}"),
+                None => distribution.to_string(),
+            }
+        };
+        // The first prefix of the dotted path that is not a module.
+        let parts: Vec<&str> = import.module.split('.').collect();
+        let missing = (1..=parts.len())
+            .map(|n| parts[..n].join("."))
+            .find(|prefix| !table.exists(prefix));
+        let (error, what, fix) = if let Some(missing) = missing {
+            let last = missing.rsplit('.').next().unwrap_or(&missing);
+            let wanted = import.imported.as_deref();
+            let instead = wanted
+                .and_then(|name| {
+                    table
+                        .modules_offering(name)
+                        .first()
+                        .map(|m| format!("from {m} import {name}"))
+                })
+                .or_else(|| {
+                    table
+                        .modules_ending(last)
+                        .first()
+                        .map(|m| format!("import {m}"))
+                });
+            (
+                "ModuleNotFoundError",
+                format!("no module named '{missing}' in {}", version(root)),
+                instead,
+            )
+        } else if let Some(name) = &import.imported {
+            let offered = table.module(&import.module).is_some_and(|m| m.offers(name))
+                || table.exists(&format!("{}.{name}", import.module));
+            if offered {
+                continue;
+            }
+            let instead = table
+                .modules_offering(name)
+                .first()
+                .map(|m| format!("from {m} import {name}"));
+            (
+                "ImportError",
+                format!(
+                    "cannot import name '{name}' from '{}' ({})",
+                    import.module,
+                    version(&import.module)
+                ),
+                instead,
+            )
+        } else {
+            continue;
+        };
+        reported.push(import.line);
+        let fix = match fix {
+            Some(statement) => format!("{}: {statement}", at(file, import.line)),
+            None => format!(
+                "{}: check the module path in the package's documentation (pip show -f {} lists its files)",
+                at(file, import.line),
+                version(root).split(' ').next().unwrap_or(root)
+            ),
+        };
+        out.push(
+            finding(
+                "python-import",
+                when,
+                format!(
+                    "{}: {what}: {}",
+                    at(file, import.line),
+                    consequence(reach, file, when, error)
+                ),
+            )
+            .fix(fix),
         );
     }
 }

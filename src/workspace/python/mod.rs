@@ -125,6 +125,12 @@ pub struct ImportedName {
     pub target: String,
     pub line: usize,
     pub module_level: bool,
+    /// The module the statement imports: `flask` (also for `import a.b`: `a.b`).
+    pub module: String,
+    /// For `from module import name`: the name as the module spells it.
+    pub imported: Option<String>,
+    /// The innermost function the statement runs in (None: at import).
+    pub function: Option<usize>,
 }
 
 /// `target = callee(...)` at any depth.
@@ -743,6 +749,9 @@ impl<'a> Walker<'a> {
                         target: module.to_string(),
                         line: self.line(stmt),
                         module_level: function.is_none(),
+                        module: module.to_string(),
+                        imported: None,
+                        function,
                     });
                 }
             }
@@ -764,6 +773,9 @@ impl<'a> Walker<'a> {
                         target: format!("{dots}{module}.{}", alias.name.as_str()),
                         line: self.line(stmt),
                         module_level: function.is_none(),
+                        module: format!("{dots}{module}"),
+                        imported: Some(alias.name.as_str().to_string()),
+                        function,
                     });
                 }
             }

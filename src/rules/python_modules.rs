@@ -1,0 +1,135 @@
+//! The modules of the packages a tracelab workspace installs, and the names
+//! each offers, at tracelab's pins: python_modules.txt, generated from the
+//! real installed packages by python_modules.py (tests/python_modules.rs
+//! regenerates it and compares).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+const TABLE: &str = include_str!("python_modules.txt");
+
+pub struct Module {
+    pub distribution: &'static str,
+    names: HashSet<&'static str>,
+    /// A module-level `__getattr__` or a star import: any name may exist.
+    any_name: bool,
+}
+
+impl Module {
+    pub fn offers(&self, name: &str) -> bool {
+        self.any_name || self.names.contains(name)
+    }
+}
+
+pub struct Table {
+    /// Distribution name to the version the table was made from.
+    pub versions: HashMap<&'static str, &'static str>,
+    modules: HashMap<&'static str, Module>,
+}
+
+pub fn table() -> &'static Table {
+    static PARSED: OnceLock<Table> = OnceLock::new();
+    PARSED.get_or_init(|| parse(TABLE))
+}
+
+fn parse(text: &'static str) -> Table {
+    let mut versions = HashMap::new();
+    let mut modules = HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let mut words = line.split(' ');
+        match (words.next(), words.next()) {
+            (Some("dist"), Some(distribution)) => {
+                versions.insert(distribution, words.next().unwrap_or(""));
+            }
+            (Some(module), Some(distribution)) => {
+                let names: HashSet<&str> = words.collect();
+                modules.insert(
+                    module,
+                    Module {
+                        distribution,
+                        any_name: names.contains("*"),
+                        names,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+    Table { versions, modules }
+}
+
+impl Table {
+    pub fn module(&self, name: &str) -> Option<&Module> {
+        self.modules.get(name)
+    }
+
+    /// A module, or a namespace package (`opentelemetry`) some module is in.
+    pub fn exists(&self, name: &str) -> bool {
+        let prefix = format!("{name}.");
+        self.modules.contains_key(name) || self.modules.keys().any(|m| m.starts_with(&prefix))
+    }
+
+    /// The distribution a module of this top-level package comes from, when
+    /// one distribution holds all of it (not a namespace like opentelemetry).
+    pub fn sole_distribution(&self, root: &str) -> Option<&'static str> {
+        let prefix = format!("{root}.");
+        let mut owners = self
+            .modules
+            .iter()
+            .filter(|(m, _)| **m == root || m.starts_with(&prefix))
+            .map(|(_, module)| module.distribution);
+        let first = owners.next()?;
+        owners.all(|d| d == first).then_some(first)
+    }
+
+    /// Public modules that offer `name`, shortest first: where an import
+    /// of it should come from.
+    pub fn modules_offering(&self, name: &str) -> Vec<&'static str> {
+        let mut found: Vec<&'static str> = self
+            .modules
+            .iter()
+            .filter(|(m, module)| {
+                !module.any_name
+                    && module.names.contains(name)
+                    && !m.split('.').any(|p| p.starts_with('_'))
+            })
+            .map(|(m, _)| *m)
+            .collect();
+        found.sort_by_key(|m| (m.len(), *m));
+        found
+    }
+
+    /// Modules whose last component is `last`: `aws_xray_sdk.ext.flask`
+    /// for a wrong `aws_xray_sdk.flask`.
+    pub fn modules_ending(&self, last: &str) -> Vec<&'static str> {
+        let mut found: Vec<&'static str> = self
+            .modules
+            .keys()
+            .filter(|m| m.rsplit('.').next() == Some(last))
+            .copied()
+            .collect();
+        found.sort_by_key(|m| (m.len(), *m));
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_reads_and_holds_the_workspace_packages() {
+        let table = table();
+        assert!(table.versions.contains_key("aws-xray-sdk"));
+        let middleware = table.module("aws_xray_sdk.ext.flask.middleware").unwrap();
+        assert!(middleware.offers("XRayMiddleware"));
+        assert!(!table.exists("aws_xray_sdk.flask"));
+        assert!(table.exists("opentelemetry"));
+        assert_eq!(table.sole_distribution("watchtower"), Some("watchtower"));
+        assert_eq!(table.sole_distribution("opentelemetry"), None);
+        assert_eq!(
+            table.modules_offering("OTLPSpanExporter").first(),
+            Some(&"opentelemetry.exporter.otlp.proto.http.trace_exporter")
+        );
+    }
+}

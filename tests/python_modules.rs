@@ -1,0 +1,39 @@
+//! src/rules/python_modules.txt is what its generator prints from the real
+//! packages at tracelab's pins: regenerated here from a fresh venv of a
+//! generated workspace's requirements.txt (every backend) and compared.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn the_module_table_matches_the_real_packages_at_our_pins() {
+    let (_dir, workspace) =
+        common::new_workspace(&["--set", "backends=honeycomb,xray,cloudwatch,rollbar"]);
+    let venv = common::app_venv(&workspace.join("backend-flask/requirements.txt"));
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = common::run_ok(
+        Command::new(venv.join("bin/python"))
+            .arg(checkout.join("src/rules/python_modules.py"))
+            // Not the checkout: a module that reads the working directory
+            // (flask's CLI does) must find nothing of ours there.
+            .current_dir(std::env::temp_dir()),
+    );
+    let generated = String::from_utf8(output.stdout).unwrap();
+    let committed = common::read(checkout.join("src/rules/python_modules.txt"));
+    if generated != committed {
+        let differing: Vec<String> = generated
+            .lines()
+            .zip(committed.lines())
+            .filter(|(a, b)| a != b)
+            .take(5)
+            .map(|(a, b)| format!("generated: {:.200}\ncommitted: {:.200}", a, b))
+            .collect();
+        panic!(
+            "src/rules/python_modules.txt is stale ({} lines generated, {} committed); regenerate it with src/rules/python_modules.py:\n{}",
+            generated.lines().count(),
+            committed.lines().count(),
+            differing.join("\n")
+        );
+    }
+}
