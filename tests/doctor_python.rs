@@ -191,10 +191,7 @@ fn an_init_function_nothing_calls_is_reported_with_where_to_call_it() {
         None,
         "fail",
         &format!("app.py:{def}: start_rollbar() holds rollbar.init"),
-        Some(&format!(
-            "app.py:{}: add the line `start_rollbar()`",
-            def + 2
-        )),
+        Some(&format!("app.py:{}: insert `start_rollbar()`", def + 2)),
     );
     // The generated init_rollbar is not called any more either.
     let top = line_of(&app, "def init_rollbar(");
@@ -204,7 +201,11 @@ fn an_init_function_nothing_calls_is_reported_with_where_to_call_it() {
         None,
         "fail",
         &format!("app.py:{top}: init_rollbar() holds rollbar.init"),
-        Some("`init_rollbar(flask_app)`"),
+        // It takes the app: called once the app exists, with it.
+        Some(&format!(
+            "app.py:{}: insert `init_rollbar(app)`",
+            line_of(&app, "app = Flask(") + 1
+        )),
     );
 }
 

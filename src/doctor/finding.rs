@@ -15,6 +15,10 @@ pub struct Finding {
     pub variable: Option<String>,
     pub message: String,
     pub fix: Option<String>,
+    /// What the fix is, for a script or `doctor --fix` to apply: a command
+    /// to run in the student's shell, or one exact edit to a file. None:
+    /// the fix is advice for a person.
+    pub apply: Option<Apply>,
     /// Which section of the report it belongs to.
     #[serde(skip)]
     pub group: &'static str,
@@ -33,6 +37,7 @@ impl Finding {
             variable: None,
             message: crate::redact::text(&message.into()).into_owned(),
             fix: None,
+            apply: None,
             group: "",
         }
     }
@@ -62,8 +67,89 @@ impl Finding {
         self
     }
 
-    pub fn fix(mut self, command: impl Into<String>) -> Self {
-        self.fix = Some(crate::redact::text(&command.into()).into_owned());
+    /// Advice for a person: what to change, where.
+    pub fn fix(mut self, advice: impl Into<String>) -> Self {
+        self.fix = Some(crate::redact::text(&advice.into()).into_owned());
         self
+    }
+
+    /// A command the student pastes into the shell the doctor ran in (one
+    /// or more lines, run in order), from the workspace's folder.
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        let command = crate::redact::text(&command.into()).into_owned();
+        self.apply = Some(Apply::Command {
+            command: command.clone(),
+        });
+        self.fix = Some(command);
+        self
+    }
+
+    /// Replace line `line` of `file`, which reads `old`, with `new` (several
+    /// lines, or none to delete it). Shown as `FILE:LINE: new`.
+    pub fn edit(mut self, edit: Edit) -> Self {
+        let shown = match edit.new.as_str() {
+            "" => format!(
+                "{}:{}: delete the line `{}`",
+                edit.file,
+                edit.line,
+                edit.old.trim()
+            ),
+            new if edit.old.is_empty() => {
+                format!("{}:{}: insert `{}`", edit.file, edit.line, new.trim())
+            }
+            new => format!("{}:{}: {}", edit.file, edit.line, new.trim()),
+        };
+        self.fix = Some(crate::redact::text(&shown).into_owned());
+        self.apply = Some(Apply::Edit(edit));
+        self
+    }
+}
+
+/// A fix a program can make.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind")]
+pub enum Apply {
+    /// Shell lines, run in order in the workspace's folder.
+    Command {
+        command: String,
+    },
+    Edit(Edit),
+}
+
+/// One line of a file replaced: `old` is the line as the doctor read it
+/// (an edit whose line changed since is refused), `new` what replaces it
+/// (several lines, or empty to delete it). An empty `old` inserts `new`
+/// before line `line`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Edit {
+    /// The file as the doctor opened it (relative to where it ran).
+    pub file: String,
+    pub line: usize,
+    pub old: String,
+    pub new: String,
+}
+
+impl Edit {
+    /// Line `line` of `path` (as it reads now) replaced by `new`; None when
+    /// the file has no such line.
+    pub fn replace(path: &std::path::Path, line: usize, new: impl Into<String>) -> Option<Edit> {
+        let text = crate::workspace::read::text(path).ok()?;
+        let old = text.lines().nth(line.checked_sub(1)?)?.to_string();
+        Some(Edit {
+            file: path.display().to_string(),
+            line,
+            old,
+            new: new.into(),
+        })
+    }
+
+    /// `new` inserted before line `line` of `path`.
+    pub fn insert(path: &std::path::Path, line: usize, new: impl Into<String>) -> Edit {
+        Edit {
+            file: path.display().to_string(),
+            line,
+            old: String::new(),
+            new: new.into(),
+        }
     }
 }

@@ -69,18 +69,70 @@ fn misplaced_keys(ctx: &Context, out: &mut Vec<Finding>) {
 /// How to set a variable, fitted to where the student is: in Gitpod, for
 /// this shell and every later workspace (`gp env`); elsewhere with
 /// `tracelab env set`, which asks for it hidden and saves it in `.env`.
+/// A value in this shell wins over `.env`, so it is unset first.
 pub fn set_command(ctx: &Context, name: &str) -> String {
     let secret = crate::vars::NEEDED_VARS
         .iter()
         .find(|v| v.name == name)
         .is_none_or(|v| v.secret);
     if !ctx.in_gitpod() {
-        return format!("tracelab env set {name}   # asks, saves it in .env");
+        let unset = if ctx.shell.contains_key(name) {
+            format!("unset {name}   # this shell's value wins over .env\n")
+        } else {
+            String::new()
+        };
+        return format!("{unset}tracelab env set {name}   # asks, saves it in .env");
     }
     // One command a line: each fits a terminal, and pasted together they
     // run in order.
     let read = if secret { "read -rsp" } else { "read -rp" };
     format!("{read} 'Paste {name}: ' {name}\nexport {name}\ngp env {name}=\"${name}\"")
+}
+
+/// Sets a variable to a value the doctor knows is right (a region's near
+/// miss corrected), in every layer that holds it.
+pub fn set_value_command(ctx: &Context, name: &str, value: &str) -> String {
+    let mut lines = Vec::new();
+    if ctx.shell.contains_key(name) || ctx.in_gitpod() {
+        lines.push(format!("export {name}={value}"));
+    }
+    if ctx.in_gitpod() {
+        lines.push(format!("gp env {name}={value}"));
+    }
+    if ctx.dotenv_value(name).is_some() {
+        lines.push(format!(
+            "echo {value} | tracelab env set {name}   # saves it in .env"
+        ));
+    }
+    if lines.is_empty() {
+        lines.push(format!(
+            "echo {value} | tracelab env set {name}   # saves it in .env"
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Renames a variable where it is written: the shell, `.env`, Gitpod.
+fn rename_command(ctx: &Context, layer: Layer, written: &str, name: &str) -> Option<String> {
+    let written = written.trim();
+    let valid = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid(written) {
+        return None;
+    }
+    match layer {
+        Layer::Shell => Some(format!("export {name}=\"${written}\"\nunset {written}")),
+        Layer::DotEnv => {
+            let path = &ctx.dotenv.as_ref()?.path;
+            Some(format!(
+                "sed -i 's/^\\(export \\)\\?{written}=/\\1{name}=/' {}",
+                path.display()
+            ))
+        }
+        Layer::Gitpod => Some(format!(
+            "gp env {name}=\"$(gp env | sed -n 's/^{written}=//p')\"\ngp env -u {written}\nexport {name}=\"${written}\"\nunset {written}"
+        )),
+        _ => None,
+    }
 }
 
 fn check_variable(
@@ -104,18 +156,20 @@ fn check_variable(
         } else {
             Finding::warn
         };
-        out.push(
-            finding(
-                "env-near-miss",
-                *layer,
-                format!(
-                    "{candidate:?} in {} looks like a misspelling: did you mean {name}?",
-                    layer.name()
-                ),
-            )
-            .var(name)
-            .fix(format!("rename {} to {name}", candidate.trim())),
-        );
+        let finding = finding(
+            "env-near-miss",
+            *layer,
+            format!(
+                "{candidate:?} in {} looks like a misspelling: did you mean {name}?",
+                layer.name()
+            ),
+        )
+        .var(name);
+        let finding = match rename_command(ctx, *layer, candidate, name) {
+            Some(command) => finding.command(command),
+            None => finding.fix(format!("rename {} to {name}", candidate.trim())),
+        };
+        out.push(finding);
     }
     let values = values_by_layer(ctx, name);
     let mut distinct: BTreeMap<&str, Vec<Layer>> = BTreeMap::new();
@@ -206,12 +260,15 @@ fn missing(ctx: &Context, name: &str, near: &[&(Layer, String)]) -> Finding {
     let finding = Finding::fail("env-missing", Layer::Shell, message).var(name);
     if ctx.gitpod_value(name).is_some_and(|v| !v.is_empty()) {
         return finding
-            .fix("eval \"$(gp env -e)\"   # set in Gitpod but not loaded in this terminal (opened before gp env?)".to_string());
+            .command("eval \"$(gp env -e)\"   # set in Gitpod but not loaded in this terminal (opened before gp env?)");
     }
-    if let Some((_, candidate)) = near.first() {
-        return finding.fix(format!("rename {} to {name}", candidate.trim()));
+    if let Some((layer, candidate)) = near.first() {
+        return match rename_command(ctx, *layer, candidate, name) {
+            Some(command) => finding.command(command),
+            None => finding.fix(format!("rename {} to {name}", candidate.trim())),
+        };
     }
-    finding.fix(set_command(ctx, name))
+    finding.command(set_command(ctx, name))
 }
 
 /// The variable's value in each layer that has it, in the order values flow.
@@ -292,7 +349,7 @@ fn check_value(
                 format!("{name} in {where_} {reason}"),
             )
             .var(name)
-            .fix(set_command(ctx, name)),
+            .command(set_command(ctx, name)),
         );
         return false;
     }
@@ -304,17 +361,21 @@ fn check_value(
                 format!("{name} in {where_} {reason}"),
             )
             .var(name)
-            .fix(set_command(ctx, name)),
+            .command(set_command(ctx, name)),
         );
         return false;
     }
     match check_shape(name, value) {
         Some(Shape::Wrong(reason)) => {
-            out.push(
-                Finding::fail("env-shape", layer, format!("{name} in {where_} {reason}"))
-                    .var(name)
-                    .fix(set_command(ctx, name)),
-            );
+            let finding =
+                Finding::fail("env-shape", layer, format!("{name} in {where_} {reason}")).var(name);
+            let guess = (name == "AWS_DEFAULT_REGION" || name == "AWS_REGION")
+                .then(|| crate::rules::aws::closest_region(value))
+                .flatten();
+            out.push(match guess {
+                Some(region) => finding.command(set_value_command(ctx, name, region)),
+                None => finding.command(set_command(ctx, name)),
+            });
             false
         }
         Some(Shape::Unusual(reason)) => {
@@ -376,7 +437,7 @@ fn not_persisted(ctx: &Context, name: &str) -> Option<Finding> {
             format!("{name} is set in this shell only: new terminals and the next workspace will not have it"),
         )
         .var(name)
-        .fix(format!("gp env {name}=\"${name}\"")),
+        .command(format!("gp env {name}=\"${name}\"")),
     )
 }
 

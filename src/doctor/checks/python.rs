@@ -4,12 +4,12 @@
 //! function nothing calls. Each says when it happens: at import (the
 //! backend does not start) or in a request (that request fails, HTTP 500).
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{Edit, Finding, Layer};
 use crate::rules::python_modules;
 use crate::workspace::context::Context;
 use crate::workspace::python::arity::{misfit, signature};
 use crate::workspace::python::reach::{FunctionId, Reach, When};
-use crate::workspace::python::{PyFile, UndefinedName};
+use crate::workspace::python::{Function, PyFile, UndefinedName, Value};
 
 /// Calls that set up a backend: a function holding one that nothing calls
 /// leaves that backend silent.
@@ -132,6 +132,28 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
             .commented_bindings
             .iter()
             .find(|c| c.names.iter().any(|n| n == name));
+        let uncomment = commented.and_then(|c| {
+            let edit = Edit::replace(&file.path, c.line, "")?;
+            let indent = &edit.old[..edit.old.len() - edit.old.trim_start().len()];
+            let new = format!("{indent}{}", c.code);
+            Some((c, Edit { new, ..edit }))
+        });
+        if let Some((c, edit)) = uncomment {
+            out.push(
+                finding(
+                    "python-undefined-name",
+                    when,
+                    format!(
+                        "{}: {why}: {}",
+                        at(file, first.line),
+                        consequence(reach, file, when, error)
+                    ),
+                )
+                .edit(edit)
+                .fix(format!("uncomment {} (`{}`)", at(file, c.line), c.code)),
+            );
+            continue;
+        }
         let fix = match commented {
             Some(c) => format!("uncomment {} (`{}`)", at(file, c.line), c.code),
             None if first.unbound_local => format!(
@@ -231,26 +253,66 @@ fn check_never_called(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<
         {
             continue;
         }
-        let args = signature(function, 0);
-        out.push(
-            Finding::fail(
-                "python-never-called",
-                Layer::Code,
-                format!(
-                    "{}: {}() holds {} ({}) but nothing calls it: {lost}",
-                    at(file, function.line),
-                    function.name,
-                    call.name,
-                    at(file, call.line)
-                ),
-            )
-            .fix(format!(
-                "{}: add the line `{}({args})` after the def, at the def's indentation",
-                at(file, function.end_line + 1),
-                function.name
-            )),
+        let finding = Finding::fail(
+            "python-never-called",
+            Layer::Code,
+            format!(
+                "{}: {}() holds {} ({}) but nothing calls it: {lost}",
+                at(file, function.line),
+                function.name,
+                call.name,
+                at(file, call.line)
+            ),
         );
+        out.push(match call_site(file, function) {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!(
+                "call {}({}) once, after the app is created in {}",
+                function.name,
+                signature(function, 0),
+                file.path.display()
+            )),
+        });
     }
+}
+
+/// Parameters an init function takes the Flask app by.
+const APP_PARAMETERS: &[&str] = &["app", "flask_app", "application"];
+
+/// Where and how to call a function nothing calls: after its def (or after
+/// the app is created, if it takes the app), with arguments that are bound
+/// there. None when an argument has nothing to be.
+fn call_site(file: &PyFile, function: &Function) -> Option<Edit> {
+    let app = file.facts.assignments.iter().find(|a| {
+        a.module_level
+            && matches!(&a.value, Value::Call(callee, _) if callee == "Flask" || callee.ends_with(".Flask"))
+    });
+    let mut needs_app = false;
+    let mut args = Vec::new();
+    let params = &function.params;
+    if !params.required_keywords.is_empty() {
+        return None;
+    }
+    for param in &params.positional[..params.positional.len() - params.defaults] {
+        match app {
+            Some(app) if APP_PARAMETERS.contains(&param.as_str()) || *param == app.target => {
+                needs_app = true;
+                args.push(app.target.clone());
+            }
+            _ => return None,
+        }
+    }
+    let after_def = function.end_line + 1;
+    let after_app = app.filter(|_| needs_app).map(|a| a.end_line + 1);
+    let (line, indent) = match after_app {
+        Some(line) if line > after_def => (line, String::new()),
+        _ => (after_def, indent_of(&file.path, function.line)),
+    };
+    Some(Edit::insert(
+        &file.path,
+        line,
+        format!("{indent}{}({})", function.name, args.join(", ")),
+    ))
 }
 
 /// The version each distribution is pinned to in requirements.txt (None:
@@ -392,6 +454,43 @@ fn check_imports(
             continue;
         };
         reported.push(import.line);
+        // One name on a line of its own: the line is the statement, and the
+        // one that works replaces it.
+        let alone = file
+            .facts
+            .imported_names
+            .iter()
+            .filter(|i| i.line == import.line)
+            .count()
+            == 1;
+        let edit = fix.as_ref().filter(|_| alone).and_then(|statement| {
+            let edit = Edit::replace(&file.path, import.line, "")?;
+            let old = edit.old.trim();
+            let whole = old.starts_with("from ") || old.starts_with("import ");
+            (whole && !old.ends_with('(') && !old.ends_with('\\')).then(|| Edit {
+                new: format!(
+                    "{}{statement}",
+                    &edit.old[..edit.old.len() - edit.old.trim_start().len()]
+                ),
+                ..edit
+            })
+        });
+        if let Some(edit) = edit {
+            reported.push(import.line);
+            out.push(
+                finding(
+                    "python-import",
+                    when,
+                    format!(
+                        "{}: {what}: {}",
+                        at(file, import.line),
+                        consequence(reach, file, when, error)
+                    ),
+                )
+                .edit(edit),
+            );
+            continue;
+        }
         let fix = match fix {
             Some(statement) => format!("{}: {statement}", at(file, import.line)),
             None => format!(
@@ -413,4 +512,11 @@ fn check_imports(
             .fix(fix),
         );
     }
+}
+
+/// The leading whitespace of a line of a file.
+fn indent_of(path: &std::path::Path, line: usize) -> String {
+    Edit::replace(path, line, "")
+        .map(|e| e.old[..e.old.len() - e.old.trim_start().len()].to_string())
+        .unwrap_or_default()
 }

@@ -4,10 +4,10 @@
 //! it parses as Go's `flag` package does.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{Edit, Finding, Layer};
 use crate::rules::Shape;
 use crate::rules::aws::region_shape;
-use crate::workspace::compose::Service;
+use crate::workspace::compose::{ComposeFile, Service};
 use crate::workspace::context::Context;
 use crate::workspace::python::Value;
 use crate::workspace::xray::{self, command_is_one_word, daemon_args, parse_args, pattern_matches};
@@ -246,32 +246,22 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
         None => out.push(region_missing(ctx, daemon, &ignored_note)),
         Some((region, source)) => {
             if let Shape::Wrong(reason) = region_shape(&region) {
-                out.push(
-                    Finding::fail(
-                        "xray-daemon-region",
-                        Layer::Compose,
-                        format!(
-                            "{}: the daemon's {source} {reason}",
-                            file.place(&daemon.name, &["environment", "AWS_REGION"])
-                        ),
-                    )
-                    .var("AWS_REGION")
-                    .fix(format!(
-                        "{}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"",
-                        file.place(&daemon.name, &["environment", "AWS_REGION"])
-                    )),
-                );
+                out.push(wrong_region(file, daemon, &region, &source, &reason));
             } else if let Some((student, from)) = ctx.student_region()
                 && student != region
             {
                 // They arrive, but in a console the student never opens: the
                 // most frequent "my traces are not in X-Ray".
                 let place = file.place(&daemon.name, &["environment", "AWS_REGION"]);
-                out.push(
-                    Finding::warn("xray-daemon-region", Layer::Compose, format!("{place}: segments go to {region} (the daemon's {source}), while your {from} is {student}: they are in the X-Ray console of {region}, not yours"))
-                        .var("AWS_REGION")
-                        .fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"   # or look in https://{region}.console.aws.amazon.com/xray/home?region={region}")),
-                );
+                let finding = Finding::warn("xray-daemon-region", Layer::Compose, format!("{place}: segments go to {region} (the daemon's {source}), while your {from} is {student}: they are in the X-Ray console of {region}, not yours (https://{region}.console.aws.amazon.com/xray/home?region={region})"))
+                    .var("AWS_REGION");
+                let edit = (source == "AWS_REGION" && from.contains("AWS_DEFAULT_REGION"))
+                    .then(|| region_from_default(&place))
+                    .flatten();
+                out.push(match edit {
+                    Some(edit) => finding.edit(edit),
+                    None => finding.fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"")),
+                });
             }
         }
     }
@@ -413,4 +403,69 @@ fn check_sampling_rule(ctx: &Context, out: &mut Vec<Finding>) {
             format!("{place}: the sampling rule names ServiceName {:?}, the recorder {recorder:?}: that rule never applies and X-Ray's default rule samples instead (1 request a second, then 5%); set ServiceName to {recorder:?} if you want yours", rule.service_name),
         ));
     }
+}
+
+/// The daemon's region is no region. Interpolated from a variable, that
+/// variable is the cause (env-shape reports it with the command that sets
+/// it, and this is its echo); written in the file, the fix is that line.
+fn wrong_region(
+    file: &ComposeFile,
+    daemon: &Service,
+    region: &str,
+    source: &str,
+    reason: &str,
+) -> Finding {
+    let place = file.place(&daemon.name, &["environment", "AWS_REGION"]);
+    let raw = daemon
+        .environment
+        .iter()
+        .find(|(k, _)| k == "AWS_REGION")
+        .and_then(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let finding = Finding::fail(
+        "xray-daemon-region",
+        Layer::Compose,
+        format!("{place}: the daemon's {source} {reason}"),
+    );
+    if let Some(variable) = crate::workspace::interpolate::referenced(&raw)
+        .into_iter()
+        .next()
+    {
+        return finding.var(&variable).fix(format!(
+            "set {variable} to a region: the daemon's AWS_REGION is \"{raw}\""
+        ));
+    }
+    let finding = finding.var("AWS_REGION");
+    let edit = crate::rules::aws::closest_region(region).and_then(|right| {
+        let (path, line) = place.rsplit_once(':')?;
+        let line: usize = line.parse().ok()?;
+        let edit = Edit::replace(std::path::Path::new(path), line, "")?;
+        edit.old.contains(region).then(|| Edit {
+            new: edit.old.replacen(region, right, 1),
+            ..edit
+        })
+    });
+    match edit {
+        Some(edit) => finding.edit(edit),
+        None => finding.fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"")),
+    }
+}
+
+/// The daemon's `AWS_REGION` line at `place` (FILE:LINE), made to take the
+/// student's AWS_DEFAULT_REGION: `AWS_REGION: "${AWS_DEFAULT_REGION}"` in a
+/// mapping, `- AWS_REGION=${AWS_DEFAULT_REGION}` in a list.
+fn region_from_default(place: &str) -> Option<Edit> {
+    let (path, line) = place.rsplit_once(':')?;
+    let edit = Edit::replace(std::path::Path::new(path), line.parse().ok()?, "")?;
+    let key = edit.old.find("AWS_REGION")?;
+    let after = &edit.old[key + "AWS_REGION".len()..];
+    let new = if after.trim_start().starts_with(':') {
+        format!("{}AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"", &edit.old[..key])
+    } else if after.starts_with('=') {
+        let quote = if edit.old[..key].ends_with('"') { "\"" } else { "" };
+        format!("{}AWS_REGION=${{AWS_DEFAULT_REGION}}{quote}", &edit.old[..key])
+    } else {
+        return None;
+    };
+    Some(Edit { new, ..edit })
 }
