@@ -207,6 +207,18 @@ pub struct DoctorArgs {
     /// Print what a check means and how to silence it, then exit.
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
+
+    /// Make the fixes that are file edits (shown as a diff, asked first), then check again; commands for your shell are printed.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: show the diff and write nothing.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+
+    /// With --fix: write without asking (for scripts; without a terminal it is required).
+    #[arg(long, short = 'y', requires = "fix")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -39,7 +39,9 @@ fn json_has_the_documented_shape() {
             .collect();
         assert_eq!(
             keys,
-            ["apply", "fix", "id", "layer", "message", "status", "variable"]
+            [
+                "apply", "fix", "id", "layer", "message", "status", "variable"
+            ]
         );
         assert!(["ok", "warn", "fail", "skip"].contains(&check["status"].as_str().unwrap()));
         if check["status"] == "fail" && check["id"].as_str().unwrap().starts_with("env-") {
@@ -290,7 +292,10 @@ fn misspelled_name_in_dotenv() {
         Some("sed -i 's/^\\(export \\)\\?API_HONEYCOMB_KEY=/\\1HONEYCOMB_API_KEY=/'"),
     );
     // Unset because misspelt: one root cause, one finding.
-    assert!(findings(&report, "env-missing", Some("HONEYCOMB_API_KEY")).is_empty(), "{report:#}");
+    assert!(
+        findings(&report, "env-missing", Some("HONEYCOMB_API_KEY")).is_empty(),
+        "{report:#}"
+    );
 }
 
 #[test]

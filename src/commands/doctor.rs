@@ -4,9 +4,17 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+use std::io::IsTerminal;
+use std::os::unix::fs::PermissionsExt;
+
 use crate::cli::DoctorArgs;
-use crate::doctor::{Reach, diagnose, exit_code, ignored_ids, registry, report, without_ignored};
+use crate::doctor::finding::Finding;
+use crate::doctor::{
+    Reach, diagnose, exit_code, fix, ignored_ids, registry, report, without_ignored,
+};
 use crate::exit::EXIT_OK;
+use crate::scaffold::write::prepare_atomic;
+use crate::style::{DIM, HEADING, OK, WARN, paint};
 use crate::workspace::context::Options;
 
 pub fn run(args: DoctorArgs) -> Result<u8> {
@@ -33,13 +41,127 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
     };
     let ignore = ignored_ids(&dir, &args.ignore)?;
     let (findings, ignored) = without_ignored(diagnose(&dir, options, reach)?, &ignore);
+    if args.fix {
+        return match fix(&args, &findings)? {
+            Fixed::Wrote => {
+                // What is left, read again: the offline checks, which are
+                // what edits change.
+                let reach = Reach {
+                    online: None,
+                    deep: false,
+                };
+                let (after, ignored) = without_ignored(diagnose(&dir, options, reach)?, &ignore);
+                Ok(print(&args, &dir, &after, ignored))
+            }
+            Fixed::Nothing => Ok(print(&args, &dir, &findings, ignored)),
+            Fixed::NotWritten => Ok(exit_code(&findings)),
+        };
+    }
+    Ok(print(&args, &dir, &findings, ignored))
+}
+
+fn print(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding], ignored: usize) -> u8 {
     if args.json {
-        report::print_json(&findings, ignored);
+        report::print_json(findings, ignored);
     } else {
         let title = format!("tracelab doctor: {}", dir.display());
-        report::print_human(&title, &findings, ignored);
+        report::print_human(&title, findings, ignored);
     }
-    Ok(exit_code(&findings))
+    exit_code(findings)
+}
+
+enum Fixed {
+    Wrote,
+    Nothing,
+    /// A dry run, or the student said no.
+    NotWritten,
+}
+
+/// `--fix`: the edits as one diff, asked for (or --yes), written each
+/// atomically; the commands for the student's shell, printed.
+fn fix(args: &DoctorArgs, findings: &[Finding]) -> Result<Fixed> {
+    let plan = fix::plan(findings);
+    // Progress goes to stderr: with --json, stdout is the report alone.
+    let say = |text: String| {
+        if args.json {
+            anstream::eprintln!("{text}");
+        } else {
+            anstream::println!("{text}");
+        }
+    };
+    for refused in &plan.refused {
+        say(format!("{} not fixed: {refused}", paint(WARN, "!")));
+    }
+    if !plan.commands.is_empty() {
+        say(paint(
+            HEADING,
+            "Run these in your shell (a program cannot set your shell's variables):",
+        )
+        .to_string());
+        for command in &plan.commands {
+            say(format!("  {}", command.replace('\n', "\n  ")));
+        }
+    }
+    if plan.files.is_empty() {
+        say(paint(DIM, "No fix here is a file edit: nothing to write.").to_string());
+        return Ok(Fixed::Nothing);
+    }
+    let diff: String = plan.files.iter().map(file_diff).collect();
+    if args.dry_run {
+        print!("{diff}");
+        return Ok(Fixed::NotWritten);
+    }
+    if !args.yes {
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+            bail!(
+                "no terminal to ask on: review the edits with --fix --dry-run, then pass --fix --yes to write them"
+            );
+        }
+        print!("{diff}");
+        let go = dialoguer::Confirm::new()
+            .with_prompt(format!(
+                "Make these {} edits?",
+                plan.files.iter().map(|f| f.ids.len()).sum::<usize>()
+            ))
+            .default(false)
+            .interact()?;
+        if !go {
+            anstream::println!("{}", paint(DIM, "Nothing was written."));
+            return Ok(Fixed::NotWritten);
+        }
+    }
+    let mut pending = Vec::new();
+    for file in &plan.files {
+        let mode = std::fs::metadata(&file.path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        pending.push((
+            prepare_atomic(&file.path, file.after.as_bytes(), mode)?,
+            &file.path,
+        ));
+    }
+    for (temp, path) in pending {
+        temp.persist(path)?;
+    }
+    for file in &plan.files {
+        say(format!(
+            "{} fixed {} ({})",
+            paint(OK, "✓"),
+            file.path.display(),
+            file.ids.join(", ")
+        ));
+    }
+    Ok(Fixed::Wrote)
+}
+
+fn file_diff(file: &fix::FileFix) -> String {
+    let name = file.path.display().to_string();
+    let name = name.trim_start_matches("./");
+    diffy::DiffOptions::new()
+        .set_original_filename(format!("a/{name}"))
+        .set_modified_filename(format!("b/{name}"))
+        .create_patch(&file.before, &file.after)
+        .to_string()
 }
 
 /// `--explain ID`: what the check means, and how to silence it.

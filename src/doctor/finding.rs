@@ -87,6 +87,9 @@ impl Finding {
     /// Replace line `line` of `file`, which reads `old`, with `new` (several
     /// lines, or none to delete it). Shown as `FILE:LINE: new`.
     pub fn edit(mut self, edit: Edit) -> Self {
+        // A line that holds a secret is never put into the report whole:
+        // such a fix stays advice, with the secret as its fingerprint.
+        let holds_secret = |text: &str| crate::redact::text(text) != text;
         let shown = match edit.new.as_str() {
             "" => format!(
                 "{}:{}: delete the line `{}`",
@@ -100,7 +103,9 @@ impl Finding {
             new => format!("{}:{}: {}", edit.file, edit.line, new.trim()),
         };
         self.fix = Some(crate::redact::text(&shown).into_owned());
-        self.apply = Some(Apply::Edit(edit));
+        if !holds_secret(&edit.old) && !holds_secret(&edit.new) {
+            self.apply = Some(Apply::Edit(edit));
+        }
         self
     }
 }

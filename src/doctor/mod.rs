@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod deep;
 pub mod finding;
+pub mod fix;
 pub mod online;
 pub mod registry;
 pub mod report;

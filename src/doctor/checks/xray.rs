@@ -260,7 +260,9 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
                     .flatten();
                 out.push(match edit {
                     Some(edit) => finding.edit(edit),
-                    None => finding.fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"")),
+                    None => {
+                        finding.fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\""))
+                    }
                 });
             }
         }
@@ -460,10 +462,20 @@ fn region_from_default(place: &str) -> Option<Edit> {
     let key = edit.old.find("AWS_REGION")?;
     let after = &edit.old[key + "AWS_REGION".len()..];
     let new = if after.trim_start().starts_with(':') {
-        format!("{}AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"", &edit.old[..key])
+        format!(
+            "{}AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"",
+            &edit.old[..key]
+        )
     } else if after.starts_with('=') {
-        let quote = if edit.old[..key].ends_with('"') { "\"" } else { "" };
-        format!("{}AWS_REGION=${{AWS_DEFAULT_REGION}}{quote}", &edit.old[..key])
+        let quote = if edit.old[..key].ends_with('"') {
+            "\""
+        } else {
+            ""
+        };
+        format!(
+            "{}AWS_REGION=${{AWS_DEFAULT_REGION}}{quote}",
+            &edit.old[..key]
+        )
     } else {
         return None;
     };

@@ -1,0 +1,113 @@
+//! `tracelab doctor --fix`: the edits the fix harness proves, shown as a
+//! diff, written only when asked (--yes without a terminal), each file
+//! atomically and with its mode kept; then the doctor runs again.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::doctor::*;
+
+const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
+
+/// Two defects that are edits: an import commented out, a module path the
+/// package does not have.
+fn broken() -> Fixture {
+    Fixture::new(ALL)
+        .edit(
+            "backend-flask/app.py",
+            "\nimport logging\n",
+            "\n# import logging\n",
+        )
+        .edit(
+            "backend-flask/app.py",
+            "aws_xray_sdk.ext.flask.middleware",
+            "aws_xray_sdk.flask.middleware",
+        )
+}
+
+#[test]
+fn dry_run_shows_the_diff_and_writes_nothing() {
+    let fixture = broken();
+    let app = fixture.path("backend-flask/app.py");
+    let before = std::fs::read_to_string(&app).unwrap();
+    let output = fixture.run(&["--fix", "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("--- a/"), "{stdout}");
+    assert!(
+        stdout.contains("-# import logging\n+import logging"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+from aws_xray_sdk.ext.flask.middleware import XRayMiddleware"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), before);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn without_a_terminal_it_asks_for_yes_and_writes_nothing() {
+    let fixture = broken();
+    let app = fixture.path("backend-flask/app.py");
+    let before = std::fs::read_to_string(&app).unwrap();
+    let output = fixture.run(&["--fix"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--fix --yes"));
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), before);
+}
+
+#[test]
+fn yes_writes_the_edits_keeps_the_mode_and_checks_again() {
+    let fixture = broken();
+    let app = fixture.path("backend-flask/app.py");
+    std::fs::set_permissions(&app, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let output = fixture.run(&["--fix", "--yes", "--json"]);
+    // stdout is the report after the fix, and nothing else.
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(failing_ids(&report), Vec::<String>::new(), "{report:#}");
+    assert_eq!(output.status.code(), Some(0));
+    let text = std::fs::read_to_string(&app).unwrap();
+    assert!(text.contains("\nimport logging\n"));
+    assert!(text.contains("from aws_xray_sdk.ext.flask.middleware import XRayMiddleware"));
+    let mode = std::fs::metadata(&app).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // CPython agrees the module compiles.
+    let compiled = std::process::Command::new(common::python())
+        .args(["-m", "py_compile"])
+        .arg(&app)
+        .status()
+        .unwrap();
+    assert!(compiled.success());
+}
+
+#[test]
+fn a_module_with_conflict_markers_is_left_alone() {
+    let fixture = broken().edit(
+        "backend-flask/app.py",
+        "import os\n",
+        "<<<<<<< yours\nimport os\n=======\nimport os  # theirs\n>>>>>>> tracelab\n",
+    );
+    let app = fixture.path("backend-flask/app.py");
+    let before = std::fs::read_to_string(&app).unwrap();
+    let output = fixture.run(&["--fix", "--yes"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), before);
+    assert!(!stdout.contains("fixed"), "{stdout}");
+    assert!(stdout.contains("unresolved merge conflict"), "{stdout}");
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+}
+
+#[test]
+fn commands_for_the_shell_are_printed_not_run() {
+    let fixture = Fixture::new(ALL).set("HONEYCOMB_API_KEY", "your-api-key-here");
+    let output = fixture.run(&["--fix", "--yes"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Run these in your shell"), "{stdout}");
+    assert!(stdout.contains("unset HONEYCOMB_API_KEY"), "{stdout}");
+    assert!(
+        !fixture.path(".env").exists()
+            || !common::read(fixture.path(".env")).contains("HONEYCOMB_API_KEY")
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
