@@ -50,6 +50,12 @@ impl Workspace {
         match apply["kind"].as_str() {
             Some("command") => self.run(apply["command"].as_str().unwrap()),
             Some("edit") => self.edit(apply),
+            // Bottom-up, as doctor --fix makes them: each line number holds.
+            Some("edits") => {
+                let mut edits: Vec<&Value> = apply["edits"].as_array().unwrap().iter().collect();
+                edits.sort_by_key(|e| std::cmp::Reverse(e["line"].as_u64()));
+                edits.into_iter().try_for_each(|e| self.edit(e))
+            }
             other => Err(format!("unknown kind {other:?}")),
         }
     }
@@ -302,6 +308,16 @@ const PLANTED: &[Planted] = &[
             "backend-flask/app.py",
             "with app.app_context():\n    init_rollbar(app)\n",
             "with app.app_context():\n    pass\n",
+        )],
+    },
+    Planted {
+        name: "a method passed where its result was meant",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/services/home_activities.py",
+            "now.isoformat())",
+            "now.isoformat)",
         )],
     },
     Planted {

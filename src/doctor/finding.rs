@@ -108,6 +108,20 @@ impl Finding {
         }
         self
     }
+
+    /// Several edits that together are one fix (made bottom-up, so each
+    /// line number is the one the doctor read), with the advice that
+    /// describes them.
+    pub fn edits(mut self, edits: Vec<Edit>, advice: impl Into<String>) -> Self {
+        self.fix = Some(crate::redact::text(&advice.into()).into_owned());
+        let clean = edits
+            .iter()
+            .all(|e| crate::redact::text(&e.old) == e.old && crate::redact::text(&e.new) == e.new);
+        if clean && !edits.is_empty() {
+            self.apply = Some(Apply::Edits { edits });
+        }
+        self
+    }
 }
 
 /// A fix a program can make.
@@ -119,6 +133,10 @@ pub enum Apply {
         command: String,
     },
     Edit(Edit),
+    /// One fix in several places of one file.
+    Edits {
+        edits: Vec<Edit>,
+    },
 }
 
 /// One line of a file replaced: `old` is the line as the doctor read it

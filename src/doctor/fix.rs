@@ -37,6 +37,14 @@ pub fn plan(findings: &[Finding]) -> Plan {
                 .entry(edit.file.as_str())
                 .or_default()
                 .push((edit, finding.id)),
+            Some(Apply::Edits { edits }) => {
+                for edit in edits {
+                    by_file
+                        .entry(edit.file.as_str())
+                        .or_default()
+                        .push((edit, finding.id));
+                }
+            }
             Some(Apply::Command { command }) if !plan.commands.contains(command) => {
                 plan.commands.push(command.clone());
             }
@@ -106,7 +114,9 @@ fn plan_file(
             continue;
         }
         touched.push(edit.line);
-        ids.push(id);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
     if ids.is_empty() {
         return;

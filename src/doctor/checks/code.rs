@@ -4,7 +4,7 @@
 //! the app exists, hooks Flask removed, processors never added, spans used
 //! after they ended, X-Ray segments misused, Rollbar given a literal.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{Edit, Finding, Layer};
 use crate::workspace::context::{Context, SourceFile};
 use crate::workspace::python::{Call, PyFile, Value};
 
@@ -289,22 +289,17 @@ fn check_app_order(app: &PyFile, out: &mut Vec<Finding>) {
 }
 
 fn check_flask_hooks(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
-    let hook = app
-        .facts
-        .functions
-        .iter()
-        .find(|f| {
-            f.decorators
-                .iter()
-                .any(|d| d.ends_with(".before_first_request"))
-        })
-        .map(|f| f.line)
-        .or_else(|| {
-            app.facts
-                .calls_to("before_first_request")
-                .next()
-                .map(|c| c.line)
-        });
+    let decorated = app.facts.functions.iter().find(|f| {
+        f.decorators
+            .iter()
+            .any(|d| d.ends_with(".before_first_request"))
+    });
+    let hook = decorated.map(|f| f.line).or_else(|| {
+        app.facts
+            .calls_to("before_first_request")
+            .next()
+            .map(|c| c.line)
+    });
     let Some(line) = hook else {
         return;
     };
@@ -323,10 +318,54 @@ fn check_flask_hooks(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
     } else {
         Finding::warn
     };
-    out.push(
-        finding("code-before-first-request", Layer::Code, format!("{}: before_first_request was removed in Flask 2.3, and requirements install {version}: {consequence}", at(app, line)))
-            .fix(format!("at {}: drop the decorator and call the function at app creation:  with app.app_context(): init_rollbar()", at(app, line))),
+    let finding = finding(
+        "code-before-first-request",
+        Layer::Code,
+        format!(
+            "{}: before_first_request was removed in Flask 2.3, and requirements install {version}: {consequence}",
+            at(app, line)
+        ),
     );
+    let advice = format!(
+        "at {}: drop the decorator and call the function at app creation:  with app.app_context(): init_rollbar()",
+        at(app, line)
+    );
+    out.push(match decorated.and_then(|f| run_at_creation(app, f)) {
+        Some(edits) => finding.edits(edits, advice),
+        None => finding.fix(advice),
+    });
+}
+
+/// `@app.before_first_request` above `def f():` made a call at import:
+/// the decorator line deleted, and `with app.app_context(): f()` after the
+/// def. Only for a function that takes nothing and one decorator line.
+fn run_at_creation(
+    app: &PyFile,
+    function: &crate::workspace::python::Function,
+) -> Option<Vec<Edit>> {
+    if function.decorators.len() != 1 || !function.params.positional.is_empty() {
+        return None;
+    }
+    let decorator = Edit::replace(&app.path, function.line, "")?;
+    let target = decorator
+        .old
+        .trim()
+        .strip_prefix('@')?
+        .strip_suffix(".before_first_request")?;
+    let flask_app = target.trim();
+    if !flask_app.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let indent = &decorator.old[..decorator.old.len() - decorator.old.trim_start().len()];
+    let call = Edit::insert(
+        &app.path,
+        function.end_line + 1,
+        format!(
+            "{indent}with {flask_app}.app_context():\n{indent}    {}()",
+            function.name
+        ),
+    );
+    Some(vec![call, decorator])
 }
 
 /// The second of two live `add_span_processor(x)` calls with the same `x`.
@@ -537,23 +576,48 @@ fn check_dead_telemetry(file: &PyFile, out: &mut Vec<Finding>) {
 
 /// Attributes set after the span ended, the current span asked for after
 /// the block, and a method passed where its result was meant.
+/// Span methods called after the `with` block that ended their span: one
+/// finding per block, naming every such line (one mistake: the block ends
+/// too early).
+fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
+    let facts = &file.facts;
+    for block in &facts.span_blocks {
+        let late: Vec<&Call> = facts
+            .calls
+            .iter()
+            .filter(|call| {
+                let receiver = call.name.rsplit_once('.').map(|(r, _)| r).unwrap_or("");
+                SPAN_RECORDING.contains(&call.method())
+                    && !call.in_span_block
+                    && block.function == call.function
+                    && block.end_line < call.line
+                    && block.variable.as_deref() == Some(receiver)
+            })
+            .collect();
+        let Some(first) = late.first() else {
+            continue;
+        };
+        let also = match &late[1..] {
+            [] => String::new(),
+            rest => format!(
+                " (and at line {})",
+                rest.iter()
+                    .map(|c| c.line.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        out.push(
+            Finding::fail("code-span-ended", Layer::Code, format!("{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, first.line), first.name, block.line))
+                .fix(format!("indent {} into the `with` block that starts at line {}", at(file, first.line), block.line)),
+        );
+    }
+}
+
 fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
+    check_ended_spans(file, out);
     let facts = &file.facts;
     for call in &facts.calls {
-        let receiver = call.name.rsplit_once('.').map(|(r, _)| r).unwrap_or("");
-        if SPAN_RECORDING.contains(&call.method()) && !call.in_span_block {
-            let ended = facts.span_blocks.iter().find(|b| {
-                b.function == call.function
-                    && b.end_line < call.line
-                    && b.variable.as_deref() == Some(receiver)
-            });
-            if let Some(block) = ended {
-                out.push(
-                    Finding::fail("code-span-ended", Layer::Code, format!("{}: {}(...) runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, call.line), call.name, block.line))
-                        .fix(format!("indent {} into the `with` block that starts at line {}", at(file, call.line), block.line)),
-                );
-            }
-        }
         if call.method() == "get_current_span" && !call.in_span_block {
             let after = facts
                 .span_blocks
@@ -576,10 +640,18 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
                 Some(Value::Str(k)) => format!("{k:?}"),
                 _ => "the attribute".into(),
             };
-            out.push(
-                Finding::fail("code-attribute-value", Layer::Code, format!("{}: {key} is set to the method {value}, not its result: the SDK drops it or stores \"<built-in method ...>\"", at(file, call.line)))
-                    .fix(format!("{}: {value}()", at(file, call.line))),
+            let finding = Finding::fail(
+                "code-attribute-value",
+                Layer::Code,
+                format!(
+                    "{}: {key} is set to the method {value}, not its result: the SDK drops it or stores \"<built-in method ...>\"",
+                    at(file, call.line)
+                ),
             );
+            out.push(match call_the_method(file, call.line, value) {
+                Some(edit) => finding.edit(edit),
+                None => finding.fix(format!("{}: {value}()", at(file, call.line))),
+            });
         }
     }
 }
@@ -712,4 +784,21 @@ fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Fi
             );
         }
     }
+}
+
+/// The line with `method` (named, never called on it) made a call:
+/// `now.isoformat` becomes `now.isoformat()`.
+fn call_the_method(file: &PyFile, line: usize, method: &str) -> Option<Edit> {
+    let edit = Edit::replace(&file.path, line, "")?;
+    let uses: Vec<usize> = edit.old.match_indices(method).map(|(i, _)| i).collect();
+    let [at] = uses.as_slice() else {
+        return None;
+    };
+    let end = at + method.len();
+    let next = edit.old[end..].chars().next();
+    if next.is_some_and(|c| c == '(' || c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let new = format!("{}(){}", &edit.old[..end], &edit.old[end..]);
+    Some(Edit { new, ..edit })
 }
