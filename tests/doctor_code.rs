@@ -1,0 +1,117 @@
+//! One planted case per `code-*` check that had none: the generated app
+//! with one line changed, the finding at its line, and nothing else.
+
+mod common;
+
+use std::path::Path;
+
+use common::doctor::*;
+
+const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
+
+fn line_of(path: &Path, needle: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+fn problems_and_warnings(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail" || c["status"] == "warn")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_provider_never_set_is_found() {
+    let fixture = Fixture::new(ALL).edit(
+        "backend-flask/app.py",
+        "    trace.set_tracer_provider(provider)\n",
+        "    # trace.set_tracer_provider(provider)\n",
+    );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1);
+    expect(&report, "code-provider-not-set", None, "fail", "", None);
+    assert_eq!(
+        problems_and_warnings(&report),
+        ["code-provider-not-set"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn flask_instrumented_before_the_app_exists_is_found() {
+    let fixture = Fixture::new(ALL)
+        .edit(
+            "backend-flask/app.py",
+            "    FlaskInstrumentor().instrument_app(app)\n",
+            "    pass\n",
+        )
+        .edit(
+            "backend-flask/app.py",
+            "LOGGER = init_cloudwatch_logger()\n",
+            "LOGGER = init_cloudwatch_logger()\nFlaskInstrumentor().instrument_app(app)\n",
+        );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1);
+    let app = fixture.path("backend-flask/app.py");
+    let line = line_of(&app, "FlaskInstrumentor().instrument_app(app)");
+    let found = findings(&report, "code-flask-instrumentation-order", None);
+    assert_eq!(found.len(), 1, "{report:#}");
+    let text = format!("{} {}", found[0]["message"], found[0]["fix"]);
+    assert!(text.contains(&format!("app.py:{line}")), "{text}");
+}
+
+#[test]
+fn rollbar_initialised_per_request_is_found() {
+    let fixture = Fixture::new(ALL)
+        .edit(
+            "backend-flask/app.py",
+            "with app.app_context():\n    init_rollbar(app)\n",
+            "@app.before_request\ndef start_rollbar():\n    init_rollbar(app)\n    rollbar.init(os.environ['ROLLBAR_ACCESS_TOKEN'])\n",
+        );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1);
+    let app = fixture.path("backend-flask/app.py");
+    let line = line_of(&app, "    rollbar.init(os.environ");
+    expect(
+        &report,
+        "code-rollbar-init",
+        None,
+        "fail",
+        &format!("app.py:{line}: rollbar.init runs in a before_request hook"),
+        Some("app.app_context()"),
+    );
+}
+
+#[test]
+fn a_span_used_after_its_block_is_one_finding_for_the_block() {
+    let fixture = Fixture::new(ALL).edit(
+        "backend-flask/services/home_activities.py",
+        "            span.set_attribute(\"app.result_length\", len(results))\n            return results",
+        "        span.set_attribute(\"app.result_length\", len(results))\n        span.add_event(\"done\")\n        return results",
+    );
+    let (code, report) = fixture.doctor();
+    let module = fixture.path("backend-flask/services/home_activities.py");
+    let line = line_of(&module, "span.set_attribute(\"app.result_length\"");
+    let found = findings(&report, "code-span-ended", None);
+    assert_eq!(found.len(), 1, "{report:#}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "home_activities.py:{line}: span.set_attribute(...) (and at line {})",
+            line + 1
+        )),
+        "{message}"
+    );
+    assert_eq!(code, 1);
+}
+
+/// The summary line when the code is sound, and only then.
+#[test]
+fn sound_code_is_one_ok_line() {
+    let (_, report) = Fixture::new(ALL).doctor();
+    expect(&report, "code-app", None, "ok", "Python files read", None);
+}
