@@ -115,3 +115,44 @@ fn sound_code_is_one_ok_line() {
     let (_, report) = Fixture::new(ALL).doctor();
     expect(&report, "code-app", None, "ok", "Python files read", None);
 }
+
+/// A list of dicts as a span attribute: dropped by an SDK pinned before
+/// 1.45.0, kept by tracelab's pin (the same line is then fine).
+#[test]
+fn an_attribute_the_pinned_sdk_drops_is_found_only_under_that_pin() {
+    let plant = |fixture: Fixture| {
+        fixture.edit(
+            "backend-flask/services/home_activities.py",
+            "            span.set_attribute(\"app.result_length\", len(results))",
+            "            span.set_attribute(\"app.result_length\", len(results))\n            span.set_attribute(\"app.results\", results)\n            shown = [{\"uuid\": 1}, {\"uuid\": 2}]\n            span.set_attribute(\"app.shown\", shown)",
+        )
+    };
+    let (_, report) = plant(Fixture::new(ALL)).doctor();
+    assert!(
+        findings(&report, "code-attribute-value", None).is_empty(),
+        "{report:#}"
+    );
+
+    let old = plant(Fixture::new(ALL))
+        .edit(
+            "backend-flask/requirements.txt",
+            "opentelemetry-api==1.45.1",
+            "opentelemetry-api==1.44.0",
+        )
+        .edit(
+            "backend-flask/requirements.txt",
+            "opentelemetry-sdk==1.45.1",
+            "opentelemetry-sdk==1.44.0",
+        );
+    let (code, report) = old.doctor();
+    assert_eq!(code, 1);
+    let module = old.path("backend-flask/services/home_activities.py");
+    let found = findings(&report, "code-attribute-value", None);
+    // `results` comes from a call: its type is not in the source, not judged.
+    assert_eq!(found.len(), 1, "{report:#}");
+    let line = line_of(&module, "span.set_attribute(\"app.shown\"");
+    assert!(
+        found[0]["message"].as_str().unwrap().contains(&format!("home_activities.py:{line}: \"app.shown\" is set to a list of dicts: opentelemetry-sdk 1.44.0")),
+        "{report:#}"
+    );
+}

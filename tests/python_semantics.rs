@@ -325,3 +325,78 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+/// Span attribute values, literal, as students write them.
+const ATTRIBUTE_VALUES: &[&str] = &[
+    "'a'",
+    "1",
+    "1.5",
+    "True",
+    "{'a': 1}",
+    "[{'a': 1}, {'b': 2}]",
+    "[1, 'a']",
+    "[1, 2]",
+    "[1, 2.0]",
+    "['a', None]",
+    "[[1], [2]]",
+    "(1, 2)",
+    "[]",
+    "[True, 1]",
+    "[None]",
+    "({'a': 1},)",
+    "['a', 'b']",
+    "[1.5, 2.5]",
+    "[True, False]",
+    "[{'a': 1}, 1]",
+];
+
+/// The real SDK on each side of 1.45.0 keeps or drops each value as
+/// tracelab says it does.
+#[test]
+fn attribute_values_agree_with_the_opentelemetry_sdk() {
+    use tracelab::rules::otel_attributes::{dropped, parse_version};
+    for sdk in ["1.44.0", "1.45.1"] {
+        let packages = [format!("opentelemetry-sdk=={sdk}")];
+        let venv = common::venv_with("otel-sdk", &packages.join(" "), &packages);
+        let script: String = [
+            "import logging\nlogging.disable(logging.CRITICAL)\n",
+            "from opentelemetry.sdk.trace import TracerProvider\n",
+            "t = TracerProvider().get_tracer('x')\n",
+        ]
+        .concat()
+            + &ATTRIBUTE_VALUES
+                .iter()
+                .map(|v| format!("with t.start_as_current_span('s') as span:\n    span.set_attribute('k', {v})\n    print('kept' if 'k' in span.attributes else 'dropped')\n"))
+                .collect::<String>();
+        let output =
+            common::output_with_stdin(Command::new(venv.join("bin/python")).arg("-"), &script);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let verdicts: Vec<String> = String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(verdicts.len(), ATTRIBUTE_VALUES.len());
+        let version = parse_version(sdk).unwrap();
+        for (value, sdk_says) in ATTRIBUTE_VALUES.iter().zip(&verdicts) {
+            let file = PyFile::parse(
+                Path::new("case.py"),
+                &format!("span.set_attribute('k', {value})\n"),
+            );
+            let kind = file.facts.calls[0].args[1].kind();
+            let ours = if dropped(&kind, version).is_some() {
+                "dropped"
+            } else {
+                "kept"
+            };
+            assert_eq!(
+                ours, sdk_says,
+                "opentelemetry-sdk {sdk}, value {value} ({kind:?})"
+            );
+        }
+    }
+}

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod honeycomb;
 pub mod names;
+pub mod otel_attributes;
 pub mod otlp_headers;
 pub mod python_modules;
 pub mod values;

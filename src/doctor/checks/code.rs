@@ -5,6 +5,7 @@
 //! after they ended, X-Ray segments misused, Rollbar given a literal.
 
 use crate::doctor::finding::{Edit, Finding, Layer};
+use crate::rules::otel_attributes::{self, Kind};
 use crate::workspace::context::{Context, SourceFile};
 use crate::workspace::python::{Call, PyFile, Value};
 
@@ -130,6 +131,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_annotations(file, &mut out);
         check_dead_telemetry(file, &mut out);
         check_spans(file, &mut out);
+        check_attribute_types(ctx, file, &mut out);
         check_xray_segments(ctx, file, &mut out);
         check_rollbar(file, &mut out);
     }
@@ -610,6 +612,76 @@ fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
         out.push(
             Finding::fail("code-span-ended", Layer::Code, format!("{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, first.line), first.name, block.line))
                 .fix(format!("indent {} into the `with` block that starts at line {}", at(file, first.line), block.line)),
+        );
+    }
+}
+
+/// The OpenTelemetry SDK version requirements.txt pins (`==X.Y.Z`);
+/// None when unpinned: pip installs the latest.
+fn sdk_version(ctx: &Context) -> Option<(u32, u32, u32)> {
+    let text = &ctx.requirements.as_ref()?.text;
+    text.lines().find_map(|line| {
+        let line = line.split('#').next()?.trim().to_ascii_lowercase();
+        let pin = line
+            .strip_prefix("opentelemetry-sdk")?
+            .trim_start()
+            .strip_prefix("==")?;
+        otel_attributes::parse_version(pin)
+    })
+}
+
+/// What the source shows of a value's type; a name is followed to the
+/// last assignment before `line` in the same function.
+fn kind_of(file: &PyFile, value: &Value, function: Option<usize>, line: usize) -> Kind {
+    match value {
+        Value::List(items) => Kind::Sequence(
+            items
+                .iter()
+                .map(|i| kind_of(file, i, function, line))
+                .collect(),
+        ),
+        Value::Ref(name) if name != "None" && !name.contains('.') => file
+            .facts
+            .assignments
+            .iter()
+            .filter(|a| a.target == *name && a.function == function && a.end_line < line)
+            .next_back()
+            .map_or(Kind::Unknown, |a| match &a.value {
+                // One step only: a name assigned from a name is not followed.
+                Value::Ref(_) => Kind::Unknown,
+                other => kind_of(file, other, function, a.line),
+            }),
+        other => other.kind(),
+    }
+}
+
+/// Span attributes the pinned SDK drops (a dict, a list of dicts, mixed
+/// types): only with a pin before 1.45.0, as later ones keep them.
+fn check_attribute_types(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
+    let Some(version) = sdk_version(ctx) else {
+        return;
+    };
+    for call in file
+        .facts
+        .calls
+        .iter()
+        .filter(|c| c.method() == "set_attribute")
+    {
+        let Some(value) = call.args.get(1) else {
+            continue;
+        };
+        let kind = kind_of(file, value, call.function, call.line);
+        let Some(what) = otel_attributes::dropped(&kind, version) else {
+            continue;
+        };
+        let key = match call.args.first() {
+            Some(Value::Str(k)) => format!("{k:?}"),
+            _ => "the attribute".into(),
+        };
+        let (a, b, c) = version;
+        out.push(
+            Finding::fail("code-attribute-value", Layer::Code, format!("{}: {key} is set to {what}: opentelemetry-sdk {a}.{b}.{c} (pinned in requirements.txt) keeps only str, bool, int, float and lists of one of them, and drops it (\"Invalid type ... for attribute value\")", at(file, call.line)))
+                .fix(format!("{}: json.dumps(...) the value, or set one attribute per field; or pin opentelemetry-sdk 1.45.0 or later (with the matching API and instrumentation), which keeps it", at(file, call.line))),
         );
     }
 }

@@ -13,6 +13,8 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
+use crate::rules::otel_attributes::Kind;
+
 pub mod arity;
 mod limits;
 mod pyflakes;
@@ -46,7 +48,28 @@ pub enum Value {
     /// A call: `os.getenv` for `os.getenv("X")`, with its first string argument.
     Call(String, Option<String>),
     Dict(Vec<(Option<String>, Value)>),
+    /// A list or tuple display: `[{"a": 1}, ...]`.
+    List(Vec<Value>),
+    /// A number or bool literal: "int", "float" or "bool".
+    Scalar(&'static str),
     Other,
+}
+
+impl Value {
+    /// The type a literal shows; a name other than None, or a call, is
+    /// Unknown.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Str(_) => Kind::Str,
+            Value::Scalar("int") => Kind::Int,
+            Value::Scalar("float") => Kind::Float,
+            Value::Scalar(_) => Kind::Bool,
+            Value::Dict(_) => Kind::Mapping,
+            Value::List(items) => Kind::Sequence(items.iter().map(Value::kind).collect()),
+            Value::Ref(name) if name == "None" => Kind::None,
+            _ => Kind::Unknown,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +166,8 @@ pub struct Assignment {
     pub end_line: usize,
     /// At import time, not inside a function.
     pub module_level: bool,
+    /// The innermost function it runs in (None: at import).
+    pub function: Option<usize>,
 }
 
 /// A `with tracer.start_as_current_span(...) [as name]:` block.
@@ -520,6 +545,13 @@ fn value_of(expr: &Expr) -> Value {
                 })
                 .collect(),
         ),
+        Expr::List(list) => Value::List(list.elts.iter().map(value_of).collect()),
+        Expr::Tuple(tuple) => Value::List(tuple.elts.iter().map(value_of).collect()),
+        Expr::NumberLiteral(number) => Value::Scalar(match number.value {
+            ast::Number::Float(_) | ast::Number::Complex { .. } => "float",
+            ast::Number::Int(_) => "int",
+        }),
+        Expr::BooleanLiteral(_) => Value::Scalar("bool"),
         _ => Value::Other,
     }
 }
@@ -787,6 +819,7 @@ impl<'a> Walker<'a> {
                         line: self.line(stmt),
                         end_line: self.end_line(stmt),
                         module_level: function.is_none(),
+                        function,
                     });
                 }
                 self.exprs(stmt, function);
@@ -799,6 +832,7 @@ impl<'a> Walker<'a> {
                         line: self.line(stmt),
                         end_line: self.end_line(stmt),
                         module_level: function.is_none(),
+                        function,
                     });
                 }
                 self.exprs(stmt, function);
