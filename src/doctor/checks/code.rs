@@ -644,8 +644,7 @@ fn kind_of(file: &PyFile, value: &Value, function: Option<usize>, line: usize) -
             .facts
             .assignments
             .iter()
-            .filter(|a| a.target == *name && a.function == function && a.end_line < line)
-            .next_back()
+            .rfind(|a| a.target == *name && a.function == function && a.end_line < line)
             .map_or(Kind::Unknown, |a| match &a.value {
                 // One step only: a name assigned from a name is not followed.
                 Value::Ref(_) => Kind::Unknown,
