@@ -176,7 +176,14 @@ fn plan_file(
     }
     let merged = MergeOptions::new()
         .set_conflict_style(ConflictStyle::Diff3)
-        .merge(base.unwrap_or(""), &ours, theirs);
+        .merge(base.unwrap_or(""), &ours, theirs)
+        // What the line merge calls a conflict, the file's structure may not.
+        .or_else(|marked| {
+            match base.and_then(|b| super::resolve::resolve(path, &marked, [b, &ours, theirs])) {
+                Some(resolved) => Ok(resolved),
+                None => Err(marked),
+            }
+        });
     match merged {
         Ok(text) if text == ours => {}
         Ok(text) => {

@@ -6,6 +6,7 @@ pub mod insert;
 pub mod manifest;
 pub mod merge;
 pub mod render;
+pub mod resolve;
 pub mod write;
 
 pub use render::{RenderedFile, render_workspace};
