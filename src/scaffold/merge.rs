@@ -178,11 +178,13 @@ fn plan_file(
         .set_conflict_style(ConflictStyle::Diff3)
         .merge(base.unwrap_or(""), &ours, theirs)
         // What the line merge calls a conflict, the file's structure may not.
-        .or_else(|marked| {
-            match base.and_then(|b| super::resolve::resolve(path, &marked, [b, &ours, theirs])) {
-                Some(resolved) => Ok(resolved),
-                None => Err(marked),
-            }
+        .or_else(|marked| match base {
+            Some(base) => match super::resolve::resolve(path, &marked, [base, &ours, theirs]) {
+                (text, true) => Ok(text),
+                // The true conflicts, marked; the rest resolved.
+                (text, false) => Err(text),
+            },
+            None => Err(marked),
         });
     match merged {
         Ok(text) if text == ours => {}

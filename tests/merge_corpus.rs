@@ -1,0 +1,248 @@
+//! The edits a student makes in Week 2, then every `add` and `update`
+//! transition: applied together and one by one, no conflict (no key was
+//! changed on both sides), no line lost, and every file still what it was:
+//! YAML that real Compose v2 accepts, Python that CPython compiles.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// (file, text it is put after, the student's lines). Empty anchor: the
+/// end of the file.
+const EDITS: &[(&str, &str, &str)] = &[
+    (
+        "docker-compose.yml",
+        "      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\"\n",
+        "      CONNECTION_URL: \"postgresql://postgres:password@db:5432/cruddur\"\n",
+    ),
+    (
+        "docker-compose.yml",
+        "      dockerfile: Dockerfile\n",
+        "    restart: unless-stopped\n",
+    ),
+    (
+        "docker-compose.yml",
+        "      - \"4567:4567\"\n",
+        "      - \"5678:5678\"\n",
+    ),
+    (
+        "docker-compose.yml",
+        "",
+        "  db:\n    image: postgres:13-alpine\n    environment:\n      POSTGRES_USER: postgres\n      POSTGRES_PASSWORD: password\n    ports:\n      - \"5432:5432\"\n",
+    ),
+    (
+        "backend-flask/app.py",
+        "    return jsonify(HomeActivities.run()), 200\n",
+        "\n\n@app.route(\"/api/messages\")\ndef messages():\n    return jsonify([]), 200\n",
+    ),
+    ("backend-flask/app.py", "import os\n", "import sys\n"),
+    (
+        "backend-flask/app.py",
+        "def health_check():\n    return jsonify({\"success\": True, \"service\": SERVICE_NAME}), 200\n",
+        "\n\ndef student_helper():\n    return sys.version\n",
+    ),
+    (
+        "backend-flask/services/home_activities.py",
+        "            span.set_attribute(\"app.result_length\", len(results))\n",
+        "            span.set_attribute(\"app.user\", \"andrew\")\n",
+    ),
+    ("backend-flask/requirements.txt", "", "psycopg[binary]\n"),
+    (
+        "backend-flask/requirements.txt",
+        "flask-cors==6.0.5\n",
+        "flask-sqlalchemy\n",
+    ),
+    (".env.example", "", "CONNECTION_URL=\n"),
+    (
+        ".gitpod.yml",
+        "      docker compose up\n",
+        "  - name: \"postgres\"\n    init: |\n      echo installing the postgres client\n",
+    ),
+    (
+        ".gitpod.yml",
+        "    onOpen: notify\n",
+        "  - name: \"postgres\"\n    port: 5432\n    visibility: private\n",
+    ),
+    (
+        ".gitpod.yml",
+        "",
+        "    - \"cweijan.vscode-postgresql-client2\"\n",
+    ),
+    (".gitignore", "", "node_modules/\n"),
+    (
+        "backend-flask/Dockerfile",
+        "",
+        "# my note: rebuild after changing requirements\n",
+    ),
+    ("README.md", "", "\n## My notes\n\nWeek 2 done.\n"),
+    (
+        "backend-flask/app.py",
+        "from flask_cors import CORS\n",
+        "from flask import request\n",
+    ),
+    (
+        "docker-compose.yml",
+        "    volumes:\n      - ./backend-flask:/backend-flask\n",
+        "    depends_on:\n      - db\n",
+    ),
+    (
+        ".env.example",
+        "HONEYCOMB_API_KEY=\n",
+        "# my database\nDB_HOST=db\n",
+    ),
+];
+
+/// Changes of a word inside a line a template also has.
+const CHANGES: &[(&str, &str, &str)] = &[
+    (
+        "backend-flask/services/home_activities.py",
+        "Cloud is very fun!",
+        "Cloud is fun!",
+    ),
+    (
+        "backend-flask/app.py",
+        "methods=\"OPTIONS,GET,HEAD,POST\"",
+        "methods=\"OPTIONS,GET,HEAD,POST,PUT,DELETE\"",
+    ),
+];
+
+const TRANSITIONS: &[&[&str]] = &[
+    &["add", "xray"],
+    &["add", "cloudwatch"],
+    &["add", "rollbar"],
+    &["add", "xray", "cloudwatch", "rollbar"],
+    &["add", "local"],
+    &["update", "--set", "port=5000"],
+];
+
+fn apply_edit(dir: &Path, (file, anchor, lines): (&str, &str, &str)) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = if anchor.is_empty() {
+        text + lines
+    } else {
+        assert!(text.contains(anchor), "{file} has no {anchor:?}");
+        text.replacen(anchor, &format!("{anchor}{lines}"), 1)
+    };
+    std::fs::write(&path, text).unwrap();
+}
+
+fn apply_change(dir: &Path, (file, from, to): (&str, &str, &str)) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Runs one transition on a fresh workspace with these edits; the
+/// problems found, each named.
+fn check(
+    transition: &[&str],
+    edits: &[(&str, &str, &str)],
+    changes: &[(&str, &str, &str)],
+) -> Vec<String> {
+    let (_root, dir) = common::new_workspace(&["--no-check"]);
+    for edit in edits {
+        apply_edit(&dir, *edit);
+    }
+    for change in changes {
+        apply_change(&dir, *change);
+    }
+    let name = format!(
+        "{} with {} edits",
+        transition.join(" "),
+        edits.len() + changes.len()
+    );
+    let mut problems = Vec::new();
+    let output = common::tracelab()
+        .args(transition)
+        .args(["--yes", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    if !output.status.success() {
+        problems.push(format!(
+            "{name}: exit {:?}\n{}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    for (file, _, lines) in edits {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        if text.contains("<<<<<<<") {
+            problems.push(format!("{name}: conflict markers in {file}:\n{text}"));
+        }
+        for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+            if !text.contains(line) {
+                problems.push(format!("{name}: {file} lost {line:?}"));
+            }
+        }
+    }
+    for (file, _, to) in changes {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        if !text.contains(to) {
+            problems.push(format!("{name}: {file} lost the change to {to:?}"));
+        }
+    }
+    for yaml in ["docker-compose.yml", ".gitpod.yml"] {
+        let text = std::fs::read_to_string(dir.join(yaml)).unwrap();
+        if let Err(error) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+            problems.push(format!("{name}: {yaml} is not YAML: {error}"));
+        }
+    }
+    let compose = Command::new(common::tool("docker-compose"))
+        .args(["config", "-q"])
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    if !compose.status.success() {
+        problems.push(format!(
+            "{name}: Compose v2 refuses it: {}",
+            String::from_utf8_lossy(&compose.stderr)
+        ));
+    }
+    let compiled = Command::new(common::python())
+        .args(["-m", "compileall", "-q", "backend-flask"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    if !compiled.status.success() {
+        problems.push(format!(
+            "{name}: Python does not compile: {}",
+            String::from_utf8_lossy(&compiled.stdout)
+        ));
+    }
+    problems
+}
+
+#[test]
+fn every_ordinary_edit_survives_every_transition_together() {
+    let problems: Vec<String> = TRANSITIONS
+        .iter()
+        .flat_map(|t| check(t, EDITS, CHANGES))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn every_ordinary_edit_survives_every_transition_one_by_one() {
+    let mut problems = Vec::new();
+    for transition in TRANSITIONS {
+        for edit in EDITS {
+            problems.extend(check(transition, &[*edit], &[]));
+        }
+        for change in CHANGES {
+            problems.extend(check(transition, &[], &[*change]));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
