@@ -139,7 +139,7 @@ pub struct MergeArgs {
 
     /// How to leave a conflict: diff3 markers in the file, or the file as it is and a FILE.rej beside it.
     #[arg(long, value_enum, default_value = "markers")]
-    pub conflict: crate::scaffold::merge::ConflictMode,
+    pub conflict: ConflictArg,
 
     /// Bring back generated files you deleted (otherwise they stay deleted).
     #[arg(long)]
@@ -152,6 +152,32 @@ pub struct MergeArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--conflict`: the scaffold's ConflictMode, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConflictArg {
+    /// diff3 markers in the file (ours, the original, theirs).
+    Markers,
+    /// The file stays as it is; the change that did not apply goes to FILE.rej.
+    Rej,
+}
+
+impl MergeArgs {
+    /// What the scaffold's merge workflow is asked to do.
+    pub fn request(&self) -> crate::scaffold::workflow::Request {
+        use crate::scaffold::merge::ConflictMode;
+        crate::scaffold::workflow::Request {
+            dry_run: self.dry_run,
+            yes: self.yes,
+            json: self.json,
+            conflict: match self.conflict {
+                ConflictArg::Markers => ConflictMode::Markers,
+                ConflictArg::Rej => ConflictMode::Rej,
+            },
+            recreate: self.recreate,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -246,3 +246,99 @@ fn every_ordinary_edit_survives_every_transition_one_by_one() {
         problems.join("\n\n")
     );
 }
+
+/// One key both sides changed: in YAML, a keyed file, Python. `--dry-run`
+/// says so and exits 1 as the run would; the run marks it and exits 1; the
+/// doctor names it once.
+#[test]
+fn a_key_changed_on_both_sides_is_a_conflict_said_before_and_after() {
+    let cases: &[(&[&str], &str, &str, &str)] = &[
+        (
+            &["update", "--set", "port=5000"],
+            "docker-compose.yml",
+            "      - \"4567:4567\"",
+            "      - \"4568:4567\"",
+        ),
+        (
+            &["update", "--set", "port=5000"],
+            "backend-flask/app.py",
+            "os.getenv(\"PORT\", \"4567\")",
+            "os.getenv(\"PORT\", \"4568\")",
+        ),
+        (
+            &["add", "local"],
+            ".env.example",
+            "HONEYCOMB_API_KEY=",
+            "HONEYCOMB_API_KEY=changeme",
+        ),
+    ];
+    for (transition, file, from, to) in cases {
+        let (_root, dir) = common::new_workspace(&["--no-check"]);
+        apply_change(&dir, (file, from, to));
+        let before = std::fs::read_to_string(dir.join(file)).unwrap();
+        let dry = common::tracelab()
+            .args(*transition)
+            .args(["--dry-run", "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&dry.stdout);
+        assert_eq!(dry.status.code(), Some(1), "{transition:?} {file}: {said}");
+        assert!(
+            said.contains("conflict(s) ahead") && said.contains(file),
+            "{said}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(file)).unwrap(),
+            before,
+            "a dry run wrote"
+        );
+
+        let run = common::tracelab()
+            .args(*transition)
+            .args(["--yes", "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{transition:?} {file}");
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(
+            text.contains("<<<<<<<") && text.contains(to.trim()),
+            "{text}"
+        );
+        if file.ends_with(".yml") || file.ends_with(".py") {
+            let doctor = common::tracelab()
+                .args(["doctor", "--json", "--builtin-resolver", "--dir"])
+                .arg(&dir)
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+            let named: Vec<&serde_json::Value> = report["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| {
+                    c["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("unresolved merge conflict")
+                })
+                .collect();
+            assert_eq!(named.len(), 1, "{report:#}");
+        }
+        // Every other file merged cleanly.
+        for other in [
+            "docker-compose.yml",
+            "backend-flask/app.py",
+            ".env.example",
+            ".gitpod.yml",
+        ] {
+            if other != *file {
+                let text = std::fs::read_to_string(dir.join(other)).unwrap_or_default();
+                assert!(!text.contains("<<<<<<<"), "{other} has markers too");
+            }
+        }
+    }
+}

@@ -8,12 +8,12 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::update::{recorded_answers, update_to};
 use crate::answers::check_backend_combination;
 use crate::backend::Backend;
 use crate::cli::AddArgs;
 use crate::exit::EXIT_OK;
 use crate::scaffold::insert;
+use crate::scaffold::workflow::{merge_into, recorded_answers};
 use crate::scaffold::write::prepare_atomic;
 use crate::style::{DIM, OK, paint};
 use crate::workspace::context::{Context, Options};
@@ -41,7 +41,7 @@ pub fn run(args: AddArgs) -> Result<u8> {
     }
     answers.backends.sort();
     check_backend_combination(&answers.backends).map_err(|e| anyhow::anyhow!("{e}"))?;
-    update_to(&dir, &answers, &args.merge)
+    merge_into(&dir, &answers, &args.merge.request())
 }
 
 /// The backends named on the command line (`xray cloudwatch` or `xray,cloudwatch`).

@@ -11,14 +11,14 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::answers::{Answers, AnswersFile, InvalidAnswer};
-use crate::cli::{MergeArgs, NewArgs};
-use crate::commands::update;
+use crate::cli::NewArgs;
 use crate::doctor;
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::prompts;
 use crate::scaffold::base;
 use crate::scaffold::merge::{self, ConflictMode, Outcome};
 use crate::scaffold::render::project_slug;
+use crate::scaffold::workflow;
 use crate::scaffold::write::{self, target_state};
 use crate::scaffold::{FileStatus, PlannedFile, TargetState, render_workspace};
 use crate::style::{CODE, DIM, HEADING, OK, WARN, paint};
@@ -98,17 +98,16 @@ pub fn run(args: NewArgs) -> Result<u8> {
 /// it did not make, an edited file becomes a conflict with both versions),
 /// and every file that held an edit is copied to .tracelab/backup/ first.
 fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Result<u8> {
-    let merge_args = MergeArgs {
-        dir: Some(target.to_path_buf()),
+    let merge_args = workflow::Request {
         dry_run: args.dry_run,
         conflict: ConflictMode::Markers,
         recreate: false,
         yes: true,
         json: args.json,
     };
-    let plans = update::plan_merge(target, answers, &merge_args)?;
+    let plans = workflow::plan_merge(target, answers, &merge_args)?;
     if args.dry_run {
-        update::print_plan(target, &plans, &merge_args, true);
+        workflow::print_plan(target, &plans, &merge_args, true);
         for plan in &plans {
             print!("{}", plan.diff());
         }
@@ -132,7 +131,7 @@ fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Resu
         }
     }
     merge::apply(target, &plans)?;
-    update::print_plan(target, &plans, &merge_args, false);
+    workflow::print_plan(target, &plans, &merge_args, false);
     let conflicts = plans.iter().any(|p| p.outcome == Outcome::Conflict);
     if backup.is_dir() && !args.json {
         anstream::println!(

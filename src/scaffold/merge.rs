@@ -49,7 +49,7 @@ impl Outcome {
 }
 
 /// How a conflict is left for the student.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictMode {
     /// diff3 markers in the file (ours, the original, theirs).
     Markers,

@@ -7,6 +7,7 @@ pub mod manifest;
 pub mod merge;
 pub mod render;
 pub mod resolve;
+pub mod workflow;
 pub mod write;
 
 pub use render::{RenderedFile, render_workspace};
