@@ -9,6 +9,7 @@ pub mod dist;
 pub mod doctor;
 pub mod exit;
 pub mod fingerprint;
+pub mod interrupt;
 pub mod listen;
 pub mod otlp;
 pub mod ports;

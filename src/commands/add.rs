@@ -14,7 +14,7 @@ use crate::cli::AddArgs;
 use crate::exit::EXIT_OK;
 use crate::scaffold::insert;
 use crate::scaffold::workflow::{merge_into, recorded_answers};
-use crate::scaffold::write::prepare_atomic;
+use crate::scaffold::write::{inside, prepare_atomic};
 use crate::style::{DIM, OK, paint};
 use crate::workspace::context::{Context, Options};
 
@@ -110,6 +110,10 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
     // Every file is written beside its target, then all are renamed.
     let mut pending = Vec::new();
     for edit in &edits {
+        // Never through a link that leaves the repository.
+        if let Ok(rel) = edit.path.strip_prefix(dir) {
+            inside(dir, &rel.to_string_lossy())?;
+        }
         pending.push((
             prepare_atomic(&edit.path, edit.after.as_bytes(), 0o644)?,
             &edit.path,

@@ -4,8 +4,6 @@
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -72,7 +70,7 @@ pub fn run(args: NewArgs) -> Result<u8> {
                 contents: file.contents.clone(),
             }))
             .collect();
-        write::write(&target, &staged, interrupt_flag())?;
+        write::write(&target, &staged, crate::interrupt::flag())?;
     }
     let mut report = Report::new(&target, &answers, &plan, args.dry_run, state);
     // The quick check reads no external command: it stays within milliseconds.
@@ -176,15 +174,8 @@ fn collect_answers(args: &NewArgs) -> Result<Answers> {
         );
     }
     // Ctrl-C while a question is on screen: restore the cursor and stop.
-    let _ = interrupt_flag();
-    PROMPTING.store(true, Ordering::SeqCst);
-    let asked = prompts::ask(answers, &preset);
-    PROMPTING.store(false, Ordering::SeqCst);
-    asked
+    crate::interrupt::while_asking(|| prompts::ask(answers, &preset))
 }
-
-/// Set while questions are asked: Ctrl-C then ends the process at once.
-static PROMPTING: AtomicBool = AtomicBool::new(false);
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile> {
     let text = crate::workspace::read::text(path).map_err(|e| {
@@ -203,31 +194,6 @@ fn read_answers_file(path: &Path) -> Result<AnswersFile> {
 
 fn input_error(error: InvalidAnswer, source: &str) -> anyhow::Error {
     anyhow::anyhow!("{error} ({source}); nothing was written")
-}
-
-/// Set once per process. While a question is on screen, Ctrl-C shows the
-/// cursor again (a list question hides it) and stops with nothing written;
-/// while files are written it stops the write between two files, and the
-/// staging area is removed instead of being left half-written.
-fn interrupt_flag() -> &'static AtomicBool {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let handler_flag = Arc::clone(&flag);
-        // If a handler cannot be installed, Ctrl-C just ends the process as usual.
-        let _ = ctrlc::set_handler(move || {
-            // At a text question Ctrl-C arrives here as SIGINT; at a list
-            // question as a key (prompts::interrupted): the same line and
-            // exit code either way.
-            if PROMPTING.load(Ordering::SeqCst) {
-                let _ = dialoguer::console::Term::stderr().show_cursor();
-                eprintln!("\n{}", crate::exit::Cancelled);
-                std::process::exit(crate::exit::EXIT_INTERRUPTED.into());
-            }
-            handler_flag.store(true, Ordering::SeqCst)
-        });
-        flag
-    })
 }
 
 #[derive(Serialize)]

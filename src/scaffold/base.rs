@@ -11,33 +11,38 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::write::{safe_relative, write_file_atomic};
+use super::write::inside;
 
 pub const BASE_DIR: &str = ".tracelab/base";
-
-fn root(workspace: &Path) -> PathBuf {
-    workspace.join(BASE_DIR)
-}
 
 /// Every stored base, by workspace-relative path.
 pub fn load(workspace: &Path) -> Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
-    let root = root(workspace);
+    // Never through a link that leaves the workspace.
+    let root = inside(workspace, BASE_DIR)?;
     if root.is_dir() {
-        collect(&root, &root, &mut files)?;
+        collect(workspace, &root, &root, &mut files)?;
     }
     Ok(files)
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
+fn collect(
+    workspace: &Path,
+    root: &Path,
+    dir: &Path,
+    out: &mut BTreeMap<String, String>,
+) -> Result<()> {
     for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry?.path();
+        if let Ok(rel) = path.strip_prefix(workspace) {
+            inside(workspace, &rel.to_string_lossy())?;
+        }
         if path.is_dir() {
-            collect(root, &path, out)?;
+            collect(workspace, root, &path, out)?;
         } else if let Ok(rel) = path.strip_prefix(root) {
             let text = crate::workspace::read::text(&path)
                 .with_context(|| format!("cannot read the merge base {}", path.display()))?;
@@ -45,18 +50,4 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Resul
         }
     }
     Ok(())
-}
-
-/// Stores `contents` as the base of `path` (None: forgets it).
-pub fn store(workspace: &Path, path: &str, contents: Option<&str>) -> Result<()> {
-    let dest = root(workspace).join(safe_relative(path)?);
-    match contents {
-        Some(text) => write_file_atomic(&dest, text.as_bytes(), 0o644),
-        None => match fs::remove_file(&dest) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("cannot remove {}", dest.display()))
-            }
-            _ => Ok(()),
-        },
-    }
 }

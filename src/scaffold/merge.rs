@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result};
 use diffy::{ConflictStyle, MergeOptions};
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use super::base;
 use super::render::RenderedFile;
-use super::write::{prepare_atomic, safe_relative};
+use super::write::{inside, prepare_atomic};
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,8 +117,7 @@ pub fn plan(
         .collect();
     let mut plans = Vec::new();
     for path in paths {
-        let rel = safe_relative(path)?;
-        let current = read_optional(&target.join(rel))?;
+        let current = read_optional(&inside(target, path)?)?;
         plans.push(plan_file(
             path,
             base.get(path).map(String::as_str),
@@ -209,13 +209,17 @@ fn plan_file(
     plan
 }
 
-/// Carries out a plan. Every file is first written beside its target and
-/// renamed only once all are written, so an error leaves the workspace as
-/// it was; then the bases are updated to what tracelab generated.
+/// Carries out a plan, all or nothing: every file, `.rej` and new base is
+/// first written beside its target; Ctrl-C until then removes them and
+/// leaves the workspace as it was. Then all are renamed into place, with
+/// Ctrl-C held off until the last, and what is no longer generated is
+/// removed.
 pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
+    let interrupted = crate::interrupt::flag();
     let mut pending = Vec::new();
+    let mut removals = Vec::new();
     for plan in plans {
-        let dest = target.join(safe_relative(&plan.path)?);
+        let dest = inside(target, &plan.path)?;
         if let Some(text) = &plan.write {
             pending.push((prepare_atomic(&dest, text.as_bytes(), 0o644)?, dest.clone()));
         }
@@ -226,17 +230,30 @@ pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
             ));
             pending.push((prepare_atomic(&rej, reject.as_bytes(), 0o644)?, rej));
         }
+        if plan.outcome == Outcome::Remove {
+            removals.push(dest);
+        }
+        let base = inside(target, &format!("{}/{}", base::BASE_DIR, plan.path))?;
+        match &plan.new_base {
+            Some(text) => pending.push((prepare_atomic(&base, text.as_bytes(), 0o644)?, base)),
+            None => removals.push(base),
+        }
+        if interrupted.load(Ordering::SeqCst) {
+            // The prepared files are removed as `pending` is dropped.
+            return Err(crate::exit::Cancelled.into());
+        }
     }
     for (temp, dest) in pending {
         temp.persist(&dest)
             .with_context(|| format!("cannot replace {}", dest.display()))?;
     }
-    for plan in plans.iter().filter(|p| p.outcome == Outcome::Remove) {
-        let dest = target.join(safe_relative(&plan.path)?);
-        fs::remove_file(&dest).with_context(|| format!("cannot remove {}", dest.display()))?;
-    }
-    for plan in plans {
-        base::store(target, &plan.path, plan.new_base.as_deref())?;
+    for dest in removals {
+        match fs::remove_file(&dest) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", dest.display()));
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -65,6 +65,40 @@ pub fn safe_relative(path: &str) -> Result<PathBuf> {
     Ok(rel.to_path_buf())
 }
 
+/// `workspace/rel`, once it is certain that reading or writing it stays in
+/// the workspace: no symbolic link on the way (a linked `.tracelab/`, a
+/// linked file) may lead outside it. Within the workspace a link is fine.
+pub fn inside(workspace: &Path, rel: &str) -> Result<PathBuf> {
+    let path = workspace.join(safe_relative(rel)?);
+    let root = workspace
+        .canonicalize()
+        .with_context(|| format!("cannot resolve the workspace {}", workspace.display()))?;
+    // The deepest part of the path that exists, as the system resolves it.
+    let mut existing = path.as_path();
+    while std::fs::symlink_metadata(existing).is_err() {
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => return Ok(path),
+        }
+    }
+    let resolved = match existing.canonicalize() {
+        Ok(resolved) => resolved,
+        // A link to nothing: where it points is not known to be inside.
+        Err(_) => bail!(
+            "refusing to use {}: it is a symbolic link to something that does not exist",
+            path.display()
+        ),
+    };
+    if !resolved.starts_with(&root) {
+        bail!(
+            "refusing to read or write {}: a symbolic link takes it outside the workspace (to {}); replace the link with the file or folder itself",
+            path.display(),
+            resolved.display()
+        );
+    }
+    Ok(path)
+}
+
 /// Compares each rendered file with what is on disk.
 pub fn plan(target: &Path, files: Vec<RenderedFile>) -> Result<Vec<PlannedFile>> {
     files
