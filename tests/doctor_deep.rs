@@ -150,11 +150,18 @@ fn planted_defects_are_named_at_their_line() {
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
     let line = line_of(&dir, HOME, "LOGGER.info");
-    let route = found(&json, "deep-route", "fail");
+    let route = seen_wrong(&json, "deep-route");
     assert_eq!(route.len(), 1, "{json:#}");
     assert!(
-        route[0].starts_with(&format!("GET /api/activities/home answered 500: NameError: name 'LOGGER' is not defined at backend-flask/{HOME}:{line}")),
+        route[0].contains(&format!("GET /api/activities/home answered 500: NameError: name 'LOGGER' is not defined at backend-flask/{HOME}:{line}")),
         "{route:?}"
+    );
+    // The static check named it first, as a request that would fail; the
+    // run saw it fail, which makes it a problem.
+    let named = found(&json, "python-undefined-name", "fail");
+    assert!(
+        named.len() == 1 && named[0].contains(&format!("{HOME}:{line}")),
+        "{json:#}"
     );
 
     // A module that does not exist in the installed package: no start.
@@ -168,8 +175,9 @@ fn planted_defects_are_named_at_their_line() {
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
     let line = line_of(&dir, "app.py", "aws_xray_sdk.flask.middleware");
-    let start = found(&json, "deep-start", "fail");
+    let start = seen_wrong(&json, "deep-start");
     assert_eq!(start.len(), 1, "{json:#}");
+    assert_eq!(found(&json, "python-import", "fail").len(), 1, "{json:#}");
     assert!(
         start[0].contains(&format!("ModuleNotFoundError: No module named 'aws_xray_sdk.flask' at backend-flask/app.py:{line}")),
         "{start:?}"

@@ -41,7 +41,7 @@ pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Findin
     }
     if reach.deep {
         let probed = deep::probe(&contexts[0], reach.online.is_some());
-        let probed = deep::as_confirmations(probed, &findings);
+        let probed = deep::as_confirmations(probed, &mut findings);
         findings.extend(probed.into_iter().map(|mut f| {
             f.group = registry::DEEP;
             f

@@ -17,7 +17,7 @@ use crate::workspace::context::Context;
 /// root cause: kept as a note that the run confirmed it, not counted twice.
 /// The same place is a `file:line` both name; the same fact is the
 /// service name the spans arrive under.
-pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Vec<Finding> {
+pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -> Vec<Finding> {
     use crate::doctor::finding::Status;
     static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"[\w./-]+\.py:\d+").expect("a valid pattern")
@@ -28,20 +28,27 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &[Finding]) -> Ve
             .map(|m| m.as_str().trim_start_matches("./").to_string())
             .collect()
     };
-    let problems: Vec<&Finding> = static_findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
-        .collect();
-    let named: Vec<String> = problems.iter().flat_map(|f| places(&f.message)).collect();
-    let unnamed_service = problems.iter().any(|f| f.id == "otlp-service-name");
+    let is_problem = |f: &Finding| matches!(f.status, Status::Fail | Status::Warn);
     probed
         .into_iter()
         .map(|mut finding| {
-            let same_place = places(&finding.message).iter().any(|p| named.contains(p));
-            let same_fact = unnamed_service && finding.message.contains("unknown_service");
-            let seen_before =
-                matches!(finding.status, Status::Fail | Status::Warn) && (same_place || same_fact);
+            let here = places(&finding.message);
+            let confirmed: Vec<&mut Finding> = static_findings
+                .iter_mut()
+                .filter(|f| is_problem(f))
+                .filter(|f| {
+                    places(&f.message).iter().any(|p| here.contains(p))
+                        || (f.id == "otlp-service-name"
+                            && finding.message.contains("unknown_service"))
+                })
+                .collect();
+            let seen_before = is_problem(&finding) && !confirmed.is_empty();
             if seen_before {
+                // What the run proved is at least as bad as it saw: a
+                // warning about a request the run saw fail is a problem.
+                for static_finding in confirmed {
+                    static_finding.status = static_finding.status.max(finding.status);
+                }
                 finding.status = Status::Info;
                 finding.message =
                     format!("confirmed by the run (reported above): {}", finding.message);
@@ -596,7 +603,7 @@ mod tests {
 
     #[test]
     fn what_the_static_checks_named_is_confirmed_not_repeated() {
-        let static_findings = vec![
+        let mut static_findings = vec![
             Finding::fail(
                 "code-unreachable",
                 Layer::Code,
@@ -625,9 +632,12 @@ mod tests {
                 "GET /x answered 500 at backend-flask/app.py:9",
             ),
         ];
-        let kept = as_confirmations(probed, &static_findings);
+        let kept = as_confirmations(probed, &mut static_findings);
         let statuses: Vec<Status> = kept.iter().map(|f| f.status).collect();
         assert_eq!(statuses, [Status::Info, Status::Info, Status::Fail]);
         assert!(kept[0].message.starts_with("confirmed by the run"));
+        // The run saw spans arrive under unknown_service: the static
+        // warning about the name is now a problem.
+        assert_eq!(static_findings[1].status, Status::Fail);
     }
 }
