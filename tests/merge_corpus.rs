@@ -96,6 +96,16 @@ const EDITS: &[(&str, &str, &str)] = &[
 /// Changes of a word inside a line a template also has.
 const CHANGES: &[(&str, &str, &str)] = &[
     (
+        ".devcontainer/devcontainer.json",
+        "\"forwardPorts\": [4567],",
+        "\"forwardPorts\": [4567, 5432],",
+    ),
+    (
+        ".devcontainer/devcontainer.json",
+        "      \"description\": \"Honeycomb ingest or configuration key (Honeycomb: Environment settings, API keys)\"\n    }\n",
+        "      \"description\": \"Honeycomb ingest or configuration key (Honeycomb: Environment settings, API keys)\"\n    },\n    \"DB_PASSWORD\": {\n      \"description\": \"The database's password\"\n    }\n",
+    ),
+    (
         "backend-flask/services/home_activities.py",
         "Cloud is very fun!",
         "Cloud is fun!",
@@ -182,9 +192,39 @@ fn check(
     }
     for (file, _, to) in changes {
         let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        // JSON is merged by its structure and printed again: judged by value.
+        if file.ends_with(".json") {
+            continue;
+        }
         if !text.contains(to) {
             problems.push(format!("{name}: {file} lost the change to {to:?}"));
         }
+    }
+    if changes.iter().any(|(file, _, _)| file.ends_with(".json")) {
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap(),
+        )
+        .unwrap_or_default();
+        for (file, from, to) in changes.iter().filter(|(f, _, _)| f.ends_with(".json")) {
+            let kept = if to.contains("5432") {
+                json["forwardPorts"]
+                    .as_array()
+                    .is_some_and(|p| p.contains(&5432.into()))
+            } else {
+                json["secrets"]["DB_PASSWORD"]["description"] == "The database's password"
+            };
+            if !kept {
+                problems.push(format!(
+                    "{name}: {file} lost the change of {from:?}:\n{json:#}"
+                ));
+            }
+        }
+    }
+    let json = std::fs::read_to_string(dir.join(".devcontainer/devcontainer.json")).unwrap();
+    if let Err(error) = serde_json::from_str::<serde_json::Value>(&json) {
+        problems.push(format!(
+            "{name}: devcontainer.json is not JSON: {error}\n{json}"
+        ));
     }
     for yaml in ["docker-compose.yml", ".gitpod.yml"] {
         let text = std::fs::read_to_string(dir.join(yaml)).unwrap();

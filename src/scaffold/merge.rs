@@ -179,6 +179,11 @@ fn plan_file(
         .merge(base.unwrap_or(""), &ours, theirs)
         // What the line merge calls a conflict, the file's structure may not.
         .or_else(|marked| match base {
+            // JSON's commas make a line merge stumble where its structure
+            // merges cleanly.
+            Some(base) if path.ends_with(".json") => {
+                super::json_merge::merge(base, &ours, theirs).ok_or(marked)
+            }
             Some(base) => match super::resolve::resolve(path, &marked, [base, &ours, theirs]) {
                 (text, true) => Ok(text),
                 // The true conflicts, marked; the rest resolved.

@@ -3,6 +3,7 @@
 pub mod base;
 pub mod dotenv_file;
 pub mod insert;
+pub mod json_merge;
 pub mod manifest;
 pub mod merge;
 pub mod render;
