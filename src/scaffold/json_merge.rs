@@ -154,7 +154,7 @@ fn merge_values(
             // tracelab added.
             let mut items: Vec<Json> = mine
                 .iter()
-                .filter(|i| !(before.contains(i) && !new.contains(i)))
+                .filter(|i| !before.contains(i) || new.contains(i))
                 .cloned()
                 .collect();
             for item in new {
