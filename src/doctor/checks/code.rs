@@ -112,7 +112,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
                 Layer::Code,
                 format!("{}:{}: {}: Python cannot import it, so the backend does not start and sends nothing", file.path.display(), error.line, error.message),
             )
-            .fix(if error.message == crate::workspace::python::UNRESOLVED_CONFLICT {
+            .fix(if error.message.starts_with(crate::workspace::python::UNRESOLVED_CONFLICT) {
                 format!("keep the side you want at {}:{} and delete the <<<<<<<, ======= and >>>>>>> lines", file.path.display(), error.line)
             } else {
                 format!("fix {}:{} (python3 -m py_compile {} shows the same error)", file.path.display(), error.line, file.path.display())

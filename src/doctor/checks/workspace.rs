@@ -90,7 +90,13 @@ fn broken_compose(broken: &crate::workspace::context::BrokenCompose) -> Finding 
         Some(line) => Finding::fail(
             "compose-conflict",
             Layer::Compose,
-            format!("{file}:{line}: unresolved merge conflict (<<<<<<< ... >>>>>>>): Compose cannot read the file, so nothing starts"),
+            format!("{file}:{line}: {}: Compose cannot read the file, so nothing starts", {
+                let marker = crate::workspace::read::text(&broken.path)
+                    .ok()
+                    .and_then(|t| t.lines().nth(line.saturating_sub(1)).map(str::to_string))
+                    .unwrap_or_default();
+                crate::workspace::python::conflict_message(&marker)
+            }),
         )
         .fix(format!("{file}:{line}: keep the side you want, delete the <<<<<<<, ======= and >>>>>>> lines, then run: tracelab doctor")),
         None => Finding::fail(

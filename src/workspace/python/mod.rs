@@ -314,7 +314,7 @@ impl PyFile {
                     path: path.to_path_buf(),
                     syntax_error: Some(SyntaxError {
                         line,
-                        message: UNRESOLVED_CONFLICT.into(),
+                        message: conflict_message(text.lines().nth(line - 1).unwrap_or("")),
                     }),
                     facts: Facts::default(),
                 };
@@ -429,8 +429,21 @@ fn innermost_function(functions: &[Function], offset: u32) -> Option<usize> {
         .map(|(index, _)| index)
 }
 
-/// The message of a module that still holds a merge's conflict markers.
-pub const UNRESOLVED_CONFLICT: &str = "unresolved merge conflict (<<<<<<< ... >>>>>>>)";
+/// How the message of a module that still holds a merge's conflict
+/// markers begins.
+pub const UNRESOLVED_CONFLICT: &str = "unresolved merge conflict";
+
+/// "unresolved merge conflict from tracelab add or update (<<<<<<< ...)":
+/// tracelab's merge labels its sides `ours` and `theirs`; git names a
+/// branch.
+pub fn conflict_message(marker_line: &str) -> String {
+    let from = if marker_line.trim_end() == "<<<<<<< ours" {
+        " from tracelab add or update"
+    } else {
+        ""
+    };
+    format!("{UNRESOLVED_CONFLICT}{from} (<<<<<<< ... >>>>>>>)")
+}
 
 /// The line of the first `<<<<<<<` marker, when a `=======` and a
 /// `>>>>>>>` follow it: what a merge (tracelab add or update, git) leaves.
