@@ -132,28 +132,15 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
             .commented_bindings
             .iter()
             .find(|c| c.names.iter().any(|n| n == name));
-        let uncomment = commented.and_then(|c| {
-            let edit = Edit::replace(&file.path, c.line, "")?;
-            let indent = &edit.old[..edit.old.len() - edit.old.trim_start().len()];
-            let new = format!("{indent}{}", c.code);
-            Some((c, Edit { new, ..edit }))
-        });
-        if let Some((c, edit)) = uncomment {
-            out.push(
-                finding(
-                    "python-undefined-name",
-                    when,
-                    format!(
-                        "{}: {why}: {}",
-                        at(file, first.line),
-                        consequence(reach, file, when, error)
-                    ),
-                )
-                .edit(edit)
-                .fix(format!("uncomment {} (`{}`)", at(file, c.line), c.code)),
-            );
-            continue;
-        }
+        let found = finding(
+            "python-undefined-name",
+            when,
+            format!(
+                "{}: {why}: {}",
+                at(file, first.line),
+                consequence(reach, file, when, error)
+            ),
+        );
         let fix = match commented {
             Some(c) => format!("uncomment {} (`{}`)", at(file, c.line), c.code),
             None if first.unbound_local => format!(
@@ -165,18 +152,18 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
                 at(file, first.line)
             ),
         };
-        out.push(
-            finding(
-                "python-undefined-name",
-                when,
-                format!(
-                    "{}: {why}: {}",
-                    at(file, first.line),
-                    consequence(reach, file, when, error)
-                ),
-            )
-            .fix(fix),
-        );
+        // Uncommenting is an edit a program can make: the line, as code,
+        // at the indentation the comment had.
+        let uncomment = commented.and_then(|c| {
+            let edit = Edit::replace(&file.path, c.line, "")?;
+            let indent = &edit.old[..edit.old.len() - edit.old.trim_start().len()];
+            let new = format!("{indent}{}", c.code);
+            Some(Edit { new, ..edit })
+        });
+        out.push(match uncomment {
+            Some(edit) => found.edit(edit).fix(fix),
+            None => found.fix(fix),
+        });
     }
 }
 
@@ -475,42 +462,24 @@ fn check_imports(
                 ..edit
             })
         });
-        if let Some(edit) = edit {
-            reported.push(import.line);
-            out.push(
-                finding(
-                    "python-import",
-                    when,
-                    format!(
-                        "{}: {what}: {}",
-                        at(file, import.line),
-                        consequence(reach, file, when, error)
-                    ),
-                )
-                .edit(edit),
-            );
-            continue;
-        }
-        let fix = match fix {
-            Some(statement) => format!("{}: {statement}", at(file, import.line)),
-            None => format!(
+        let found = finding(
+            "python-import",
+            when,
+            format!(
+                "{}: {what}: {}",
+                at(file, import.line),
+                consequence(reach, file, when, error)
+            ),
+        );
+        out.push(match (edit, fix) {
+            (Some(edit), _) => found.edit(edit),
+            (None, Some(statement)) => found.fix(format!("{}: {statement}", at(file, import.line))),
+            (None, None) => found.fix(format!(
                 "{}: check the module path in the package's documentation (pip show -f {} lists its files)",
                 at(file, import.line),
                 version(root).split(' ').next().unwrap_or(root)
-            ),
-        };
-        out.push(
-            finding(
-                "python-import",
-                when,
-                format!(
-                    "{}: {what}: {}",
-                    at(file, import.line),
-                    consequence(reach, file, when, error)
-                ),
-            )
-            .fix(fix),
-        );
+            )),
+        });
     }
 }
 

@@ -187,10 +187,7 @@ impl<'a> Reach<'a> {
     }
 
     fn class_defined(&self, file: usize, class: &str) -> bool {
-        let (module, class) = match self.imported_from(file, class) {
-            Some((module, original)) => (module, original),
-            None => (file, class.to_string()),
-        };
+        let (module, class) = self.class_home(file, class);
         self.files[module]
             .facts
             .functions
@@ -288,10 +285,7 @@ impl<'a> Reach<'a> {
     /// Methods `method` of the class `class`, defined in the module or
     /// imported into it.
     fn methods_of(&self, file: usize, class: &str, method: &str) -> Vec<FunctionId> {
-        let (module, class) = match self.imported_from(file, class) {
-            Some((module, original)) => (module, original),
-            None => (file, class.to_string()),
-        };
+        let (module, class) = self.class_home(file, class);
         self.files[module]
             .facts
             .functions
@@ -315,6 +309,12 @@ impl<'a> Reach<'a> {
                     .map(move |(index, _)| (file, index))
             })
             .collect()
+    }
+
+    /// The module a class named in `file` is defined in, and its name there.
+    fn class_home(&self, file: usize, class: &str) -> (usize, String) {
+        self.imported_from(file, class)
+            .unwrap_or_else(|| (file, class.to_string()))
     }
 
     /// `from services.home import HomeActivities`: the project module the
