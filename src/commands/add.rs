@@ -74,7 +74,7 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
     if backends.iter().filter(|b| b.is_otlp_destination()).count() > 1 {
         bail!("honeycomb and local both receive the spans: add one of them");
     }
-    let ctx = Context::load(dir, crate::doctor::shell_env(), OFFLINE)?;
+    let ctx = Context::load(dir, crate::workspace::layers::shell_env(), OFFLINE)?;
     let edits = insert::plan(&ctx, &backends)?;
     let names: Vec<&str> = backends.iter().map(|b| b.name()).collect();
     if edits.is_empty() {

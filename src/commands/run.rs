@@ -38,7 +38,7 @@ const SCHEDULE_DELAY_MS: &str = "500";
 pub fn run(args: RunArgs) -> Result<u8> {
     let dir = crate::workspace::locate(args.dir.as_deref())?;
     // Read once: the check and the run look at the same workspace.
-    let contexts = Context::load_all(&dir, doctor::shell_env(), OFFLINE)?;
+    let contexts = Context::load_all(&dir, crate::workspace::layers::shell_env(), OFFLINE)?;
     let ignore = doctor::ignored_ids(&dir, &[])?;
     if !args.no_check && !check_first(&contexts, &ignore) {
         return Ok(EXIT_PROBLEMS);

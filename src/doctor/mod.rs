@@ -31,7 +31,7 @@ pub struct Reach {
 /// Runs every check on the workspace at `dir`, with this process's
 /// environment as the shell; then what `reach` asks for.
 pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Finding>> {
-    let contexts = Context::load_all(dir, shell_env(), options)?;
+    let contexts = Context::load_all(dir, crate::workspace::layers::shell_env(), options)?;
     let mut findings = check(&contexts);
     if let Some(timeout) = reach.online {
         findings.extend(online::run(&contexts[0], timeout).into_iter().map(|mut f| {
@@ -102,14 +102,6 @@ fn variant_group(ctx: &Context, group: &'static str) -> &'static str {
         .unwrap_or_default();
     // A handful of sections per variant, for the life of the process.
     Box::leak(format!("{group} ({file})").into_boxed_str())
-}
-
-/// This process's environment: the shell layer. Variables that are not
-/// UTF-8 cannot be a key or a URL, and are left out.
-pub fn shell_env() -> crate::workspace::layers::Vars {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
 }
 
 /// The ids to silence: `--ignore` and `doctor: {ignore: [...]}` in the

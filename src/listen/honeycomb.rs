@@ -88,7 +88,7 @@ fn dataset_slug(service: &str) -> String {
 pub fn find_key(dir: &Path, explicit: Option<String>) -> Option<Key> {
     // Only the backend's environment: no gp, docker or git for a key (in
     // Gitpod, `gp env` variables are already in this shell).
-    let env = backend_environment(dir, &crate::doctor::shell_env());
+    let env = backend_environment(dir, &crate::workspace::layers::shell_env());
     let get = |name: &str| env.get(name).cloned().filter(|v| !v.is_empty());
     let headers = honeycomb_headers_variable(get)
         .map(|(_, v)| otlp_headers::headers(&v))

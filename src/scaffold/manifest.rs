@@ -29,7 +29,8 @@ fn always(_: &Answers) -> bool {
     true
 }
 
-pub const ANSWERS_FILE: &str = ".tracelab.yml";
+/// Where a workspace records its answers (read by the model too).
+pub use crate::workspace::ANSWERS_FILE;
 
 pub static FILES: &[FileSpec] = &[
     embed!(

@@ -204,3 +204,11 @@ impl Layer {
         }
     }
 }
+
+/// This process's environment: the shell layer. Variables that are not
+/// UTF-8 cannot be a key or a URL, and are left out.
+pub fn shell_env() -> Vars {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}

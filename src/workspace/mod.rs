@@ -22,3 +22,6 @@ pub mod yaml_lines;
 mod root;
 
 pub use root::{is_workspace, locate, workspaces_below};
+
+/// The file a workspace tracelab made records its answers in.
+pub const ANSWERS_FILE: &str = ".tracelab.yml";

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use super::compose;
-use crate::scaffold::manifest::ANSWERS_FILE;
+use crate::workspace::ANSWERS_FILE;
 
 /// A folder the doctor can check: it has a compose file or a Flask backend.
 pub fn is_workspace(dir: &Path) -> bool {

@@ -27,7 +27,7 @@ struct Row {
 pub fn run(args: EnvListArgs) -> Result<u8> {
     let EnvListArgs { dir, json } = args;
     let dir = crate::workspace::locate(dir.as_deref())?;
-    let ctx = Context::load(&dir, crate::doctor::shell_env(), super::LAYERS)?;
+    let ctx = Context::load(&dir, crate::workspace::layers::shell_env(), super::LAYERS)?;
     let rows: Vec<Row> = ctx.needed().iter().map(|var| row(&ctx, var)).collect();
     if json {
         println!(
