@@ -124,6 +124,34 @@ const TRANSITIONS: &[&[&str]] = &[
     &["add", "xray", "cloudwatch", "rollbar"],
     &["add", "local"],
     &["update", "--set", "port=5000"],
+    // A template upgrade: the workspace made by an older tracelab (below).
+    &["update"],
+];
+
+/// How an older tracelab wrote some lines (file, line now, line then): the
+/// workspace and its bases are made so before a plain `update`, which then
+/// brings the current templates in.
+const OLDER_TEMPLATES: &[(&str, &str, &str)] = &[
+    (
+        "backend-flask/requirements.txt",
+        "flask==3.1.3",
+        "flask==3.0.3",
+    ),
+    (
+        "backend-flask/requirements.txt",
+        "opentelemetry-sdk==1.45.1",
+        "opentelemetry-sdk==1.44.0",
+    ),
+    (
+        "docker-compose.yml",
+        "      BACKEND_URL: \"${BACKEND_URL:-http://localhost:4567}\"\n",
+        "",
+    ),
+    (
+        "backend-flask/app.py",
+        "# Instrument only once the app exists.",
+        "# Instrument the app.",
+    ),
 ];
 
 fn apply_edit(dir: &Path, (file, anchor, lines): (&str, &str, &str)) {
@@ -153,6 +181,12 @@ fn check(
     changes: &[(&str, &str, &str)],
 ) -> Vec<String> {
     let (_root, dir) = common::new_workspace(&["--no-check"]);
+    if transition == ["update"] {
+        for (file, now, then) in OLDER_TEMPLATES {
+            apply_change(&dir, (file, now, then));
+            apply_change(&dir.join(".tracelab/base"), (file, now, then));
+        }
+    }
     for edit in edits {
         apply_edit(&dir, *edit);
     }
@@ -178,6 +212,16 @@ fn check(
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         ));
+    }
+    if transition == ["update"] {
+        for (file, now, _) in OLDER_TEMPLATES {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+            if !text.contains(now.trim_end()) {
+                problems.push(format!(
+                    "{name}: the upgrade did not bring {now:?} into {file}"
+                ));
+            }
+        }
     }
     for (file, _, lines) in edits {
         let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();

@@ -139,8 +139,7 @@ fn env_backends(ctx: &Context) -> Vec<Backend> {
 }
 
 fn recorded_backends(dir: &Path) -> Option<Vec<Backend>> {
-    let text =
-        crate::workspace::read::text(&dir.join(crate::workspace::ANSWERS_FILE)).ok()?;
+    let text = crate::workspace::read::text(&dir.join(crate::workspace::ANSWERS_FILE)).ok()?;
     let mut answers = crate::answers::Answers::defaults(None);
     AnswersFile::parse(&text).ok()?.apply(&mut answers).ok()?;
     Some(answers.backends)
