@@ -156,3 +156,33 @@ fn an_attribute_the_pinned_sdk_drops_is_found_only_under_that_pin() {
         "{report:#}"
     );
 }
+
+/// The set-up call named on its own line, never called: found at its line,
+/// and nothing else (not also "no Flask instrumentation").
+#[test]
+fn a_set_up_call_named_without_the_call_is_found() {
+    let fixture = Fixture::new(ALL).edit(
+        "backend-flask/app.py",
+        "    FlaskInstrumentor().instrument_app(app)",
+        "    FlaskInstrumentor().instrument_app",
+    );
+    let (code, report) = fixture.doctor();
+    assert_eq!(code, 1);
+    let app = fixture.path("backend-flask/app.py");
+    let line = line_of(&app, "FlaskInstrumentor().instrument_app");
+    expect(
+        &report,
+        "code-api-assigned",
+        None,
+        "fail",
+        &format!(
+            "app.py:{line}: `FlaskInstrumentor().instrument_app` names the set-up call without calling it"
+        ),
+        Some("FlaskInstrumentor().instrument_app(app)"),
+    );
+    assert_eq!(
+        problems_and_warnings(&report),
+        ["code-api-assigned"],
+        "{report:#}"
+    );
+}

@@ -311,6 +311,26 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "the middleware assigned instead of called",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "XRayMiddleware(app, xray_recorder)",
+            "XRayMiddleware = (app, xray_recorder)",
+        )],
+    },
+    Planted {
+        name: "the instrumentation named without its call",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "    FlaskInstrumentor().instrument_app(app)",
+            "    FlaskInstrumentor().instrument_app",
+        )],
+    },
+    Planted {
         name: "a method passed where its result was meant",
         set: &[],
         unset: &[],

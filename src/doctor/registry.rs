@@ -513,7 +513,7 @@ pub const CHECKS: &[CheckInfo] = &[
         CODE,
         Fail,
         false,
-        "A set-up API assigned to instead of called (`XRayMiddleware = (app, xray_recorder)`): nothing is installed.",
+        "A set-up API assigned to instead of called (`XRayMiddleware = (app, xray_recorder)`), or named on a line of its own without the call (`FlaskInstrumentor().instrument_app`): nothing is installed.",
     ),
     check(
         "code-xray-segment",

@@ -170,22 +170,78 @@ fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
         } else {
             "nothing is set up, and the name no longer refers to the class"
         };
-        out.push(
-            Finding::fail(
-                "code-api-assigned",
-                Layer::Code,
-                format!(
-                    "{}: `{api} = ...` assigns to the name instead of calling it: {what}",
-                    at(file, a.line)
-                ),
-            )
-            .fix(format!(
+        let finding = Finding::fail(
+            "code-api-assigned",
+            Layer::Code,
+            format!(
+                "{}: `{api} = ...` assigns to the name instead of calling it: {what}",
+                at(file, a.line)
+            ),
+        );
+        // `XRayMiddleware = (app, xray_recorder)`: the call it was meant to be.
+        let edit = Edit::replace(&file.path, a.line, "").and_then(|edit| {
+            let trimmed = edit.old.trim();
+            let args = trimmed
+                .strip_prefix(*api)?
+                .trim_start()
+                .strip_prefix('=')?
+                .trim()
+                .strip_prefix('(')?
+                .strip_suffix(')')?;
+            let indent = &edit.old[..edit.old.len() - edit.old.trim_start().len()];
+            let new = format!("{indent}{api}({args})");
+            Some(Edit { new, ..edit })
+        });
+        out.push(match edit {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!(
                 "{}: call it: {api}(...) (drop the ` = `)",
                 at(file, a.line)
             )),
+        });
+    }
+    for (name, line) in &file.facts.bare_names {
+        let method = name.rsplit('.').next().unwrap_or(name);
+        let Some((_, needs)) = NAMED_NOT_CALLED
+            .iter()
+            .find(|(api, _)| *api == method || *api == name.as_str())
+        else {
+            continue;
+        };
+        let finding = Finding::fail(
+            "code-api-assigned",
+            Layer::Code,
+            format!(
+                "{}: `{name}` names the set-up call without calling it: the line does nothing, and {needs} is never set up",
+                at(file, *line)
+            ),
         );
+        let edit = Edit::replace(&file.path, *line, "").and_then(|edit| {
+            let args = match method {
+                "instrument_app" => app_creation(file)?.1.to_string(),
+                "instrument" => String::new(),
+                _ => return None,
+            };
+            let new = edit.old.trim_end().to_string() + &format!("({args})");
+            Some(Edit { new, ..edit })
+        });
+        out.push(match edit {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!("{}: call it: {name}(...)", at(file, *line))),
+        });
     }
 }
+
+/// Set-up calls a student may name and forget to call, and what they set up.
+const NAMED_NOT_CALLED: &[(&str, &str)] = &[
+    ("instrument_app", "Flask's instrumentation"),
+    ("instrument", "the instrumentation"),
+    ("XRayMiddleware", "the X-Ray middleware"),
+    ("add_span_processor", "the span processor"),
+    ("set_tracer_provider", "the tracer provider"),
+    ("rollbar.init", "Rollbar"),
+    ("xray_recorder.configure", "the X-Ray recorder"),
+];
 
 /// X-Ray keeps annotations that are str, number or bool, and drops any
 /// other value with only a log line: a dict never reaches the console.
@@ -489,6 +545,16 @@ fn check_flask_instrumented(
         .iter()
         .any(|(_, c)| c.method() == "instrument_app")
     {
+        return;
+    }
+    // Named but not called: check_api_assigned says so, with the call.
+    let named = ctx.code.iter().any(|f| {
+        f.facts
+            .bare_names
+            .iter()
+            .any(|(n, _)| n.ends_with("instrument_app"))
+    });
+    if named {
         return;
     }
     let global = all_calls

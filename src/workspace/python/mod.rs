@@ -213,6 +213,9 @@ pub struct Facts {
     pub undefined_names: Vec<UndefinedName>,
     /// Comment lines that are an import or an assignment commented out.
     pub commented_bindings: Vec<CommentedBinding>,
+    /// Statements that only name something, never calling it:
+    /// `FlaskInstrumentor().instrument_app` (dotted, line).
+    pub bare_names: Vec<(String, usize)>,
 }
 
 /// `# import logging` at line 3: the code, and the names it would bind.
@@ -848,6 +851,12 @@ impl<'a> Walker<'a> {
                         function,
                     });
                 }
+                self.exprs(stmt, function);
+            }
+            Stmt::Expr(expr) if matches!(&*expr.value, Expr::Name(_) | Expr::Attribute(_)) => {
+                self.facts
+                    .bare_names
+                    .push((dotted(&expr.value), self.line(stmt)));
                 self.exprs(stmt, function);
             }
             _ => self.exprs(stmt, function),
