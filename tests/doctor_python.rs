@@ -290,3 +290,36 @@ fn a_package_at_another_version_is_not_judged() {
         "{report:#}"
     );
 }
+
+/// A name the table does not have: at tracelab's exact pin the table is the
+/// truth (ImportError); unpinned, pip installs the latest, which may have
+/// it, so it is not judged unless the table knows where the name lives.
+#[test]
+fn an_unknown_name_is_judged_only_at_the_tables_own_pin() {
+    let plant = |fixture: Fixture| {
+        fixture.edit(
+            "backend-flask/app.py",
+            "from aws_xray_sdk.core import xray_recorder\n",
+            "from aws_xray_sdk.core import xray_recorder\nfrom aws_xray_sdk.core import no_such_thing\n",
+        )
+    };
+    let (_, report) = plant(Fixture::new(ALL)).doctor();
+    expect(
+        &report,
+        "python-import",
+        None,
+        "fail",
+        "cannot import name 'no_such_thing' from 'aws_xray_sdk.core' (aws-xray-sdk 2.15.0)",
+        None,
+    );
+    let unpinned = plant(Fixture::new(ALL)).edit(
+        "backend-flask/requirements.txt",
+        "aws-xray-sdk==2.15.0",
+        "aws-xray-sdk",
+    );
+    let (_, report) = unpinned.doctor();
+    assert!(
+        findings(&report, "python-import", None).is_empty(),
+        "{report:#}"
+    );
+}

@@ -569,7 +569,7 @@ pub const CHECKS: &[CheckInfo] = &[
         PYTHON,
         Fail,
         false,
-        "An import of a module or name that the installed package does not have (`aws_xray_sdk.flask.middleware`), judged against a table of the workspace's packages at tracelab's pins (src/rules/python_modules.txt, generated from the real packages): ModuleNotFoundError or ImportError at import. Packages outside the table, or pinned to another version, are not judged.",
+        "An import of a module or name that the installed package does not have (`aws_xray_sdk.flask.middleware`), judged against a table of the workspace's packages at tracelab's pins (src/rules/python_modules.txt, generated from the real packages): ModuleNotFoundError or ImportError at import. Packages outside the table, or pinned to another version, are not judged; a package left unpinned (pip installs the latest) is judged only where the table knows the module the imported name does live in.",
     ),
     check(
         "python-never-called",

@@ -360,6 +360,29 @@ fn judged_root(root: &str, pins: &[(String, Option<String>)]) -> bool {
     }
 }
 
+/// Whether requirements.txt pins the package to the table's very version:
+/// then the table is the truth about its modules. Unpinned, pip installs
+/// the latest, which may have modules the table does not.
+fn exactly_pinned(root: &str, pins: &[(String, Option<String>)]) -> bool {
+    let table = python_modules::table();
+    let pinned = |distribution: &str| {
+        pins.iter().any(|(name, pin)| {
+            name == distribution && pin.as_deref() == table.versions.get(distribution).copied()
+        })
+    };
+    match table.sole_distribution(root) {
+        Some(distribution) => pinned(distribution),
+        None => {
+            let family = format!("{}-", root.replace('_', "-"));
+            let mut names = pins
+                .iter()
+                .filter(|(name, _)| name.starts_with(&family))
+                .peekable();
+            names.peek().is_some() && names.all(|(name, _)| pinned(name))
+        }
+    }
+}
+
 fn check_imports(
     ctx: &Context,
     reach: &Reach,
@@ -440,6 +463,12 @@ fn check_imports(
         } else {
             continue;
         };
+        // Not pinned to the table's version, a module or name the table
+        // lacks may be new: judged only when the table knows where the
+        // imported name does live.
+        if fix.is_none() && !exactly_pinned(root, &pins) {
+            continue;
+        }
         reported.push(import.line);
         // One name on a line of its own: the line is the statement, and the
         // one that works replaces it.
