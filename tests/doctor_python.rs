@@ -323,3 +323,41 @@ fn an_unknown_name_is_judged_only_at_the_tables_own_pin() {
         "{report:#}"
     );
 }
+
+/// Under `from services.x import *` pyflakes cannot tell a name is unbound;
+/// tracelab reads what the star-imported project modules bind. A typo of a
+/// class they define is a NameError in its route, with the name meant; a
+/// star import from outside the project leaves the name unjudged.
+#[test]
+fn a_name_no_star_imported_project_module_binds_is_found_with_the_name_meant() {
+    let plant = |fixture: Fixture, extra: &str| {
+        fixture
+            .edit(
+                "backend-flask/app.py",
+                "from services.home_activities import HomeActivities\n",
+                &format!("from services.home_activities import *\n{extra}"),
+            )
+            .edit(
+                "backend-flask/app.py",
+                "HomeActivities.run()",
+                "HomeActivity.run()",
+            )
+    };
+    let fixture = plant(Fixture::new(ALL), "");
+    let (_, report) = fixture.doctor();
+    let app = fixture.path("backend-flask/app.py");
+    let line = line_of(&app, "HomeActivity.run()");
+    expect(
+        &report,
+        "python-undefined-name",
+        None,
+        "warn",
+        &format!("app.py:{line}: nothing binds `HomeActivity` here: a request through data_home()"),
+        Some("HomeActivities"),
+    );
+    let (_, report) = plant(Fixture::new(ALL), "from json import *\n").doctor();
+    assert!(
+        findings(&report, "python-undefined-name", None).is_empty(),
+        "{report:#}"
+    );
+}

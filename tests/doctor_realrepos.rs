@@ -32,6 +32,12 @@ struct Repo {
 const UPSTREAM_REPLY_NAME_ERROR: (&str, &str) =
     ("python-undefined-name", "services/create_reply.py:2");
 
+/// The lab's own app.py calls `ShowActivity.run(...)` in its show-activity
+/// route, while services/show_activity.py defines `ShowActivities`: that
+/// request fails with NameError. Found through the star imports, which
+/// pyflakes alone cannot judge.
+const UPSTREAM_SHOW_NAME_ERROR: (&str, &str) = ("python-undefined-name", "`ShowActivity`");
+
 /// The daemon's region against the student's (ca-central-1 here) is a
 /// warning wherever they differ: segments arrive, in a console the student
 /// does not open (issue 14; the later fixtures label it so). Some earlier
@@ -51,6 +57,7 @@ const REPOS: &[Repo] = &[
             ("xray-daemon-address", "docker-compose-nginx.yml:4"),
         ],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose-gitpod.yml:51"),
             // Not labelled, and a lab deviation: app.results_length.
@@ -72,13 +79,14 @@ const REPOS: &[Repo] = &[
     Repo {
         name: "CracktheDom__aws-bootcamp-cruddur-2023",
         problems: &[("code-api-assigned", "app.py:76")],
-        warnings: &[UPSTREAM_REPLY_NAME_ERROR],
+        warnings: &[UPSTREAM_REPLY_NAME_ERROR, UPSTREAM_SHOW_NAME_ERROR],
     },
     Repo {
         name: "Ecce0__aws-bootcamp-cruddur-2023",
         // The risk rath23 has too: HONEYCOMB_SERVICE_NAME is unset here.
         problems: &[("xray-daemon-address", "docker-compose.yml:4")],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:50"),
             ("otlp-service-name", "HONEYCOMB_SERVICE_NAME"),
@@ -97,7 +105,7 @@ const REPOS: &[Repo] = &[
             ("python-import", "app.py:28"),
             ("xray-daemon-region", "docker-compose.yml:30"),
         ],
-        warnings: &[UPSTREAM_REPLY_NAME_ERROR],
+        warnings: &[UPSTREAM_REPLY_NAME_ERROR, UPSTREAM_SHOW_NAME_ERROR],
     },
     Repo {
         name: "alvarezdaniel__aws-bootcamp-cruddur-2023",
@@ -108,13 +116,14 @@ const REPOS: &[Repo] = &[
             ("code-xray-segment", "services/user_activities.py:10"),
             ("code-xray-subsegment", "services/user_activities.py:33"),
         ],
-        warnings: &[UPSTREAM_REPLY_NAME_ERROR],
+        warnings: &[UPSTREAM_REPLY_NAME_ERROR, UPSTREAM_SHOW_NAME_ERROR],
     },
     Repo {
         name: "behlkush__aws-bootcamp-cruddur-2023",
         // No defect; a lab deviation: app.result-length.
         problems: &[],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("lab-span", "services/home_activities.py:53"),
         ],
@@ -123,6 +132,7 @@ const REPOS: &[Repo] = &[
         name: "k-paulius__aws-bootcamp-cruddur-2023",
         problems: &[("code-before-first-request", "app.py:88")],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:34"),
         ],
@@ -130,7 +140,7 @@ const REPOS: &[Repo] = &[
     Repo {
         name: "madisonjordan__aws-bootcamp-cruddur-2023",
         problems: &[("code-unattached-processor", "app.py:52")],
-        warnings: &[UPSTREAM_REPLY_NAME_ERROR],
+        warnings: &[UPSTREAM_REPLY_NAME_ERROR, UPSTREAM_SHOW_NAME_ERROR],
     },
     Repo {
         name: "moonout__aws-bootcamp-cruddur-2023",
@@ -149,6 +159,7 @@ const REPOS: &[Repo] = &[
         problems: &[("code-xray-middleware-order", "app.py:40")],
         // Not labelled: the span sets neither lab attribute (one finding).
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:35"),
             ("lab-span", "services/home_activities.py:8"),
@@ -160,6 +171,7 @@ const REPOS: &[Repo] = &[
         // to delivery: a warning). D3 is conditional on missing AWS keys.
         problems: &[("code-xray-segment", "services/user_activities.py:6")],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:70"),
             ("code-xray-segment", "services/user_activities.py:3"),
@@ -169,6 +181,7 @@ const REPOS: &[Repo] = &[
         name: "BenedictCodesHere__aws-bootcamp-cruddur-2023",
         problems: &[("compose-quoted-value", "docker-compose.yml:36")],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:35"),
         ],
@@ -187,6 +200,7 @@ const REPOS: &[Repo] = &[
             ("code-xray-segment", "app.py:205"),
         ],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("code-xray-segment", "app.py:48"),
         ],
@@ -198,6 +212,7 @@ const REPOS: &[Repo] = &[
             ("collector-receiver-bind", "otel-collector-config.yaml:4"),
         ],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:57"),
         ],
@@ -208,7 +223,7 @@ const REPOS: &[Repo] = &[
             ("otlp-variable-name", "docker-compose.yml:8"),
             ("code-unreachable", "services/home_activities.py:53"),
         ],
-        warnings: &[UPSTREAM_REPLY_NAME_ERROR],
+        warnings: &[UPSTREAM_REPLY_NAME_ERROR, UPSTREAM_SHOW_NAME_ERROR],
     },
     Repo {
         name: "jess-bk__aws-bootcamp-cruddur-2023",
@@ -222,6 +237,7 @@ const REPOS: &[Repo] = &[
         ],
         // D3 (nothing sends to the collector) and D4 (healthcheck /health).
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:78"),
             ("collector-unused", "docker-compose.yml:50"),
@@ -232,6 +248,7 @@ const REPOS: &[Repo] = &[
         name: "jhargett1__aws-bootcamp-cruddur-2023",
         problems: &[],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("otlp-service-name", "bakend-flask"),
         ],
@@ -243,6 +260,7 @@ const REPOS: &[Repo] = &[
             ("code-before-first-request", "app.py:91"),
         ],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:43"),
         ],
@@ -270,6 +288,7 @@ const REPOS: &[Repo] = &[
             ("code-before-first-request", "app.py:97"),
         ],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:45"),
         ],
@@ -289,6 +308,7 @@ const REPOS: &[Repo] = &[
         // No defect; the listed risk that applies here: HONEYCOMB_SERVICE_NAME unset.
         problems: &[],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("xray-daemon-region", "docker-compose.yml:63"),
             ("otlp-service-name", "HONEYCOMB_SERVICE_NAME"),
@@ -298,6 +318,7 @@ const REPOS: &[Repo] = &[
         name: "sm1lexops__aws-bootcamp-cruddur-2023",
         problems: &[("xray-daemon-region", "docker-compose.yml:38")],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("lab-span", "services/home_activities.py:6"),
         ],
@@ -313,6 +334,7 @@ const REPOS: &[Repo] = &[
             ("xray-daemon-address", "no xray-daemon service"),
         ],
         warnings: &[
+            UPSTREAM_SHOW_NAME_ERROR,
             UPSTREAM_REPLY_NAME_ERROR,
             ("lab-span", "services/home_activities.py:53"),
         ],

@@ -331,6 +331,23 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "a class name mistyped under a star import",
+        set: &[],
+        unset: &[],
+        edits: &[
+            (
+                "backend-flask/app.py",
+                "from services.home_activities import HomeActivities\n",
+                "from services.home_activities import *\n",
+            ),
+            (
+                "backend-flask/app.py",
+                "HomeActivities.run()",
+                "HomeActivity.run()",
+            ),
+        ],
+    },
+    Planted {
         name: "a method passed where its result was meant",
         set: &[],
         unset: &[],

@@ -83,6 +83,20 @@ fn finding(id: &'static str, when: When, message: String) -> Finding {
     }
 }
 
+/// The name the module can see that is nearest to `name` (a typo or a
+/// plural away), and the file it is bound in.
+fn nearest_name(reach: &Reach, file: usize, name: &str) -> Option<(String, usize)> {
+    let limit = (name.len() / 4).clamp(1, 3);
+    reach
+        .visible_names(file)
+        .into_iter()
+        .filter(|(n, _)| n != name)
+        .map(|(n, module)| (crate::rules::names::edit_distance(&n, name), n, module))
+        .filter(|(distance, _, _)| *distance <= limit)
+        .min_by_key(|(distance, n, _)| (*distance, n.clone()))
+        .map(|(_, n, module)| (n, module))
+}
+
 /// One finding per name and file: each use is the same missing binding,
 /// and one import or definition fixes them all. The first use that stops
 /// the backend (at import) leads, else the first that runs.
@@ -94,11 +108,32 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
         }
     }
     for name in names {
+        // Under a star import, unbound only if no star-imported module of
+        // the project binds it (and every star import is the project's).
+        if file
+            .facts
+            .undefined_names
+            .iter()
+            .any(|u| u.name == name && u.unless_star)
+            && reach.star_binds(index, name) != Some(false)
+        {
+            continue;
+        }
+        // The app used by the middleware or the instrumentation before it
+        // is made: code-xray-middleware-order and
+        // code-flask-instrumentation-order name that, with its fix.
+        let explained = |u: &UndefinedName| {
+            file.facts.top_level_names.contains(&u.name)
+                && file.facts.calls.iter().any(|c| {
+                    c.line == u.line
+                        && (c.name == "XRayMiddleware" || c.method() == "instrument_app")
+                })
+        };
         let uses: Vec<(&UndefinedName, When)> = file
             .facts
             .undefined_names
             .iter()
-            .filter(|u| u.name == name)
+            .filter(|u| u.name == name && !explained(u))
             .filter_map(|u| Some((u, reach.when(index, u.function)?)))
             .collect();
         let Some(&(first, when)) = uses
@@ -141,6 +176,30 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
                 consequence(reach, file, when, error)
             ),
         );
+        // A near name the module can see: `ShowActivity` for the class
+        // `ShowActivities` a star import gives.
+        let near = (!first.unbound_local && commented.is_none())
+            .then(|| nearest_name(reach, index, name))
+            .flatten();
+        if let Some((meant, module)) = near {
+            let edit = Edit::replace(&file.path, first.line, "").and_then(|edit| {
+                let [_] = edit.old.match_indices(name).collect::<Vec<_>>()[..] else {
+                    return None;
+                };
+                let new = edit.old.replacen(name, &meant, 1);
+                Some(Edit { new, ..edit })
+            });
+            let fix = format!(
+                "{}: did you mean `{meant}` (bound in {})?",
+                at(file, first.line),
+                reach.file_path(module).display()
+            );
+            out.push(match edit {
+                Some(edit) => found.edit(edit).fix(fix),
+                None => found.fix(fix),
+            });
+            continue;
+        }
         let fix = match commented {
             Some(c) => format!("uncomment {} (`{}`)", at(file, c.line), c.code),
             None if first.unbound_local => format!(

@@ -213,6 +213,9 @@ pub struct Facts {
     pub undefined_names: Vec<UndefinedName>,
     /// Comment lines that are an import or an assignment commented out.
     pub commented_bindings: Vec<CommentedBinding>,
+    /// Names the module binds at its top level (defs, classes, assignments,
+    /// imports): what `from it import *` gives.
+    pub top_level_names: Vec<String>,
     /// Statements that only name something, never calling it:
     /// `FlaskInstrumentor().instrument_app` (dotted, line).
     pub bare_names: Vec<(String, usize)>,
@@ -235,6 +238,9 @@ pub struct UndefinedName {
     pub function: Option<usize>,
     /// Assigned later in that function: UnboundLocalError.
     pub unbound_local: bool,
+    /// Unbound unless a star import binds it: judged by what the modules
+    /// imported with `*` define.
+    pub unless_star: bool,
 }
 
 impl Facts {
@@ -334,6 +340,7 @@ impl PyFile {
         walker.body(&parsed.syntax().body, None);
         let mut facts = walker.facts;
         facts.commented_bindings = commented_bindings(text);
+        top_level_names(&parsed.syntax().body, &mut facts.top_level_names);
         let lint = pyflakes::lint(path, text, parsed);
         for unbound in lint.unbound {
             facts.undefined_names.push(UndefinedName {
@@ -341,6 +348,7 @@ impl PyFile {
                 function: innermost_function(&facts.functions, unbound.offset),
                 name: unbound.name,
                 unbound_local: unbound.local,
+                unless_star: unbound.star,
             });
         }
         // CPython compiles the whole module before running a line of it:
@@ -420,6 +428,72 @@ fn commented_bindings(text: &str) -> Vec<CommentedBinding> {
         }
     }
     found
+}
+
+/// The names a module's top level binds, in blocks too (`if`, `try`,
+/// `with`, `for`), not in functions or classes.
+fn top_level_names(body: &[Stmt], out: &mut Vec<String>) {
+    fn targets(expr: &Expr, out: &mut Vec<String>) {
+        match expr {
+            Expr::Name(name) => out.push(name.id.as_str().to_string()),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| targets(e, out)),
+            Expr::List(l) => l.elts.iter().for_each(|e| targets(e, out)),
+            Expr::Starred(s) => targets(&s.value, out),
+            _ => {}
+        }
+    }
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(def) => out.push(def.name.as_str().to_string()),
+            Stmt::ClassDef(class) => out.push(class.name.as_str().to_string()),
+            Stmt::Assign(assign) => assign.targets.iter().for_each(|t| targets(t, out)),
+            Stmt::AnnAssign(assign) => targets(&assign.target, out),
+            Stmt::AugAssign(assign) => targets(&assign.target, out),
+            Stmt::Import(import) => out.extend(import.names.iter().map(|a| match &a.asname {
+                Some(asname) => asname.as_str().to_string(),
+                None => a.name.as_str().split('.').next().unwrap_or("").to_string(),
+            })),
+            Stmt::ImportFrom(import) => out.extend(
+                import
+                    .names
+                    .iter()
+                    .map(|a| a.asname.as_ref().unwrap_or(&a.name).as_str().to_string()),
+            ),
+            Stmt::If(if_stmt) => {
+                top_level_names(&if_stmt.body, out);
+                for clause in &if_stmt.elif_else_clauses {
+                    top_level_names(&clause.body, out);
+                }
+            }
+            Stmt::Try(try_stmt) => {
+                top_level_names(&try_stmt.body, out);
+                for handler in &try_stmt.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    top_level_names(&handler.body, out);
+                }
+                top_level_names(&try_stmt.orelse, out);
+                top_level_names(&try_stmt.finalbody, out);
+            }
+            Stmt::With(with) => {
+                for item in &with.items {
+                    if let Some(vars) = &item.optional_vars {
+                        targets(vars, out);
+                    }
+                }
+                top_level_names(&with.body, out);
+            }
+            Stmt::For(for_stmt) => {
+                targets(&for_stmt.target, out);
+                top_level_names(&for_stmt.body, out);
+                top_level_names(&for_stmt.orelse, out);
+            }
+            Stmt::While(while_stmt) => {
+                top_level_names(&while_stmt.body, out);
+                top_level_names(&while_stmt.orelse, out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The function whose body holds `offset` most closely.

@@ -39,6 +39,8 @@ pub struct Unbound {
     pub name: String,
     /// Bound later in the same function: UnboundLocalError, not NameError.
     pub local: bool,
+    /// Not bound here, but a star import might bind it (F405).
+    pub star: bool,
 }
 
 #[derive(Debug, Default)]
@@ -49,10 +51,11 @@ pub struct Lint {
 }
 
 pub fn lint(path: &Path, text: &str, parsed: Parsed<ModModule>) -> Lint {
-    let rules = COMPILE_ERRORS
-        .iter()
-        .copied()
-        .chain([Rule::UndefinedName, Rule::UndefinedLocal]);
+    let rules = COMPILE_ERRORS.iter().copied().chain([
+        Rule::UndefinedName,
+        Rule::UndefinedLocal,
+        Rule::UndefinedLocalWithImportStarUsage,
+    ]);
     let settings = LinterSettings::for_rules(rules);
     let result = lint_only(
         path,
@@ -72,12 +75,13 @@ pub fn lint(path: &Path, text: &str, parsed: Parsed<ModModule>) -> Lint {
         let offset = diagnostic.range().map_or(0, |r| r.start().to_u32());
         let code = diagnostic.secondary_code_or_id();
         match code {
-            "F821" | "F823" => {
+            "F821" | "F823" | "F405" => {
                 if let Some(name) = quoted_name(&diagnostic.concise_message().to_string()) {
                     lint.unbound.push(Unbound {
                         offset,
                         name,
                         local: code == "F823",
+                        star: code == "F405",
                     });
                 }
             }

@@ -88,6 +88,10 @@ impl<'a> Reach<'a> {
         &self.files[id.0].facts.functions[id.1]
     }
 
+    pub fn file_path(&self, file: usize) -> &'a std::path::Path {
+        &self.files[file].path
+    }
+
     pub fn file(&self, id: FunctionId) -> &'a PyFile {
         &self.files[id.0]
     }
@@ -346,6 +350,71 @@ impl<'a> Reach<'a> {
         let facts = &self.files[file].facts;
         let import = facts.imported_names.iter().find(|i| i.name == name)?;
         self.resolve_module(file, &import.target)
+    }
+
+    /// Whether the modules `file` imports with `*` bind `name`: Some(false)
+    /// only when every one is a module of the project and none binds it
+    /// (then the name is unbound, as CPython will find). None when a star
+    /// import is from outside the project, or the name is private.
+    pub fn star_binds(&self, file: usize, name: &str) -> Option<bool> {
+        self.star_binds_within(file, name, 3)
+    }
+
+    fn star_binds_within(&self, file: usize, name: &str, depth: u8) -> Option<bool> {
+        if name.starts_with('_') || depth == 0 {
+            return None;
+        }
+        for import in self.files[file]
+            .facts
+            .imported_names
+            .iter()
+            .filter(|i| i.name == "*")
+        {
+            let module = self.resolve_module(file, import.target.strip_suffix(".*")?)?;
+            // A module that does not compile is its own finding; what it
+            // would bind is unknown.
+            if self.files[module].syntax_error.is_some() {
+                return None;
+            }
+            if self.files[module]
+                .facts
+                .top_level_names
+                .iter()
+                .any(|n| n == name)
+                || self.star_binds_within(module, name, depth - 1)?
+            {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
+    /// Every name `file` can see at its top level: its own, what it
+    /// imports, and what its star imports from the project give. The file
+    /// and line each is bound at.
+    pub fn visible_names(&self, file: usize) -> Vec<(String, usize)> {
+        let facts = &self.files[file].facts;
+        let mut names: Vec<(String, usize)> = facts
+            .top_level_names
+            .iter()
+            .map(|n| (n.clone(), file))
+            .collect();
+        for import in facts.imported_names.iter().filter(|i| i.name == "*") {
+            if let Some(module) = import
+                .target
+                .strip_suffix(".*")
+                .and_then(|m| self.resolve_module(file, m))
+            {
+                names.extend(
+                    self.files[module]
+                        .facts
+                        .top_level_names
+                        .iter()
+                        .map(|n| (n.clone(), module)),
+                );
+            }
+        }
+        names
     }
 
     fn resolve_module(&self, file: usize, module: &str) -> Option<usize> {
