@@ -320,6 +320,26 @@ impl Theme for PromptTheme {
     }
 }
 
+/// Shows a change and asks whether to write it; the answer the student
+/// gave. Without a terminal nothing can be asked: an error that says how to
+/// review (`review`) and how to write without asking. "No" says so.
+pub fn approve(show: impl FnOnce(), question: &str, review: &str) -> Result<bool> {
+    use std::io::IsTerminal;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(anyhow!("no terminal to ask on: {review}"));
+    }
+    show();
+    let go = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| interrupted(e, "the answer"))?;
+    if !go {
+        anstream::println!("{}", paint(DIM, "Nothing was written."));
+    }
+    Ok(go)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

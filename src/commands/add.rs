@@ -3,7 +3,6 @@
 //! does; in a repository it did not make, each backend's pieces inserted
 //! into the student's own files.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -92,18 +91,9 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
         return Ok(EXIT_OK);
     }
     if !args.merge.yes {
-        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
-            bail!(
-                "no terminal to ask on: review the change with --dry-run, then pass --yes to write it"
-            );
-        }
-        print!("{diffs}");
-        let go = dialoguer::Confirm::new()
-            .with_prompt(format!("Add {} to these files?", names.join(", ")))
-            .default(false)
-            .interact()?;
-        if !go {
-            anstream::println!("{}", paint(DIM, "Nothing was written."));
+        let question = format!("Add {} to these files?", names.join(", "));
+        let review = "review the change with --dry-run, then pass --yes to write it";
+        if !crate::prompts::approve(|| print!("{diffs}"), &question, review)? {
             return Ok(EXIT_OK);
         }
     }

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use std::io::IsTerminal;
 use std::os::unix::fs::PermissionsExt;
 
 use crate::cli::DoctorArgs;
@@ -112,21 +111,13 @@ fn fix(args: &DoctorArgs, findings: &[Finding]) -> Result<Fixed> {
         return Ok(Fixed::NotWritten);
     }
     if !args.yes {
-        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
-            bail!(
-                "no terminal to ask on: review the edits with --fix --dry-run, then pass --fix --yes to write them"
-            );
-        }
-        print!("{diff}");
-        let go = dialoguer::Confirm::new()
-            .with_prompt(format!(
-                "Make these {} edits?",
-                plan.files.iter().map(|f| f.ids.len()).sum::<usize>()
-            ))
-            .default(false)
-            .interact()?;
-        if !go {
-            anstream::println!("{}", paint(DIM, "Nothing was written."));
+        let edits: usize = plan.files.iter().map(|f| f.ids.len()).sum();
+        let review = "review the edits with --fix --dry-run, then pass --fix --yes to write them";
+        if !crate::prompts::approve(
+            || print!("{diff}"),
+            &format!("Make these {edits} edits?"),
+            review,
+        )? {
             return Ok(Fixed::NotWritten);
         }
     }

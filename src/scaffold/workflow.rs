@@ -3,10 +3,9 @@
 //! into the student's files (`merge.rs`, `resolve.rs`), the plan shown, asked
 //! for, and carried out.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::base;
@@ -105,25 +104,17 @@ pub fn merge_into(dir: &Path, answers: &Answers, args: &Request) -> Result<u8> {
         return Ok(exit);
     }
     if changes && !args.yes {
-        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
-            bail!(
-                "no terminal to ask on: review the change with --dry-run, then pass --yes to write it"
-            );
-        }
-        print_plan(dir, &plans, args, true);
-        for plan in plans
-            .iter()
-            .filter(|p| p.outcome.writes() || p.outcome == Outcome::Remove)
-        {
-            print!("{}", plan.diff());
-        }
-        let go = dialoguer::Confirm::new()
-            .with_prompt("Write these changes?")
-            .default(false)
-            .interact()
-            .context("reading the answer")?;
-        if !go {
-            anstream::println!("{}", paint(DIM, "Nothing was written."));
+        let show = || {
+            print_plan(dir, &plans, args, true);
+            for plan in plans
+                .iter()
+                .filter(|p| p.outcome.writes() || p.outcome == Outcome::Remove)
+            {
+                print!("{}", plan.diff());
+            }
+        };
+        let review = "review the change with --dry-run, then pass --yes to write it";
+        if !crate::prompts::approve(show, "Write these changes?", review)? {
             return Ok(EXIT_OK);
         }
     }
