@@ -10,6 +10,22 @@ use std::process::Command;
 use tracelab::workspace::python::PyFile;
 use tracelab::workspace::python::arity::misfit;
 
+/// What `python` prints, line by line, running `script` from stdin (one
+/// process for every case: a process each would take minutes).
+fn printed_lines(python: impl AsRef<std::ffi::OsStr>, script: &str) -> Vec<String> {
+    let output = common::output_with_stdin(Command::new(python).arg("-"), script);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
 /// Parameter lists: positional-only, ordinary (some with defaults), *args,
 /// keyword-only (some with defaults), **kwargs.
 fn parameter_lists() -> Vec<String> {
@@ -82,17 +98,7 @@ fn call_arity_agrees_with_cpython() {
             )
         })
         .collect();
-    let output = common::output_with_stdin(Command::new(common::python()).arg("-"), &script);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let cpython: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
+    let cpython = printed_lines(common::python(), &script);
     assert_eq!(cpython.len(), cases.len());
 
     let mut disagreements = Vec::new();
@@ -197,17 +203,7 @@ fn compile_errors_agree_with_cpython() {
             )
         })
         .collect();
-    let output = common::output_with_stdin(Command::new(common::python()).arg("-"), &script);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let cpython: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
+    let cpython = printed_lines(common::python(), &script);
     assert_eq!(cpython.len(), cases.len());
     let mut disagreements = Vec::new();
     for (source, expected) in cases.iter().zip(&cpython) {
@@ -357,7 +353,8 @@ const ATTRIBUTE_VALUES: &[&str] = &[
 /// tracelab says it does.
 #[test]
 fn attribute_values_agree_with_the_opentelemetry_sdk() {
-    use tracelab::rules::otel_attributes::{dropped, parse_version};
+    use tracelab::rules::otel_attributes::dropped;
+    use tracelab::rules::parse_version;
     for sdk in ["1.44.0", "1.45.1"] {
         let packages = [format!("opentelemetry-sdk=={sdk}")];
         let venv = common::venv_with("otel-sdk", &packages.join(" "), &packages);
@@ -371,18 +368,7 @@ fn attribute_values_agree_with_the_opentelemetry_sdk() {
                 .iter()
                 .map(|v| format!("with t.start_as_current_span('s') as span:\n    span.set_attribute('k', {v})\n    print('kept' if 'k' in span.attributes else 'dropped')\n"))
                 .collect::<String>();
-        let output =
-            common::output_with_stdin(Command::new(venv.join("bin/python")).arg("-"), &script);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let verdicts: Vec<String> = String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
+        let verdicts = printed_lines(venv.join("bin/python"), &script);
         assert_eq!(verdicts.len(), ATTRIBUTE_VALUES.len());
         let version = parse_version(sdk).unwrap();
         for (value, sdk_says) in ATTRIBUTE_VALUES.iter().zip(&verdicts) {
