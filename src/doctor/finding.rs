@@ -153,6 +153,12 @@ pub struct Edit {
 }
 
 impl Edit {
+    /// The leading whitespace of the line as it reads now: what a
+    /// replacement or an insertion beside it keeps.
+    pub fn indent(&self) -> &str {
+        &self.old[..self.old.len() - self.old.trim_start().len()]
+    }
+
     /// Line `line` of `path` (as it reads now) replaced by `new`; None when
     /// the file has no such line.
     pub fn replace(path: &std::path::Path, line: usize, new: impl Into<String>) -> Option<Edit> {

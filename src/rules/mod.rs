@@ -32,3 +32,20 @@ pub fn check_shape(name: &str, value: &str) -> Option<Shape> {
         _ => None,
     }
 }
+
+/// `(1, 44, 0)` from a requirement pin's `1.44.0` (missing parts are 0,
+/// a suffix such as `b1` or `rc1` is dropped).
+pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.trim().split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+            .ok()
+    });
+    Some((
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+        parts.next().flatten().unwrap_or(0),
+    ))
+}

@@ -46,19 +46,3 @@ pub fn dropped(kind: &Kind, version: (u32, u32, u32)) -> Option<&'static str> {
         _ => None,
     }
 }
-
-/// `1.44.0` from a requirement pin.
-pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = text.trim().split('.').map(|p| {
-        p.chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse::<u32>()
-            .ok()
-    });
-    Some((
-        parts.next()??,
-        parts.next().flatten().unwrap_or(0),
-        parts.next().flatten().unwrap_or(0),
-    ))
-}

@@ -188,8 +188,7 @@ fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
                 .trim()
                 .strip_prefix('(')?
                 .strip_suffix(')')?;
-            let indent = &edit.old[..edit.old.len() - edit.old.trim_start().len()];
-            let new = format!("{indent}{api}({args})");
+            let new = format!("{}{api}({args})", edit.indent());
             Some(Edit { new, ..edit })
         });
         out.push(match edit {
@@ -414,7 +413,7 @@ fn run_at_creation(
     if !flask_app.chars().all(|c| c.is_alphanumeric() || c == '_') {
         return None;
     }
-    let indent = &decorator.old[..decorator.old.len() - decorator.old.trim_start().len()];
+    let indent = decorator.indent();
     let call = Edit::insert(
         &app.path,
         function.end_line + 1,
@@ -685,15 +684,7 @@ fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
 /// The OpenTelemetry SDK version requirements.txt pins (`==X.Y.Z`);
 /// None when unpinned: pip installs the latest.
 fn sdk_version(ctx: &Context) -> Option<(u32, u32, u32)> {
-    let text = &ctx.requirements.as_ref()?.text;
-    text.lines().find_map(|line| {
-        let line = line.split('#').next()?.trim().to_ascii_lowercase();
-        let pin = line
-            .strip_prefix("opentelemetry-sdk")?
-            .trim_start()
-            .strip_prefix("==")?;
-        otel_attributes::parse_version(pin)
-    })
+    crate::rules::parse_version(&ctx.pinned_version("opentelemetry-sdk")?)
 }
 
 /// What the source shows of a value's type; a name is followed to the
@@ -720,6 +711,14 @@ fn kind_of(file: &PyFile, value: &Value, function: Option<usize>, line: usize) -
     }
 }
 
+/// `"app.now"` for `set_attribute("app.now", ...)`, as a message names it.
+fn attribute_key(call: &Call) -> String {
+    match call.args.first() {
+        Some(Value::Str(k)) => format!("{k:?}"),
+        _ => "the attribute".into(),
+    }
+}
+
 /// Span attributes the pinned SDK drops (a dict, a list of dicts, mixed
 /// types): only with a pin before 1.45.0, as later ones keep them.
 fn check_attribute_types(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
@@ -739,10 +738,7 @@ fn check_attribute_types(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
         let Some(what) = otel_attributes::dropped(&kind, version) else {
             continue;
         };
-        let key = match call.args.first() {
-            Some(Value::Str(k)) => format!("{k:?}"),
-            _ => "the attribute".into(),
-        };
+        let key = attribute_key(call);
         let (a, b, c) = version;
         out.push(
             Finding::fail("code-attribute-value", Layer::Code, format!("{}: {key} is set to {what}: opentelemetry-sdk {a}.{b}.{c} (pinned in requirements.txt) keeps only str, bool, int, float and lists of one of them, and drops it (\"Invalid type ... for attribute value\")", at(file, call.line)))
@@ -773,10 +769,7 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
             && value.contains('.')
             && VALUE_METHODS.contains(&method)
         {
-            let key = match call.args.first() {
-                Some(Value::Str(k)) => format!("{k:?}"),
-                _ => "the attribute".into(),
-            };
+            let key = attribute_key(call);
             let finding = Finding::fail(
                 "code-attribute-value",
                 Layer::Code,
@@ -856,13 +849,8 @@ fn check_rollbar(file: &PyFile, out: &mut Vec<Finding>) {
 
 /// The Flask version requirements.txt pins (`flask==X.Y...`), if it pins one.
 fn flask_version(ctx: &Context) -> Option<(u32, u32)> {
-    let text = &ctx.requirements.as_ref()?.text;
-    text.lines().find_map(|line| {
-        let line = line.trim().to_ascii_lowercase();
-        let version = line.strip_prefix("flask==")?;
-        let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
-        Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
-    })
+    let (major, minor, _) = crate::rules::parse_version(&ctx.pinned_version("flask")?)?;
+    Some((major, minor))
 }
 
 fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Finding>) {

@@ -215,8 +215,7 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
         // at the indentation the comment had.
         let uncomment = commented.and_then(|c| {
             let edit = Edit::replace(&file.path, c.line, "")?;
-            let indent = &edit.old[..edit.old.len() - edit.old.trim_start().len()];
-            let new = format!("{indent}{}", c.code);
+            let new = format!("{}{}", edit.indent(), c.code);
             Some(Edit { new, ..edit })
         });
         out.push(match uncomment {
@@ -361,35 +360,6 @@ fn call_site(file: &PyFile, function: &Function) -> Option<Edit> {
     ))
 }
 
-/// The version each distribution is pinned to in requirements.txt (None:
-/// listed without a pin), by normalised name.
-fn requirement_pins(ctx: &Context) -> Vec<(String, Option<String>)> {
-    let Some(requirements) = &ctx.requirements else {
-        return Vec::new();
-    };
-    requirements
-        .text
-        .lines()
-        .filter_map(|line| {
-            let line = line.split('#').next()?.trim();
-            if line.is_empty() || line.starts_with('-') {
-                return None;
-            }
-            let name_end = line
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-                .unwrap_or(line.len());
-            let name = line[..name_end]
-                .to_ascii_lowercase()
-                .replace(['_', '.'], "-");
-            let pin = line[name_end..]
-                .trim()
-                .strip_prefix("==")
-                .map(|v| v.trim().to_string());
-            Some((name, pin))
-        })
-        .collect()
-}
-
 /// Whether the table may judge imports under this top-level package: it
 /// knows the package, and the workspace installs it at the table's
 /// versions (a different pin may have other modules). For a namespace
@@ -450,7 +420,7 @@ fn check_imports(
     out: &mut Vec<Finding>,
 ) {
     let table = python_modules::table();
-    let pins = requirement_pins(ctx);
+    let pins = ctx.requirement_pins();
     let mut reported: Vec<usize> = Vec::new();
     for import in &file.facts.imported_names {
         if import.module.starts_with('.') || reported.contains(&import.line) {
@@ -543,10 +513,7 @@ fn check_imports(
             let old = edit.old.trim();
             let whole = old.starts_with("from ") || old.starts_with("import ");
             (whole && !old.ends_with('(') && !old.ends_with('\\')).then(|| Edit {
-                new: format!(
-                    "{}{statement}",
-                    &edit.old[..edit.old.len() - edit.old.trim_start().len()]
-                ),
+                new: format!("{}{statement}", edit.indent()),
                 ..edit
             })
         });
@@ -574,6 +541,6 @@ fn check_imports(
 /// The leading whitespace of a line of a file.
 fn indent_of(path: &std::path::Path, line: usize) -> String {
     Edit::replace(path, line, "")
-        .map(|e| e.old[..e.old.len() - e.old.trim_start().len()].to_string())
+        .map(|e| e.indent().to_string())
         .unwrap_or_default()
 }

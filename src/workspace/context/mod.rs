@@ -222,6 +222,46 @@ impl Context {
         self.dotenv_value(name).map(|v| (Layer::DotEnv, v))
     }
 
+    /// Each distribution requirements.txt lists, by normalised name (pip's
+    /// `Flask_Cors` is `flask-cors`), with the version it pins with `==`
+    /// (None: unpinned, pip installs the latest).
+    pub fn requirement_pins(&self) -> Vec<(String, Option<String>)> {
+        let Some(requirements) = &self.requirements else {
+            return Vec::new();
+        };
+        requirements
+            .text
+            .lines()
+            .filter_map(|line| {
+                let line = line.split('#').next()?.trim();
+                if line.is_empty() || line.starts_with('-') {
+                    return None;
+                }
+                let name_end = line
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+                    })
+                    .unwrap_or(line.len());
+                let name = line[..name_end]
+                    .to_ascii_lowercase()
+                    .replace(['_', '.'], "-");
+                let pin = line[name_end..]
+                    .trim()
+                    .strip_prefix("==")
+                    .map(|v| v.trim().to_string());
+                Some((name, pin))
+            })
+            .collect()
+    }
+
+    /// The version requirements.txt pins `distribution` to with `==`.
+    pub fn pinned_version(&self, distribution: &str) -> Option<String> {
+        self.requirement_pins()
+            .into_iter()
+            .find(|(name, _)| name == distribution)
+            .and_then(|(_, pin)| pin)
+    }
+
     pub fn dotenv_value(&self, name: &str) -> Option<&str> {
         self.dotenv.as_ref()?.get(name).map(|e| e.value.as_str())
     }

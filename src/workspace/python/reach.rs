@@ -184,9 +184,7 @@ impl<'a> Reach<'a> {
         }
         self.files[file].facts.assignments.iter().any(|a| {
             a.target == name
-                && matches!(&a.value, Value::Call(class, _)
-                    if self.methods_of(file, class, "__init__").len() == 1
-                        || self.class_defined(file, class))
+                && matches!(&a.value, Value::Call(class, _) if self.class_defined(file, class))
         })
     }
 
