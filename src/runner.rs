@@ -61,11 +61,15 @@ impl Installer {
 
 /// The venv `backend-flask/.venv`, with the requirements installed. It is
 /// created when missing, and the installer runs only when requirements.txt
-/// changed since the last install (its cache makes a reinstall quick).
+/// or the constraints.txt it reads changed since the last install (its
+/// cache makes a reinstall quick).
 pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
     let venv = backend_dir.join(".venv");
     let requirements = backend_dir.join("requirements.txt");
-    let wanted = crate::workspace::read::bytes(&requirements)?;
+    let mut wanted = crate::workspace::read::bytes(&requirements)?;
+    if let Ok(constraints) = crate::workspace::read::bytes(&backend_dir.join("constraints.txt")) {
+        wanted.extend(constraints);
+    }
     let stamp = venv.join(".tracelab-requirements");
     let digest: String = Sha256::digest(&wanted)
         .iter()

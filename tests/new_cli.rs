@@ -19,6 +19,7 @@ const DEFAULT_FILES: &[&str] = &[
     "backend-flask/Dockerfile",
     "backend-flask/Dockerfile.prod",
     "backend-flask/app.py",
+    "backend-flask/constraints.txt",
     "backend-flask/requirements.txt",
     "backend-flask/services/__init__.py",
     "backend-flask/services/home_activities.py",
@@ -35,7 +36,7 @@ fn defaults_write_the_whole_workspace_and_say_what_next() {
         .arg(&dir)
         .assert()
         .success()
-        .stdout(contains("14 new"))
+        .stdout(contains("15 new"))
         // Outside Gitpod: no gp, and the no-Docker way to a first trace.
         .stdout(contains("tracelab env set HONEYCOMB_API_KEY"))
         .stdout(contains("gp env").not())

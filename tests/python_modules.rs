@@ -37,3 +37,48 @@ fn the_module_table_matches_the_real_packages_at_our_pins() {
         );
     }
 }
+
+/// A generated workspace installs the same packages next month: every
+/// package in its venv (what requirements.txt pulls in, transitively) is
+/// pinned by the constraints.txt beside it, at the version installed.
+#[test]
+fn the_workspace_lock_pins_every_installed_package() {
+    let (_dir, workspace) =
+        common::new_workspace(&["--set", "backends=honeycomb,xray,cloudwatch,rollbar"]);
+    let backend = workspace.join("backend-flask");
+    let venv = common::app_venv(&backend.join("requirements.txt"));
+    let frozen = common::run_ok(
+        Command::new(venv.join("bin/python")).args(["-m", "pip", "freeze", "--all"]),
+    );
+    let normal = |name: &str| name.to_ascii_lowercase().replace(['_', '.'], "-");
+    let pins: Vec<String> = common::read(backend.join("constraints.txt"))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (name, rest) = l.split_once("==").unwrap();
+            format!(
+                "{}=={}",
+                normal(name),
+                rest.split(';').next().unwrap().trim()
+            )
+        })
+        .collect();
+    let installed = String::from_utf8(frozen.stdout).unwrap();
+    let mut checked = 0;
+    for line in installed.lines() {
+        let (name, version) = line.split_once("==").unwrap();
+        if ["pip", "setuptools", "wheel"].contains(&normal(name).as_str()) {
+            continue;
+        }
+        let pin = format!("{}=={version}", normal(name));
+        assert!(
+            pins.contains(&pin),
+            "{pin} is installed but constraints.txt does not pin it"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked > 30,
+        "only {checked} packages installed:\n{installed}"
+    );
+}

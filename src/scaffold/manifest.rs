@@ -38,6 +38,11 @@ pub static FILES: &[FileSpec] = &[
         "backend-flask/requirements.txt.j2",
         always
     ),
+    embed!(
+        "backend-flask/constraints.txt",
+        "backend-flask/constraints.txt.j2",
+        always
+    ),
     embed!("backend-flask/app.py", "backend-flask/app.py.j2", always),
     embed!(
         "backend-flask/services/__init__.py",

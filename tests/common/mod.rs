@@ -81,6 +81,7 @@ pub fn python() -> String {
 pub fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     key.hash(&mut hasher);
+    read(tools_lock()).hash(&mut hasher);
     let dir = cache_dir().join(format!("{name}-{:016x}", hasher.finish()));
     let ready = dir.join(".ready");
     fs::create_dir_all(cache_dir()).unwrap();
@@ -90,14 +91,24 @@ pub fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
         let _ = fs::remove_dir_all(&dir);
         eprintln!("[harness] creating {} (one time)", dir.display());
         run_ok(Command::new(python()).args(["-m", "venv"]).arg(&dir));
+        // Whatever a tool pulls in is pinned too (tests/support/tools.lock),
+        // so a package released tomorrow changes no test's outcome.
         run_ok(
             Command::new(dir.join("bin/pip"))
                 .args(["install", "--quiet", "--disable-pip-version-check"])
+                .arg("--constraint")
+                .arg(tools_lock())
                 .args(pip_args),
         );
         fs::write(&ready, "").unwrap();
     }
     dir
+}
+
+/// Every Python package the tests install as a tool, transitive ones
+/// included, pinned (made by tests/support/lock.sh).
+fn tools_lock() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tools.lock")
 }
 
 /// An npm package at `version`, installed once into the test cache (npm
@@ -153,7 +164,9 @@ pub fn hadolint(dockerfile: &Path) {
 /// A venv with exactly the given generated requirements file installed,
 /// reused while the file's contents stay the same.
 pub fn app_venv(requirements: &Path) -> PathBuf {
-    let key = read(requirements);
+    // requirements.txt reads the lock beside it (`-c constraints.txt`).
+    let constraints = requirements.with_file_name("constraints.txt");
+    let key = read(requirements) + &fs::read_to_string(constraints).unwrap_or_default();
     venv_with(
         "app",
         &key,
