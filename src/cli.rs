@@ -77,6 +77,33 @@ impl clap::builder::TypedValueParser for AnswerSetting {
     }
 }
 
+/// A check id (`--explain`, `--ignore`), completed from the catalogue; an
+/// unknown one is refused by the doctor, which names the nearest.
+#[derive(Clone)]
+pub struct CheckIdArg;
+
+impl clap::builder::TypedValueParser for CheckIdArg {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        AnswerSetting.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let ids = crate::doctor::catalogue::CheckId::ALL.iter();
+        Some(Box::new(
+            ids.map(|id| clap::builder::PossibleValue::new(id.as_str())),
+        ))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Write tracelab.1 and a page per command (tracelab-new.1, ...) into this folder, made if missing.
@@ -227,11 +254,11 @@ pub struct DoctorArgs {
     pub timeout: f64,
 
     /// Do not report this check (repeat for more); .tracelab.yml can list them under doctor: ignore:.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = CheckIdArg, hide_possible_values = true)]
     pub ignore: Vec<String>,
 
-    /// Print what a check means and how to silence it, then exit.
-    #[arg(long, value_name = "ID")]
+    /// Print what a check means, what it reports when, and how to silence it, then exit (`all`: every check; with --json, as data).
+    #[arg(long, value_name = "ID", value_parser = CheckIdArg, hide_possible_values = true)]
     pub explain: Option<String>,
 
     /// Make the fixes that are file edits (shown as a diff, asked first), then check again; commands for your shell are printed.

@@ -33,6 +33,8 @@ COMP_WORDS=(tracelab up); COMP_CWORD=1; _tracelab tracelab up tracelab; echo "1:
 COMP_WORDS=(tracelab doctor --js); COMP_CWORD=2; _tracelab tracelab --js doctor; echo "2:${COMPREPLY[*]}"
 COMP_WORDS=(tracelab add x); COMP_CWORD=2; _tracelab tracelab x add; echo "3:${COMPREPLY[*]}"
 COMP_WORDS=(tracelab new --set p); COMP_CWORD=3; _tracelab tracelab p --set; echo "4:${COMPREPLY[*]}"
+COMP_WORDS=(tracelab doctor --explain xray-daemon-r); COMP_CWORD=3; _tracelab tracelab xray-daemon-r --explain; echo "5:${COMPREPLY[*]}"
+COMP_WORDS=(tracelab doctor --ignore env-m); COMP_CWORD=3; _tracelab tracelab env-m --ignore; echo "6:${COMPREPLY[*]}"
 "#;
     let out = common::output_with_stdin(Command::new("bash").args(["-c", probe]), &script);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -44,6 +46,9 @@ COMP_WORDS=(tracelab new --set p); COMP_CWORD=3; _tracelab tracelab p --set; ech
         text.contains("4:project_name= port= python_version="),
         "{text}"
     );
+    // Check ids, from the catalogue, after --explain and --ignore.
+    assert!(text.contains("5:xray-daemon-region\n"), "{text}");
+    assert!(text.contains("6:env-missing env-mismatch\n"), "{text}");
 }
 
 /// `tracelab man --dir` writes the page the main page names for each

@@ -24,6 +24,37 @@ fn explain_describes_a_check_and_how_to_silence_it() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("xray-daemon-region"));
 }
 
+/// `--explain ID --json` prints the catalogue's entry as data, and
+/// `--explain all --json` every entry.
+#[test]
+fn explain_json_is_the_catalogue_entry() {
+    let output = common::tracelab()
+        .args(["doctor", "--explain", "xray-daemon-region", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let entry: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut keys: Vec<&str> = entry.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    keys.sort();
+    assert_eq!(keys, ["blocks_run", "doc", "group", "id", "statuses"]);
+    assert_eq!(entry["id"], "xray-daemon-region");
+    assert_eq!(entry["group"], "X-Ray");
+    let statuses: Vec<&str> = entry["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["fail", "warn"]);
+    assert!(entry["statuses"][1]["when"].as_str().unwrap().contains("region"));
+    let output = common::tracelab()
+        .args(["doctor", "--explain", "all", "--json"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(all.as_array().unwrap().len() > 80, "{all}");
+}
+
 #[test]
 fn an_ignored_check_is_not_reported_but_counted() {
     let fixture = Fixture::new("honeycomb").unset("HONEYCOMB_API_KEY");

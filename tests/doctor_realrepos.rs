@@ -425,6 +425,96 @@ fn every_labelled_defect_is_found_and_nothing_else() {
     assert!(errors.is_empty(), "\n{}", errors.join("\n"));
 }
 
+/// The fixtures labelled as data: each has an expect.json beside its
+/// EXPECTED.md.
+fn labelled_as_data(fixtures: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("expect.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What expect.json asks of one report: each `expected` entry matched by a
+/// finding of one of its statuses (its regex over the id, message, fix and
+/// variable), and no `forbidden` entry matched by a problem or a warning.
+fn judge_by_data(name: &str, labels: &Value, report: &Value) -> Vec<String> {
+    let text = |c: &Value| {
+        format!(
+            "{} {} {} {}",
+            c["id"].as_str().unwrap_or(""),
+            c["message"].as_str().unwrap_or(""),
+            c["fix"].as_str().unwrap_or(""),
+            c["variable"].as_str().unwrap_or("")
+        )
+    };
+    let checks = report["checks"].as_array().unwrap();
+    let mut errors = Vec::new();
+    for expected in labels["expected"].as_array().unwrap() {
+        // Python's syntax, look-around included.
+        let pattern = fancy_regex::Regex::new(expected["regex"].as_str().unwrap()).unwrap();
+        let statuses = expected["statuses"].as_array().unwrap();
+        if !checks
+            .iter()
+            .any(|c| statuses.contains(&c["status"]) && pattern.is_match(&text(c)).unwrap())
+        {
+            errors.push(format!(
+                "{name}: missing {} ({}): {}",
+                expected["regex"],
+                statuses
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                expected["what"]
+            ));
+        }
+    }
+    for forbidden in labels["forbidden"].as_array().unwrap() {
+        let id = fancy_regex::Regex::new(forbidden["id_regex"].as_str().unwrap()).unwrap();
+        let words = fancy_regex::Regex::new(forbidden["text_regex"].as_str().unwrap()).unwrap();
+        for c in checks {
+            if (c["status"] == "fail" || c["status"] == "warn")
+                && id.is_match(c["id"].as_str().unwrap()).unwrap()
+                && words.is_match(&text(c)).unwrap()
+            {
+                errors.push(format!(
+                    "{name}: forbidden {} {}: {} ({})",
+                    c["status"], c["id"], c["message"], forbidden["why"]
+                ));
+            }
+        }
+    }
+    errors
+}
+
+#[test]
+fn every_defect_labelled_as_data_is_found_and_nothing_forbidden() {
+    let Some(fixtures) = common::realrepos::folder(
+        "doctor_realrepos::every_defect_labelled_as_data_is_found_and_nothing_forbidden",
+    ) else {
+        return;
+    };
+    let mut errors = Vec::new();
+    let names = labelled_as_data(&fixtures);
+    for name in &names {
+        let labels: Value =
+            serde_json::from_str(&common::read(fixtures.join(name).join("expect.json"))).unwrap();
+        let (_, report) = doctor(&fixtures, name);
+        errors.extend(judge_by_data(name, &labels, &report));
+    }
+    assert!(
+        errors.is_empty(),
+        "{} of {} repositories:\n{}",
+        errors.len(),
+        names.len(),
+        errors.join("\n")
+    );
+}
+
 #[test]
 fn conditional_defects_fire_when_their_condition_holds() {
     let Some(fixtures) = common::realrepos::folder(
@@ -467,7 +557,9 @@ fn every_fixture_is_in_the_table() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut listed: Vec<&str> = REPOS.iter().map(|r| r.name).collect();
+    // Each is labelled here (REPOS) or as data (its expect.json).
+    let mut listed: Vec<String> = REPOS.iter().map(|r| r.name.to_string()).collect();
+    listed.extend(labelled_as_data(&fixtures));
     listed.sort();
     assert_eq!(names, listed);
 }
@@ -492,4 +584,48 @@ fn no_secret_reaches_the_output() {
         assert!(!text.contains(secret), "{name} printed a secret");
         assert!(!text.contains(KEY), "{name} printed the shell's key");
     }
+}
+
+/// The catalogue is the promise: on every training fixture, each finding's
+/// status is one its check declares (`doctor --explain all --json`).
+#[test]
+fn every_finding_agrees_with_the_catalogue() {
+    let Some(fixtures) =
+        common::realrepos::folder("doctor_realrepos::every_finding_agrees_with_the_catalogue")
+    else {
+        return;
+    };
+    let output = common::tracelab()
+        .args(["doctor", "--explain", "all", "--json"])
+        .output()
+        .unwrap();
+    let catalogue: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let declared = |id: &Value, status: &Value| {
+        catalogue.as_array().unwrap().iter().any(|entry| {
+            entry["id"] == *id
+                && entry["statuses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["status"] == *status)
+        })
+    };
+    let mut errors = Vec::new();
+    let mut checked = 0;
+    let mut names: Vec<String> = REPOS.iter().map(|r| r.name.to_string()).collect();
+    names.extend(labelled_as_data(&fixtures));
+    for name in &names {
+        let (_, report) = doctor(&fixtures, name);
+        for finding in report["checks"].as_array().unwrap() {
+            checked += 1;
+            if !declared(&finding["id"], &finding["status"]) {
+                errors.push(format!(
+                    "{name}: {} reported {} ({})",
+                    finding["id"], finding["status"], finding["message"]
+                ));
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} findings on {} repositories", names.len());
+    assert!(errors.is_empty(), "\n{}", errors.join("\n"));
 }

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use crate::cli::DoctorArgs;
 use crate::doctor::finding::Finding;
 use crate::doctor::{
-    Reach, diagnose, exit_code, fix, ignored_ids, registry, report, without_ignored,
+    Reach, catalogue, diagnose, exit_code, fix, ignored_ids, parse_id, report, without_ignored,
 };
 use crate::exit::EXIT_OK;
 use crate::scaffold::write::prepare_atomic;
@@ -18,7 +18,7 @@ use crate::workspace::context::Options;
 
 pub fn run(args: DoctorArgs) -> Result<u8> {
     if let Some(id) = &args.explain {
-        return explain(id);
+        return explain(id, args.json);
     }
     let dir = match start(&args) {
         Ok(dir) => dir,
@@ -139,7 +139,11 @@ fn fix(args: &DoctorArgs, findings: &[Finding]) -> Result<Fixed> {
             "{} fixed {} ({})",
             paint(OK, "✓"),
             file.path.display(),
-            file.ids.join(", ")
+            file.ids
+                .iter()
+                .map(|id| id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(Fixed::Wrote)
@@ -155,21 +159,26 @@ fn file_diff(file: &fix::FileFix) -> String {
         .to_string()
 }
 
-/// `--explain ID`: what the check means, and how to silence it.
-fn explain(id: &str) -> Result<u8> {
-    match registry::explain(id) {
-        Some(text) => {
-            println!("{text}");
-            Ok(EXIT_OK)
-        }
-        None => {
-            let ids: Vec<&str> = registry::CHECKS.iter().map(|c| c.id).collect();
-            bail!(
-                "no check is called {id:?}; the checks are: {}",
-                ids.join(", ")
-            )
-        }
+/// `--explain ID`: what the check means, what it reports when, and how to
+/// silence it; `all` for every check; `--json` prints the catalogue's entry.
+fn explain(id: &str, json: bool) -> Result<u8> {
+    let ids = if id == "all" {
+        catalogue::CheckId::ALL.to_vec()
+    } else {
+        vec![parse_id(id)?]
+    };
+    if json {
+        let entries: Vec<catalogue::Entry> = ids.iter().map(|id| (*id).into()).collect();
+        let value = match entries.as_slice() {
+            [one] if id != "all" => serde_json::to_value(one)?,
+            _ => serde_json::to_value(&entries)?,
+        };
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        let texts: Vec<String> = ids.into_iter().map(catalogue::explain).collect();
+        println!("{}", texts.join("\n\n---\n\n"));
     }
+    Ok(EXIT_OK)
 }
 
 /// The options checked and the workspace found, or why not.

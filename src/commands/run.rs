@@ -14,7 +14,10 @@ use anyhow::{Context as _, Result};
 
 use crate::backend::Backend;
 use crate::cli::RunArgs;
-use crate::doctor::{self, finding::Status};
+use crate::doctor::{
+    self,
+    finding::{CheckId, Status},
+};
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
@@ -113,17 +116,19 @@ pub fn run(args: RunArgs) -> Result<u8> {
 /// The offline doctor first: the backend is not started while a problem
 /// means it could not start or export (a property of each check in the
 /// registry); other problems are shown and the run goes on.
-fn check_first(contexts: &[Context], ignore: &[String]) -> bool {
+fn check_first(contexts: &[Context], ignore: &[CheckId]) -> bool {
     let (findings, _) = doctor::without_ignored(doctor::check(contexts), ignore);
-    let blocking = |f: &&doctor::finding::Finding| {
-        f.status == Status::Fail && doctor::registry::lookup(f.id).is_some_and(|c| c.blocks_run)
-    };
+    let blocking = |f: &&doctor::finding::Finding| f.status == Status::Fail && f.id.blocks_run();
     let problems = findings.iter().filter(|f| f.status == Status::Fail).count();
     if problems == 0 {
         return true;
     }
     doctor::report::print_short(&findings);
-    let blockers: Vec<&str> = findings.iter().filter(blocking).map(|f| f.id).collect();
+    let blockers: Vec<&str> = findings
+        .iter()
+        .filter(blocking)
+        .map(|f| f.id.as_str())
+        .collect();
     if blockers.is_empty() {
         anstream::eprintln!(
             "\n{} none of these stops the backend from starting or exporting here; starting it",

@@ -2,14 +2,14 @@
 
 use serde::Serialize;
 
-/// A finding's severity, declared with each check in the registry.
-pub use super::registry::Status;
+/// A finding's severity; each check declares those it may report.
+pub use super::catalogue::{CheckId, Status};
 
 pub use crate::workspace::layers::Layer;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub id: &'static str,
+    pub id: CheckId,
     pub status: Status,
     pub layer: Layer,
     pub variable: Option<String>,
@@ -19,16 +19,17 @@ pub struct Finding {
     /// to run in the student's shell, or one exact edit to a file. None:
     /// the fix is advice for a person.
     pub apply: Option<Apply>,
-    /// Which section of the report it belongs to.
+    /// Which section of the report it belongs to: its check's group, with
+    /// the compose file's name for a variant configuration.
     #[serde(skip)]
     pub group: &'static str,
 }
 
 impl Finding {
-    pub fn new(id: &'static str, status: Status, layer: Layer, message: impl Into<String>) -> Self {
+    pub fn new(id: CheckId, status: Status, layer: Layer, message: impl Into<String>) -> Self {
         debug_assert!(
-            super::registry::lookup(id).is_some(),
-            "check id {id} is not declared in doctor/registry.rs"
+            id.allows(status),
+            "{id} reports {status:?}, which doctor/catalogue.rs does not declare for it"
         );
         Finding {
             id,
@@ -38,28 +39,43 @@ impl Finding {
             message: crate::redact::text(&message.into()).into_owned(),
             fix: None,
             apply: None,
-            group: "",
+            group: id.group().title(),
         }
     }
 
-    pub fn ok(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
+    pub fn ok(id: CheckId, layer: Layer, message: impl Into<String>) -> Self {
         Self::new(id, Status::Ok, layer, message)
     }
 
-    pub fn info(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
+    pub fn info(id: CheckId, layer: Layer, message: impl Into<String>) -> Self {
         Self::new(id, Status::Info, layer, message)
     }
 
-    pub fn warn(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
+    pub fn warn(id: CheckId, layer: Layer, message: impl Into<String>) -> Self {
         Self::new(id, Status::Warn, layer, message)
     }
 
-    pub fn fail(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
+    pub fn fail(id: CheckId, layer: Layer, message: impl Into<String>) -> Self {
         Self::new(id, Status::Fail, layer, message)
     }
 
-    pub fn skip(id: &'static str, layer: Layer, message: impl Into<String>) -> Self {
+    pub fn skip(id: CheckId, layer: Layer, message: impl Into<String>) -> Self {
         Self::new(id, Status::Skip, layer, message)
+    }
+
+    /// Raised to what a run proved (`doctor --deep`): at most the gravest
+    /// status its check may report, so the catalogue stays the promise.
+    pub fn raise_to(&mut self, status: Status) {
+        if let Some(allowed) = self
+            .id
+            .statuses()
+            .iter()
+            .map(|r| r.status)
+            .filter(|s| *s <= status && *s > self.status && *s != Status::Skip)
+            .max()
+        {
+            self.status = allowed;
+        }
     }
 
     pub fn var(mut self, name: &str) -> Self {

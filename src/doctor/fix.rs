@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::finding::{Apply, Edit, Finding};
+use super::finding::{Apply, CheckId, Edit, Finding};
 
 /// One file's text before and after its edits.
 pub struct FileFix {
@@ -14,7 +14,7 @@ pub struct FileFix {
     pub before: String,
     pub after: String,
     /// The checks whose findings it fixes, in order.
-    pub ids: Vec<&'static str>,
+    pub ids: Vec<CheckId>,
 }
 
 /// What `--fix` would do.
@@ -30,7 +30,7 @@ pub struct Plan {
 
 pub fn plan(findings: &[Finding]) -> Plan {
     let mut plan = Plan::default();
-    let mut by_file: BTreeMap<&str, Vec<(&Edit, &'static str)>> = BTreeMap::new();
+    let mut by_file: BTreeMap<&str, Vec<(&Edit, CheckId)>> = BTreeMap::new();
     for finding in findings {
         match &finding.apply {
             Some(Apply::Edit(edit)) => by_file
@@ -65,13 +65,8 @@ pub fn plan(findings: &[Finding]) -> Plan {
     plan
 }
 
-fn plan_file(
-    plan: &mut Plan,
-    path: PathBuf,
-    before: String,
-    mut edits: Vec<(&Edit, &'static str)>,
-) {
-    let refuse = |plan: &mut Plan, edit: &Edit, id: &str, why: &str| {
+fn plan_file(plan: &mut Plan, path: PathBuf, before: String, mut edits: Vec<(&Edit, CheckId)>) {
+    let refuse = |plan: &mut Plan, edit: &Edit, id: CheckId, why: &str| {
         plan.refused
             .push(format!("{id} at {}:{}: {why}", edit.file, edit.line));
     };
@@ -83,7 +78,7 @@ fn plan_file(
             refuse(
                 plan,
                 edit,
-                id,
+                *id,
                 "the file holds conflict markers: resolve them first",
             );
         }
@@ -140,7 +135,7 @@ mod tests {
     use crate::doctor::finding::Layer;
 
     fn finding(edit: Edit) -> Finding {
-        Finding::fail("python-import", Layer::Code, "m").edit(edit)
+        Finding::fail(CheckId::PythonImport, Layer::Code, "m").edit(edit)
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! `tracelab doctor`: reads every layer a variable passes through on its way
 //! into the app, runs the checklist, and reports each problem with its fix.
 
+pub mod catalogue;
 pub mod checks;
 pub mod deep;
 pub mod finding;
 pub mod fix;
 pub mod online;
-pub mod registry;
 pub mod report;
 
 use std::path::Path;
@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
 use crate::workspace::context::{Context, Options};
-use finding::{Finding, Status};
+use finding::{CheckId, Finding, Status};
 
 /// How far the doctor goes beyond reading the workspace.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,18 +34,12 @@ pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Findin
     let contexts = Context::load_all(dir, crate::workspace::layers::shell_env(), options)?;
     let mut findings = check(&contexts);
     if let Some(timeout) = reach.online {
-        findings.extend(online::run(&contexts[0], timeout).into_iter().map(|mut f| {
-            f.group = "Online";
-            f
-        }));
+        findings.extend(online::run(&contexts[0], timeout));
     }
     if reach.deep {
         let probed = deep::probe(&contexts[0], reach.online.is_some());
         let probed = deep::as_confirmations(probed, &mut findings);
-        findings.extend(probed.into_iter().map(|mut f| {
-            f.group = registry::DEEP;
-            f
-        }));
+        findings.extend(probed);
     }
     Ok(findings)
 }
@@ -106,7 +100,7 @@ fn variant_group(ctx: &Context, group: &'static str) -> &'static str {
 
 /// The ids to silence: `--ignore` and `doctor: {ignore: [...]}` in the
 /// workspace's `.tracelab.yml`; an id no check has is refused, not ignored.
-pub fn ignored_ids(dir: &Path, from_command_line: &[String]) -> Result<Vec<String>> {
+pub fn ignored_ids(dir: &Path, from_command_line: &[String]) -> Result<Vec<CheckId>> {
     let answers = dir.join(crate::scaffold::manifest::ANSWERS_FILE);
     let mut ids = from_command_line.to_vec();
     if answers.is_file() {
@@ -115,34 +109,39 @@ pub fn ignored_ids(dir: &Path, from_command_line: &[String]) -> Result<Vec<Strin
             .map_err(|e| anyhow::anyhow!("{}: {e}", answers.display()))?;
         ids.extend(file.doctor_ignore().iter().cloned());
     }
-    for id in &ids {
-        if registry::lookup(id).is_none() {
-            let near: Vec<&str> = registry::CHECKS
-                .iter()
-                .map(|c| c.id)
-                .filter(|c| {
-                    crate::rules::names::edit_distance(c, id) <= 3 || c.starts_with(id.as_str())
-                })
-                .collect();
-            anyhow::bail!(
-                "no check is called {id:?}{}: tracelab doctor --explain ID describes one",
-                if near.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (did you mean {}?)", near.join(", "))
-                }
-            );
-        }
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
+/// The check named `id`, or an error that names the nearest ones.
+pub fn parse_id(id: &str) -> Result<CheckId> {
+    if let Some(check) = CheckId::parse(id) {
+        return Ok(check);
     }
-    Ok(ids)
+    let near: Vec<&str> = CheckId::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| {
+            crate::rules::names::edit_distance(c, id) <= 3
+                || c.starts_with(id)
+                // `xray-region` for xray-daemon-region: every word in it.
+                || id.split('-').all(|word| c.split('-').any(|w| w == word))
+        })
+        .collect();
+    anyhow::bail!(
+        "no check is called {id:?}{}: tracelab doctor --explain ID describes one",
+        if near.is_empty() {
+            String::new()
+        } else {
+            format!(" (did you mean {}?)", near.join(", "))
+        }
+    )
 }
 
 /// The findings without those of ignored checks, and how many problems,
 /// warnings and notes were left out (kept lines are never counted).
-pub fn without_ignored(findings: Vec<Finding>, ignore: &[String]) -> (Vec<Finding>, usize) {
-    let (ignored, kept): (Vec<Finding>, Vec<Finding>) = findings
-        .into_iter()
-        .partition(|f| ignore.iter().any(|id| id == f.id));
+pub fn without_ignored(findings: Vec<Finding>, ignore: &[CheckId]) -> (Vec<Finding>, usize) {
+    let (ignored, kept): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| ignore.contains(&f.id));
     let counted = ignored
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Info))

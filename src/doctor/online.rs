@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
-use super::finding::{Finding, Layer, Status};
+use super::finding::{CheckId, Finding, Layer, Status};
 use crate::backend::Backend;
 use crate::fingerprint::fingerprint;
 use crate::otlp::{request_for, string_attribute};
@@ -30,7 +30,7 @@ struct Target {
 pub fn run(ctx: &Context, timeout: Duration) -> Vec<Finding> {
     let Some(target) = target(ctx) else {
         return vec![Finding::skip(
-            "online-test-span",
+            CheckId::OnlineTestSpan,
             Layer::Online,
             "no usable exporter endpoint to test (see the problems above)",
         )];
@@ -81,12 +81,7 @@ fn one_network_failure(findings: Vec<Finding>) -> Vec<Finding> {
 
 /// A request that got no answer, in words a student can act on, with the
 /// fix that fits where it was going.
-fn unreachable(
-    id: &'static str,
-    error: &ureq::Error,
-    target: &Target,
-    timeout: Duration,
-) -> Finding {
+fn unreachable(id: CheckId, error: &ureq::Error, target: &Target, timeout: Duration) -> Finding {
     let host = &target.host;
     let why = match error {
         ureq::Error::Timeout(_) => format!("no answer within {} s", timeout.as_secs_f64()),
@@ -192,14 +187,14 @@ fn check_key(
 ) -> Finding {
     let url = format!("{}/1/auth", target.origin);
     let shown = format!("{} ({})", fingerprint(key), layers.join(", "));
-    let finding = |f: fn(&'static str, Layer, String) -> Finding, message: String| {
-        f("online-honeycomb-auth", Layer::Online, message).var("HONEYCOMB_API_KEY")
+    let finding = |f: fn(CheckId, Layer, String) -> Finding, message: String| {
+        f(CheckId::OnlineHoneycombAuth, Layer::Online, message).var("HONEYCOMB_API_KEY")
     };
     let response = agent.get(&url).header("X-Honeycomb-Team", key).call();
     let mut response = match response {
         Ok(response) => response,
         Err(e) => {
-            return unreachable("online-honeycomb-auth", &e, target, timeout)
+            return unreachable(CheckId::OnlineHoneycombAuth, &e, target, timeout)
                 .var("HONEYCOMB_API_KEY");
         }
     };
@@ -276,12 +271,12 @@ fn send_test_span(agent: &ureq::Agent, target: &Target, timeout: Duration) -> Fi
     for (name, value) in &target.headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    let finding = |f: fn(&'static str, Layer, String) -> Finding, message: String| {
-        f("online-test-span", Layer::Online, message)
+    let finding = |f: fn(CheckId, Layer, String) -> Finding, message: String| {
+        f(CheckId::OnlineTestSpan, Layer::Online, message)
     };
     let mut response = match request.send(&test_request(&target.service)[..]) {
         Ok(response) => response,
-        Err(e) => return unreachable("online-test-span", &e, target, timeout),
+        Err(e) => return unreachable(CheckId::OnlineTestSpan, &e, target, timeout),
     };
     let status = response.status().as_u16();
     let body: String = response

@@ -57,7 +57,9 @@ pub fn copy_repo(from: &Path, to: &Path) {
         let target = to.join(&name);
         if entry.file_type().unwrap().is_dir() {
             copy_repo(&entry.path(), &target);
-        } else if name != "EXPECTED.md" && name != "SOURCE.txt" {
+        } else if !["EXPECTED.md", "SOURCE.txt", "expect.json"]
+            .contains(&name.to_str().unwrap_or(""))
+        {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }

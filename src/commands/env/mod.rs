@@ -7,7 +7,7 @@ mod set;
 use anyhow::Result;
 
 use crate::cli::{EnvArgs, EnvCommand};
-use crate::doctor::{self, report};
+use crate::doctor::{self, catalogue::Group, report};
 use crate::workspace::context::Options;
 
 /// The doctor's full view of the layers, with its own compose resolver.
@@ -24,7 +24,7 @@ pub fn run(args: EnvArgs) -> Result<u8> {
             let dir = crate::workspace::locate(check.dir.as_deref())?;
             let findings: Vec<_> = doctor::diagnose(&dir, LAYERS, Default::default())?
                 .into_iter()
-                .filter(|f| f.id.starts_with("env-"))
+                .filter(|f| f.id.group() == Group::Environment)
                 .collect();
             if check.json {
                 report::print_json(&findings, 0);

@@ -4,7 +4,7 @@
 //! X-Ray daemon's needs are checked in xray.rs: the SDK needs none of these.
 
 use crate::backend::Backend;
-use crate::doctor::finding::Finding;
+use crate::doctor::finding::{CheckId, Finding};
 use crate::workspace::context::Context;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
@@ -18,7 +18,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     if get("AWS_DEFAULT_REGION").is_none() && get("AWS_REGION").is_some() {
         out.push(
-            Finding::fail("aws-region", layer, "the backend has AWS_REGION but not AWS_DEFAULT_REGION: boto3 (watchtower, CloudWatch Logs) reads only AWS_DEFAULT_REGION, and the backend fails at import")
+            Finding::fail(CheckId::AwsRegion, layer, "the backend has AWS_REGION but not AWS_DEFAULT_REGION: boto3 (watchtower, CloudWatch Logs) reads only AWS_DEFAULT_REGION, and the backend fails at import")
                 .var("AWS_DEFAULT_REGION")
                 .fix("AWS_DEFAULT_REGION: \"${AWS_DEFAULT_REGION}\"   # in the backend's environment"),
         );
@@ -27,7 +27,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         && get("AWS_SESSION_TOKEN").is_none()
     {
         out.push(
-            Finding::fail("aws-session-token", layer, "AWS_ACCESS_KEY_ID is a temporary key (ASIA...), which needs AWS_SESSION_TOKEN too")
+            Finding::fail(CheckId::AwsSessionToken, layer, "AWS_ACCESS_KEY_ID is a temporary key (ASIA...), which needs AWS_SESSION_TOKEN too")
                 .var("AWS_SESSION_TOKEN")
                 .fix("AWS_SESSION_TOKEN: \"${AWS_SESSION_TOKEN}\"   # in the backend's environment, and export it"),
         );
@@ -37,7 +37,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         && student != region
     {
         out.push(
-            Finding::info("aws-region", layer, format!("CloudWatch logs go to {region} (the backend's AWS_DEFAULT_REGION, written into the compose file), while your {from} is {student}: look for the log group in {region}, or pass yours through with AWS_DEFAULT_REGION: \"${{AWS_DEFAULT_REGION}}\""))
+            Finding::info(CheckId::AwsRegion, layer, format!("CloudWatch logs go to {region} (the backend's AWS_DEFAULT_REGION, written into the compose file), while your {from} is {student}: look for the log group in {region}, or pass yours through with AWS_DEFAULT_REGION: \"${{AWS_DEFAULT_REGION}}\""))
                 .var("AWS_DEFAULT_REGION"),
         );
     }
@@ -46,7 +46,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         .all(|f| f.status == crate::doctor::finding::Status::Info)
     {
         out.push(Finding::ok(
-            "aws-region",
+            CheckId::AwsRegion,
             layer,
             "AWS settings are where boto3 reads them",
         ));

@@ -4,7 +4,7 @@
 //! the app exists, hooks Flask removed, processors never added, spans used
 //! after they ended, X-Ray segments misused, Rollbar given a literal.
 
-use crate::doctor::finding::{Edit, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::otel_attributes::{self, Kind};
 use crate::workspace::context::{Context, SourceFile};
 use crate::workspace::python::{Call, PyFile, Value};
@@ -108,7 +108,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             .expect("filtered on syntax errors");
         out.push(
             Finding::fail(
-                "code-syntax",
+                CheckId::CodeSyntax,
                 Layer::Code,
                 format!("{}:{}: {}: Python cannot import it, so the backend does not start and sends nothing", file.path.display(), error.line, error.message),
             )
@@ -140,7 +140,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     if out.is_empty() && !ctx.code.is_empty() {
         out.push(Finding::ok(
-            "code-app",
+            CheckId::CodeApp,
             Layer::Code,
             format!("{} Python files read: instrumentation in order, processors added, spans and segments closed", ctx.code.len()),
         ));
@@ -171,7 +171,7 @@ fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
             "nothing is set up, and the name no longer refers to the class"
         };
         let finding = Finding::fail(
-            "code-api-assigned",
+            CheckId::CodeApiAssigned,
             Layer::Code,
             format!(
                 "{}: `{api} = ...` assigns to the name instead of calling it: {what}",
@@ -208,7 +208,7 @@ fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
             continue;
         };
         let finding = Finding::fail(
-            "code-api-assigned",
+            CheckId::CodeApiAssigned,
             Layer::Code,
             format!(
                 "{}: `{name}` names the set-up call without calling it: the line does nothing, and {needs} is never set up",
@@ -266,7 +266,7 @@ fn check_annotations(file: &PyFile, out: &mut Vec<Finding>) {
         if is_dict {
             out.push(
                 Finding::fail(
-                    "code-annotation-value",
+                    CheckId::CodeAnnotationValue,
                     Layer::Code,
                     format!("{}: put_annotation is given a dict: X-Ray keeps only str, number and bool annotations, and drops this one", at(file, call.line)),
                 )
@@ -297,12 +297,12 @@ fn check_app_order(app: &PyFile, out: &mut Vec<Finding>) {
     for (method, id, what) in [
         (
             "XRayMiddleware",
-            "code-xray-middleware-order",
+            CheckId::CodeXrayMiddlewareOrder,
             "XRayMiddleware",
         ),
         (
             "instrument_app",
-            "code-flask-instrumentation-order",
+            CheckId::CodeFlaskInstrumentationOrder,
             "FlaskInstrumentor().instrument_app",
         ),
     ] {
@@ -376,7 +376,7 @@ fn check_flask_hooks(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
         Finding::warn
     };
     let finding = finding(
-        "code-before-first-request",
+        CheckId::CodeBeforeFirstRequest,
         Layer::Code,
         format!(
             "{}: before_first_request was removed in Flask 2.3, and requirements install {version}: {consequence}",
@@ -469,7 +469,7 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
                 };
                 out.push(
                     Finding::fail(
-                        "code-unattached-processor",
+                        CheckId::CodeUnattachedProcessor,
                         Layer::Code,
                         format!(
                             "{}: add_span_processor({other}) adds {other} a second time, so every span is exported twice, and {} ({}) is never added",
@@ -488,7 +488,7 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
             }
             out.push(
                 Finding::fail(
-                    "code-unattached-processor",
+                    CheckId::CodeUnattachedProcessor,
                     Layer::Code,
                     format!(
                         "{}: {} is created but never added to the provider, so it does nothing",
@@ -512,7 +512,7 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
     {
         out.push(
             Finding::fail(
-                "code-provider-not-set",
+                CheckId::CodeProviderNotSet,
                 Layer::Code,
                 format!(
                     "{}: a TracerProvider is created but never set, so spans go nowhere",
@@ -578,7 +578,7 @@ fn check_flask_instrumented(
             Some(line) if std::ptr::eq(*file, app) && line < call.line => {
                 out.push(
                     Finding::fail(
-                        "code-instrumentor",
+                        CheckId::CodeInstrumentor,
                         Layer::Code,
                         format!("{}: FlaskInstrumentor().instrument() replaces flask.Flask, but `Flask` was bound at line {line}, before it: the app is made from the old class, so requests make no server spans", at(app, call.line)),
                     )
@@ -606,7 +606,7 @@ fn check_flask_instrumented(
     };
     out.push(
         Finding::fail(
-            "code-instrumentor",
+            CheckId::CodeInstrumentor,
             Layer::Code,
             format!("{why}: requests make no server spans"),
         )
@@ -621,7 +621,7 @@ fn check_dead_telemetry(file: &PyFile, out: &mut Vec<Finding>) {
         }
         out.push(
             Finding::fail(
-                "code-unreachable",
+                CheckId::CodeUnreachable,
                 Layer::Code,
                 format!(
                     "{}: {}(...) never runs: it comes after `{}` at line {}",
@@ -675,7 +675,7 @@ fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
             ),
         };
         out.push(
-            Finding::fail("code-span-ended", Layer::Code, format!("{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, first.line), first.name, block.line))
+            Finding::fail(CheckId::CodeSpanEnded, Layer::Code, format!("{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, first.line), first.name, block.line))
                 .fix(format!("indent {} into the `with` block that starts at line {}", at(file, first.line), block.line)),
         );
     }
@@ -741,7 +741,7 @@ fn check_attribute_types(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
         let key = attribute_key(call);
         let (a, b, c) = version;
         out.push(
-            Finding::fail("code-attribute-value", Layer::Code, format!("{}: {key} is set to {what}: opentelemetry-sdk {a}.{b}.{c} (pinned in requirements.txt) keeps only str, bool, int, float and lists of one of them, and drops it (\"Invalid type ... for attribute value\")", at(file, call.line)))
+            Finding::fail(CheckId::CodeAttributeValue, Layer::Code, format!("{}: {key} is set to {what}: opentelemetry-sdk {a}.{b}.{c} (pinned in requirements.txt) keeps only str, bool, int, float and lists of one of them, and drops it (\"Invalid type ... for attribute value\")", at(file, call.line)))
                 .fix(format!("{}: json.dumps(...) the value, or set one attribute per field; or pin opentelemetry-sdk 1.45.0 or later (with the matching API and instrumentation), which keeps it", at(file, call.line))),
         );
     }
@@ -758,7 +758,7 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
                 .find(|b| b.function == call.function && b.end_line < call.line);
             if let Some(block) = after {
                 out.push(
-                    Finding::warn("code-span-ended", Layer::Code, format!("{}: get_current_span() after the `with` block of line {} returns the enclosing (Flask) span, not yours", at(file, call.line), block.line))
+                    Finding::warn(CheckId::CodeSpanEnded, Layer::Code, format!("{}: get_current_span() after the `with` block of line {} returns the enclosing (Flask) span, not yours", at(file, call.line), block.line))
                         .fix(format!("call it inside the `with` block at line {}, or use `as span`", block.line)),
                 );
             }
@@ -771,7 +771,7 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
         {
             let key = attribute_key(call);
             let finding = Finding::fail(
-                "code-attribute-value",
+                CheckId::CodeAttributeValue,
                 Layer::Code,
                 format!(
                     "{}: {key} is set to the method {value}, not its result: the SDK drops it or stores \"<built-in method ...>\"",
@@ -799,12 +799,12 @@ fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
                     .map(|c| format!(", and end_segment() at line {} then clears the context", c.line))
                     .unwrap_or_default();
                 out.push(
-                    Finding::fail("code-xray-segment", Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened{end}: the middleware's own segment is lost and the request fails (AttributeError ... put_http_meta, HTTP 500)", at(file, call.line)))
+                    Finding::fail(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened{end}: the middleware's own segment is lost and the request fails (AttributeError ... put_http_meta, HTTP 500)", at(file, call.line)))
                         .fix(format!("{}: use xray_recorder.begin_subsegment(...) (and end_subsegment()), or `with xray_recorder.in_subsegment(...)`", at(file, call.line))),
                 );
             }
             None if !ended_at_import => out.push(
-                Finding::warn("code-xray-segment", Layer::Code, format!("{}: begin_segment() at import is never ended, so that segment is never sent (request segments are not affected)", at(file, call.line)))
+                Finding::warn(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() at import is never ended, so that segment is never sent (request segments are not affected)", at(file, call.line)))
                     .fix(format!("delete {}: XRayMiddleware opens a segment per request", at(file, call.line))),
             ),
             _ => {}
@@ -816,7 +816,7 @@ fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
             None => "nothing ends it".into(),
         };
         out.push(
-            Finding::fail("code-xray-subsegment", Layer::Code, format!("{}: begin_subsegment() is not ended on every path ({how}): it is never sent, and later subsegments nest under it", at(file, open.begin_line)))
+            Finding::fail(CheckId::CodeXraySubsegment, Layer::Code, format!("{}: begin_subsegment() is not ended on every path ({how}): it is never sent, and later subsegments nest under it", at(file, open.begin_line)))
                 .fix(format!("{}: use `with xray_recorder.in_subsegment(...):`, or end it in a `finally:`", at(file, open.begin_line))),
         );
     }
@@ -829,7 +829,7 @@ fn check_rollbar(file: &PyFile, out: &mut Vec<Finding>) {
         {
             let line = call.arg_lines.first().copied().unwrap_or(call.line);
             out.push(
-                Finding::fail("code-rollbar-token", Layer::Code, format!("{}: rollbar.init gets the literal text {token:?}: Python does not interpolate ${{...}}, so Rollbar rejects every item", at(file, line)))
+                Finding::fail(CheckId::CodeRollbarToken, Layer::Code, format!("{}: rollbar.init gets the literal text {token:?}: Python does not interpolate ${{...}}, so Rollbar rejects every item", at(file, line)))
                     .var("ROLLBAR_ACCESS_TOKEN")
                     .fix(format!("{}: os.environ['ROLLBAR_ACCESS_TOKEN'] instead of the string", at(file, line))),
             );
@@ -840,7 +840,7 @@ fn check_rollbar(file: &PyFile, out: &mut Vec<Finding>) {
             .is_some_and(|f| f.decorators.iter().any(|d| d.ends_with(".before_request")));
         if per_request {
             out.push(
-                Finding::fail("code-rollbar-init", Layer::Code, format!("{}: rollbar.init runs in a before_request hook, so it runs again on every request", at(file, call.line)))
+                Finding::fail(CheckId::CodeRollbarInit, Layer::Code, format!("{}: rollbar.init runs in a before_request hook, so it runs again on every request", at(file, call.line)))
                     .fix("initialise once at app creation:  with app.app_context(): rollbar.init(...)"),
             );
         }
@@ -897,7 +897,7 @@ fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Fi
             };
             out.push(
                 Finding::fail(
-                    "code-requirements",
+                    CheckId::CodeRequirements,
                     Layer::Code,
                     format!(
                         "{}: imports {module}, which nothing in {} installs: the import fails, so the backend does not start",

@@ -6,7 +6,7 @@
 //! v0.111.0 removed the `logging` exporter. An image with no tag or `latest`
 //! pulls a version where all of these apply.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::workspace::collector::{CollectorConfig, CollectorService, Version};
 use crate::workspace::compose::ComposeFile;
@@ -53,7 +53,7 @@ fn check_collector(
         Ok(config) => config,
         Err(why) => {
             out.push(
-                Finding::fail("collector-config", Layer::Compose, format!("{}: the collector's config cannot be read: {why}", file.place(service, &["volumes"])))
+                Finding::fail(CheckId::CollectorConfig, Layer::Compose, format!("{}: the collector's config cannot be read: {why}", file.place(service, &["volumes"])))
                     .fix(format!("mount the config and name it: volumes: [\"./otel-collector-config.yaml:/etc/otelcol/config.yaml\"] in services.{service}")),
             );
             return;
@@ -85,7 +85,7 @@ fn check_collector(
                 Some(endpoint) => format!("binds {endpoint}"),
             };
             out.push(
-                Finding::fail("collector-receiver-bind", Layer::Compose, format!("{}: the {} receiver's {} protocol {why}, which other containers and the forwarded port cannot reach: nothing enters the collector", at(config, protocol.line), protocol.receiver, protocol.protocol))
+                Finding::fail(CheckId::CollectorReceiverBind, Layer::Compose, format!("{}: the {} receiver's {} protocol {why}, which other containers and the forwarded port cannot reach: nothing enters the collector", at(config, protocol.line), protocol.receiver, protocol.protocol))
                     .fix(format!("at {}:  endpoint: 0.0.0.0:{port}", at(config, protocol.line))),
             );
         }
@@ -93,7 +93,7 @@ fn check_collector(
     for exporter in &config.exporters {
         if exporter.kind() == "logging" && version.at_least(111) {
             out.push(
-                Finding::fail("collector-removed-component", Layer::Compose, format!("{}: the `{}` exporter was removed in v0.111 and {}: the collector exits at start (\"the logging exporter has been deprecated, use the debug exporter instead\")", at(config, exporter.line), exporter.name, tag_note(collector)))
+                Finding::fail(CheckId::CollectorRemovedComponent, Layer::Compose, format!("{}: the `{}` exporter was removed in v0.111 and {}: the collector exits at start (\"the logging exporter has been deprecated, use the debug exporter instead\")", at(config, exporter.line), exporter.name, tag_note(collector)))
                     .fix(format!("at {}: replace `{}:` with `debug:` and `verbosity: detailed` (and rename it in the pipelines)", at(config, exporter.line), exporter.name)),
             );
         }
@@ -102,7 +102,7 @@ fn check_collector(
         for (kind, name) in &pipeline.components {
             if !config.defines(kind, name) {
                 out.push(
-                    Finding::fail("collector-undefined-component", Layer::Compose, format!("{}: pipeline {} names the {kind} `{name}`, which is not defined: the collector refuses the config and exits", at(config, pipeline.line), pipeline.name))
+                    Finding::fail(CheckId::CollectorUndefinedComponent, Layer::Compose, format!("{}: pipeline {} names the {kind} `{name}`, which is not defined: the collector refuses the config and exits", at(config, pipeline.line), pipeline.name))
                         .fix(format!("define `{name}` under {kind}s, or remove it from the pipeline at {}", at(config, pipeline.line))),
                 );
             }
@@ -113,7 +113,7 @@ fn check_collector(
     let failed = out.len() > before;
     if !failed && matches!(version, Version::Latest) {
         out.push(
-            Finding::warn("collector-image-tag", Layer::Compose, format!("{}: {}: a new release can change its defaults under you (v0.104 bound receivers to localhost, v0.111 removed `logging`)", file.place(service, &["image"]), tag_note(collector)))
+            Finding::warn(CheckId::CollectorImageTag, Layer::Compose, format!("{}: {}: a new release can change its defaults under you (v0.104 bound receivers to localhost, v0.111 removed `logging`)", file.place(service, &["image"]), tag_note(collector)))
                 .fix(format!("pin a version at {}:  image: otel/opentelemetry-collector-contrib:0.119.0", file.place(service, &["image"]))),
         );
     }
@@ -137,13 +137,13 @@ fn check_honeycomb_exporters(config: &CollectorConfig, out: &mut Vec<Finding>) {
             .unwrap_or("");
         if host != US_API_HOST && host != EU_API_HOST {
             out.push(
-                Finding::fail("collector-honeycomb", Layer::Compose, format!("{place}: the {} exporter sends to {host}, which is not a Honeycomb API host", exporter.name))
+                Finding::fail(CheckId::CollectorHoneycomb, Layer::Compose, format!("{place}: the {} exporter sends to {host}, which is not a Honeycomb API host", exporter.name))
                     .fix(format!("at {place}: endpoint: {}", if exporter.kind() == "otlp" { format!("{US_API_HOST}:443") } else { format!("https://{US_API_HOST}") })),
             );
         } else if exporter.kind() == "otlphttp" && !endpoint.starts_with("https://") {
             out.push(
                 Finding::fail(
-                    "collector-honeycomb",
+                    CheckId::CollectorHoneycomb,
                     Layer::Compose,
                     format!(
                         "{place}: the otlphttp exporter needs a URL with https://, not {endpoint:?}"
@@ -158,7 +158,7 @@ fn check_honeycomb_exporters(config: &CollectorConfig, out: &mut Vec<Finding>) {
             .find(|(k, _)| k.eq_ignore_ascii_case("x-honeycomb-team"));
         if team.is_none_or(|(_, v)| v.trim().is_empty()) {
             out.push(
-                Finding::fail("collector-honeycomb", Layer::Compose, format!("{place}: the {} exporter sends to Honeycomb without an x-honeycomb-team header: every batch gets 401", exporter.name))
+                Finding::fail(CheckId::CollectorHoneycomb, Layer::Compose, format!("{place}: the {} exporter sends to Honeycomb without an x-honeycomb-team header: every batch gets 401", exporter.name))
                     .fix(format!("at {place}:  headers: {{x-honeycomb-team: ${{env:HONEYCOMB_API_KEY}}}}")),
             );
         }
@@ -180,7 +180,7 @@ fn check_env_refs(
         let place = format!("{}:{}", config.path.display(), reference.line);
         if reference.bare && collector.version.at_least(104) {
             out.push(
-                Finding::fail("collector-env-syntax", Layer::Compose, format!("{place}: ${} is not expanded since v0.104 ({}): the collector uses the text \"${}\" itself", reference.name, tag_note(collector), reference.name))
+                Finding::fail(CheckId::CollectorEnvSyntax, Layer::Compose, format!("{place}: ${} is not expanded since v0.104 ({}): the collector uses the text \"${}\" itself", reference.name, tag_note(collector), reference.name))
                     .var(&reference.name)
                     .fix(format!("at {place}: ${{env:{}}}", reference.name)),
             );
@@ -195,7 +195,7 @@ fn check_env_refs(
         });
         if !passed {
             out.push(
-                Finding::fail("collector-env-passthrough", Layer::Compose, format!("{place}: the config reads ${{{}}}, but the {} service's environment does not pass it: it expands to nothing", reference.name, collector.service))
+                Finding::fail(CheckId::CollectorEnvPassthrough, Layer::Compose, format!("{place}: the config reads ${{{}}}, but the {} service's environment does not pass it: it expands to nothing", reference.name, collector.service))
                     .var(&reference.name)
                     .fix(format!("add to services.{} ({}):  environment: {{{}: \"${{{}}}\"}}", collector.service, file.place(&collector.service, &["environment"]), reference.name, reference.name)),
             );
@@ -207,7 +207,7 @@ fn check_env_refs(
         {
             out.push(
                 Finding::fail(
-                    "collector-env-passthrough",
+                    CheckId::CollectorEnvPassthrough,
                     Layer::Compose,
                     format!(
                         "{place}: the config reads ${{{}}}, which is empty in the {} service",
@@ -270,7 +270,7 @@ fn check_browser_hop(
     // arrives (frontend-env); the collector is still meant for the browser.
     if !is_referenced(ctx, file, &collector.service) && !frontend_undefined {
         out.push(
-            Finding::warn("collector-unused", Layer::Compose, format!("{}: nothing sends to {}: no service's environment and no frontend tracing file names it or its port", file.place(&collector.service, &[]), collector.service))
+            Finding::warn(CheckId::CollectorUnused, Layer::Compose, format!("{}: nothing sends to {}: no service's environment and no frontend tracing file names it or its port", file.place(&collector.service, &[]), collector.service))
                 .fix("point the exporter at it (the frontend's url, or OTEL_EXPORTER_OTLP_ENDPOINT: \"http://otel-collector:4318\"), or remove the service"),
         );
         return;
@@ -299,7 +299,7 @@ fn check_browser_hop(
             ),
         };
         out.push(
-            Finding::fail("collector-gitpod-port", Layer::Workspace, format!("{problem}: the browser's spans to the collector's forwarded port stop at Gitpod's login (ports are private by default)"))
+            Finding::fail(CheckId::CollectorGitpodPort, Layer::Workspace, format!("{problem}: the browser's spans to the collector's forwarded port stop at Gitpod's login (ports are private by default)"))
                 .fix(format!("add to ports in {}:  - port: {port}\n          visibility: public", gitpod.path.display())),
         );
     }
@@ -338,10 +338,10 @@ fn check_frontend_env(ctx: &Context, file: &ComposeFile, out: &mut Vec<Finding>)
             reported.push(&used.name);
             let place = format!("{}:{}", tracing.path.display(), used.line);
             let finding = if used.name.starts_with("REACT_APP_") {
-                Finding::fail("frontend-env", Layer::Compose, format!("{place}: the browser's exporter reads process.env.{}, which the {} service does not define: it becomes \"undefined\" and no browser span leaves", used.name, frontend.name))
+                Finding::fail(CheckId::FrontendEnv, Layer::Compose, format!("{place}: the browser's exporter reads process.env.{}, which the {} service does not define: it becomes \"undefined\" and no browser span leaves", used.name, frontend.name))
                     .fix(format!("add to services.{}.environment ({}):  {}: \"https://4318-${{GITPOD_WORKSPACE_ID}}.${{GITPOD_WORKSPACE_CLUSTER_HOST}}\"", frontend.name, file.place(&frontend.name, &["environment"]), used.name))
             } else {
-                Finding::fail("frontend-env", Layer::Code, format!("{place}: the browser's exporter reads process.env.{}, but Create React App gives the browser only REACT_APP_* variables (and NODE_ENV, PUBLIC_URL): it is \"undefined\" there, whatever compose sets", used.name))
+                Finding::fail(CheckId::FrontendEnv, Layer::Code, format!("{place}: the browser's exporter reads process.env.{}, but Create React App gives the browser only REACT_APP_* variables (and NODE_ENV, PUBLIC_URL): it is \"undefined\" there, whatever compose sets", used.name))
                     .fix(format!("{place}: process.env.REACT_APP_{}, and the same name in services.{}.environment", used.name, frontend.name))
             };
             out.push(finding.var(&used.name));

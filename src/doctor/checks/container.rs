@@ -1,6 +1,6 @@
 //! `container-*`: the running backend container, and what its exporter logged.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::workspace::context::Context;
 use crate::workspace::layers::Source;
 
@@ -12,14 +12,14 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     match &ctx.container {
         Source::Unavailable(reason) => {
             out.push(Finding::skip(
-                "container-env",
+                CheckId::ContainerEnv,
                 Layer::Container,
                 format!("container not checked: {reason}"),
             ));
             return out;
         }
         Source::Read(env) => out.push(Finding::ok(
-            "container-env",
+            CheckId::ContainerEnv,
             Layer::Container,
             format!(
                 "read the environment of the running {service} container ({} variables)",
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         };
         out.push(
             Finding::fail(
-                "container-export-errors",
+                CheckId::ContainerExportErrors,
                 Layer::Container,
                 format!(
                     "the {service} logs say \"Failed to export span batch code: {code}\": {why}"
@@ -58,7 +58,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     } else if logs.contains("Failed to export") || logs.contains("Transient error") {
         out.push(
             Finding::fail(
-                "container-export-errors",
+                CheckId::ContainerExportErrors,
                 Layer::Container,
                 format!("the {service} logs show failed span exports (network or endpoint)"),
             )
@@ -80,7 +80,7 @@ fn spans_dropped(service: &str, logs: &str) -> Option<Finding> {
         .count();
     (count > 0).then(|| {
         Finding::fail(
-            "container-spans-dropped",
+            CheckId::ContainerSpansDropped,
             Layer::Container,
             format!("the {service} logs say the span queue was full ({count} time(s)): spans were dropped, and the SDK says so at most once every 20 s, so each line stands for many"),
         )

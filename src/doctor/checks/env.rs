@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::fingerprint::fingerprint;
 use crate::rules::names::is_near_miss;
 use crate::rules::values::{hygiene, placeholder};
@@ -55,7 +55,7 @@ fn misplaced_keys(ctx: &Context, out: &mut Vec<Finding>) {
             };
             out.push(
                 Finding::warn(
-                    "env-key-misplaced",
+                    CheckId::EnvKeyMisplaced,
                     layer,
                     format!("{name} holds {kind} ({shown}): it is no key variable, so the app sends the key where it does not belong and {name} does not do its job"),
                 )
@@ -157,7 +157,7 @@ fn check_variable(
             Finding::warn
         };
         let finding = finding(
-            "env-near-miss",
+            CheckId::EnvNearMiss,
             *layer,
             format!(
                 "{candidate:?} in {} looks like a misspelling: did you mean {name}?",
@@ -196,7 +196,7 @@ fn check_variable(
         };
         out.push(
             Finding::ok(
-                "env-set",
+                CheckId::EnvSet,
                 source,
                 format!(
                     "{name}: {kind}{} in {}",
@@ -257,7 +257,7 @@ fn missing(ctx: &Context, name: &str, near: &[&(Layer, String)]) -> Finding {
         Some(layer) => format!("{name} is set but empty in {layer}: {gets}"),
         None => format!("{name} is not set in this shell or .env: {gets}"),
     };
-    let finding = Finding::fail("env-missing", Layer::Shell, message).var(name);
+    let finding = Finding::fail(CheckId::EnvMissing, Layer::Shell, message).var(name);
     if ctx.gitpod_value(name).is_some_and(|v| !v.is_empty()) {
         return finding
             .command("eval \"$(gp env -e)\"   # set in Gitpod but not loaded in this terminal (opened before gp env?)");
@@ -344,7 +344,7 @@ fn check_value(
     if let Some(reason) = placeholder(name, value) {
         out.push(
             Finding::fail(
-                "env-placeholder",
+                CheckId::EnvPlaceholder,
                 layer,
                 format!("{name} in {where_} {reason}"),
             )
@@ -356,7 +356,7 @@ fn check_value(
     if let Some(reason) = hygiene(value) {
         out.push(
             Finding::fail(
-                "env-quotes-whitespace",
+                CheckId::EnvQuotesWhitespace,
                 layer,
                 format!("{name} in {where_} {reason}"),
             )
@@ -367,8 +367,12 @@ fn check_value(
     }
     match check_shape(name, value) {
         Some(Shape::Wrong(reason)) => {
-            let finding =
-                Finding::fail("env-shape", layer, format!("{name} in {where_} {reason}")).var(name);
+            let finding = Finding::fail(
+                CheckId::EnvShape,
+                layer,
+                format!("{name} in {where_} {reason}"),
+            )
+            .var(name);
             let guess = (name == "AWS_DEFAULT_REGION" || name == "AWS_REGION")
                 .then(|| crate::rules::aws::closest_region(value))
                 .flatten();
@@ -380,8 +384,12 @@ fn check_value(
         }
         Some(Shape::Unusual(reason)) => {
             out.push(
-                Finding::warn("env-shape", layer, format!("{name} in {where_}: {reason}"))
-                    .var(name),
+                Finding::warn(
+                    CheckId::EnvShape,
+                    layer,
+                    format!("{name} in {where_}: {reason}"),
+                )
+                .var(name),
             );
             true
         }
@@ -416,7 +424,7 @@ fn mismatch(ctx: &Context, name: &str, secret: bool, values: &[(Layer, String)])
         format!("check the compose file: it gives {name} a value that is not the shell's")
     };
     Finding::fail(
-        "env-mismatch",
+        CheckId::EnvMismatch,
         values[0].0,
         format!("{name} differs between layers: {listing}"),
     )
@@ -432,7 +440,7 @@ fn not_persisted(ctx: &Context, name: &str) -> Option<Finding> {
     }
     Some(
         Finding::warn(
-            "env-not-persisted",
+            CheckId::EnvNotPersisted,
             Layer::Gitpod,
             format!("{name} is set in this shell only: new terminals and the next workspace will not have it"),
         )
@@ -478,7 +486,7 @@ fn passthrough_finding(ctx: &Context, missing: &[&str]) -> Option<Finding> {
         .collect();
     Some(
         Finding::fail(
-            "env-passthrough",
+            CheckId::EnvPassthrough,
             Layer::Compose,
             format!(
                 "the {service} service does not pass {} into the container",

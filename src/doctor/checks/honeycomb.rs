@@ -3,7 +3,7 @@
 //! the running container has.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::fingerprint::fingerprint;
 use crate::rules::honeycomb::classify;
 use crate::rules::otlp_headers::{header, headers};
@@ -41,7 +41,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let service = ctx.backend_name().to_string();
     let Some((variable, value)) = headers_variable(|n| ctx.app_var(n).map(|(_, v)| v)) else {
         out.push(
-            Finding::fail("honeycomb-header", layer, "OTEL_EXPORTER_OTLP_HEADERS is not set: Honeycomb answers 401 to spans without x-honeycomb-team")
+            Finding::fail(CheckId::HoneycombHeader, layer, "OTEL_EXPORTER_OTLP_HEADERS is not set: Honeycomb answers 401 to spans without x-honeycomb-team")
                 .var("OTEL_EXPORTER_OTLP_HEADERS")
                 .fix(format!("add to services.{service}.environment:  OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${{{KEY}}}\"")),
         );
@@ -51,7 +51,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let Some(team) = header(&sent, TEAM) else {
         out.push(
             Finding::fail(
-                "honeycomb-header",
+                CheckId::HoneycombHeader,
                 layer,
                 format!("{variable} sends no usable {TEAM} header: Honeycomb answers 401"),
             )
@@ -64,7 +64,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         // With the key unset, env-missing already names the cause and the fix.
         if ctx.feeding(KEY).is_some_and(|(_, v)| !v.is_empty()) {
             out.push(
-                Finding::fail("honeycomb-header", layer, format!("{TEAM} is empty after interpolation although {KEY} is set: the header refers to another variable"))
+                Finding::fail(CheckId::HoneycombHeader, layer, format!("{TEAM} is empty after interpolation although {KEY} is set: the header refers to another variable"))
                     .var(variable)
                     .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
             );
@@ -78,7 +78,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             good = false;
             out.push(
                 Finding::fail(
-                    "honeycomb-header-key",
+                    CheckId::HoneycombHeaderKey,
                     layer,
                     format!("{TEAM} sends {} but {KEY} holds {}: a key written into the headers instead of ${{{KEY}}}?", fingerprint(team), fingerprint(key)),
                 )
@@ -94,7 +94,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             good = false;
             out.push(
                 Finding::fail(
-                    "honeycomb-key-shape",
+                    CheckId::HoneycombKeyShape,
                     layer,
                     format!(
                         "the key sent in {TEAM} ({}) fits no Honeycomb key format",
@@ -113,7 +113,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         good = false;
         out.push(
             Finding::fail(
-                "honeycomb-classic-dataset",
+                CheckId::HoneycombClassicDataset,
                 layer,
                 format!("{} is a {}: classic keys need an x-honeycomb-dataset header, or spans are rejected", fingerprint(team), kind.describe()),
             )
@@ -129,7 +129,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             good = false;
             out.push(
                 Finding::fail(
-                    "honeycomb-container-key",
+                    CheckId::HoneycombContainerKey,
                     Layer::Container,
                     format!(
                         "the running container sends {} but the compose file now resolves to {}: it was started before the key was set or changed",
@@ -146,7 +146,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         let kind = classify(team).map(|k| k.describe()).unwrap_or("key");
         out.push(
             Finding::ok(
-                "honeycomb-header",
+                CheckId::HoneycombHeader,
                 layer,
                 format!("{TEAM} sends the {kind} {}", fingerprint(team)),
             )

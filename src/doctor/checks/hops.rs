@@ -3,7 +3,7 @@
 //! service's name resolves only on a network both are on, and anything
 //! else is a host outside.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::workspace::context::Context;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,12 +104,7 @@ fn networks(ctx: &Context, service: &str) -> Vec<String> {
 
 /// A failure when the backend and `target` share no network: from the
 /// backend, the name `target` does not resolve.
-pub fn network_finding(
-    ctx: &Context,
-    target: &str,
-    id: &'static str,
-    what: &str,
-) -> Option<Finding> {
+pub fn network_finding(ctx: &Context, target: &str, id: CheckId, what: &str) -> Option<Finding> {
     let compose = ctx.compose.as_ref()?;
     let backend = ctx.backend_service()?;
     let uses_host = |s: &str| {

@@ -2,7 +2,7 @@
 //! lab's queries look for `app.now` and `app.result_length` on the span in
 //! services/home_activities.py, so a renamed attribute finds nothing.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::rules::names::edit_distance;
 use crate::workspace::context::Context;
 use crate::workspace::python::Value;
@@ -44,7 +44,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let place = file.path.display();
     if facts.span_blocks.is_empty() {
         return vec![Finding::info(
-            "lab-span",
+            CheckId::LabSpan,
             Layer::Code,
             format!(
                 "{place} starts no span of its own: only the automatic Flask and requests spans arrive (the lab adds home-activities-mock-data with app.now and app.result_length)"
@@ -64,7 +64,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         match near {
             Some((k, line)) => out.push(
                 Finding::warn(
-                    "lab-span",
+                    CheckId::LabSpan,
                     Layer::Code,
                     format!("{place}:{line}: the attribute is {k:?}, the lab's is {wanted:?}: queries on {wanted} find nothing"),
                 )
@@ -88,7 +88,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             .join("; ");
         out.push(
             Finding::warn(
-                "lab-span",
+                CheckId::LabSpan,
                 Layer::Code,
                 format!("{place}:{line}: the span {has}, without the lab's {}: queries on them find nothing", absent.join(" and ")),
             )

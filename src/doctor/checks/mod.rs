@@ -15,95 +15,49 @@ mod secrets;
 mod workspace;
 mod xray;
 
-use super::finding::{Finding, Status};
+use super::finding::{CheckId, Finding, Status};
 use crate::workspace::context::Context;
 
-/// A group of related checks: a report section, and the function that runs them.
-pub struct Check {
-    pub group: &'static str,
-    pub run: fn(&Context) -> Vec<Finding>,
-}
-
-pub const ALL: &[Check] = &[
-    Check {
-        group: "Workspace",
-        run: workspace::run,
-    },
-    Check {
-        group: "Environment variables",
-        run: env::run,
-    },
-    Check {
-        group: "Honeycomb",
-        run: honeycomb::run,
-    },
-    Check {
-        group: "OpenTelemetry exporter",
-        run: otlp::run,
-    },
-    Check {
-        group: "OpenTelemetry Collector",
-        run: collector::run,
-    },
-    Check {
-        group: "X-Ray",
-        run: xray::run,
-    },
-    Check {
-        group: "AWS (CloudWatch)",
-        run: aws::run,
-    },
-    Check {
-        group: "Code",
-        run: code::run,
-    },
-    Check {
-        group: "Python",
-        run: python::run,
-    },
-    Check {
-        group: "The lab's span",
-        run: lab::run,
-    },
-    Check {
-        group: "Committed secrets",
-        run: secrets::run,
-    },
-    Check {
-        group: "Running container",
-        run: container::run,
-    },
+/// Each group of related checks, as the function that runs them. A
+/// finding's report section is its check's group in the catalogue.
+const ALL: &[fn(&Context) -> Vec<Finding>] = &[
+    workspace::run,
+    env::run,
+    honeycomb::run,
+    otlp::run,
+    collector::run,
+    xray::run,
+    aws::run,
+    code::run,
+    python::run,
+    lab::run,
+    secrets::run,
+    container::run,
 ];
 
 /// (root, echo): when the first is reported for a variable, the second for
 /// the same variable follows from it, and its fix would change nothing.
-const ECHOES: &[(&str, &str)] = &[
+const ECHOES: &[(CheckId, CheckId)] = &[
     // A key written into the headers is both "not the shell's key" and
     // "committed"; the header finding says both.
-    ("honeycomb-header-key", "env-secret-in-compose"),
+    (CheckId::HoneycombHeaderKey, CheckId::EnvSecretInCompose),
     // A variable set nowhere is empty in every service that interpolates
     // it: one finding, which names those services.
-    ("env-missing", "xray-daemon-credentials"),
-    ("env-missing", "xray-daemon-region"),
+    (CheckId::EnvMissing, CheckId::XrayDaemonCredentials),
+    (CheckId::EnvMissing, CheckId::XrayDaemonRegion),
     // Unset because it is written under a near-miss name: renaming it is
     // the one fix.
-    ("env-near-miss", "env-missing"),
+    (CheckId::EnvNearMiss, CheckId::EnvMissing),
     // The daemon's region interpolated from a variable that is no region:
     // the variable's finding has the command that sets it.
-    ("env-shape", "xray-daemon-region"),
+    (CheckId::EnvShape, CheckId::XrayDaemonRegion),
 ];
 
-/// Runs every check, tagging each finding with its group, and drops echoes.
+/// Runs every check, drops echoes, and orders the findings by report
+/// section (stable: within a section, in the order the checks made them).
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
-    let findings: Vec<Finding> = ALL
-        .iter()
-        .flat_map(|check| {
-            (check.run)(ctx).into_iter().map(move |mut finding| {
-                finding.group = check.group;
-                finding
-            })
-        })
-        .collect();
+    let mut findings: Vec<Finding> = ALL.iter().flat_map(|run| run(ctx)).collect();
+    findings.sort_by_key(|f| f.id.group());
     let is_echo = |f: &Finding| {
         ECHOES.iter().any(|(root, echo)| {
             f.id == *echo

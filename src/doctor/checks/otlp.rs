@@ -2,7 +2,7 @@
 //! name, as opentelemetry-python reads them from the app's environment.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::names::edit_distance;
 use crate::rules::otlp_headers;
@@ -88,7 +88,7 @@ fn check_protocol(
         if let Some(value) = get(name) {
             if !PROTOCOLS.contains(&value.as_str()) {
                 out.push(
-                    Finding::fail("otlp-protocol", layer, format!("{name}={value:?} is not one of grpc, http/protobuf, http/json"))
+                    Finding::fail(CheckId::OtlpProtocol, layer, format!("{name}={value:?} is not one of grpc, http/protobuf, http/json"))
                         .var(name)
                         .fix(format!("{name}: \"http/protobuf\"   # what opentelemetry-exporter-otlp-proto-http speaks")),
                 );
@@ -128,7 +128,7 @@ fn no_otel_settings(ctx: &Context) -> Option<Finding> {
     let place = compose.file.place(&service.name, &["environment"]);
     Some(
         Finding::fail(
-            "otlp-endpoint",
+            CheckId::OtlpEndpoint,
             Layer::Compose,
             format!("{place}: {} gets no OTEL_* settings in {}: spans go to http://localhost:4318 inside the container, with no service name and no headers", service.name, compose.file.path.display()),
         )
@@ -156,7 +156,7 @@ fn misspelt_finding(ctx: &Context, misspelt: &[(String, &'static str)]) -> Findi
         })
         .collect();
     Finding::fail(
-        "otlp-variable-name",
+        CheckId::OtlpVariableName,
         Layer::Compose,
         format!(
             "the exporter never reads {}: it falls back to http://localhost:4318 without your headers, and nothing reaches Honeycomb",
@@ -174,7 +174,7 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
         Some(d) => (if d.as_is { TRACES } else { BASE }, d.url.clone()),
         None => {
             out.push(
-                Finding::fail("otlp-endpoint", layer, format!("{BASE} is not set: spans go to http://localhost:4318, where nothing listens inside the container"))
+                Finding::fail(CheckId::OtlpEndpoint, layer, format!("{BASE} is not set: spans go to http://localhost:4318, where nothing listens inside the container"))
                     .var(BASE)
                     .fix(format!("{BASE}: \"https://{US_API_HOST}\"   # or https://{EU_API_HOST} for EU teams")),
             );
@@ -192,7 +192,7 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
             Some(note) => format!("{fix}   # {note}"),
             None => fix,
         };
-        Finding::fail("otlp-endpoint", layer, message)
+        Finding::fail(CheckId::OtlpEndpoint, layer, message)
             .var(var_name)
             .fix(fix)
     };
@@ -247,7 +247,7 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
             if let Some(finding) = hops::network_finding(
                 ctx,
                 &target,
-                "otlp-endpoint-network",
+                CheckId::OtlpEndpointNetwork,
                 "the exporter's spans",
             ) {
                 out.push(finding);
@@ -310,7 +310,7 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
         };
         out.push(
             Finding::warn(
-                "otlp-endpoint-host",
+                CheckId::OtlpEndpointHost,
                 layer,
                 format!("{host} is not a Honeycomb API host (did you mean {guess}?)"),
             )
@@ -322,13 +322,13 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
         && !goes_to_collector(ctx, &host)
     {
         out.push(Finding::warn(
-            "otlp-endpoint-host",
+            CheckId::OtlpEndpointHost,
             layer,
             format!("spans go to {host}, not to Honeycomb: fine for a local collector, but Honeycomb will not see them"),
         ).var(name));
     }
     if problems == 0 {
-        out.push(Finding::ok("otlp-endpoint", layer, format!("{name}={url}")).var(name));
+        out.push(Finding::ok(CheckId::OtlpEndpoint, layer, format!("{name}={url}")).var(name));
     }
 }
 
@@ -377,7 +377,7 @@ fn check_headers_format(
         };
         out.push(
             finding(
-                "otlp-headers-format",
+                CheckId::OtlpHeadersFormat,
                 layer,
                 format!("{name}: {shown} {problem}"),
             )
@@ -394,7 +394,7 @@ fn check_headers_format(
             .collect();
         out.push(
             Finding::ok(
-                "otlp-headers-format",
+                CheckId::OtlpHeadersFormat,
                 layer,
                 format!("{name} parses into: {}", names.join(", ")),
             )
@@ -487,7 +487,7 @@ fn check_service_name(
         } else {
             format!("service.name={name:?} set in code at {place}")
         };
-        out.push(Finding::ok("otlp-service-name", layer, message).var(NAME));
+        out.push(Finding::ok(CheckId::OtlpServiceName, layer, message).var(NAME));
         return;
     }
     // Only when the variable is absent: set but empty, getenv returns "".
@@ -500,7 +500,7 @@ fn check_service_name(
     {
         out.push(
             Finding::ok(
-                "otlp-service-name",
+                CheckId::OtlpServiceName,
                 layer,
                 format!("{NAME} is unset: the code names the service {fallback:?}"),
             )
@@ -523,7 +523,7 @@ fn check_service_name(
     {
         out.push(
             Finding::warn(
-                "otlp-service-name",
+                CheckId::OtlpServiceName,
                 layer,
                 format!("{NAME} comes from ${{{variable}}}, which is set nowhere: spans land in unknown_service:python3 (the dataset unknown_service)"),
             )
@@ -535,7 +535,7 @@ fn check_service_name(
     let Some(name) = get(NAME).or(from_attributes) else {
         out.push(
             Finding::fail(
-                "otlp-service-name",
+                CheckId::OtlpServiceName,
                 layer,
                 format!("{NAME} is not set: spans land in the dataset unknown_service"),
             )
@@ -547,7 +547,7 @@ fn check_service_name(
     if name.starts_with("unknown_service") {
         out.push(
             Finding::fail(
-                "otlp-service-name",
+                CheckId::OtlpServiceName,
                 layer,
                 format!("{NAME}={name:?}: spans land in unknown_service"),
             )
@@ -561,7 +561,7 @@ fn check_service_name(
         && edit_distance(&name, service) <= 2
     {
         out.push(
-            Finding::warn("otlp-service-name", layer, format!("{NAME}={name:?} is one letter or two away from the service {service:?}: a typo? Your dataset will be called {name:?}"))
+            Finding::warn(CheckId::OtlpServiceName, layer, format!("{NAME}={name:?} is one letter or two away from the service {service:?}: a typo? Your dataset will be called {name:?}"))
                 .var(NAME)
                 .fix(format!("{at}{NAME}: \"{service}\"")),
         );
@@ -569,7 +569,7 @@ fn check_service_name(
     }
     out.push(
         Finding::ok(
-            "otlp-service-name",
+            CheckId::OtlpServiceName,
             layer,
             format!("{NAME}={name} (the dataset your spans land in)"),
         )

@@ -4,7 +4,7 @@
 //! function nothing calls. Each says when it happens: at import (the
 //! backend does not start) or in a request (that request fails, HTTP 500).
 
-use crate::doctor::finding::{Edit, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::python_modules;
 use crate::workspace::context::Context;
 use crate::workspace::python::arity::{misfit, signature};
@@ -76,7 +76,7 @@ fn consequence(reach: &Reach, file: &PyFile, when: When, error: &str) -> String 
 
 /// At import the backend does not start: a problem. In a request, that
 /// request fails and its span still arrives: a warning.
-fn finding(id: &'static str, when: When, message: String) -> Finding {
+fn finding(id: CheckId, when: When, message: String) -> Finding {
     match when {
         When::Import => Finding::fail(id, Layer::Code, message),
         When::Request(_) => Finding::warn(id, Layer::Code, message),
@@ -168,7 +168,7 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
             .iter()
             .find(|c| c.names.iter().any(|n| n == name));
         let found = finding(
-            "python-undefined-name",
+            CheckId::PythonUndefinedName,
             when,
             format!(
                 "{}: {why}: {}",
@@ -252,7 +252,7 @@ fn check_arity(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding
         let signature = signature(function, target.bound);
         out.push(
             finding(
-                "python-call-arity",
+                CheckId::PythonCallArity,
                 when,
                 format!(
                     "{}: {why} (defined at {defined}): {}",
@@ -299,7 +299,7 @@ fn check_never_called(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<
             continue;
         }
         let finding = Finding::fail(
-            "python-never-called",
+            CheckId::PythonNeverCalled,
             Layer::Code,
             format!(
                 "{}: {}() holds {} ({}) but nothing calls it: {lost}",
@@ -518,7 +518,7 @@ fn check_imports(
             })
         });
         let found = finding(
-            "python-import",
+            CheckId::PythonImport,
             when,
             format!(
                 "{}: {what}: {}",

@@ -2,7 +2,7 @@
 //! written into a file the repository commits (a Dockerfile `ENV`, compose,
 //! a committed `.env`, Python, JavaScript, a journal). Shown as fingerprints.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::fingerprint::fingerprint;
 use crate::workspace::compose::FILE_NAMES;
 use crate::workspace::context::Context;
@@ -19,7 +19,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         let is_compose = FILE_NAMES.contains(&name) || name.starts_with("docker-compose.");
         let (id, how) = if is_compose {
             (
-                "env-secret-in-compose",
+                CheckId::EnvSecretInCompose,
                 format!("at {place} write ${{{}}} instead", secret.variable),
             )
         } else if name.ends_with(".js")
@@ -28,14 +28,14 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             || name.ends_with(".tsx")
         {
             (
-                "secret-committed",
+                CheckId::SecretCommitted,
                 format!(
                     "at {place} read it from the build environment (process.env.REACT_APP_...) or send browser spans through a collector that holds the key"
                 ),
             )
         } else {
             (
-                "secret-committed",
+                CheckId::SecretCommitted,
                 format!(
                     "at {place} read it from the environment ({})",
                     secret.variable

@@ -1,7 +1,7 @@
 //! `workspace-*` and `compose-*`: what was found, and whether Compose can
 //! resolve the file at all.
 
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::fingerprint::fingerprint;
 use crate::workspace::context::{Context, Resolver};
 use crate::workspace::interpolate::interpolate;
@@ -12,19 +12,19 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let backends: Vec<&str> = ctx.backends.iter().map(|b| b.name()).collect();
     if backends.is_empty() {
         out.push(
-            Finding::warn("workspace-backends", Layer::Workspace, "found no tracing backend (no OTEL, Honeycomb, X-Ray, CloudWatch or Rollbar settings)")
+            Finding::warn(CheckId::WorkspaceBackends, Layer::Workspace, "found no tracing backend (no OTEL, Honeycomb, X-Ray, CloudWatch or Rollbar settings)")
                 .fix("tracelab new --defaults NEW_DIR   # a complete workspace to compare with"),
         );
     } else {
         out.push(Finding::ok(
-            "workspace-backends",
+            CheckId::WorkspaceBackends,
             Layer::Workspace,
             format!("backends in use: {}", backends.join(", ")),
         ));
     }
     for why in &ctx.unreadable {
         out.push(
-            Finding::fail("workspace-unreadable", Layer::Workspace, why.clone())
+            Finding::fail(CheckId::WorkspaceUnreadable, Layer::Workspace, why.clone())
                 .fix("replace it with the regular text file it stands for"),
         );
     }
@@ -34,7 +34,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     let Some(compose) = &ctx.compose else {
         out.push(Finding::warn(
-            "compose-file",
+            CheckId::ComposeFile,
             Layer::Compose,
             "no compose file here: checking this shell as the app's environment",
         ));
@@ -47,12 +47,12 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     };
     match &compose.backend {
         Some(service) => out.push(Finding::ok(
-            "compose-file",
+            CheckId::ComposeFile,
             Layer::Compose,
             format!("{file}: backend service {service:?}, resolved with {resolver}"),
         )),
         None => out.push(Finding::fail(
-            "compose-file",
+            CheckId::ComposeFile,
             Layer::Compose,
             format!("{file}: no service sets OTEL_* variables or builds a directory with app.py"),
         ).fix("add the OTEL_* variables to the backend's `environment:` (tracelab new shows them)")),
@@ -64,7 +64,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             .and_then(|rest| rest.split_whitespace().next())
             .map(str::to_string);
         let mut finding = Finding::fail(
-            "compose-interpolation",
+            CheckId::ComposeInterpolation,
             Layer::Compose,
             format!("Compose cannot resolve the file: {error}"),
         );
@@ -88,7 +88,7 @@ fn broken_compose(broken: &crate::workspace::context::BrokenCompose) -> Finding 
     let file = broken.path.display();
     match broken.conflict_line {
         Some(line) => Finding::fail(
-            "compose-conflict",
+            CheckId::ComposeConflict,
             Layer::Compose,
             format!("{file}:{line}: {}: Compose cannot read the file, so nothing starts", {
                 let marker = crate::workspace::read::text(&broken.path)
@@ -100,7 +100,7 @@ fn broken_compose(broken: &crate::workspace::context::BrokenCompose) -> Finding 
         )
         .fix(format!("{file}:{line}: keep the side you want, delete the <<<<<<<, ======= and >>>>>>> lines, then run: tracelab doctor")),
         None => Finding::fail(
-            "compose-invalid",
+            CheckId::ComposeInvalid,
             Layer::Compose,
             format!("{}: Compose refuses the file, so nothing starts", broken.error),
         )
@@ -180,7 +180,7 @@ fn check_quoted_values(ctx: &Context, out: &mut Vec<Finding>) {
                 fingerprint(value)
             };
             out.push(
-                Finding::fail("compose-quoted-value", Layer::Compose, format!("{place}: {service} gets {key} as {shown}: the quotes are part of the value (quotes inside a quoted YAML string), so whatever reads it gets a wrong value (AWS rejects such a token: \"The security token included in the request is invalid\")"))
+                Finding::fail(CheckId::ComposeQuotedValue, Layer::Compose, format!("{place}: {service} gets {key} as {shown}: the quotes are part of the value (quotes inside a quoted YAML string), so whatever reads it gets a wrong value (AWS rejects such a token: \"The security token included in the request is invalid\")"))
                     .var(key)
                     .fix(format!("at {place}: {key}: \"${{{key}}}\"  (one pair of quotes), or delete the line if {service} does not need it")),
             );
@@ -234,7 +234,7 @@ fn check_healthcheck(ctx: &Context, out: &mut Vec<Finding>) {
         }
         let place = compose.file.place(&service.name, &["healthcheck", "test"]);
         out.push(
-            Finding::warn("compose-healthcheck", Layer::Compose, format!("{place}: the healthcheck asks for {path}, which no route of the app serves: the container stays unhealthy (telemetry still flows unless something waits on its health)"))
+            Finding::warn(CheckId::ComposeHealthcheck, Layer::Compose, format!("{place}: the healthcheck asks for {path}, which no route of the app serves: the container stays unhealthy (telemetry still flows unless something waits on its health)"))
                 .fix(format!("at {place}: use a route the app has, such as {}", suggested_route(&routes))),
         );
     }

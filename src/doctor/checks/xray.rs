@@ -4,7 +4,7 @@
 //! it parses as Go's `flag` package does.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{Edit, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::Shape;
 use crate::rules::aws::region_shape;
 use crate::workspace::compose::{ComposeFile, Service};
@@ -40,7 +40,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         .all(|f| f.status == crate::doctor::finding::Status::Info)
     {
         out.push(Finding::ok(
-            "xray-daemon",
+            CheckId::XrayDaemon,
             Layer::Compose,
             match daemon {
                 Some(d) => format!(
@@ -73,7 +73,7 @@ fn sdk_disabled(ctx: &Context) -> Option<Finding> {
         })
         .unwrap_or_else(|| "the environment".into());
     Some(
-        Finding::fail("xray-sdk-disabled", Layer::Compose, format!("{place}: AWS_XRAY_SDK_ENABLED={value:?} switches the whole X-Ray SDK off: the middleware, capture and subsegments are no-ops and no segment is ever sent"))
+        Finding::fail(CheckId::XraySdkDisabled, Layer::Compose, format!("{place}: AWS_XRAY_SDK_ENABLED={value:?} switches the whole X-Ray SDK off: the middleware, capture and subsegments are no-ops and no segment is ever sent"))
             .var("AWS_XRAY_SDK_ENABLED")
             .fix(format!("delete {place} (or set it to \"true\")")),
     )
@@ -98,9 +98,13 @@ fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>
         _ => String::new(),
     };
     let fail = |message: String| {
-        Finding::fail("xray-daemon-address", layer, format!("{place}{message}"))
-            .var(ADDRESS)
-            .fix(format!("{place}{ADDRESS}: \"{suggested}\""))
+        Finding::fail(
+            CheckId::XrayDaemonAddress,
+            layer,
+            format!("{place}{message}"),
+        )
+        .var(ADDRESS)
+        .fix(format!("{place}{ADDRESS}: \"{suggested}\""))
     };
     let Some(address) = backend_var(ctx, ADDRESS).or_else(|| explicit_address(ctx)) else {
         if ctx.compose.is_some() {
@@ -144,7 +148,7 @@ fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>
                     )
                 };
                 let mut finding =
-                    Finding::fail("xray-daemon-address", layer, format!("{place}{why}"))
+                    Finding::fail(CheckId::XrayDaemonAddress, layer, format!("{place}{why}"))
                         .var(ADDRESS);
                 finding = match daemon {
                     Some(_) => finding.fix(format!("{ADDRESS}: \"{suggested}\"")),
@@ -177,7 +181,7 @@ fn check_reach(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
     if let Some(finding) = hops::network_finding(
         ctx,
         &daemon.name,
-        "xray-daemon-network",
+        CheckId::XrayDaemonNetwork,
         "the SDK's UDP segments and sampling requests",
     ) {
         out.push(finding);
@@ -202,7 +206,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
     if let Some(flag) = &args.unknown {
         out.push(
             Finding::fail(
-                "xray-daemon-flags",
+                CheckId::XrayDaemonFlags,
                 Layer::Compose,
                 format!(
                     "{command_place}: the daemon does not know the flag {flag:?} and exits at start"
@@ -218,7 +222,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
         Some(region) => {
             if let Shape::Wrong(_) = region_shape(region) {
                 out.push(
-                    Finding::fail("xray-daemon-flags", Layer::Compose, format!("{command_place}: -n (--region) takes the next word as its value, so the daemon's region is {region:?} and no segment reaches X-Ray"))
+                    Finding::fail(CheckId::XrayDaemonFlags, Layer::Compose, format!("{command_place}: -n (--region) takes the next word as its value, so the daemon's region is {region:?} and no segment reaches X-Ray"))
                         .fix(format!("{command_place}: give -n a region (\"-n\", \"ca-central-1\"), or drop -n and set AWS_REGION in its environment")),
                 );
                 return;
@@ -237,7 +241,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
     };
     if region.is_some() && !args.ignored.is_empty() {
         out.push(Finding::info(
-            "xray-daemon-flags",
+            CheckId::XrayDaemonFlags,
             Layer::Compose,
             format!("{command_place}: the daemon ignores {:?}: Go's flag parser stops at the first word that is not a flag, so none of its flags apply (harmless here: the entrypoint binds 0.0.0.0:2000 and the region comes from AWS_REGION); write one flag per item, e.g. command: [\"-o\"]", args.ignored.join(" ")),
         ));
@@ -253,7 +257,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
                 // They arrive, but in a console the student never opens: the
                 // most frequent "my traces are not in X-Ray".
                 let place = file.place(&daemon.name, &["environment", "AWS_REGION"]);
-                let finding = Finding::warn("xray-daemon-region", Layer::Compose, format!("{place}: segments go to {region} (the daemon's {source}), while your {from} is {student}: they are in the X-Ray console of {region}, not yours (https://{region}.console.aws.amazon.com/xray/home?region={region})"))
+                let finding = Finding::warn(CheckId::XrayDaemonRegion, Layer::Compose, format!("{place}: segments go to {region} (the daemon's {source}), while your {from} is {student}: they are in the X-Ray console of {region}, not yours (https://{region}.console.aws.amazon.com/xray/home?region={region})"))
                     .var("AWS_REGION");
                 let edit = (source == "AWS_REGION" && from.contains("AWS_DEFAULT_REGION"))
                     .then(|| region_from_default(&place))
@@ -294,7 +298,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
             };
             out.push(
                 Finding::fail(
-                    "xray-daemon-credentials",
+                    CheckId::XrayDaemonCredentials,
                     Layer::Compose,
                     format!(
                         "{why}: the daemon cannot sign its uploads, so no segment reaches X-Ray"
@@ -309,7 +313,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
     if id.starts_with("ASIA") && get("AWS_SESSION_TOKEN").is_none() {
         out.push(
             Finding::fail(
-                "aws-session-token",
+                CheckId::AwsSessionToken,
                 Layer::Compose,
                 format!(
                     "the {} service gets a temporary key (ASIA...) but no AWS_SESSION_TOKEN",
@@ -370,7 +374,7 @@ fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Findin
         .map(crate::workspace::interpolate::referenced)
         .and_then(|names| names.into_iter().find(|n| ctx.feeding(n).is_none()))
         .unwrap_or_else(|| "AWS_REGION".to_string());
-    Finding::fail("xray-daemon-region", Layer::Compose, format!("{why}{ignored_note}: it finds no region, logs \"Cannot fetch region variable\" and exits, so no segment reaches X-Ray"))
+    Finding::fail(CheckId::XrayDaemonRegion, Layer::Compose, format!("{why}{ignored_note}: it finds no region, logs \"Cannot fetch region variable\" and exits, so no segment reaches X-Ray"))
         .var(&variable)
         .fix(fix)
 }
@@ -400,7 +404,7 @@ fn check_sampling_rule(ctx: &Context, out: &mut Vec<Finding>) {
             None => rule.path.display().to_string(),
         };
         out.push(Finding::info(
-            "xray-sampling-rule",
+            CheckId::XraySamplingRule,
             Layer::Code,
             format!("{place}: the sampling rule names ServiceName {:?}, the recorder {recorder:?}: that rule never applies and X-Ray's default rule samples instead (1 request a second, then 5%); set ServiceName to {recorder:?} if you want yours", rule.service_name),
         ));
@@ -425,7 +429,7 @@ fn wrong_region(
         .and_then(|(_, v)| v.clone())
         .unwrap_or_default();
     let finding = Finding::fail(
-        "xray-daemon-region",
+        CheckId::XrayDaemonRegion,
         Layer::Compose,
         format!("{place}: the daemon's {source} {reason}"),
     );

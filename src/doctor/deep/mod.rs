@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
 use crate::listen::{Batch, Receiver, forward};
@@ -66,7 +66,7 @@ pub fn probe(ctx: &Context, online: bool) -> Vec<Finding> {
         Err(error) => {
             return vec![
                 Finding::fail(
-                    "deep-prepare",
+                    CheckId::DeepPrepare,
                     Layer::Code,
                     format!("the backend's venv cannot be prepared, so it was not started: {error:#}"),
                 )
@@ -98,7 +98,8 @@ struct Run {
 
 impl Run {
     fn start(ctx: &Context, venv: &std::path::Path, online: bool) -> Result<Self, Box<Finding>> {
-        let fail = |message: String| Box::new(Finding::fail("deep-start", Layer::Code, message));
+        let fail =
+            |message: String| Box::new(Finding::fail(CheckId::DeepStart, Layer::Code, message));
         let service = ctx.backend_name().to_string();
         let mut env = runner::backend_environment(ctx);
         let forward_to = online.then(|| forward::traces_url(&env)).flatten();

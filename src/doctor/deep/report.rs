@@ -9,7 +9,7 @@ use super::routes::{self, Route};
 use super::xray;
 use super::{ROUTE_TIMEOUT, START_TIMEOUT};
 use crate::backend::Backend;
-use crate::doctor::finding::{Finding, Layer};
+use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::otlp::ReceivedSpan;
 use crate::workspace::context::Context;
 
@@ -38,7 +38,7 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
                 .filter(|f| is_problem(f))
                 .filter(|f| {
                     places(&f.message).iter().any(|p| here.contains(p))
-                        || (f.id == "otlp-service-name"
+                        || (f.id == CheckId::OtlpServiceName
                             && finding.message.contains("unknown_service"))
                 })
                 .collect();
@@ -47,9 +47,10 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
                 // What the run proved is at least as bad as it saw: a
                 // warning about a request the run saw fail is a problem.
                 for static_finding in confirmed {
-                    static_finding.status = static_finding.status.max(finding.status);
+                    static_finding.raise_to(finding.status);
                 }
                 finding.status = Status::Info;
+                debug_assert!(finding.id.allows(Status::Info), "{}", finding.id);
                 finding.message =
                     format!("confirmed by the run (reported above): {}", finding.message);
                 finding.fix = None;
@@ -61,7 +62,7 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
 
 pub(super) fn started(service: &str, port: u16) -> Finding {
     Finding::ok(
-        "deep-start",
+        CheckId::DeepStart,
         Layer::Code,
         format!("{service} started and answered on 127.0.0.1:{port}, exporting to tracelab"),
     )
@@ -98,7 +99,7 @@ pub(super) fn did_not_start(
         Some(at) => format!("fix {}", shown(ctx, &at)),
         None => "tracelab run   # starts it the same way, with its output".into(),
     };
-    Finding::fail("deep-start", Layer::Code, message).fix(fix)
+    Finding::fail(CheckId::DeepStart, Layer::Code, message).fix(fix)
 }
 
 fn last_lines(lines: &[String], count: usize) -> String {
@@ -131,7 +132,7 @@ pub(super) fn route_finding(
         200..=499 => None,
         0 => Some(
             Finding::fail(
-                "deep-route",
+                CheckId::DeepRoute,
                 Layer::Code,
                 format!(
                     "GET {} gave no answer within {} s",
@@ -150,7 +151,7 @@ pub(super) fn route_finding(
             let at = at.unwrap_or_else(|| route.at.clone());
             Some(
                 Finding::fail(
-                    "deep-route",
+                    CheckId::DeepRoute,
                     Layer::Code,
                     format!(
                         "GET {} answered {status}{why} at {}",
@@ -188,7 +189,7 @@ pub(super) fn span_findings(
         && spans.is_empty()
     {
         out.push(Finding::skip(
-            "deep-spans",
+            CheckId::DeepSpans,
             Layer::Code,
             format!("the code sets the exporter's endpoint itself at {at}: its spans go there, past tracelab's receiver, and the run cannot see them (tracelab doctor --online asks that endpoint)"),
         ));
@@ -197,7 +198,7 @@ pub(super) fn span_findings(
     if spans.is_empty() {
         out.push(
             Finding::fail(
-                "deep-spans",
+                CheckId::DeepSpans,
                 Layer::Code,
                 format!(
                     "{} answered but no span arrived: the app never sets a tracer provider with an exporter, or never instruments Flask",
@@ -227,7 +228,7 @@ pub(super) fn span_findings(
         let Some(trace) = trace else {
             out.push(
                 Finding::warn(
-                    "deep-spans",
+                    CheckId::DeepSpans,
                     Layer::Code,
                     format!("GET {} answered, but no server span for it arrived: Flask is not instrumented for this route", route.path),
                 )
@@ -237,7 +238,7 @@ pub(super) fn span_findings(
         };
         let names: Vec<String> = trace.iter().map(|s| format!("{:?}", s.span.name)).collect();
         out.push(Finding::ok(
-            "deep-spans",
+            CheckId::DeepSpans,
             Layer::Code,
             format!(
                 "GET {}: {} span{} from {} ({})",
@@ -255,7 +256,7 @@ pub(super) fn span_findings(
     if let Some(unknown) = services.iter().find(|s| s.starts_with("unknown_service")) {
         out.push(
             Finding::fail(
-                "deep-spans",
+                CheckId::DeepSpans,
                 Layer::Code,
                 format!("spans arrive as {unknown}: the app never names itself, so they land in a dataset of that name"),
             )
@@ -298,7 +299,7 @@ fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
         }
         return vec![
             Finding::warn(
-                "deep-lab-span",
+                CheckId::DeepLabSpan,
                 Layer::Code,
                 format!("GET {}: the lab's manual span did not arrive (only the server span did)", routes::LAB_ROUTE),
             )
@@ -313,7 +314,7 @@ fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
         .collect();
     if missing.is_empty() {
         return vec![Finding::ok(
-            "deep-lab-span",
+            CheckId::DeepLabSpan,
             Layer::Code,
             format!(
                 "the lab's span {:?} arrived with app.now and app.result_length",
@@ -340,7 +341,7 @@ fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
     });
     vec![
         Finding::warn(
-            "deep-lab-span",
+            CheckId::DeepLabSpan,
             Layer::Code,
             format!(
                 "the lab's span {:?} arrived without {}{}",
@@ -410,7 +411,7 @@ pub(super) fn xray_findings(
         });
         out.push(
             Finding::fail(
-                "deep-xray",
+                CheckId::DeepXray,
                 Layer::Code,
                 format!("no X-Ray segment arrived: the X-Ray middleware never ran for the routes asked{}", named.unwrap_or_default()),
             )
@@ -429,7 +430,7 @@ pub(super) fn xray_findings(
     subsegments.dedup();
     let faults = segments.iter().filter(|d| d.fault || d.error).count();
     out.push(Finding::ok(
-        "deep-xray",
+        CheckId::DeepXray,
         Layer::Code,
         format!(
             "{} X-Ray segment{} arrived ({}{}){}",
@@ -464,7 +465,7 @@ pub(super) fn xray_findings(
         let Some(at) = held else { continue };
         out.push(
             Finding::fail(
-                "deep-xray",
+                CheckId::DeepXray,
                 Layer::Code,
                 format!("GET {}: its X-Ray segment never arrived: a subsegment begun at {at} is not ended on every path, and the SDK sends a segment only once all its subsegments are closed", route.path),
             )
@@ -490,7 +491,7 @@ pub(super) fn xray_findings(
             .map(|(f, c)| format!("{}:{}", shown_file(ctx, &f.path), c.line));
         out.push(
             Finding::fail(
-                "deep-xray",
+                CheckId::DeepXray,
                 Layer::Code,
                 format!("the X-Ray subsegment {name:?} was still open when its segment was sent: it is never ended on some path{}", at.as_ref().map(|a| format!(" (begun at {a})")).unwrap_or_default()),
             )
@@ -538,7 +539,7 @@ pub(super) fn method_texts(ctx: &Context, spans: &[ReceivedSpan]) -> Vec<Finding
         .map(|(key, text)| {
             let at = set_attribute_at(ctx, &key);
             Finding::fail(
-                "deep-sdk-warning",
+                CheckId::DeepSdkWarning,
                 Layer::Code,
                 format!(
                     "the span attribute {key:?} arrived as {text:?}: a method passed without its call{}",
@@ -568,7 +569,7 @@ pub(super) fn warning_findings(
                     format!("the attribute {key:?}")
                 };
                 Finding::fail(
-                    "deep-sdk-warning",
+                    CheckId::DeepSdkWarning,
                     Layer::Code,
                     format!(
                         "the OpenTelemetry SDK could not take {what}{}: {line}",
@@ -581,13 +582,13 @@ pub(super) fn warning_findings(
                 ))
             }
             SdkWarning::ExportFailed { line } => Finding::fail(
-                "deep-sdk-warning",
+                CheckId::DeepSdkWarning,
                 Layer::Code,
                 format!("the OTLP exporter failed to send: {line}"),
             )
             .fix("tracelab doctor --online   # asks the destination itself"),
             SdkWarning::NoSegment { line } => Finding::fail(
-                "deep-sdk-warning",
+                CheckId::DeepSdkWarning,
                 Layer::Code,
                 format!("the X-Ray SDK found no segment to record in: {line}"),
             )
@@ -605,29 +606,29 @@ mod tests {
     fn what_the_static_checks_named_is_confirmed_not_repeated() {
         let mut static_findings = vec![
             Finding::fail(
-                "code-unreachable",
+                CheckId::CodeUnreachable,
                 Layer::Code,
                 "./backend-flask/services/home_activities.py:53: set_attribute after return",
             ),
             Finding::warn(
-                "otlp-service-name",
+                CheckId::OtlpServiceName,
                 Layer::Compose,
                 "OTEL_SERVICE_NAME comes from ${X}, which is set nowhere",
             ),
         ];
         let probed = vec![
             Finding::warn(
-                "deep-lab-span",
+                CheckId::DeepLabSpan,
                 Layer::Code,
                 "the lab's span arrived without app.result_length (set at backend-flask/services/home_activities.py:53)",
             ),
             Finding::fail(
-                "deep-spans",
+                CheckId::DeepSpans,
                 Layer::Code,
                 "spans arrive as unknown_service:python3",
             ),
             Finding::fail(
-                "deep-route",
+                CheckId::DeepRoute,
                 Layer::Code,
                 "GET /x answered 500 at backend-flask/app.py:9",
             ),
