@@ -834,25 +834,29 @@ catalogue! {
     /// A name nothing binds (Ruff's pyflakes F821, F823: a commented-out import
     /// or definition, a typo) in code that runs: at import, NameError and the
     /// backend does not start (a problem); in a function a route or hook
-    /// reaches, that request fails with HTTP 500 (a warning: its span still
-    /// arrives). Code nothing runs is not judged.
+    /// reaches, that request fails with HTTP 500: a warning on the lab's
+    /// route or in code that sends telemetry, else a note (its span still
+    /// arrives, marked as an error). Code nothing runs is not judged.
     PythonUndefinedName = "python-undefined-name" {
         group: Python,
         blocks_run: false,
         statuses: [
             Fail: "at import: the backend does not start",
-            Warn: "in a request a route reaches: HTTP 500, its span still arrives",
+            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
+            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
     /// A project function called with arguments it does not take (TypeError, as
-    /// CPython words it): at import a problem, in a request a warning. Calls
+    /// CPython words it): at import a problem, in a request as for
+    /// python-undefined-name. Calls
     /// with *args or **kwargs, and decorated functions, are not judged.
     PythonCallArity = "python-call-arity" {
         group: Python,
         blocks_run: false,
         statuses: [
             Fail: "at import: the backend does not start",
-            Warn: "in a request a route reaches: HTTP 500, its span still arrives",
+            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
+            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
     /// An import of a module or name that the installed package does not have
@@ -867,7 +871,8 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Fail: "at import: the backend does not start",
-            Warn: "in a request a route reaches: HTTP 500, its span still arrives",
+            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
+            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
     /// A function that holds the backend's set-up (rollbar.init,

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod honeycomb;
+pub mod lab;
 pub mod names;
 pub mod otel_attributes;
 pub mod otlp_headers;

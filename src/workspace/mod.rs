@@ -10,6 +10,7 @@ pub mod context;
 pub mod destination;
 pub mod dotenv;
 pub mod frontend;
+pub mod generated;
 pub mod interpolate;
 pub mod layers;
 pub mod process;

@@ -7,8 +7,7 @@ use crate::rules::names::edit_distance;
 use crate::workspace::context::Context;
 use crate::workspace::python::Value;
 
-const LAB_FILE: &str = "home_activities.py";
-const LAB_ATTRIBUTES: &[&str] = &["app.now", "app.result_length"];
+use crate::rules::lab::{ATTRIBUTES as LAB_ATTRIBUTES, FILE as LAB_FILE};
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     let Some(file) = ctx

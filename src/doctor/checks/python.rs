@@ -74,12 +74,70 @@ fn consequence(reach: &Reach, file: &PyFile, when: When, error: &str) -> String 
     }
 }
 
-/// At import the backend does not start: a problem. In a request, that
-/// request fails and its span still arrives: a warning.
-fn finding(id: CheckId, when: When, message: String) -> Finding {
-    match when {
-        When::Import => Finding::fail(id, Layer::Code, message),
-        When::Request(_) => Finding::warn(id, Layer::Code, message),
+/// Calls that send telemetry: an exception before or among them loses it.
+const TELEMETRY_CALLS: &[&str] = &[
+    "start_as_current_span",
+    "start_span",
+    "set_attribute",
+    "set_attributes",
+    "add_event",
+    "record_exception",
+    "set_status",
+    "begin_segment",
+    "begin_subsegment",
+    "in_subsegment",
+    "capture",
+    "put_annotation",
+    "put_metadata",
+    "report_exc_info",
+    "report_message",
+];
+
+/// Hooks Flask runs in every request.
+const EVERY_REQUEST_HOOKS: &[&str] = &[
+    "before_request",
+    "after_request",
+    "teardown_request",
+    "teardown_appcontext",
+    "before_app_request",
+    "after_app_request",
+];
+
+/// Where a failure happens: the file, and the function it is in (None: at
+/// module level).
+type Place = (usize, Option<usize>);
+
+/// What a failure there costs, as FACTS' "Severity is a promise" says. At
+/// import the backend does not start: a problem. In a request that request
+/// fails (HTTP 500) and its server span still arrives, marked as an error:
+/// a warning when that loses what the lab asks for (the lab's route, whose
+/// manual span is not made) or the telemetry the failing code sends, else
+/// a note.
+fn finding(reach: &Reach, place: Place, id: CheckId, when: When, message: String) -> Finding {
+    let entry = match when {
+        When::Import => return Finding::fail(id, Layer::Code, message),
+        When::Request(entry) => entry,
+    };
+    // A hook such as after_request runs in every request, the lab's too.
+    let entry = reach.function(entry);
+    let on_lab_route = entry
+        .routes
+        .iter()
+        .any(|path| path == crate::rules::lab::ROUTE)
+        || entry.decorators.iter().any(|d| {
+            let hook = d.rsplit('.').next().unwrap_or(d);
+            EVERY_REQUEST_HOOKS.contains(&hook)
+        });
+    let sends_telemetry = place.1.is_some_and(|function| {
+        reach
+            .file_calls(place.0)
+            .iter()
+            .any(|call| call.function == Some(function) && TELEMETRY_CALLS.contains(&call.method()))
+    });
+    if on_lab_route || sends_telemetry {
+        Finding::warn(id, Layer::Code, message)
+    } else {
+        Finding::info(id, Layer::Code, message)
     }
 }
 
@@ -168,6 +226,8 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
             .iter()
             .find(|c| c.names.iter().any(|n| n == name));
         let found = finding(
+            reach,
+            (index, first.function),
             CheckId::PythonUndefinedName,
             when,
             format!(
@@ -252,6 +312,8 @@ fn check_arity(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding
         let signature = signature(function, target.bound);
         out.push(
             finding(
+                reach,
+                (index, call.function),
                 CheckId::PythonCallArity,
                 when,
                 format!(
@@ -518,6 +580,8 @@ fn check_imports(
             })
         });
         let found = finding(
+            reach,
+            (index, import.function),
             CheckId::PythonImport,
             when,
             format!(

@@ -284,7 +284,7 @@ fn count_routes(n: usize) -> String {
 /// The lab's manual span under the home route, with `app.now` and
 /// `app.result_length`; each one missing is named.
 fn lab_span(ctx: &Context, trace: &[&ReceivedSpan]) -> Vec<Finding> {
-    let wanted = ["app.now", "app.result_length"];
+    let wanted = crate::rules::lab::ATTRIBUTES;
     // Before the lab's step is done there is no manual span to miss.
     let code_makes_one = ctx
         .live_calls()

@@ -7,7 +7,7 @@ use crate::workspace::context::Context;
 use crate::workspace::python::Value;
 
 /// The lab's route: its trace carries the lab's manual span.
-pub const LAB_ROUTE: &str = "/api/activities/home";
+pub use crate::rules::lab::ROUTE as LAB_ROUTE;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {

@@ -48,6 +48,9 @@ pub struct ComposeFile {
     pub lines: YamlLines,
     /// The files merged onto the first, with where their keys are.
     pub overlays: Vec<(PathBuf, YamlLines)>,
+    /// The files the workspace generates at start (an env_file rendered
+    /// from an ERB template), read from their templates when absent.
+    pub generated: Vec<crate::workspace::generated::GeneratedFile>,
 }
 
 /// `command:` or `entrypoint:` as written: one string (split by Compose as a
@@ -368,6 +371,7 @@ impl ComposeFile {
                 .iter()
                 .map(|(path, text)| (path.clone(), YamlLines::index(text)))
                 .collect(),
+            generated: Vec::new(),
         })
     }
 
@@ -463,12 +467,17 @@ impl ComposeFile {
                 let path = self.dir().join(file);
                 let text = match read_limited(&path) {
                     Ok(text) => text,
-                    Err(_) if !required => continue,
-                    Err(e) => bail!(
-                        "{}: service {:?} names env_file {file:?}, which cannot be read ({e})",
-                        self.path.display(),
-                        service.name
-                    ),
+                    Err(e) => {
+                        let (text, refused) =
+                            self.env_file_missing(service, file, &path, *required, e, lookup)?;
+                        // Compose will not start; every other setting is
+                        // still read, the file taken as empty.
+                        resolved.errors.extend(refused);
+                        match text {
+                            Some(text) => text,
+                            None => continue,
+                        }
+                    }
                 };
                 let entries = dotenv::parse(&text, lookup)
                     .map_err(|e| anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;
@@ -502,6 +511,46 @@ impl ComposeFile {
 
     /// A service's networks after interpolation; each must be declared at
     /// the top level, as Compose requires.
+    /// An env_file that is absent: the text to read in its place (the
+    /// template the workspace renders it from at start, else nothing), and
+    /// why Compose will not start with it, if it will not. Absent with no
+    /// template, its settings are unknown: Compose refuses the project,
+    /// and nothing that would follow from them is guessed.
+    fn env_file_missing(
+        &self,
+        service: &Service,
+        file: &str,
+        path: &Path,
+        required: bool,
+        error: anyhow::Error,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(Option<String>, Option<String>)> {
+        let named = format!(
+            "{}: service {:?} names env_file {file:?}",
+            self.path.display(),
+            service.name
+        );
+        let generated = crate::workspace::generated::making(&self.generated, path);
+        match generated
+            .as_ref()
+            .and_then(|g| Some((g, g.render(lookup)?)))
+        {
+            // Read from the template even when the task cannot make it:
+            // the rest of the configuration is checked as meant.
+            Some((g, text)) => {
+                let broken = g.problem.as_ref().map(|problem| {
+                    format!(
+                        "{named}, which {} (run at {}) should generate, but {problem}",
+                        g.script, g.run_at
+                    )
+                });
+                Ok((Some(text), broken))
+            }
+            None if !required => Ok((None, None)),
+            None => bail!("{named}, which cannot be read ({error})"),
+        }
+    }
+
     fn resolve_networks(
         &self,
         service: &Service,

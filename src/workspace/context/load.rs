@@ -42,9 +42,13 @@ impl Context {
         let resolver_bin = compose_bin
             .as_deref()
             .filter(|_| options.use_compose_binary);
+        let generated = crate::workspace::generated::find(dir);
         let configs: Vec<Result<ComposeLayer, BrokenCompose>> = compose_sets
             .iter()
-            .map(|paths| load_compose(paths, &profiles, &shell, dotenv.as_ref(), resolver_bin))
+            .map(|paths| {
+                let layers = (&shell, dotenv.as_ref());
+                load_compose(paths, &profiles, layers, &generated, resolver_bin)
+            })
             .collect();
         let configs: Vec<(Option<ComposeLayer>, Option<BrokenCompose>)> = if configs.is_empty() {
             vec![(None, None)]
@@ -275,11 +279,11 @@ fn read_source(path: &Path, unreadable: &mut Vec<String>) -> Option<SourceFile> 
 fn load_compose(
     paths: &[PathBuf],
     profiles: &[String],
-    shell: &Vars,
-    dotenv: Option<&DotEnv>,
+    (shell, dotenv): (&Vars, Option<&DotEnv>),
+    generated: &[crate::workspace::generated::GeneratedFile],
     compose_bin: Option<&[String]>,
 ) -> Result<ComposeLayer, BrokenCompose> {
-    let file = ComposeFile::load_set(paths, profiles).map_err(|error| {
+    let mut file = ComposeFile::load_set(paths, profiles).map_err(|error| {
         // Leftover merge markers, in whichever file of the set has them.
         let conflict = paths.iter().find_map(|path| {
             let text = crate::workspace::read::text(path).ok()?;
@@ -295,9 +299,13 @@ fn load_compose(
             error: format!("{error:#}"),
         }
     })?;
+    file.generated = generated.to_vec();
     let path = &paths[0];
     let backend = find_backend_service(&file, path.parent().unwrap_or(Path::new(".")));
     let builtin = || file.resolve(&compose_lookup(shell, dotenv));
+    // Compose cannot see an env_file the workspace generates at start:
+    // such a configuration is resolved from its template, by tracelab.
+    let compose_bin = compose_bin.filter(|_| !reads_generated_file(&file));
     let (result, resolver) = match compose_bin {
         Some(bin) => (
             compose::resolve_with_compose(bin, &file).context("asking Compose to resolve the file"),
@@ -320,6 +328,16 @@ fn load_compose(
         resolved,
         error,
         resolver,
+    })
+}
+
+/// Some service reads an env_file that is absent and generated at start.
+fn reads_generated_file(file: &ComposeFile) -> bool {
+    file.services.iter().any(|service| {
+        service.env_files.iter().any(|(name, _)| {
+            let path = file.dir().join(name);
+            !path.exists() && crate::workspace::generated::making(&file.generated, &path).is_some()
+        })
     })
 }
 

@@ -112,6 +112,8 @@ pub struct Function {
     pub line: usize,
     /// Dotted decorator callees: `app.route`, `app.before_request`.
     pub decorators: Vec<String>,
+    /// The paths its decorators route to it: `@app.route("/api/x")`.
+    pub routes: Vec<String>,
     /// The class it is a method of (directly in the class body).
     pub class: Option<String>,
     /// The function it is defined in (None: at module or class level).
@@ -778,6 +780,20 @@ impl<'a> Walker<'a> {
                             Expr::Call(call) => dotted(&call.func),
                             other => dotted(other),
                         })
+                        .collect(),
+                    routes: def
+                        .decorator_list
+                        .iter()
+                        .filter_map(|d| match &d.expression {
+                            Expr::Call(call) => match call.arguments.args.first() {
+                                Some(Expr::StringLiteral(path)) => {
+                                    Some(path.value.to_str().to_string())
+                                }
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                        .filter(|path| path.starts_with('/'))
                         .collect(),
                     class: self.class.take(),
                     parent: function,

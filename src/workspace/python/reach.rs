@@ -92,6 +92,11 @@ impl<'a> Reach<'a> {
         &self.files[file].path
     }
 
+    /// Every call the file makes, at module level and in its functions.
+    pub fn file_calls(&self, file: usize) -> &'a [Call] {
+        &self.files[file].facts.calls
+    }
+
     pub fn file(&self, id: FunctionId) -> &'a PyFile {
         &self.files[id.0]
     }

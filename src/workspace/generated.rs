@@ -1,0 +1,343 @@
+//! Files a workspace makes when it starts, and so a checkout lacks: from
+//! Week 4 on `.gitpod.yml` runs `bin/backend/generate-env`, a Ruby script
+//! that renders `erb/backend-flask.env.erb` into `backend-flask.env` (which
+//! is gitignored) for compose's `env_file:`. The template is read as the
+//! file it makes, its `<%= ENV['X'] %>` filled from the student's layers,
+//! so the configuration is whole; and a generator that cannot make the
+//! file (run by bash, or reading its template from the wrong folder) says
+//! why.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A file a start-up task generates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedFile {
+    /// Where the script writes it (from the folder the task runs it in).
+    pub output: PathBuf,
+    /// The ERB template it renders, where it is in the repository.
+    pub template: Option<PathBuf>,
+    /// The script, as the task names it.
+    pub script: String,
+    /// `.gitpod.yml:46`: where the task runs it.
+    pub run_at: String,
+    /// Why the task does not make the file, if it does not.
+    pub problem: Option<String>,
+}
+
+impl GeneratedFile {
+    /// The template rendered as Ruby's ERB would, for the `ENV` lookups a
+    /// generator holds: each `<%= ENV['X'] %>` (or `ENV["X"]`,
+    /// `ENV.fetch('X')`) is X's value from `lookup`, or empty; any other
+    /// tag renders as nothing.
+    pub fn render(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let text = crate::workspace::read::text(self.template.as_ref()?).ok()?;
+        static ENV: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(
+                r#"<%=\s*ENV(?:\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\]|\.fetch\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"][^)]*\))\s*-?%>"#,
+            )
+            .expect("a valid pattern")
+        });
+        static OTHER: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?s)<%.*?%>").expect("a valid pattern"));
+        let filled = ENV.replace_all(&text, |c: &regex::Captures| {
+            let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+            lookup(name).unwrap_or_default()
+        });
+        Some(OTHER.replace_all(&filled, "").into_owned())
+    }
+}
+
+/// Every file the workspace's `.gitpod.yml` tasks generate with an ERB
+/// script of the repository.
+pub fn find(dir: &Path) -> Vec<GeneratedFile> {
+    let path = dir.join(".gitpod.yml");
+    let Ok(text) = crate::workspace::read::text(&path) else {
+        return Vec::new();
+    };
+    let Ok(yaml) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+        return Vec::new();
+    };
+    let tasks = yaml
+        .get("tasks")
+        .and_then(|t| t.as_sequence())
+        .cloned()
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    for task in &tasks {
+        // A task's shell runs `before`, `init` and `command` in turn, in
+        // the repository's folder.
+        let mut cwd = Some(dir.to_path_buf());
+        for key in ["before", "init", "command"] {
+            let Some(script) = task.get(key).and_then(|s| s.as_str()) else {
+                continue;
+            };
+            for line in script.lines() {
+                let line = line.trim();
+                if let Some(target) = line.strip_prefix("cd ") {
+                    cwd = change_dir(dir, cwd.as_deref(), target.trim());
+                    continue;
+                }
+                let Some(cwd) = cwd.as_deref() else {
+                    continue;
+                };
+                let run_at = line_of(&text, line)
+                    .map(|n| format!("{}:{n}", path.display()))
+                    .unwrap_or_else(|| path.display().to_string());
+                if let Some(file) = generator(dir, cwd, line, run_at) {
+                    found.push(file);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The file `generated` that makes `wanted` (compose's env_file): the one
+/// that writes that very path, else one writing a file of that name
+/// elsewhere, whose problem then says where it writes.
+pub fn making(generated: &[GeneratedFile], wanted: &Path) -> Option<GeneratedFile> {
+    let wanted = normal(wanted);
+    if let Some(exact) = generated.iter().find(|g| normal(&g.output) == wanted) {
+        return Some(exact.clone());
+    }
+    let elsewhere = generated
+        .iter()
+        .find(|g| g.output.file_name() == wanted.file_name())?;
+    let mut file = elsewhere.clone();
+    let misplaced = format!(
+        "it writes {}, not {}",
+        elsewhere.output.display(),
+        wanted.display()
+    );
+    file.problem = Some(match file.problem {
+        Some(problem) => format!("{problem}; and {misplaced}"),
+        None => misplaced,
+    });
+    Some(file)
+}
+
+/// One line of a task: a script of the repository run by `ruby`, `bash`,
+/// `source` or by its own name, which renders an ERB template.
+fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<GeneratedFile> {
+    static RUN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^(?:(source|\.|ruby|bash|sh)\s+)?"?((?:\$\{?(?:THEIA_WORKSPACE_ROOT|GITPOD_REPO_ROOT)\}?/)?[\w./-]+)"?\s*$"#)
+            .expect("a valid pattern")
+    });
+    let found = RUN.captures(line)?;
+    let runner = found.get(1).map(|m| m.as_str());
+    let named = found[2].to_string();
+    let script_path = match named.split_once('/') {
+        Some((root, rest)) if root.starts_with('$') => dir.join(rest),
+        _ => cwd.join(&named),
+    };
+    let script = crate::workspace::read::text(&script_path).ok()?;
+    if !script.contains("ERB.new") {
+        return None;
+    }
+    static READ: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"File\.read\s*\(?\s*['"]([^'"]+)['"]"#).expect("a valid pattern")
+    });
+    static WRITE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"File\.write\s*\(?\s*(?:['"]([^'"]+)['"]|(\w+))"#).expect("a valid pattern")
+    });
+    let template = READ.captures(&script)?[1].to_string();
+    let written = WRITE.captures(&script)?;
+    let output = match (written.get(1), written.get(2)) {
+        (Some(literal), _) => literal.as_str().to_string(),
+        (None, Some(variable)) => assigned(&script, variable.as_str())?,
+        _ => return None,
+    };
+    let mut problems = Vec::new();
+    let ruby = script.starts_with("#!") && script.lines().next()?.contains("ruby");
+    if ruby && matches!(runner, Some("source" | "." | "bash" | "sh")) {
+        problems.push(format!(
+            "`{}` runs the Ruby script {named} with bash, which cannot run it: nothing is generated (run it as `ruby {named}`)",
+            runner.unwrap_or_default()
+        ));
+    }
+    let template_path = cwd.join(&template);
+    let template_found = if template_path.is_file() {
+        Some(template_path)
+    } else {
+        let elsewhere = find_named(dir, Path::new(&template).file_name()?);
+        problems.push(format!(
+            "it reads {template} from the folder the task runs it in ({}), where there is none{}",
+            shown(dir, cwd),
+            elsewhere
+                .as_ref()
+                .map(|p| format!(" ({} is elsewhere)", shown(dir, p)))
+                .unwrap_or_default()
+        ));
+        elsewhere
+    };
+    Some(GeneratedFile {
+        output: cwd.join(output),
+        template: template_found,
+        script: named,
+        run_at,
+        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+    })
+}
+
+/// `filename = "backend-flask.env"`: the literal a variable is given.
+fn assigned(script: &str, variable: &str) -> Option<String> {
+    let pattern = Regex::new(&format!(
+        r#"(?m)^\s*{}\s*=\s*['"]([^'"]+)['"]"#,
+        regex::escape(variable)
+    ))
+    .ok()?;
+    Some(pattern.captures(script)?[1].to_string())
+}
+
+/// Where `cd TARGET` leads from `cwd`; None outside the repository.
+fn change_dir(dir: &Path, cwd: Option<&Path>, target: &str) -> Option<PathBuf> {
+    let target = target.trim_matches('"');
+    for root in [
+        "$THEIA_WORKSPACE_ROOT",
+        "${THEIA_WORKSPACE_ROOT}",
+        "$GITPOD_REPO_ROOT",
+        "${GITPOD_REPO_ROOT}",
+    ] {
+        if let Some(rest) = target.strip_prefix(root) {
+            return Some(dir.join(rest.trim_start_matches('/')));
+        }
+    }
+    if target.starts_with('/') || target.starts_with('$') || target.starts_with('~') {
+        return None;
+    }
+    Some(normal(&cwd?.join(target)))
+}
+
+/// A file of that name in the repository, the shallowest first.
+fn find_named(dir: &Path, name: &std::ffi::OsStr) -> Option<PathBuf> {
+    let mut level = vec![dir.to_path_buf()];
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for folder in level {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|t| t.is_file()) && path.file_name() == Some(name) {
+                    return Some(path);
+                }
+                let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                if entry.file_type().is_ok_and(|t| t.is_dir()) && !hidden {
+                    next.push(path);
+                }
+            }
+        }
+        level = next;
+    }
+    None
+}
+
+fn line_of(text: &str, wanted: &str) -> Option<usize> {
+    text.lines().position(|l| l.trim() == wanted).map(|i| i + 1)
+}
+
+/// `path` relative to the repository, as the student sees it.
+fn shown(dir: &Path, path: &Path) -> String {
+    match path.strip_prefix(dir) {
+        Ok(rest) if rest.as_os_str().is_empty() => "the repository's root".to_string(),
+        Ok(rest) => rest.display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// `a/./b/../c` as `a/c`, without asking the file system.
+fn normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(gitpod: &str, script: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("bin/backend")).unwrap();
+        std::fs::create_dir_all(root.join("erb")).unwrap();
+        std::fs::write(root.join(".gitpod.yml"), gitpod).unwrap();
+        std::fs::write(root.join("bin/backend/generate-env"), script).unwrap();
+        std::fs::write(
+            root.join("erb/backend-flask.env.erb"),
+            "OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=<%= ENV['HONEYCOMB_API_KEY'] %>\nREGION=<%= ENV[\"AWS_DEFAULT_REGION\"] %><% if true %>\nPLAIN=1\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    const SCRIPT: &str = "#!/usr/bin/env ruby\nrequire 'erb'\ntemplate = File.read 'erb/backend-flask.env.erb'\ncontent = ERB.new(template).result(binding)\nfilename = \"backend-flask.env\"\nFile.write(filename, content)\n";
+
+    #[test]
+    fn a_ruby_task_generates_the_env_file_from_its_template() {
+        let dir = workspace(
+            "tasks:\n  - name: flask\n    command: |\n      ruby $THEIA_WORKSPACE_ROOT/bin/backend/generate-env\n      cd backend-flask\n",
+            SCRIPT,
+        );
+        let found = find(dir.path());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let file = &found[0];
+        assert_eq!(file.output, dir.path().join("backend-flask.env"));
+        assert_eq!(file.problem, None);
+        assert!(file.run_at.ends_with(".gitpod.yml:4"), "{}", file.run_at);
+        let lookup = |name: &str| (name == "HONEYCOMB_API_KEY").then(|| "hcaik_x".to_string());
+        assert_eq!(
+            file.render(&lookup).unwrap(),
+            "OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=hcaik_x\nREGION=\nPLAIN=1\n"
+        );
+        let made = making(&found, &dir.path().join("./backend-flask.env")).unwrap();
+        assert_eq!(made.problem, None);
+    }
+
+    #[test]
+    fn a_ruby_script_sourced_by_bash_from_the_wrong_folder_makes_nothing() {
+        let script = SCRIPT.replace("'erb/backend-flask.env.erb'", "'backend-flask.env.erb'");
+        let dir = workspace(
+            "tasks:\n  - command: |\n      source \"$THEIA_WORKSPACE_ROOT/bin/backend/generate-env\"\n",
+            &script,
+        );
+        let found = find(dir.path());
+        let problem = found[0].problem.clone().unwrap();
+        assert!(
+            problem.contains("with bash, which cannot run it"),
+            "{problem}"
+        );
+        assert!(
+            problem.contains("erb/backend-flask.env.erb is elsewhere"),
+            "{problem}"
+        );
+        // Still rendered from the template it meant, for the other checks.
+        assert!(found[0].render(&|_| None).unwrap().contains("PLAIN=1"));
+        let made = making(&found, &dir.path().join("bin/backend/backend-flask.env")).unwrap();
+        assert!(
+            made.problem.unwrap().contains("not "),
+            "misplaced output is named"
+        );
+    }
+
+    #[test]
+    fn a_task_that_leaves_the_repository_is_not_followed() {
+        let dir = workspace(
+            "tasks:\n  - before: |\n      cd /workspace\n      ruby bin/backend/generate-env\n",
+            SCRIPT,
+        );
+        assert!(find(dir.path()).is_empty());
+    }
+}
