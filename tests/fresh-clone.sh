@@ -25,11 +25,7 @@ fi
 
 # Every test that reads the fixtures names itself when it skips.
 missing=0
-# Each names itself "FILE::TEST" when it asks for them (common::realrepos).
-needed=$(for file in tests/*.rs; do
-  stem=$(basename "$file" .rs)
-  grep -ohE "\"$stem::[a-z0-9_]+\"" "$file" || true
-done | tr -d '"' | sort -u)
+needed=$(bash tests/fixture-tests.sh)
 [ -n "$needed" ] || { echo "fresh-clone: found no test that needs the fixtures" >&2; exit 1; }
 for test in $needed; do
   if ! grep -q "^SKIPPED $test: .*get them with: tests/fixtures/fetch-realrepos.sh" "$scratch/log"; then

@@ -47,7 +47,7 @@ const TRACE_BYTES: usize = 256;
 /// What one span costs in memory, about: its struct, and twice its encoded
 /// size for the strings, vectors and attribute values it decodes into. On
 /// the high side for large attributes, so the budget errs toward less;
-/// tests/listen_bounded.rs checks the resident size that results.
+/// tests/integration/listen_bounded.rs checks the resident size that results.
 fn span_bytes(span: &ReceivedSpan) -> usize {
     use prost::Message;
     std::mem::size_of::<ReceivedSpan>() + 2 * span.span.encoded_len()

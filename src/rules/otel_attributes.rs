@@ -2,7 +2,7 @@
 //! 1.45.0 it kept only str, bool, int and float, and sequences of one of
 //! them (None allowed), dropping anything else with a warning; from 1.45.0
 //! it also keeps mappings and mixed or nested sequences. Compared with the
-//! real SDK at both sides of that line in tests/python_semantics.rs.
+//! real SDK at both sides of that line in tests/integration/python_semantics.rs.
 
 /// A literal value, as far as its source shows its type.
 #[derive(Debug, Clone, PartialEq)]

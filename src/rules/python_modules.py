@@ -6,7 +6,7 @@ workspace's requirements.txt, all backends).
     python3 -m venv /tmp/v && /tmp/v/bin/pip install -r backend-flask/requirements.txt
     /tmp/v/bin/python src/rules/python_modules.py > src/rules/python_modules.txt
 
-tests/python_modules.rs regenerates it the same way and compares.
+tests/integration/python_modules.rs regenerates it the same way and compares.
 """
 
 import ast

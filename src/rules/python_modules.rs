@@ -1,6 +1,6 @@
 //! The modules of the packages a tracelab workspace installs, and the names
 //! each offers, at tracelab's pins: python_modules.txt, generated from the
-//! real installed packages by python_modules.py (tests/python_modules.rs
+//! real installed packages by python_modules.py (tests/integration/python_modules.rs
 //! regenerates it and compares).
 
 use std::collections::{HashMap, HashSet};

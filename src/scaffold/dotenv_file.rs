@@ -9,7 +9,7 @@ use crate::scaffold::write::write_file_atomic;
 use crate::workspace::dotenv;
 
 /// A `.env` value both Compose and a POSIX shell read back unchanged
-/// (checked against Compose v2 in tests/env_set_compose.rs):
+/// (checked against Compose v2 in tests/integration/env_set_compose.rs):
 /// - plain characters as they are;
 /// - else single quotes, literal in both, when there is no `'` (which ends
 ///   them) and no `\` (Compose reads `\'` as an escaped quote);

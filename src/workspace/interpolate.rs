@@ -53,7 +53,7 @@ pub fn referenced(raw: &str) -> Vec<String> {
 /// Interpolates `text`, looking each name up with `lookup` (None: unset).
 ///
 /// This follows Compose v2's own reading, quirks included, because the
-/// differential test against it (tests/doctor_interpolation.rs) finds every
+/// differential test against it (tests/integration/doctor_interpolation.rs) finds every
 /// place where a tidier grammar disagrees: a `${NAME<op>...}` reaches the
 /// last `}` on its line, then is cut at the first brace that balances the
 /// braces counted from its start (every `{` opens one, and hides the

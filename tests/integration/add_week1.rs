@@ -4,14 +4,14 @@
 //! taking its Week 2 parts out. Adding them back gives a workspace the
 //! doctor passes, real Compose v2 resolves and Python compiles.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::doctor::HEALTHY_SHELL;
-use common::tracelab;
+use crate::common::doctor::HEALTHY_SHELL;
+use crate::common::tracelab;
 
 /// jhargett1 at its first Honeycomb commit, with the Honeycomb step undone:
 /// no OpenTelemetry import, setup or instrumentor, no OTEL_* variable, no

@@ -1,10 +1,10 @@
 //! Shell completions and the man page, generated from the clap definitions.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 
-use common::tracelab;
+use crate::common::tracelab;
 
 fn output(args: &[&str]) -> String {
     let out = tracelab().args(args).output().unwrap();

@@ -8,7 +8,7 @@
 //! each Compose feature a student's repository may use. A list of features
 //! is never complete; this comparison finds what the list left out.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

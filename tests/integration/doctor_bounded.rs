@@ -3,7 +3,7 @@
 //! thousands of variables, and files that are FIFOs or devices. It answers
 //! each, within a bound, and never crashes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

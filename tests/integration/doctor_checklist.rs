@@ -1,9 +1,9 @@
 //! The checklist as a user drives it: `--explain ID`, `--ignore ID`, and
 //! `doctor: {ignore: [...]}` in `.tracelab.yml`.
 
-mod common;
+use crate::common;
 
-use common::doctor::Fixture;
+use crate::common::doctor::Fixture;
 
 #[test]
 fn explain_describes_a_check_and_how_to_silence_it() {
@@ -34,7 +34,12 @@ fn explain_json_is_the_catalogue_entry() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     let entry: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let mut keys: Vec<&str> = entry.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    let mut keys: Vec<&str> = entry
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
     keys.sort();
     assert_eq!(keys, ["blocks_run", "doc", "group", "id", "statuses"]);
     assert_eq!(entry["id"], "xray-daemon-region");
@@ -46,7 +51,12 @@ fn explain_json_is_the_catalogue_entry() {
         .map(|s| s["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["fail", "warn"]);
-    assert!(entry["statuses"][1]["when"].as_str().unwrap().contains("region"));
+    assert!(
+        entry["statuses"][1]["when"]
+            .as_str()
+            .unwrap()
+            .contains("region")
+    );
     let output = common::tracelab()
         .args(["doctor", "--explain", "all", "--json"])
         .output()

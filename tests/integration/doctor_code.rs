@@ -1,11 +1,9 @@
 //! One planted case per `code-*` check that had none: the generated app
 //! with one line changed, the finding at its line, and nothing else.
 
-mod common;
-
 use std::path::Path;
 
-use common::doctor::*;
+use crate::common::doctor::*;
 
 const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
 

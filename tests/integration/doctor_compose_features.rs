@@ -3,9 +3,7 @@
 //! files, env_file, anchors and merge keys, container_name, `${PWD}`
 //! mounts), and a real defect behind the same features is still found.
 
-mod common;
-
-use common::doctor::{Fixture, expect, failing_ids, healthy};
+use crate::common::doctor::{Fixture, expect, failing_ids, healthy};
 
 const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
 

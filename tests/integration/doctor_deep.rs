@@ -3,7 +3,7 @@
 //! real X-Ray segments to its UDP stand-in; defects planted in its code are
 //! named with their file and line, and nothing is left running.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,9 +1,9 @@
 //! One fixture per failure mode students hit (FACTS.md) and per check: the
 //! exact check id, variable and status, and the fix command.
 
-mod common;
+use crate::common;
 
-use common::doctor::*;
+use crate::common::doctor::*;
 
 #[test]
 fn a_correct_workspace_passes_with_exit_0() {

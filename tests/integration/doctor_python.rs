@@ -3,12 +3,12 @@
 //! backend, planted in a generated workspace, found once at its line, and
 //! where it can be, confirmed by CPython itself.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::doctor::*;
+use crate::common::doctor::*;
 
 const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
 

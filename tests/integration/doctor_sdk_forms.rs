@@ -2,11 +2,11 @@
 //! on each form, and, where the form's effect is not obvious, the real SDK
 //! in the generated app's venv saying what happens.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
-use common::doctor::{Fixture, expect, failing_ids, healthy};
+use crate::common::doctor::{Fixture, expect, failing_ids, healthy};
 
 /// The generated app's import line for Flask, and its app creation.
 const IMPORT: &str = "from flask import Flask, jsonify\n";

@@ -1,7 +1,7 @@
 //! `tracelab env set | list | check`, with a fake `gp` that records its
 //! arguments, from stdin and through a real pseudo-terminal.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::app::wait_until;
-use common::doctor::KEY;
-use common::new_workspace;
+use crate::common::app::wait_until;
+use crate::common::doctor::KEY;
+use crate::common::new_workspace;
 use expectrl::{Eof, Expect, Session};
 
 struct Env {

@@ -3,7 +3,7 @@
 //! class; a value no quoting can carry to both is refused with the reason.
 //! Two `env set` at once keep both variables.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! the next doctor's; an edit changes the line), and the doctor runs
 //! again: that finding is gone, and nothing new appears.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::doctor::{HEALTHY_SHELL, KEY};
+use crate::common::doctor::{HEALTHY_SHELL, KEY};
 
 struct Workspace {
     _root: tempfile::TempDir,

@@ -1,14 +1,14 @@
 //! `tracelab listen` as a user runs it: the real generated app exporting to
 //! it, JSON and gzip requests, a concurrent burst, malformed input, Ctrl-C.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::app::{TEST_KEY, wait_until};
-use common::listener::{Listener, agent, post, request, request_in_trace};
+use crate::common::app::{TEST_KEY, wait_until};
+use crate::common::listener::{Listener, agent, post, request, request_in_trace};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 

@@ -5,14 +5,14 @@
 //! of spans, large requests past `--keep`, pages waiting by the thousand,
 //! no file descriptors left, and a web page that renamed itself 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
-use common::listener::{Listener, agent, post};
+use crate::common::listener::{Listener, agent, post};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use opentelemetry_proto::tonic::trace::v1::Span;

@@ -2,15 +2,15 @@
 //! the reason a trace is incomplete, Honeycomb links from a fake `/1/auth`,
 //! bounded memory, and exporters that stall.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::app::wait_until;
-use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
-use common::listener::{Listener, post};
+use crate::common::app::wait_until;
+use crate::common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
+use crate::common::listener::{Listener, post};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use tracelab::otlp::request_for;

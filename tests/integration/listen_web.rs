@@ -2,12 +2,10 @@
 //! read as the page reads it, and the page itself in real headless Chromium
 //! while the generated app sends a trace.
 
-mod common;
-
 use std::time::Duration;
 
-use common::browser::Browser;
-use common::listener::{Listener, agent, post};
+use crate::common::browser::Browser;
+use crate::common::listener::{Listener, agent, post};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::{Span, span};
 use prost::Message;

@@ -3,7 +3,7 @@
 //! changed on both sides), no line lost, and every file still what it was:
 //! YAML that real Compose v2 accepts, Python that CPython compiles.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

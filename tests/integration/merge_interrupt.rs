@@ -3,7 +3,7 @@
 //! at spread-out moments across the run, from before it reads anything to
 //! after it has written everything.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

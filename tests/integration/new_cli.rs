@@ -1,10 +1,10 @@
 //! `tracelab new` from the outside: every flag, every error, no terminal.
 
-mod common;
+use crate::common;
 
 use std::fs;
 
-use common::{list_files, list_workspace_files, new_workspace, read, tracelab};
+use crate::common::{list_files, list_workspace_files, new_workspace, read, tracelab};
 use predicates::prelude::*;
 use predicates::str::contains;
 

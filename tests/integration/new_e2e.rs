@@ -2,15 +2,17 @@
 //! real venv, started with its Dockerfiles' own commands and the environment
 //! Compose resolves, exports spans over OTLP/HTTP to a receiver here.
 
-mod common;
+use crate::common;
 
 use std::net::UdpSocket;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::app::{TEST_KEY, compose_environment, dockerfile_cmd, get, start_app, wait_until};
-use common::{app_venv, free_port, new_workspace, read};
+use crate::common::app::{
+    TEST_KEY, compose_environment, dockerfile_cmd, get, start_app, wait_until,
+};
+use crate::common::{app_venv, free_port, new_workspace, read};
 use tracelab::fingerprint::fingerprint;
 use tracelab::listen::{Batch, Receiver};
 use tracelab::otlp::SpanRecord;

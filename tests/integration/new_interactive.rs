@@ -1,8 +1,6 @@
 //! The interactive prompts, driven through a real pseudo-terminal: defaults
 //! shown, bad answers asked again, and the answers land in the workspace.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 

@@ -2,13 +2,13 @@
 //! the compose file, hadolint passes both Dockerfiles, the Gitpod file fits
 //! its schema, YAML and JSON parse, Python compiles, requirements resolve.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::app::{TEST_KEY, compose_config};
-use common::{backend_combinations, new_workspace, read, run_ok, tool};
+use crate::common::app::{TEST_KEY, compose_config};
+use crate::common::{backend_combinations, new_workspace, read, run_ok, tool};
 
 fn each_workspace(check: impl Fn(&str, &Path)) {
     for backends in backend_combinations() {

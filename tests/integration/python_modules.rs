@@ -2,7 +2,7 @@
 //! packages at tracelab's pins: regenerated here from a fresh venv of a
 //! generated workspace's requirements.txt (every backend) and compared.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! and read by tracelab, must give the same verdict. Cases are generated
 //! (every shape of parameter list against every shape of call), not listed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

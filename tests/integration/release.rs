@@ -2,12 +2,12 @@
 //! actionlint (with shellcheck on their scripts), the crate packages and
 //! builds from what `cargo package` ships, and maturin makes the sdist.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::run_ok;
+use crate::common::run_ok;
 
 fn checkout() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,7 @@
 //! `tracelab run`: the generated backend in its own venv, without Docker,
 //! its spans printed as they arrive, and Ctrl-C leaving no process behind.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;
@@ -9,9 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::app::{get, wait_until};
-use common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
-use common::{free_port, new_workspace};
+use crate::common::app::{get, wait_until};
+use crate::common::honeycomb::{FakeHoneycomb, INGEST_AUTH};
+use crate::common::{free_port, new_workspace};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 

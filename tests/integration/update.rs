@@ -2,13 +2,13 @@
 //! student has edited: every edit survives, as a clean merge or as a
 //! conflict with all three versions in it.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{new_workspace, tracelab};
+use crate::common::{new_workspace, tracelab};
 use expectrl::{Eof, Expect, Session};
 
 fn read(path: &Path) -> String {

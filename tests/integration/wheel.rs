@@ -4,12 +4,12 @@
 //! The build uses the `wheel-test` profile (no LTO): the published wheels'
 //! release build takes several minutes more and checks nothing more here.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::run_ok;
+use crate::common::run_ok;
 
 const BUILD_TOOLS: &[&str] = &["maturin==1.16.0", "ziglang==0.17.1"];
 

