@@ -322,6 +322,25 @@ catalogue! {
         blocks_run: true,
         statuses: [Fail],
     }
+    /// An `image:` that interpolates to no reference Docker takes
+    /// (`${DOCKER_USERNAME}/app:latest` with the variable set nowhere is
+    /// `/app:latest`): `docker compose config` passes it, but `up --build`
+    /// cannot tag the image (invalid reference format) and the service never
+    /// starts.
+    ComposeImageReference = "compose-image-reference" {
+        group: Workspace,
+        blocks_run: false,
+        statuses: [Fail],
+    }
+    /// A Dockerfile a service builds whose exec-form CMD, ENTRYPOINT or RUN
+    /// (`["npm", "start" "-r"]`, a comma missing, or single quotes) is not a
+    /// JSON array: Docker runs the text as a shell command, `/bin/sh: [npm,:
+    /// not found`, and the container exits (RUN fails the build).
+    DockerfileCommand = "dockerfile-command" {
+        group: Workspace,
+        blocks_run: false,
+        statuses: [Fail],
+    }
     /// A compose value whose quotes are part of the value (`KEY: "'abc'"`, or a
     /// list entry `- KEY="abc"`): the container gets the quotes, and a key or
     /// token with quotes is refused.
@@ -651,6 +670,7 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Fail: "a flag the daemon refuses, or -n taking the next word as the region",
+            Warn: "the same while the backend's X-Ray code is off: nothing is lost, the daemon's container exits",
             Info: "a one-string command whose flags do not apply, with nothing lost",
         ],
     }
@@ -662,7 +682,7 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Fail: "missing or malformed: the daemon exits",
-            Warn: "another region than the student's: segments are in that region's console",
+            Warn: "another region than the student's: segments are in that region's console; or no region while the backend's X-Ray code is off (the daemon's container exits)",
         ],
     }
     /// The daemon signs its uploads with AWS_ACCESS_KEY_ID and

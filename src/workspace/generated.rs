@@ -97,15 +97,26 @@ pub fn find(dir: &Path) -> Vec<GeneratedFile> {
 
 /// The file `generated` that makes `wanted` (compose's env_file): the one
 /// that writes that very path, else one writing a file of that name
-/// elsewhere, whose problem then says where it writes.
+/// elsewhere, else one rendering the template named after it
+/// (`erb/backend-flask-local.env.erb`) into another file; a problem then
+/// says what it writes instead.
 pub fn making(generated: &[GeneratedFile], wanted: &Path) -> Option<GeneratedFile> {
     let wanted = normal(wanted);
     if let Some(exact) = generated.iter().find(|g| normal(&g.output) == wanted) {
         return Some(exact.clone());
     }
+    let template_name = wanted
+        .file_name()
+        .map(|n| format!("{}.erb", n.to_string_lossy()));
     let elsewhere = generated
         .iter()
-        .find(|g| g.output.file_name() == wanted.file_name())?;
+        .find(|g| g.output.file_name() == wanted.file_name())
+        .or_else(|| {
+            generated.iter().find(|g| {
+                let name = g.template.as_ref().and_then(|t| t.file_name());
+                name.map(|n| n.to_string_lossy().into_owned()) == template_name
+            })
+        })?;
     let mut file = elsewhere.clone();
     let misplaced = format!(
         "it writes {}, not {}",
@@ -330,6 +341,23 @@ mod tests {
             made.problem.unwrap().contains("not "),
             "misplaced output is named"
         );
+    }
+
+    #[test]
+    fn a_template_rendered_into_another_file_is_named_with_what_it_writes() {
+        let script = SCRIPT.replace("\"backend-flask.env\"", "\"backend-flask-ready.env\"");
+        let dir = workspace(
+            "tasks:\n  - command: |\n      ruby $THEIA_WORKSPACE_ROOT/bin/backend/generate-env\n",
+            &script,
+        );
+        let found = find(dir.path());
+        let made = making(&found, &dir.path().join("backend-flask.env")).unwrap();
+        let problem = made.problem.unwrap();
+        assert!(
+            problem.contains("backend-flask-ready.env, not"),
+            "{problem}"
+        );
+        assert!(making(&found, &dir.path().join("other.env")).is_none());
     }
 
     #[test]

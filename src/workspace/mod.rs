@@ -8,6 +8,7 @@ pub mod committed;
 pub mod compose;
 pub mod context;
 pub mod destination;
+pub mod dockerfile;
 pub mod dotenv;
 pub mod frontend;
 pub mod generated;

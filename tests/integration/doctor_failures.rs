@@ -206,6 +206,14 @@ fn key_written_literally_into_the_compose_file() {
         "a key written into the headers",
         Some("${HONEYCOMB_API_KEY}"),
     );
+    // Where it is written, and that it is committed: one finding says both.
+    let finding = findings(&report, "honeycomb-header-key", None)[0].clone();
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("docker-compose.yml:") && message.contains("commits"),
+        "{message}"
+    );
+    assert!(!message.contains(OTHER_KEY), "{message}");
 }
 
 #[test]

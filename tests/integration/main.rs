@@ -8,6 +8,7 @@ mod common;
 mod add_week1;
 mod completions;
 mod compose_differential;
+mod dockerfile_differential;
 mod doctor_bounded;
 mod doctor_checklist;
 mod doctor_code;

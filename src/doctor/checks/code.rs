@@ -106,11 +106,31 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             .syntax_error
             .as_ref()
             .expect("filtered on syntax errors");
+        // What raises next, once it compiles: said here, where the student
+        // is already editing, rather than as findings of code that cannot run.
+        let mut next: Vec<String> = Vec::new();
+        for undefined in file.facts.undefined_names.iter().filter(|u| !u.unless_star) {
+            let named = format!(
+                "line {} uses `{}`, which nothing binds",
+                undefined.line, undefined.name
+            );
+            if next.len() < 3
+                && !next
+                    .iter()
+                    .any(|n| n.ends_with(&format!("`{}`, which nothing binds", undefined.name)))
+            {
+                next.push(named);
+            }
+        }
+        let then = match next.is_empty() {
+            true => String::new(),
+            false => format!(" (once it compiles, NameError next: {})", next.join("; ")),
+        };
         out.push(
             Finding::fail(
                 CheckId::CodeSyntax,
                 Layer::Code,
-                format!("{}:{}: {}: Python cannot import it, so the backend does not start and sends nothing", file.path.display(), error.line, error.message),
+                format!("{}:{}: {}: Python cannot import it, so the backend does not start and sends nothing{then}", file.path.display(), error.line, error.message),
             )
             .fix(if error.message.starts_with(crate::workspace::python::UNRESOLVED_CONFLICT) {
                 format!("keep the side you want at {}:{} and delete the <<<<<<<, ======= and >>>>>>> lines", file.path.display(), error.line)
@@ -810,7 +830,18 @@ fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
             _ => {}
         }
     }
-    for open in &facts.open_subsegments {
+    // A begin_subsegment() on an unbound recorder raises NameError first:
+    // that is python-undefined-name's finding, and nothing is left open.
+    let begun_live = |line: usize| {
+        facts.calls.iter().any(|c| {
+            c.line == line && c.method() == "begin_subsegment" && !facts.calls_unbound_name(c)
+        })
+    };
+    for open in facts
+        .open_subsegments
+        .iter()
+        .filter(|o| begun_live(o.begin_line))
+    {
         let how = match open.exit_line {
             Some(line) => format!("the return/raise at line {line} leaves it open"),
             None => "nothing ends it".into(),

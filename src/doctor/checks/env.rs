@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::doctor::finding::{CheckId, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::fingerprint::fingerprint;
-use crate::rules::names::is_near_miss;
+use crate::rules::names::{edit_distance, is_near_miss};
 use crate::rules::values::{hygiene, placeholder};
 use crate::rules::{Shape, check_shape};
 use crate::vars::NeededVar;
-use crate::workspace::context::Context;
+use crate::workspace::context::{ComposeLayer, Context};
 use crate::workspace::interpolate::referenced;
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
@@ -484,22 +484,81 @@ fn passthrough_finding(ctx: &Context, missing: &[&str]) -> Option<Finding> {
         .iter()
         .map(|name| format!("{name}: \"${{{name}}}\""))
         .collect();
-    Some(
-        Finding::fail(
-            CheckId::EnvPassthrough,
-            Layer::Compose,
-            format!(
-                "the {service} service does not pass {} into the container",
-                missing.join(", ")
-            ),
-        )
-        .var(first)
-        .fix(format!(
-            "add to services.{service}.environment ({}):  {}",
-            compose.file.place(service, &["environment"]),
-            lines.join("  ")
-        )),
-    )
+    // The name the container gets instead, a letter or two off: the typo
+    // is the root cause, and renaming it where it is written the fix.
+    let env = compose.resolved.as_ref()?.services.get(service.as_str())?;
+    let typos: Vec<(&str, &String, Option<Line>)> = missing
+        .iter()
+        .filter_map(|name| {
+            let near = env.keys().find(|k| {
+                !missing.contains(&k.as_str()) && edit_distance(k, name) <= 2 && *k != name
+            })?;
+            Some((*name, near, written_at(compose, service, near)))
+        })
+        .collect();
+    let instead: Vec<String> = typos
+        .iter()
+        .map(|(name, near, at)| match at {
+            Some((path, line)) => format!("{near} ({}:{line}) instead of {name}", path.display()),
+            None => format!("{near} instead of {name}"),
+        })
+        .collect();
+    let message = match instead.is_empty() {
+        true => format!(
+            "the {service} service does not pass {} into the container",
+            missing.join(", ")
+        ),
+        false => format!(
+            "the {service} service does not pass {} into the container: it passes {} (a typo?)",
+            missing.join(", "),
+            instead.join(", ")
+        ),
+    };
+    let finding = Finding::fail(CheckId::EnvPassthrough, Layer::Compose, message).var(first);
+    // One typo, for the one variable left out: rename it on its line.
+    if let ([(name, near, Some((path, line)))], 1) = (typos.as_slice(), missing.len())
+        && let Some(edit) = Edit::replace(path, *line, "")
+    {
+        let new = edit.old.replace(near.as_str(), name);
+        return Some(finding.edit(Edit { new, ..edit }));
+    }
+    Some(finding.fix(format!(
+        "add to services.{service}.environment ({}):  {}",
+        compose.file.place(service, &["environment"]),
+        lines.join("  ")
+    )))
+}
+
+/// A line of a file: where something is written.
+type Line = (std::path::PathBuf, usize);
+
+/// Where a service's variable is written: its `environment:` entry, else
+/// the line of the env_file (or of the template a generated one comes
+/// from) that sets it.
+fn written_at(compose: &ComposeLayer, service: &str, name: &str) -> Option<Line> {
+    let file = &compose.file;
+    let declared = file.service(service)?;
+    if declared.environment.iter().any(|(k, _)| k == name) {
+        return file
+            .locate(service, &["environment", name])
+            .map(|(path, line)| (path.to_path_buf(), line));
+    }
+    let sets = |path: &std::path::Path| {
+        let text = crate::workspace::read::text(path).ok()?;
+        let line = text.lines().position(|l| {
+            l.trim_start()
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })?;
+        Some((path.to_path_buf(), line + 1))
+    };
+    declared.env_files.iter().find_map(|(env_file, _)| {
+        let path = file.dir().join(env_file);
+        sets(&path).or_else(|| {
+            let generated = crate::workspace::generated::making(&file.generated, &path)?;
+            sets(generated.template.as_ref()?)
+        })
+    })
 }
 
 /// Every variable name a student may have typed, and where.

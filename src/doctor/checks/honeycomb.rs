@@ -27,6 +27,24 @@ fn sends_straight_to_honeycomb(ctx: &Context) -> bool {
         && destination_host(&destination).is_some_and(|h| h.ends_with("honeycomb.io"))
 }
 
+/// `docker-compose.yml:9` when the backend's `environment:` writes `team`
+/// into `variable` as it is, not through `${...}`.
+fn written_in_compose(ctx: &Context, variable: &str, team: &str) -> Option<String> {
+    let compose = ctx.compose.as_ref()?;
+    let service = compose.file.service(compose.backend.as_deref()?)?;
+    let raw = service
+        .environment
+        .iter()
+        .find(|(k, _)| k.trim() == variable)?
+        .1
+        .as_deref()?;
+    (raw.contains(team) && !raw.contains("${")).then(|| {
+        compose
+            .file
+            .place(&service.name, &["environment", variable])
+    })
+}
+
 pub fn run(ctx: &Context) -> Vec<Finding> {
     if !ctx.uses(Backend::Honeycomb)
         || !sends_straight_to_honeycomb(ctx)
@@ -76,15 +94,23 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     match key {
         Some(key) if key != team => {
             good = false;
-            out.push(
-                Finding::fail(
+            let finding = match written_in_compose(ctx, variable, team) {
+                // Committed with the repository, and sent instead of the
+                // key the student set: one finding says both, at its line.
+                Some(place) => Finding::fail(
+                    CheckId::HoneycombHeaderKey,
+                    layer,
+                    format!("{place}: a key written into the headers ({}), in a file the repository commits: the container sends it instead of {KEY} ({}), and anyone who reads the repository can use it", fingerprint(team), fingerprint(key)),
+                )
+                .fix(format!("{place}: {variable}: \"x-honeycomb-team=${{{KEY}}}\"   # then rotate the written key in Honeycomb")),
+                None => Finding::fail(
                     CheckId::HoneycombHeaderKey,
                     layer,
                     format!("{TEAM} sends {} but {KEY} holds {}: a key written into the headers instead of ${{{KEY}}}?", fingerprint(team), fingerprint(key)),
                 )
-                .var(KEY)
                 .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
-            );
+            };
+            out.push(finding.var(KEY));
         }
         _ => {}
     }

@@ -556,8 +556,11 @@ fn check_service_name(
         );
         return;
     }
+    // `backend_flask` for `backend-flask` is a choice of separator, not a
+    // typo: only a letter missing, added or changed is one.
+    let words = |s: &str| s.to_ascii_lowercase().replace(['_', '.', ' '], "-");
     if let Some(service) = service
-        && name != service
+        && words(&name) != words(service)
         && edit_distance(&name, service) <= 2
     {
         out.push(

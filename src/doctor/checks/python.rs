@@ -44,7 +44,12 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let reach = Reach::of(&ctx.code, &ctx.backend_dir);
     for (index, file) in ctx.code.iter().enumerate() {
-        check_undefined_names(&reach, index, file, &mut out);
+        // A module that does not compile never runs a line: code-syntax
+        // is its one finding, and names what raises next.
+        if file.syntax_error.is_some() {
+            continue;
+        }
+        check_undefined_names(ctx, &reach, index, file, &mut out);
         check_arity(&reach, index, file, &mut out);
         check_never_called(&reach, index, file, &mut out);
         check_imports(ctx, &reach, index, file, &mut out);
@@ -158,7 +163,13 @@ fn nearest_name(reach: &Reach, file: usize, name: &str) -> Option<(String, usize
 /// One finding per name and file: each use is the same missing binding,
 /// and one import or definition fixes them all. The first use that stops
 /// the backend (at import) leads, else the first that runs.
-fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding>) {
+fn check_undefined_names(
+    ctx: &Context,
+    reach: &Reach,
+    index: usize,
+    file: &PyFile,
+    out: &mut Vec<Finding>,
+) {
     let mut names: Vec<&str> = Vec::new();
     for undefined in &file.facts.undefined_names {
         if !names.contains(&undefined.name.as_str()) {
@@ -258,6 +269,22 @@ fn check_undefined_names(reach: &Reach, index: usize, file: &PyFile, out: &mut V
                 Some(edit) => found.edit(edit).fix(fix),
                 None => found.fix(fix),
             });
+            continue;
+        }
+        // The import of a backend the code has switched off (X-Ray with its
+        // configure and middleware commented out): uncommenting it would
+        // switch that backend half on; the student chooses.
+        let switched_off = commented
+            .and_then(|c| backend_of_import(&c.code))
+            .filter(|b| !ctx.uses(*b));
+        if let (Some(c), Some(backend)) = (commented, switched_off) {
+            out.push(found.fix(format!(
+                "{} is off in this backend ({} is commented out): comment out {} as well, or uncomment {} and the rest of its set-up to switch it back on",
+                backend.name(),
+                at(file, c.line),
+                at(file, first.line),
+                at(file, c.line)
+            )));
             continue;
         }
         let fix = match commented {
@@ -600,6 +627,19 @@ fn check_imports(
             )),
         });
     }
+}
+
+/// The backend whose SDK an import line brings in.
+fn backend_of_import(code: &str) -> Option<crate::backend::Backend> {
+    use crate::backend::Backend;
+    [
+        ("aws_xray_sdk", Backend::Xray),
+        ("watchtower", Backend::Cloudwatch),
+        ("rollbar", Backend::Rollbar),
+    ]
+    .into_iter()
+    .find(|(module, _)| code.contains(module))
+    .map(|(_, backend)| backend)
 }
 
 /// The leading whitespace of a line of a file.

@@ -1,9 +1,11 @@
 //! `workspace-*` and `compose-*`: what was found, and whether Compose can
 //! resolve the file at all.
 
-use crate::doctor::finding::{CheckId, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::fingerprint::fingerprint;
+use crate::workspace::compose::valid_image_reference;
 use crate::workspace::context::{Context, Resolver};
+use crate::workspace::dockerfile;
 use crate::workspace::interpolate::interpolate;
 use crate::workspace::python::Value;
 
@@ -79,6 +81,8 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     check_quoted_values(ctx, &mut out);
     check_healthcheck(ctx, &mut out);
+    check_image_references(ctx, &mut out);
+    check_dockerfile_commands(ctx, &mut out);
     out
 }
 
@@ -123,6 +127,114 @@ fn unset_in_networks(ctx: &Context) -> Option<String> {
         .iter()
         .flat_map(|s| s.networks.iter().flatten())
         .find_map(|raw| interpolate(raw, &lookup).ok()?.unset.into_iter().next())
+}
+
+/// An `image:` that interpolates to no reference Docker takes
+/// (`${DOCKER_USERNAME}/app` with the variable set nowhere is `/app`):
+/// `docker compose up --build` cannot tag it, so the service never starts.
+fn check_image_references(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some(compose) = &ctx.compose else { return };
+    let lookup = |name: &str| {
+        ctx.feeding(name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+    };
+    // One finding per variable set nowhere: setting it fixes every image.
+    let mut by_variable: Vec<(String, Vec<String>)> = Vec::new();
+    for service in &compose.file.services {
+        let Some(raw) = service.image.as_deref() else {
+            continue;
+        };
+        let Ok(resolved) = interpolate(raw, &lookup) else {
+            continue;
+        };
+        let Some(unset) = resolved.unset.first() else {
+            continue;
+        };
+        if valid_image_reference(&resolved.value) {
+            continue;
+        }
+        let place = compose.file.place(&service.name, &["image"]);
+        let broken = format!(
+            "{place}: {} has image {raw:?}, so {:?}",
+            service.name, resolved.value
+        );
+        match by_variable.iter_mut().find(|(v, _)| v == unset) {
+            Some((_, services)) => services.push(broken),
+            None => by_variable.push((unset.clone(), vec![broken])),
+        }
+    }
+    for (unset, broken) in by_variable {
+        out.push(
+            Finding::fail(
+                CheckId::ComposeImageReference,
+                Layer::Compose,
+                format!(
+                    "{unset} is set nowhere: {}: `docker compose up --build` cannot tag such an image (invalid reference format), so the service never starts",
+                    broken.join("; ")
+                ),
+            )
+            .var(&unset)
+            .fix(format!("{}{}", super::env::set_command(ctx, &unset), example_hint(ctx, &unset))),
+        );
+    }
+}
+
+/// Each Dockerfile a service builds: an exec-form command that is not JSON
+/// runs as a shell string, and the container exits at once.
+fn check_dockerfile_commands(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some(compose) = &ctx.compose else { return };
+    for service in &compose.file.services {
+        let Some(path) = service
+            .build_context
+            .as_deref()
+            .and_then(|context| dockerfile::of_build_context(compose.file.dir(), context))
+        else {
+            continue;
+        };
+        let Ok(text) = crate::workspace::read::text(&path) else {
+            continue;
+        };
+        for instruction in dockerfile::instructions(&text) {
+            let Some(why) = dockerfile::broken_exec_form(&instruction) else {
+                continue;
+            };
+            let first = crate::shell::split_words(&instruction.arguments)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let finding = Finding::fail(
+                CheckId::DockerfileCommand,
+                Layer::Workspace,
+                format!(
+                    "{}:{}: {} {} is not a JSON array ({why}), so Docker runs it as a shell command whose first word is {first:?}: \"not found\", and the {} container exits",
+                    path.display(),
+                    instruction.line,
+                    instruction.keyword,
+                    instruction.arguments,
+                    service.name
+                ),
+            );
+            let meant = dockerfile::meant_exec_form(&instruction.arguments);
+            let edit = meant.and_then(|json| {
+                let edit = Edit::replace(&path, instruction.line, "")?;
+                // One line as written: the keyword kept, the array fixed.
+                let at = edit.old.find('[')?;
+                (edit.old.trim_end().ends_with(']')).then(|| Edit {
+                    new: format!("{}{json}", &edit.old[..at]),
+                    ..edit
+                })
+            });
+            out.push(match edit {
+                Some(edit) => finding.edit(edit),
+                None => finding.fix(format!(
+                    "{}:{}: write it as JSON: double quotes, a comma between every two words",
+                    path.display(),
+                    instruction.line
+                )),
+            });
+        }
+    }
 }
 
 /// "(.env.example has it: cp .env.example .env)" when that is where it lives.

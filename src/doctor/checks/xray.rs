@@ -4,7 +4,7 @@
 //! it parses as Go's `flag` package does.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer, Status};
 use crate::rules::Shape;
 use crate::rules::aws::region_shape;
 use crate::workspace::compose::{ComposeFile, Service};
@@ -18,7 +18,7 @@ const ADDRESS: &str = "AWS_XRAY_DAEMON_ADDRESS";
 
 pub fn run(ctx: &Context) -> Vec<Finding> {
     if !ctx.uses(Backend::Xray) {
-        return Vec::new();
+        return dormant_daemon(ctx);
     }
     let mut out = Vec::new();
     if let Some(finding) = sdk_disabled(ctx) {
@@ -35,10 +35,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_daemon(ctx, daemon, &mut out);
     }
     check_sampling_rule(ctx, &mut out);
-    if out
-        .iter()
-        .all(|f| f.status == crate::doctor::finding::Status::Info)
-    {
+    if out.iter().all(|f| f.status == Status::Info) {
         out.push(Finding::ok(
             CheckId::XrayDaemon,
             Layer::Compose,
@@ -52,6 +49,31 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// X-Ray off in the code (commented out, or never set up) sends nothing,
+/// whatever the daemon's settings: only a daemon that cannot even start
+/// (no region, a flag it refuses) is worth a warning, as compose up shows
+/// it exiting, and it is the first thing to fix when X-Ray comes back.
+fn dormant_daemon(ctx: &Context) -> Vec<Finding> {
+    let Some(daemon) = ctx.compose.as_ref().and_then(|c| xray::daemon(&c.file)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    check_daemon(ctx, daemon, &mut out);
+    out.into_iter()
+        .filter(|f| {
+            f.status == Status::Fail
+                && matches!(f.id, CheckId::XrayDaemonRegion | CheckId::XrayDaemonFlags)
+        })
+        .map(|mut f| {
+            f.status = Status::Warn;
+            f.message.push_str(
+                " (nothing is lost while the backend's X-Ray code is off, but the daemon's container exits)",
+            );
+            f
+        })
+        .collect()
 }
 
 fn backend_var(ctx: &Context, name: &str) -> Option<String> {

@@ -233,6 +233,32 @@ pub struct Resolved {
     pub errors: Vec<String>,
 }
 
+/// A reference Docker accepts: lowercase path components separated by
+/// single slashes, none empty, then an optional `:tag` (`@digest`).
+/// `docker compose config` passes any string; `up --build` refuses the
+/// rest when it tags the image ("invalid reference format").
+pub fn valid_image_reference(reference: &str) -> bool {
+    let name = reference.split('@').next().unwrap_or("");
+    let path = match name.rsplit_once(':') {
+        // `host:5000/app` has a port, not a tag.
+        Some((path, tag)) if !tag.contains('/') => {
+            if tag.is_empty() {
+                return false;
+            }
+            path
+        }
+        _ => name,
+    };
+    !path.is_empty()
+        && path.split('/').enumerate().all(|(i, part)| {
+            !part.is_empty()
+                && (i == 0 && part.contains(['.', ':'])
+                    || part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)))
+        })
+}
+
 /// Every compose file in `dir`: the default, its overrides, and variants
 /// such as `docker-compose.local.yml` or `docker-compose-gitpod.yml`.
 pub fn find_all(dir: &Path) -> Vec<PathBuf> {

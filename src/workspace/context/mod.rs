@@ -140,10 +140,17 @@ impl Context {
     }
 
     /// Every live call in the backend's code, with the file it is in.
+    /// A call on a name nothing binds (`xray_recorder.begin_subsegment()`
+    /// with its import commented out) raises NameError and does nothing
+    /// else: it is not live.
     pub fn live_calls(&self) -> impl Iterator<Item = (&PyFile, &Call)> {
-        self.code
-            .iter()
-            .flat_map(|file| file.facts.calls.iter().map(move |call| (file, call)))
+        self.code.iter().flat_map(|file| {
+            file.facts
+                .calls
+                .iter()
+                .filter(move |call| !file.facts.calls_unbound_name(call))
+                .map(move |call| (file, call))
+        })
     }
 
     /// The first live call to `method` in the backend's code.

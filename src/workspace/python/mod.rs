@@ -246,6 +246,14 @@ pub struct UndefinedName {
 }
 
 impl Facts {
+    /// The call's callee starts with a name nothing binds on its line.
+    pub fn calls_unbound_name(&self, call: &Call) -> bool {
+        let root = call.name.split('.').next().unwrap_or("");
+        self.undefined_names
+            .iter()
+            .any(|u| u.line == call.line && u.name == root && !u.unless_star)
+    }
+
     pub fn calls_to<'a>(&'a self, method: &'a str) -> impl Iterator<Item = &'a Call> + 'a {
         self.calls.iter().filter(move |c| c.method() == method)
     }
@@ -330,7 +338,12 @@ impl PyFile {
                     facts: Facts::default(),
                 };
             }
-            Err(error) => return refused(error.location.start(), error.error.to_string()),
+            Err(error) => {
+                let mut file = refused(error.location.start(), error.error.to_string());
+                file.facts.undefined_names =
+                    unbound_before(path, text, &lines, error.location.start());
+                return file;
+            }
         };
         if let Some(refusal) = limits::refusal(&parsed) {
             // Too deep to drop on any stack: the process ends soon, and the
@@ -1186,6 +1199,44 @@ fn walk_subsegments(
         }
     }
     false
+}
+
+/// The names nothing binds in the part of a module before its first
+/// syntax error (Ruff lints no module with one): what raises next, once
+/// the error is fixed. That part is read as a module of its own, when it
+/// is one; past the error nothing is guessed.
+fn unbound_before(
+    path: &Path,
+    text: &str,
+    lines: &LineIndex,
+    error: TextSize,
+) -> Vec<UndefinedName> {
+    let error_line = lines.line(error);
+    let before: String = text
+        .lines()
+        .take(error_line.saturating_sub(1))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let Ok(parsed) = ruff_python_parser::parse_module(&before) else {
+        return Vec::new();
+    };
+    if limits::refusal(&parsed).is_some() {
+        std::mem::forget(parsed);
+        return Vec::new();
+    }
+    let before_lines = LineIndex::new(&before);
+    pyflakes::lint(path, &before, parsed)
+        .unbound
+        .into_iter()
+        .filter(|u| !u.star && !u.local)
+        .map(|u| UndefinedName {
+            line: before_lines.line(TextSize::new(u.offset)),
+            function: None,
+            name: u.name,
+            unbound_local: false,
+            unless_star: false,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,130 @@
+//! A Dockerfile's instructions as Docker reads them: one per line, with
+//! `\` continuing a line, comments and blank lines skipped, the keyword in
+//! any case. Enough to say what a container runs.
+
+use std::path::{Path, PathBuf};
+
+/// One instruction: `CMD ["npm", "start"]` at line 9.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instruction {
+    pub keyword: String,
+    pub arguments: String,
+    pub line: usize,
+}
+
+/// The Dockerfile a compose service builds from `context` (its default
+/// name), when there is one.
+pub fn of_build_context(compose_dir: &Path, context: &str) -> Option<PathBuf> {
+    let path = compose_dir
+        .join(context.trim_start_matches("./"))
+        .join("Dockerfile");
+    path.is_file().then_some(path)
+}
+
+pub fn instructions(text: &str) -> Vec<Instruction> {
+    let mut out = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim();
+        if pending.is_none() && (trimmed.is_empty() || trimmed.starts_with('#')) {
+            continue;
+        }
+        let (start, mut joined) = pending.take().unwrap_or((index + 1, String::new()));
+        match trimmed.strip_suffix('\\') {
+            Some(continued) => {
+                joined.push_str(continued);
+                joined.push(' ');
+                pending = Some((start, joined));
+            }
+            None => {
+                joined.push_str(trimmed);
+                let (keyword, arguments) = joined
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((&joined, ""));
+                out.push(Instruction {
+                    keyword: keyword.to_ascii_uppercase(),
+                    arguments: arguments.trim().to_string(),
+                    line: start,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A CMD, ENTRYPOINT or RUN written in exec form (`[...]`) that is not a
+/// JSON array of strings: Docker then runs the whole text as a shell
+/// command, whose first word is `[npm,`: "not found", and the container
+/// exits. Why it is not JSON, as serde says it.
+pub fn broken_exec_form(instruction: &Instruction) -> Option<String> {
+    if !matches!(instruction.keyword.as_str(), "CMD" | "ENTRYPOINT" | "RUN") {
+        return None;
+    }
+    let text = instruction.arguments.trim();
+    if !text.starts_with('[') {
+        return None;
+    }
+    match serde_json::from_str::<Vec<String>>(text) {
+        Ok(_) => None,
+        Err(error) => Some(error.to_string()),
+    }
+}
+
+/// The JSON array a broken exec form means, when its words are all quoted
+/// and only commas are missing or quotes are single: `["npm", "start",
+/// "-r"]` for `["npm", "start" "-r"]`.
+pub fn meant_exec_form(arguments: &str) -> Option<String> {
+    static WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#""([^"\\]*)"|'([^'\\]*)'"#).expect("a valid pattern")
+    });
+    let inner = arguments.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let words: Vec<String> = WORD
+        .captures_iter(inner)
+        .map(|c| {
+            c.get(1)
+                .or_else(|| c.get(2))
+                .map_or("", |m| m.as_str())
+                .to_string()
+        })
+        .collect();
+    let rest = WORD.replace_all(inner, "");
+    if words.is_empty() || rest.chars().any(|c| !(c == ',' || c.is_whitespace())) {
+        return None;
+    }
+    serde_json::to_string(&words)
+        .ok()
+        .map(|json| json.replace("\",\"", "\", \""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continued_lines_are_one_instruction_at_their_first_line() {
+        let found = instructions(
+            "FROM python:3.12\n# note\n\nRUN pip install \\\n    flask\ncmd [\"flask\", \"run\"]\n",
+        );
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[1].keyword, "RUN");
+        assert_eq!(found[1].line, 4);
+        assert!(found[1].arguments.contains("flask"));
+        assert_eq!(found[2].keyword, "CMD");
+        assert_eq!(found[2].line, 6);
+    }
+
+    #[test]
+    fn an_exec_form_that_is_not_json_is_named() {
+        let broken = |line: &str| broken_exec_form(&instructions(line)[0]);
+        assert!(broken("CMD [\"npm\", \"start\" \"-r\" \"tracing.ts\"]").is_some());
+        assert!(broken("CMD ['npm', 'start']").is_some());
+        assert_eq!(broken("CMD [\"npm\", \"start\"]"), None);
+        assert_eq!(broken("CMD npm start"), None);
+        assert_eq!(broken("ENV A=[1"), None);
+        assert_eq!(
+            meant_exec_form("[\"npm\", \"start\" \"-r\" 'tracing.ts']").as_deref(),
+            Some("[\"npm\", \"start\", \"-r\", \"tracing.ts\"]")
+        );
+        assert_eq!(meant_exec_form("[npm, start]"), None);
+    }
+}
