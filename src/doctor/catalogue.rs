@@ -294,7 +294,7 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Ok: "the file and the backend service it runs",
-            Warn: "no compose file: the shell is checked as the app's environment",
+            Warn: "no compose file (the shell is checked as the app's environment), or a variant compose file that wires no tracing at all (one finding for all it lacks)",
             Fail: "no service runs the backend",
         ],
     }
@@ -629,6 +629,15 @@ catalogue! {
     /// App gives it only REACT_APP_* variables (and NODE_ENV, PUBLIC_URL), from
     /// the frontend service's environment.
     FrontendEnv = "frontend-env" {
+        group: Collector,
+        blocks_run: false,
+        statuses: [Fail],
+    }
+    /// The browser's exporter (Honeycomb's web SDK `apiKey:`, or an
+    /// `x-honeycomb-team` header) given a literal that is no Honeycomb key
+    /// (`'***REMOVED***'`, a placeholder): every browser span is refused with
+    /// 401. A real key written there is secret-committed's.
+    FrontendHoneycombKey = "frontend-honeycomb-key" {
         group: Collector,
         blocks_run: false,
         statuses: [Fail],

@@ -17,9 +17,17 @@ pub struct EnvUse {
 pub struct TracingFile {
     pub path: PathBuf,
     pub env: Vec<EnvUse>,
+    /// A key written as a literal: `apiKey: '...'` (Honeycomb's web SDK)
+    /// or an `x-honeycomb-team` header, with its line.
+    pub literal_keys: Vec<(usize, String)>,
     /// Live (not commented out) text, to ask what it mentions.
     pub live_text: String,
 }
+
+static LITERAL_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:\bapiKey|['"]x-honeycomb-team['"])\s*:\s*['"`]([^'"`]*)['"`]"#)
+        .expect("regex compiles")
+});
 
 static ENV_USE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"process\.env\.([A-Z_][A-Z0-9_]*)").expect("regex compiles"));
@@ -53,7 +61,7 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<TracingFile>) {
         let Ok(text) = super::read::text(&path) else {
             continue;
         };
-        if !text.contains("@opentelemetry") {
+        if !text.contains("@opentelemetry") && !text.contains("@honeycombio") {
             continue;
         }
         let live: Vec<(usize, &str)> = text
@@ -71,9 +79,18 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<TracingFile>) {
                 })
             })
             .collect();
+        let literal_keys = live
+            .iter()
+            .flat_map(|(line, text)| {
+                LITERAL_KEY
+                    .captures_iter(text)
+                    .map(move |c| (*line, c[1].to_string()))
+            })
+            .collect();
         out.push(TracingFile {
             path,
             env,
+            literal_keys,
             live_text: live.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("\n"),
         });
     }

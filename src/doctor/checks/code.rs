@@ -7,7 +7,7 @@
 use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::otel_attributes::{self, Kind};
 use crate::workspace::context::{Context, SourceFile};
-use crate::workspace::python::{Call, PyFile, Value};
+use crate::workspace::python::{Assignment, Call, Facts, PyFile, SpanBlock, Value};
 
 /// The modules the backend imports, and the distributions in
 /// requirements.txt that install each (itself, a meta-package, or one that
@@ -666,9 +666,42 @@ fn check_dead_telemetry(file: &PyFile, out: &mut Vec<Finding>) {
 /// Span methods called after the `with` block that ended their span: one
 /// finding per block, naming every such line (one mistake: the block ends
 /// too early).
+/// The names that hold a block's span, by data flow within its function:
+/// `as span`, a `span = trace.get_current_span()` inside the block, and
+/// any alias of those (`s = span`), each until it is rebound.
+fn span_handles(facts: &Facts, block: &SpanBlock) -> Vec<String> {
+    let mut handles: Vec<String> = block.variable.iter().cloned().collect();
+    let inside = |line: usize| line > block.line && line <= block.end_line;
+    let mut assignments: Vec<&Assignment> = facts
+        .assignments
+        .iter()
+        .filter(|a| a.function == block.function && a.line > block.line)
+        .collect();
+    assignments.sort_by_key(|a| a.line);
+    for assignment in assignments {
+        let holds_span = match &assignment.value {
+            Value::Call(callee, _) => {
+                inside(assignment.line) && callee.ends_with("get_current_span")
+            }
+            Value::Ref(name) => handles.contains(name),
+            _ => false,
+        };
+        if holds_span {
+            if !handles.contains(&assignment.target) {
+                handles.push(assignment.target.clone());
+            }
+        } else {
+            // Rebound to something else: no longer this span.
+            handles.retain(|h| h != &assignment.target);
+        }
+    }
+    handles
+}
+
 fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
     let facts = &file.facts;
     for block in &facts.span_blocks {
+        let handles = span_handles(facts, block);
         let late: Vec<&Call> = facts
             .calls
             .iter()
@@ -678,7 +711,7 @@ fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
                     && !call.in_span_block
                     && block.function == call.function
                     && block.end_line < call.line
-                    && block.variable.as_deref() == Some(receiver)
+                    && handles.iter().any(|h| h == receiver)
             })
             .collect();
         let Some(first) = late.first() else {
@@ -694,11 +727,63 @@ fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
                     .join(", ")
             ),
         };
-        out.push(
-            Finding::fail(CheckId::CodeSpanEnded, Layer::Code, format!("{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")", at(file, first.line), first.name, block.line))
-                .fix(format!("indent {} into the `with` block that starts at line {}", at(file, first.line), block.line)),
+        let finding = Finding::fail(
+            CheckId::CodeSpanEnded,
+            Layer::Code,
+            format!(
+                "{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")",
+                at(file, first.line),
+                first.name,
+                block.line
+            ),
         );
+        out.push(match indent_into_block(file, block, &late) {
+            Some(edits) => finding.edits(
+                edits,
+                format!(
+                    "indent {} into the `with` block that starts at line {}",
+                    at(file, first.line),
+                    block.line
+                ),
+            ),
+            None => finding.fix(format!(
+                "indent {} into the `with` block that starts at line {}",
+                at(file, first.line),
+                block.line
+            )),
+        });
     }
+}
+
+/// The late calls indented into the block they follow, when they follow
+/// it directly (nothing but blank lines and each other between), each on
+/// one line: then the block's body simply goes on to them.
+fn indent_into_block(file: &PyFile, block: &SpanBlock, late: &[&Call]) -> Option<Vec<Edit>> {
+    let text = crate::workspace::read::text(&file.path).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let body = lines.get(block.line)?;
+    let body_indent = &body[..body.len() - body.trim_start().len()];
+    let last = late.last()?.line;
+    let moved: Vec<usize> = late.iter().map(|c| c.line).collect();
+    for line in block.end_line + 1..=last {
+        let text = lines.get(line - 1)?;
+        if !(text.trim().is_empty() || moved.contains(&line)) {
+            return None;
+        }
+    }
+    moved
+        .iter()
+        .map(|&line| {
+            let edit = Edit::replace(&file.path, line, "")?;
+            let statement = edit.old.trim_start().to_string();
+            // One line each: a statement continued below stays advice.
+            let balanced = statement.matches('(').count() == statement.matches(')').count();
+            balanced.then(|| Edit {
+                new: format!("{body_indent}{statement}"),
+                ..edit
+            })
+        })
+        .collect()
 }
 
 /// The OpenTelemetry SDK version requirements.txt pins (`==X.Y.Z`);

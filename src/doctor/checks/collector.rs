@@ -23,6 +23,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_collector(ctx, &compose.file, collector, &mut out);
     }
     check_frontend_env(ctx, &compose.file, &mut out);
+    check_frontend_keys(ctx, &mut out);
     out
 }
 
@@ -302,6 +303,28 @@ fn check_browser_hop(
             Finding::fail(CheckId::CollectorGitpodPort, Layer::Workspace, format!("{problem}: the browser's spans to the collector's forwarded port stop at Gitpod's login (ports are private by default)"))
                 .fix(format!("add to ports in {}:  - port: {port}\n          visibility: public", gitpod.path.display())),
         );
+    }
+}
+
+/// A key the browser's exporter is given as a literal: a real one is in
+/// every visitor's browser and in the repository (secret-committed says
+/// so); anything else is no key, and Honeycomb refuses every browser span.
+fn check_frontend_keys(ctx: &Context, out: &mut Vec<Finding>) {
+    for tracing in &ctx.frontend {
+        for (line, key) in &tracing.literal_keys {
+            if crate::rules::honeycomb::classify(key).is_some() {
+                continue;
+            }
+            let place = format!("{}:{line}", tracing.path.display());
+            out.push(
+                Finding::fail(
+                    CheckId::FrontendHoneycombKey,
+                    Layer::Code,
+                    format!("{place}: the browser's exporter is given {key:?} as its Honeycomb key, which is no key: Honeycomb answers 401 to every browser span"),
+                )
+                .fix(format!("{place}: process.env.REACT_APP_HONEYCOMB_API_KEY, with REACT_APP_HONEYCOMB_API_KEY: \"${{HONEYCOMB_API_KEY}}\" in the frontend service's environment (a key in the browser is public: use an ingest key)")),
+            );
+        }
     }
 }
 

@@ -15,7 +15,7 @@ mod secrets;
 mod workspace;
 mod xray;
 
-use super::finding::{CheckId, Finding, Status};
+use super::finding::{CheckId, Finding, Layer, Status};
 use crate::workspace::context::Context;
 
 /// Each group of related checks, as the function that runs them. A
@@ -34,6 +34,40 @@ const ALL: &[fn(&Context) -> Vec<Finding>] = &[
     secrets::run,
     container::run,
 ];
+
+/// A variant configuration (not the one Compose uses by default) whose
+/// services set no tracing variable at all and run no daemon or
+/// collector: one warning that says so, in place of each setting it
+/// lacks (a local or week-1 experiment; run with it, nothing is sent).
+pub fn untraced_variant(ctx: &Context) -> Option<Finding> {
+    if ctx.primary {
+        return None;
+    }
+    let compose = ctx.compose.as_ref()?;
+    const TRACING: &[&str] = &["OTEL", "OTLP", "HONEYCOMB", "AWS_XRAY", "ROLLBAR", "AWS_"];
+    let wires_tracing = compose.file.services.iter().any(|service| {
+        !service.env_files.is_empty()
+            || service
+                .environment
+                .iter()
+                .any(|(key, _)| TRACING.iter().any(|t| key.trim().starts_with(t)))
+            || service.image.as_deref().is_some_and(|image| {
+                image.contains("xray") || image.contains("otel") || image.contains("collector")
+            })
+    });
+    if wires_tracing {
+        return None;
+    }
+    let file = compose.file.path.display();
+    Some(
+        Finding::warn(
+            CheckId::ComposeFile,
+            Layer::Compose,
+            format!("{file}: no service sets a tracing variable (OTEL_*, AWS_*, ROLLBAR_*) or runs a daemon or collector: run with -f {file}, the backend sends nothing, and code that needs a region or key at import fails there"),
+        )
+        .fix(format!("use the default compose file, or copy the backend's environment: block into {file}")),
+    )
+}
 
 /// (root, echo): when the first is reported for a variable, the second for
 /// the same variable follows from it, and its fix would change nothing.
