@@ -15,18 +15,23 @@ fn main() -> ExitCode {
             );
         }
     }
-    match tracelab::run::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) if error.is::<tracelab::exit::Cancelled>() => {
+    let result = tracelab::run::run(cli);
+    // The one place an outcome becomes an exit code.
+    let code = tracelab::exit::code(&result);
+    match result {
+        Ok(_) => {}
+        // A command Ctrl-C stopped has said what it saw; one it cancelled
+        // says that nothing was written.
+        Err(error) if error.is::<tracelab::exit::Stopped>() => {}
+        Err(error) if code == tracelab::exit::EXIT_INTERRUPTED => {
             anstream::eprintln!("\n{error}");
-            ExitCode::from(tracelab::exit::EXIT_INTERRUPTED)
         }
         Err(error) => {
             anstream::eprintln!(
                 "{} {error:#}",
                 tracelab::style::paint(tracelab::style::FAIL, "error:")
             );
-            ExitCode::from(tracelab::exit::EXIT_USAGE)
         }
     }
+    ExitCode::from(code)
 }

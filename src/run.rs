@@ -1,11 +1,12 @@
 //! Dispatches a parsed command line to its command.
 
 use anyhow::Result;
+use crate::exit::ExitStatus;
 
 use crate::cli::{Cli, Command};
 use crate::commands;
 
-pub fn run(cli: Cli) -> Result<u8> {
+pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::New(args) => commands::new::run(args),
         Command::Add(args) => commands::add::run(args),

@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use crate::answers::check_backend_combination;
 use crate::backend::Backend;
 use crate::cli::AddArgs;
-use crate::exit::EXIT_OK;
+use crate::exit::ExitStatus;
 use crate::scaffold::insert;
 use crate::scaffold::workflow::{merge_into, recorded_answers};
 use crate::scaffold::write::{inside, prepare_atomic};
@@ -23,7 +23,7 @@ const OFFLINE: Options = Options {
     use_compose_binary: false,
 };
 
-pub fn run(args: AddArgs) -> Result<u8> {
+pub fn run(args: AddArgs) -> Result<ExitStatus> {
     let dir = crate::workspace::locate(args.merge.dir.as_deref())?;
     if !dir.join(crate::scaffold::manifest::ANSWERS_FILE).is_file() {
         return insert_into(&dir, &args);
@@ -68,7 +68,7 @@ fn requested(args: &AddArgs) -> Result<Vec<Backend>> {
 
 /// A repository tracelab did not make: insert each backend's pieces into
 /// the student's own app.py, compose file and requirements.
-fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
+fn insert_into(dir: &Path, args: &AddArgs) -> Result<ExitStatus> {
     let backends = requested(args)?;
     if backends.iter().filter(|b| b.is_otlp_destination()).count() > 1 {
         bail!("honeycomb and local both receive the spans: add one of them");
@@ -83,18 +83,18 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
             dir.display(),
             names.join(", ")
         );
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     }
     let diffs: String = edits.iter().map(|e| insert::diff(dir, e)).collect();
     if args.merge.dry_run {
         print!("{diffs}");
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     }
     if !args.merge.yes {
         let question = format!("Add {} to these files?", names.join(", "));
         let review = "review the change with --dry-run, then pass --yes to write it";
         if !crate::prompts::approve(|| print!("{diffs}"), &question, review)? {
-            return Ok(EXIT_OK);
+            return Ok(ExitStatus::Success);
         }
     }
     // Every file is written beside its target, then all are renamed.
@@ -129,5 +129,5 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<u8> {
             "Next: tracelab doctor   # sets nothing for you: it says which variable is still missing"
         )
     );
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }

@@ -7,27 +7,27 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::exit::EXIT_OK;
+use crate::exit::ExitStatus;
 
 /// (`tracelab man | head` ends by SIGPIPE, quietly, as every command but
 /// listen and run does: see main.rs.)
-pub fn run(args: CompletionsArgs) -> Result<u8> {
+pub fn run(args: CompletionsArgs) -> Result<ExitStatus> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "tracelab", &mut script);
     std::io::stdout()
         .write_all(&script)
         .context("writing the script")?;
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }
 
-pub fn man(args: ManArgs) -> Result<u8> {
+pub fn man(args: ManArgs) -> Result<ExitStatus> {
     let Some(dir) = args.dir else {
         let mut page = Vec::new();
         clap_mangen::Man::new(Cli::command()).render(&mut page)?;
         std::io::stdout()
             .write_all(&page)
             .context("writing the man page")?;
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     };
     // The main page names tracelab-new(1) and the others: write them all.
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
@@ -56,5 +56,5 @@ pub fn man(args: ManArgs) -> Result<u8> {
         dir.display(),
         written.join(", man ")
     );
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }

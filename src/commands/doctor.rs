@@ -9,14 +9,14 @@ use std::os::unix::fs::PermissionsExt;
 use crate::cli::DoctorArgs;
 use crate::doctor::finding::Finding;
 use crate::doctor::{
-    Reach, catalogue, diagnose, exit_code, fix, ignored_ids, parse_id, report, without_ignored,
+    Reach, catalogue, diagnose, exit_status, fix, ignored_ids, parse_id, report, without_ignored,
 };
-use crate::exit::EXIT_OK;
+use crate::exit::ExitStatus;
 use crate::scaffold::write::prepare_atomic;
 use crate::style::{DIM, HEADING, OK, WARN, paint};
 use crate::workspace::context::Options;
 
-pub fn run(args: DoctorArgs) -> Result<u8> {
+pub fn run(args: DoctorArgs) -> Result<ExitStatus> {
     if let Some(id) = &args.explain {
         return explain(id, args.json);
     }
@@ -53,20 +53,25 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
                 Ok(print(&args, &dir, &after, ignored))
             }
             Fixed::Nothing => Ok(print(&args, &dir, &findings, ignored)),
-            Fixed::NotWritten => Ok(exit_code(&findings)),
+            Fixed::NotWritten => Ok(exit_status(&findings)),
         };
     }
     Ok(print(&args, &dir, &findings, ignored))
 }
 
-fn print(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding], ignored: usize) -> u8 {
+fn print(
+    args: &DoctorArgs,
+    dir: &std::path::Path,
+    findings: &[Finding],
+    ignored: usize,
+) -> ExitStatus {
     if args.json {
         report::print_json(findings, ignored);
     } else {
         let title = format!("tracelab doctor: {}", dir.display());
         report::print_human(&title, findings, ignored);
     }
-    exit_code(findings)
+    exit_status(findings)
 }
 
 enum Fixed {
@@ -161,7 +166,7 @@ fn file_diff(file: &fix::FileFix) -> String {
 
 /// `--explain ID`: what the check means, what it reports when, and how to
 /// silence it; `all` for every check; `--json` prints the catalogue's entry.
-fn explain(id: &str, json: bool) -> Result<u8> {
+fn explain(id: &str, json: bool) -> Result<ExitStatus> {
     let ids = if id == "all" {
         catalogue::CheckId::ALL.to_vec()
     } else {
@@ -178,7 +183,7 @@ fn explain(id: &str, json: bool) -> Result<u8> {
         let texts: Vec<String> = ids.into_iter().map(catalogue::explain).collect();
         println!("{}", texts.join("\n\n---\n\n"));
     }
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }
 
 /// The options checked and the workspace found, or why not.

@@ -3,13 +3,13 @@
 //! with a summary.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::cli::ListenArgs;
-use crate::exit::EXIT_OK;
+use crate::exit::{ExitStatus, Stopped};
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{Server, runtime, typeable};
 use crate::listen::live::{Flush, Live, Output, Printer};
@@ -20,7 +20,7 @@ use crate::style::{DIM, HEADING, count, paint};
 /// How long `/1/auth` may take before traces go without links.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub fn run(args: ListenArgs) -> Result<u8> {
+pub fn run(args: ListenArgs) -> Result<ExitStatus> {
     let read_timeout = seconds(args.read_timeout, "--read-timeout")?;
     let quiet = seconds(args.wait_for_parent, "--wait-for-parent")?;
     if args.keep == 0 {
@@ -69,11 +69,7 @@ pub fn run(args: ListenArgs) -> Result<u8> {
             Arc::clone(&live),
         )?)
     };
-    let (stop_tx, stop_rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let stop_rx = crate::interrupt::stop_signal();
     announce(&receiver, web.as_ref(), args.web_port);
     link_to_honeycomb(&live, args.honeycomb);
     let printer = Printer::start(Arc::clone(&live));
@@ -85,7 +81,7 @@ pub fn run(args: ListenArgs) -> Result<u8> {
     receiver.stop();
     printer.stop(Flush::Stopped);
     summary(&live.store());
-    Ok(EXIT_OK)
+    Err(Stopped.into())
 }
 
 /// A duration flag, which must be a positive number of seconds.

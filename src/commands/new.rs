@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::answers::{Answers, AnswersFile, InvalidAnswer};
 use crate::cli::NewArgs;
 use crate::doctor;
-use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::exit::ExitStatus;
 use crate::prompts;
 use crate::scaffold::base;
 use crate::scaffold::merge::{self, ConflictMode, Outcome};
@@ -28,7 +28,7 @@ const QUICK_CHECK: Options = Options {
     use_compose_binary: false,
 };
 
-pub fn run(args: NewArgs) -> Result<u8> {
+pub fn run(args: NewArgs) -> Result<ExitStatus> {
     let answers = collect_answers(&args)?;
     let target = args
         .dir
@@ -88,14 +88,14 @@ pub fn run(args: NewArgs) -> Result<u8> {
             doctor::report::print_short(findings);
         }
     }
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }
 
 /// `new --force` into a folder with files: never a silent overwrite. Each
 /// file is merged three ways with what tracelab wrote last (or, in a folder
 /// it did not make, an edited file becomes a conflict with both versions),
 /// and every file that held an edit is copied to .tracelab/backup/ first.
-fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Result<u8> {
+fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Result<ExitStatus> {
     let merge_args = workflow::Request {
         dry_run: args.dry_run,
         conflict: ConflictMode::Markers,
@@ -109,7 +109,7 @@ fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Resu
         for plan in &plans {
             print!("{}", plan.diff());
         }
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -138,7 +138,7 @@ fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Resu
             backup.display()
         );
     }
-    Ok(if conflicts { EXIT_PROBLEMS } else { EXIT_OK })
+    Ok(ExitStatus::problems_if(conflicts))
 }
 
 /// Answers come from the defaults, then the answers file, then each `--set`;

@@ -7,10 +7,10 @@
 //! in front of any other destination and passes every request on.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::backend::Backend;
 use crate::cli::RunArgs;
@@ -18,7 +18,7 @@ use crate::doctor::{
     self,
     finding::{CheckId, Status},
 };
-use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::exit::{ExitStatus, Stopped};
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
 use crate::listen::live::{Flush, Live, Output, Printer};
@@ -38,13 +38,13 @@ const OFFLINE: Options = Options {
 /// Spans show half a second after they end, not the SDK's five.
 const SCHEDULE_DELAY_MS: &str = "500";
 
-pub fn run(args: RunArgs) -> Result<u8> {
+pub fn run(args: RunArgs) -> Result<ExitStatus> {
     let dir = crate::workspace::locate(args.dir.as_deref())?;
     // Read once: the check and the run look at the same workspace.
     let contexts = Context::load_all(&dir, crate::workspace::layers::shell_env(), OFFLINE)?;
     let ignore = doctor::ignored_ids(&dir, &[])?;
     if !args.no_check && !check_first(&contexts, &ignore) {
-        return Ok(EXIT_PROBLEMS);
+        return Ok(ExitStatus::Problems);
     }
     let ctx = &contexts[0];
     let service = ctx.backend_name().to_string();
@@ -71,11 +71,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     });
     let cmd = runner::image_command(ctx, &dockerfile, &mut env)?;
     let env: Vec<(String, String)> = env.into_iter().collect();
-    let (stop_tx, stop_rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let stop_rx = crate::interrupt::stop_signal();
     let mut app = App::start(
         &ctx.backend_dir,
         &venv,
@@ -90,14 +86,14 @@ pub fn run(args: RunArgs) -> Result<u8> {
     );
     let code = loop {
         if stop_rx.recv_timeout(Duration::from_millis(100)).is_ok() {
-            break EXIT_OK;
+            break Err(Stopped);
         }
         if let Some(status) = app.exited() {
             anstream::eprintln!(
                 "{} the backend stopped by itself ({status}): see its output above",
                 paint(FAIL, "✗")
             );
-            break EXIT_PROBLEMS;
+            break Ok(ExitStatus::Problems);
         }
     };
     app.stop(Duration::from_secs(5));
@@ -109,7 +105,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         paint(HEADING, "Stopped."),
         spans.load(Ordering::SeqCst)
     );
-    Ok(code)
+    Ok(code?)
 }
 
 /// The offline doctor: a backend that cannot export is not started.

@@ -3,13 +3,13 @@
 //! line: what `listen --save` writes, and what the Collector's file exporter
 //! and otel-tui write and read.
 
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
-use crate::exit::EXIT_OK;
+use crate::exit::{ExitStatus, Stopped};
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::runtime;
 use crate::listen::live::{Flush, Live, Output};
@@ -17,7 +17,7 @@ use crate::listen::store::Bounds;
 use crate::listen::web;
 use crate::otlp::{self, Encoding};
 
-pub fn run(args: ShowArgs) -> Result<u8> {
+pub fn run(args: ShowArgs) -> Result<ExitStatus> {
     let output = match (args.web, args.json) {
         (true, _) => Output::Nothing,
         (false, true) => Output::JsonLines,
@@ -51,9 +51,11 @@ pub fn run(args: ShowArgs) -> Result<u8> {
     }
     live.print(Flush::EndOfInput);
     if args.web {
+        // Served until Ctrl-C, which ends it as it ends every command.
         serve(&args, &live)?;
+        return Err(Stopped.into());
     }
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }
 
 fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
@@ -62,11 +64,7 @@ fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {
         extra: args.allow_host.clone(),
     };
     let server = web::start(runtime, &args.host, args.web_port, hosts, Arc::clone(live))?;
-    let (stop_tx, stop_rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let stop_rx = crate::interrupt::stop_signal();
     let note = format!(" ({} traces; Ctrl-C stops)", live.store().kept());
     web::announce(&server, args.web_port, &note);
     let _ = stop_rx.recv();

@@ -2,6 +2,7 @@
 //! into the student's files (scaffold::workflow).
 
 use std::path::PathBuf;
+use crate::exit::ExitStatus;
 
 use anyhow::{Result, bail};
 
@@ -9,7 +10,7 @@ use crate::cli::{MergeArgs, UpdateArgs};
 use crate::scaffold::manifest::ANSWERS_FILE;
 use crate::scaffold::workflow::{merge_into, recorded_answers};
 
-pub fn run(args: UpdateArgs) -> Result<u8> {
+pub fn run(args: UpdateArgs) -> Result<ExitStatus> {
     let dir = workspace_dir(&args.merge)?;
     let mut answers = recorded_answers(&dir)?;
     for pair in &args.set {

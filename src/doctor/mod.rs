@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::exit::ExitStatus;
 use crate::workspace::context::{Context, Options};
 use finding::{CheckId, Finding, Status};
 
@@ -37,7 +37,7 @@ pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Findin
         findings.extend(online::run(&contexts[0], timeout));
     }
     if reach.deep {
-        let probed = deep::probe(&contexts[0], reach.online.is_some());
+        let probed = deep::probe(&contexts[0], reach.online.is_some())?;
         let probed = deep::as_confirmations(probed, &mut findings);
         findings.extend(probed);
     }
@@ -156,10 +156,6 @@ pub fn without_ignored(findings: Vec<Finding>, ignore: &[CheckId]) -> (Vec<Findi
     (kept, counted)
 }
 
-pub fn exit_code(findings: &[Finding]) -> u8 {
-    if findings.iter().any(|f| f.status == Status::Fail) {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_OK
-    }
+pub fn exit_status(findings: &[Finding]) -> ExitStatus {
+    ExitStatus::problems_if(findings.iter().any(|f| f.status == Status::Fail))
 }

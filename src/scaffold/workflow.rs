@@ -13,7 +13,7 @@ use super::manifest::ANSWERS_FILE;
 use super::merge::{self, ConflictMode, FilePlan, MergeOptionsSet, Outcome};
 use super::render_workspace;
 use crate::answers::{Answers, AnswersFile};
-use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::exit::ExitStatus;
 use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint};
 
 /// What the student asked of a merge.
@@ -78,7 +78,7 @@ pub fn plan_merge(dir: &Path, answers: &Answers, args: &Request) -> Result<Vec<F
 }
 
 /// Merges the render of `answers` into the workspace, asking first on a terminal.
-pub fn merge_into(dir: &Path, answers: &Answers, args: &Request) -> Result<u8> {
+pub fn merge_into(dir: &Path, answers: &Answers, args: &Request) -> Result<ExitStatus> {
     let plans = plan_merge(dir, answers, args)?;
     let changes = plans.iter().any(|p| {
         !matches!(
@@ -90,11 +90,7 @@ pub fn merge_into(dir: &Path, answers: &Answers, args: &Request) -> Result<u8> {
         .iter()
         .filter(|p| p.outcome == Outcome::Conflict)
         .count();
-    let exit = if conflicts > 0 {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_OK
-    };
+    let exit = ExitStatus::problems_if(conflicts > 0);
     if args.dry_run {
         print_plan(dir, &plans, args, true);
         for plan in &plans {
@@ -115,7 +111,7 @@ pub fn merge_into(dir: &Path, answers: &Answers, args: &Request) -> Result<u8> {
         };
         let review = "review the change with --dry-run, then pass --yes to write it";
         if !crate::prompts::approve(show, "Write these changes?", review)? {
-            return Ok(EXIT_OK);
+            return Ok(ExitStatus::Success);
         }
     }
     if changes {

@@ -135,7 +135,8 @@ fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
     let mut running = start(&dir, &[], &[]);
     running.trace_home(port);
     let (code, stdout, stderr) = running.interrupt();
-    assert_eq!(code, 0, "{stderr}");
+    // Ctrl-C ends every command with 130, as a shell reports SIGINT.
+    assert_eq!(code, 130, "{stderr}");
     assert!(stdout.contains("backend-flask"), "{stdout}");
     assert!(stdout.contains("GET /api/activities/home"), "{stdout}");
     assert!(stdout.contains("app.result_length=3"), "{stdout}");
@@ -158,7 +159,7 @@ fn the_venv_is_made_with_uv_when_there_is_one() {
     let mut running = start(&dir, &[], &[("PATH", &path)]);
     running.trace_home(port);
     let (code, _, stderr) = running.interrupt();
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 130, "{stderr}");
     assert!(stderr.contains("(uv, with its cache)"), "{stderr}");
     assert!(
         !dir.join("backend-flask/.venv/bin/pip").exists(),
@@ -172,7 +173,7 @@ fn prod_runs_gunicorn_the_same_way() {
     let mut running = start(&dir, &["--prod"], &[]);
     running.trace_home(port);
     let (code, _, stderr) = running.interrupt();
-    assert_eq!(code, 0);
+    assert_eq!(code, 130);
     assert!(stderr.contains("gunicorn"), "{stderr}");
     // Dockerfile.prod's ENV WEB_CONCURRENCY=2: two workers, as in the image.
     assert_eq!(stderr.matches("Booting worker").count(), 2, "{stderr}");
@@ -230,7 +231,7 @@ fn listen_shows_spans_and_passes_every_request_on() {
         (!honeycomb.requests().is_empty()).then_some(())
     });
     let (code, _, _) = running.interrupt();
-    assert_eq!(code, 0);
+    assert_eq!(code, 130);
     let received = honeycomb.requests();
     assert!(
         received

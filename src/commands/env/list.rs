@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::EnvListArgs;
-use crate::exit::EXIT_OK;
+use crate::exit::ExitStatus;
 use crate::fingerprint::fingerprint;
 use crate::style::{DIM, HEADING, paint};
 use crate::workspace::context::Context;
@@ -24,7 +24,7 @@ struct Row {
     layers: BTreeMap<&'static str, Option<String>>,
 }
 
-pub fn run(args: EnvListArgs) -> Result<u8> {
+pub fn run(args: EnvListArgs) -> Result<ExitStatus> {
     let EnvListArgs { dir, json } = args;
     let dir = crate::workspace::locate(dir.as_deref())?;
     let ctx = Context::load(&dir, crate::workspace::layers::shell_env(), super::LAYERS)?;
@@ -34,11 +34,11 @@ pub fn run(args: EnvListArgs) -> Result<u8> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "variables": rows }))?
         );
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     }
     if rows.is_empty() {
         anstream::println!("This workspace needs no secrets (backends: local).");
-        return Ok(EXIT_OK);
+        return Ok(ExitStatus::Success);
     }
     for row in &rows {
         anstream::println!(
@@ -55,7 +55,7 @@ pub fn run(args: EnvListArgs) -> Result<u8> {
             anstream::println!("  {layer:<10} {shown}");
         }
     }
-    Ok(EXIT_OK)
+    Ok(ExitStatus::Success)
 }
 
 fn row(ctx: &Context, var: &crate::vars::NeededVar) -> Row {

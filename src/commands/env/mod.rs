@@ -5,6 +5,7 @@ mod list;
 mod set;
 
 use anyhow::Result;
+use crate::exit::ExitStatus;
 
 use crate::cli::{EnvArgs, EnvCommand};
 use crate::doctor::{self, catalogue::Group, report};
@@ -16,7 +17,7 @@ const LAYERS: Options = Options {
     use_compose_binary: false,
 };
 
-pub fn run(args: EnvArgs) -> Result<u8> {
+pub fn run(args: EnvArgs) -> Result<ExitStatus> {
     match args.command {
         EnvCommand::Set(set) => set::run(set),
         EnvCommand::List(list) => list::run(list),
@@ -35,7 +36,7 @@ pub fn run(args: EnvArgs) -> Result<u8> {
                     0,
                 );
             }
-            Ok(doctor::exit_code(&findings))
+            Ok(doctor::exit_status(&findings))
         }
     }
 }

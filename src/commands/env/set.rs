@@ -12,7 +12,7 @@ use dialoguer::Password;
 use dialoguer::theme::ColorfulTheme;
 
 use crate::cli::EnvSetArgs;
-use crate::exit::{EXIT_OK, EXIT_PROBLEMS};
+use crate::exit::ExitStatus;
 use crate::fingerprint::fingerprint;
 use crate::rules::names::is_near_miss;
 use crate::rules::values::{hygiene, placeholder};
@@ -106,7 +106,7 @@ fn check_name(name: &str, known_names: &[String], force: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn run(args: EnvSetArgs) -> Result<u8> {
+pub fn run(args: EnvSetArgs) -> Result<ExitStatus> {
     let name = args.name.as_str();
     // A .env written into the wrong folder is one Compose never reads.
     let dir = crate::workspace::locate(args.dir.as_deref())?;
@@ -156,11 +156,7 @@ pub fn run(args: EnvSetArgs) -> Result<u8> {
         )
     );
     anstream::println!("  {}", paint(CODE, load_line(&env_path)));
-    Ok(if problems == 0 {
-        EXIT_OK
-    } else {
-        EXIT_PROBLEMS
-    })
+    Ok(ExitStatus::problems_if(problems > 0))
 }
 
 /// Sources the `.env` just written: its values are quoted for the shell too.

@@ -14,11 +14,12 @@ mod xray;
 pub use report::as_confirmations;
 
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
+use crate::exit::Stopped;
 use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
@@ -46,21 +47,20 @@ const SCHEDULE_DELAY_MS: u64 = 200;
 /// The process group of the backend being probed, for Ctrl-C to stop.
 static RUNNING: AtomicI32 = AtomicI32::new(0);
 
-/// Set by Ctrl-C: the handler is stopping the backend and will end the
-/// process; what the run saw after it is not reported.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Waits for the Ctrl-C handler to end the process, once it has begun:
-/// a request it cut short must not be reported as the app's failure.
-fn halt_if_interrupted() {
-    while INTERRUPTED.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// What `--deep` found, in the doctor's findings.
-pub fn probe(ctx: &Context, online: bool) -> Vec<Finding> {
-    let _stop_on_ctrl_c = stop_on_ctrl_c();
+/// Ctrl-C stops the backend's whole group and the probe: what the run saw
+/// after it (a request it cut short) is not reported as the app's.
+pub fn probe(ctx: &Context, online: bool) -> Result<Vec<Finding>, Stopped> {
+    stop_on_ctrl_c();
+    let found = probe_until_stopped(ctx, online);
+    if crate::interrupt::interrupted() {
+        return Err(Stopped);
+    }
+    Ok(found)
+}
+
+fn probe_until_stopped(ctx: &Context, online: bool) -> Vec<Finding> {
     let venv = match runner::prepare_venv(&ctx.backend_dir) {
         Ok(venv) => venv,
         Err(error) => {
@@ -77,12 +77,10 @@ pub fn probe(ctx: &Context, online: bool) -> Vec<Finding> {
             ];
         }
     };
-    let found = match Run::start(ctx, &venv, online) {
+    match Run::start(ctx, &venv, online) {
         Ok(run) => run.exercise(ctx),
         Err(finding) => vec![*finding],
-    };
-    halt_if_interrupted();
-    found
+    }
 }
 
 /// The backend, running, and what it sends.
@@ -184,7 +182,9 @@ impl Run {
             }
             let before = self.lines().len();
             let status = get(self.port, &route.path);
-            halt_if_interrupted();
+            if crate::interrupt::interrupted() {
+                break;
+            }
             if status >= 500 {
                 self.wait_for_traceback(before, &ctx.backend_dir);
             }
@@ -323,15 +323,16 @@ fn get(port: u16, path: &str) -> u16 {
         .map_or(0, |r| r.status().as_u16())
 }
 
-/// Ctrl-C while the backend runs stops its whole group, then exits 130 as
-/// a shell reports an interrupted command.
-fn stop_on_ctrl_c() -> Result<(), ctrlc::Error> {
-    ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        let group = RUNNING.swap(0, Ordering::SeqCst);
-        if group > 0 {
-            runner::kill_group(group, Duration::from_secs(1), &mut || false);
-        }
-        std::process::exit(i32::from(crate::exit::EXIT_INTERRUPTED));
-    })
+/// Ctrl-C while the backend runs stops its whole group (registered once
+/// per process with the one Ctrl-C owner).
+fn stop_on_ctrl_c() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        crate::interrupt::on_interrupt(|| {
+            let group = RUNNING.swap(0, Ordering::SeqCst);
+            if group > 0 {
+                runner::kill_group(group, Duration::from_secs(1), &mut || false);
+            }
+        });
+    });
 }

@@ -165,7 +165,8 @@ impl Listener {
             .status()
             .unwrap();
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "listen exited with {status}");
+        // Ctrl-C ends every command with 130, as a shell reports SIGINT.
+        assert_eq!(status.code(), Some(130), "listen exited with {status}");
         std::thread::sleep(Duration::from_millis(100));
     }
 
