@@ -1,25 +1,31 @@
 //! tracelab: scaffold a Week 2 distributed-tracing workspace, and diagnose why
 //! its spans do not arrive.
+//!
+//! The library's surface is chosen: what `main` needs (the command line,
+//! its dispatch, exit codes, styles) and what the tests drive in-process
+//! (the workspace model and its parsers, the doctor's checks and catalogue,
+//! the value rules, OTLP and the listener). The commands, the scaffold, the
+//! prompts and the processes they start are the binary's own.
 
 pub mod answers;
-pub mod backend;
+mod backend;
 pub mod cli;
-pub mod commands;
-pub mod dist;
+mod commands;
+pub mod dispatch;
+mod dist;
 pub mod doctor;
 pub mod exit;
 pub mod fingerprint;
-pub mod interrupt;
+mod interrupt;
 pub mod listen;
 pub mod otlp;
-pub mod ports;
-pub mod prompts;
-pub mod redact;
+mod ports;
+mod prompts;
+mod redact;
 pub mod rules;
-pub mod run;
-pub mod runner;
-pub mod scaffold;
-pub mod shell;
+mod runner;
+mod scaffold;
+mod shell;
 pub mod style;
-pub mod vars;
+mod vars;
 pub mod workspace;

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             );
         }
     }
-    let result = tracelab::run::run(cli);
+    let result = tracelab::dispatch::run(cli);
     // The one place an outcome becomes an exit code.
     let code = tracelab::exit::code(&result);
     match result {

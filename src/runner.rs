@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use crate::style::{DIM, paint};
-use crate::workspace::context::Context as Workspace;
+use crate::workspace::context::Context as WorkspaceContext;
 
 /// What makes the venv and installs into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +266,7 @@ pub fn dockerfile_env(dockerfile: &Path) -> Vec<(String, String)> {
 /// The backend's environment as the compose file gives it, with the names
 /// of compose services (which resolve only inside Docker) turned into this
 /// machine.
-pub fn backend_environment(ctx: &Workspace) -> BTreeMap<String, String> {
+pub fn backend_environment(ctx: &WorkspaceContext) -> BTreeMap<String, String> {
     let services: Vec<String> = ctx
         .compose
         .as_ref()
@@ -302,7 +302,7 @@ pub fn export_to(env: &mut BTreeMap<String, String>, addr: std::net::SocketAddr)
 /// Compose's (WEB_CONCURRENCY for gunicorn), the service's name when none
 /// is given, output unbuffered so it shows as it is written.
 pub fn image_command(
-    ctx: &Workspace,
+    ctx: &WorkspaceContext,
     dockerfile: &Path,
     env: &mut BTreeMap<String, String>,
 ) -> Result<Vec<String>> {

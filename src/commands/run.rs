@@ -6,8 +6,8 @@
 //! exports to a receiver inside this process; `--listen` puts that receiver
 //! in front of any other destination and passes every request on.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;

@@ -1,8 +1,8 @@
 //! `tracelab update`: the workspace's answers, changed with `--set`, merged
 //! into the student's files (scaffold::workflow).
 
-use std::path::PathBuf;
 use crate::exit::ExitStatus;
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 

@@ -11,5 +11,5 @@ pub mod resolve;
 pub mod workflow;
 pub mod write;
 
-pub use render::{RenderedFile, render_workspace};
+pub use render::render_workspace;
 pub use write::{FileStatus, PlannedFile, TargetState};

@@ -1,7 +1,7 @@
 //! The model of a repository, read once: compose files and their services,
 //! `.env` and the shell, Gitpod variables, the running container, the Python
 //! code, collector configs and X-Ray rules. Nothing here knows about
-//! findings or printing; doctor, env and (soon) run and add all read it.
+//! findings or printing; doctor, env, run, add and update all read it.
 
 pub mod collector;
 pub mod committed;

@@ -4,8 +4,8 @@
 mod list;
 mod set;
 
-use anyhow::Result;
 use crate::exit::ExitStatus;
+use anyhow::Result;
 
 use crate::cli::{EnvArgs, EnvCommand};
 use crate::doctor::{self, catalogue::Group, report};

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
-use crate::exit::Stopped;
 use crate::doctor::finding::{CheckId, Finding, Layer};
+use crate::exit::Stopped;
 use crate::listen::hosts::AllowedHosts;
 use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
 use crate::listen::{Batch, Receiver, forward};
@@ -46,7 +46,6 @@ const SCHEDULE_DELAY_MS: u64 = 200;
 
 /// The process group of the backend being probed, for Ctrl-C to stop.
 static RUNNING: AtomicI32 = AtomicI32::new(0);
-
 
 /// What `--deep` found, in the doctor's findings.
 /// Ctrl-C stops the backend's whole group and the probe: what the run saw

@@ -1,7 +1,7 @@
 //! Dispatches a parsed command line to its command.
 
-use anyhow::Result;
 use crate::exit::ExitStatus;
+use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::commands;
