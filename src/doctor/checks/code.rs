@@ -1043,3 +1043,58 @@ fn call_the_method(file: &PyFile, line: usize, method: &str) -> Option<Edit> {
     let new = format!("{}(){}", &edit.old[..end], &edit.old[end..]);
     Some(Edit { new, ..edit })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{Apply, CheckId, Status};
+
+    /// A span handle got from get_current_span() inside the block ends
+    /// with the block, as `as span` does: data flow, not the form.
+    #[test]
+    fn an_attribute_after_the_block_is_lost_whatever_binds_the_span() {
+        let path = "backend-flask/services/home_activities.py";
+        let checked = check(
+            "honeycomb",
+            |file: &str, text: String| {
+                if file != path {
+                    return text;
+                }
+                text.replace(
+                    "with tracer.start_as_current_span(\"home-activities-mock-data\") as span:",
+                    "with tracer.start_as_current_span(\"home-activities-mock-data\"):\n            span = trace.get_current_span()",
+                )
+                .replace(
+                    "            span.set_attribute(\"app.result_length\", len(results))\n            return results",
+                    "        span.set_attribute(\"app.result_length\", len(results))\n        return results",
+                )
+            },
+            SHELL,
+        );
+        let finding = checked.one(CheckId::CodeSpanEnded, Status::Fail);
+        assert!(
+            finding.message.contains("home_activities.py:"),
+            "{}",
+            finding.message
+        );
+        assert!(
+            matches!(finding.apply, Some(Apply::Edits { .. })),
+            "{:?}",
+            finding.apply
+        );
+    }
+
+    #[test]
+    fn a_commented_out_instrumentor_is_named() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "    FlaskInstrumentor().instrument_app(app)",
+                "    # FlaskInstrumentor().instrument_app(app)",
+            ),
+            SHELL,
+        );
+        checked.one(CheckId::CodeInstrumentor, Status::Fail);
+    }
+}

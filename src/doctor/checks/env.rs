@@ -607,3 +607,47 @@ pub fn honeycomb_key_is_broken(ctx: &Context) -> bool {
         placeholder("HONEYCOMB_API_KEY", value).is_some() || hygiene(value).is_some()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, unchanged};
+    use crate::doctor::finding::{CheckId, Status};
+
+    fn shell_without(name: &str) -> Vec<(&'static str, &'static str)> {
+        SHELL.iter().copied().filter(|(k, _)| *k != name).collect()
+    }
+
+    #[test]
+    fn a_key_set_nowhere_is_one_problem_with_the_command_that_sets_it() {
+        let checked = check("honeycomb", unchanged, &shell_without("HONEYCOMB_API_KEY"));
+        let finding = checked.one(CheckId::EnvMissing, Status::Fail);
+        assert_eq!(finding.variable.as_deref(), Some("HONEYCOMB_API_KEY"));
+        assert!(
+            finding
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("tracelab env set HONEYCOMB_API_KEY")
+        );
+        // Its echoes (the empty header) are not reported again.
+        assert_eq!(checked.ids(Status::Fail), [CheckId::EnvMissing]);
+    }
+
+    #[test]
+    fn a_key_under_a_near_name_is_renamed_not_reported_missing() {
+        let mut shell = shell_without("HONEYCOMB_API_KEY");
+        shell.push(("HONEYCOMB_API_KY", SHELL[0].1));
+        let checked = check("honeycomb", unchanged, &shell);
+        let finding = checked.one(CheckId::EnvNearMiss, Status::Fail);
+        assert!(finding.fix.as_deref().unwrap().contains("HONEYCOMB_API_KY"));
+        assert!(!checked.ids(Status::Fail).contains(&CheckId::EnvMissing));
+    }
+
+    #[test]
+    fn a_placeholder_is_a_problem_and_never_printed_as_a_key() {
+        let mut shell = shell_without("HONEYCOMB_API_KEY");
+        shell.push(("HONEYCOMB_API_KEY", "<your-api-key>"));
+        let checked = check("honeycomb", unchanged, &shell);
+        checked.one(CheckId::EnvPlaceholder, Status::Fail);
+    }
+}

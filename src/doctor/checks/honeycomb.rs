@@ -181,3 +181,35 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    #[test]
+    fn a_key_written_into_the_headers_says_where_and_that_it_is_committed() {
+        let written = "hcaik_01jzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
+        let headers = format!("x-honeycomb-team={written}");
+        let checked = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+                &headers,
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::HoneycombHeaderKey, Status::Fail);
+        assert!(
+            finding.message.contains("docker-compose.yml:"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.contains("commits"), "{}", finding.message);
+        assert!(
+            !finding.message.contains(written),
+            "a key is printed only as its fingerprint"
+        );
+    }
+}

@@ -96,3 +96,28 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    #[test]
+    fn a_renamed_lab_attribute_is_a_warning() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/services/home_activities.py",
+                "\"app.result_length\"",
+                "\"app.results_length\"",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::LabSpan, Status::Warn);
+        assert!(
+            finding.message.contains("app.result_length"),
+            "{}",
+            finding.message
+        );
+    }
+}

@@ -15,6 +15,9 @@ mod secrets;
 mod workspace;
 mod xray;
 
+#[cfg(test)]
+mod testing;
+
 use super::finding::{CheckId, Finding, Layer, Status};
 use crate::workspace::context::Context;
 

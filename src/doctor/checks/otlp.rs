@@ -609,3 +609,56 @@ fn shell_origin(ctx: &Context, key: &str) -> Option<String> {
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    #[test]
+    fn an_endpoint_ending_in_v1_traces_is_doubled() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "\"https://api.honeycomb.io\"",
+                "\"https://api.honeycomb.io/v1/traces\"",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::OtlpEndpoint, Status::Fail);
+        assert!(
+            finding.message.contains("/v1/traces"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn a_service_name_one_letter_off_is_a_warning_and_a_separator_is_not() {
+        let typo = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "OTEL_SERVICE_NAME: \"backend-flask\"",
+                "OTEL_SERVICE_NAME: \"bakend-flask\"",
+            ),
+            SHELL,
+        );
+        typo.one(CheckId::OtlpServiceName, Status::Warn);
+        let separator = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "OTEL_SERVICE_NAME: \"backend-flask\"",
+                "OTEL_SERVICE_NAME: \"backend_flask\"",
+            ),
+            SHELL,
+        );
+        assert!(
+            separator.ids(Status::Warn).is_empty(),
+            "{:#?}",
+            separator.findings
+        );
+    }
+}

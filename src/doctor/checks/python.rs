@@ -648,3 +648,56 @@ fn indent_of(path: &std::path::Path, line: usize) -> String {
         .map(|e| e.indent().to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    /// At import the backend does not start; in a request on the lab's
+    /// route the lab's span is lost: a warning.
+    #[test]
+    fn a_name_error_is_as_grave_as_where_it_runs() {
+        let at_import = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "app = Flask(__name__)",
+                "app = Flask(__name__)\nundefined_at_import()",
+            ),
+            SHELL,
+        );
+        at_import.one(CheckId::PythonUndefinedName, Status::Fail);
+        let on_the_lab_route = check(
+            "honeycomb",
+            replace(
+                "backend-flask/services/home_activities.py",
+                "            return results",
+                "            return resuls",
+            ),
+            SHELL,
+        );
+        on_the_lab_route.one(CheckId::PythonUndefinedName, Status::Warn);
+    }
+
+    #[test]
+    fn code_in_a_module_that_does_not_compile_is_named_once() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/services/home_activities.py",
+                "            return results",
+                "            return resuls\n  )",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::CodeSyntax, Status::Fail);
+        assert!(finding.message.contains("`resuls`"), "{}", finding.message);
+        assert!(
+            !checked
+                .findings
+                .iter()
+                .any(|f| f.id == CheckId::PythonUndefinedName)
+        );
+    }
+}

@@ -378,3 +378,47 @@ fn route_matches(route: &str, path: &str) -> bool {
                 })
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    #[test]
+    fn an_image_from_a_variable_set_nowhere_is_one_problem() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "    build:\n",
+                "    image: ${DOCKER_USERNAME}/backend:dev\n    build:\n",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::ComposeImageReference, Status::Fail);
+        assert_eq!(finding.variable.as_deref(), Some("DOCKER_USERNAME"));
+    }
+
+    #[test]
+    fn an_exec_form_command_that_is_not_json_gets_the_json_it_meant() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/Dockerfile",
+                "CMD [\"python3\", \"-m\"",
+                "CMD [\"python3\" \"-m\"",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::DockerfileCommand, Status::Fail);
+        assert!(
+            finding
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("[\"python3\", \"-m\""),
+            "{:?}",
+            finding.fix
+        );
+    }
+}

@@ -507,3 +507,58 @@ fn region_from_default(place: &str) -> Option<Edit> {
     };
     Some(Edit { new, ..edit })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    #[test]
+    fn a_daemon_in_another_region_is_a_warning_naming_its_console() {
+        let checked = check(
+            "honeycomb,xray",
+            replace(
+                "docker-compose.yml",
+                "AWS_REGION: \"${AWS_DEFAULT_REGION}\"",
+                "AWS_REGION: \"us-east-1\"",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::XrayDaemonRegion, Status::Warn);
+        assert!(finding.message.contains("us-east-1"), "{}", finding.message);
+    }
+
+    /// X-Ray off in the code: a daemon in another region loses nothing;
+    /// one with no region exits at start, which is worth a warning.
+    #[test]
+    fn with_x_ray_off_the_daemon_is_judged_only_if_it_cannot_start() {
+        let daemon = |environment: &'static str| {
+            move |file: &str, text: String| match file {
+                "docker-compose.yml" => format!(
+                    "{text}\n  xray-daemon:\n    image: amazon/aws-xray-daemon:3.x\n    environment:\n      AWS_ACCESS_KEY_ID: \"${{AWS_ACCESS_KEY_ID}}\"\n      AWS_SECRET_ACCESS_KEY: \"${{AWS_SECRET_ACCESS_KEY}}\"\n{environment}    command: [\"-o\"]\n"
+                ),
+                _ => text,
+            }
+        };
+        let elsewhere = check(
+            "honeycomb",
+            daemon("      AWS_REGION: \"us-east-1\"\n"),
+            SHELL,
+        );
+        assert!(
+            !elsewhere
+                .findings
+                .iter()
+                .any(|f| f.id.as_str().starts_with("xray")),
+            "{:#?}",
+            elsewhere.findings
+        );
+        let nowhere = check("honeycomb", daemon(""), SHELL);
+        let finding = nowhere.one(CheckId::XrayDaemonRegion, Status::Warn);
+        assert!(
+            finding.message.contains("X-Ray code is off"),
+            "{}",
+            finding.message
+        );
+    }
+}
