@@ -59,9 +59,20 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
     let mark = mark(finding.status);
     let layer = format!("[{}]", finding.layer.name());
     let lead = 2 + 2 + number.len() + layer.len() + 1;
+    // The check's id after what it found, as ruff shows F821: what
+    // `--explain ID` and `--ignore ID` take, with no --json needed.
+    let id = match finding.status {
+        Status::Fail | Status::Warn | Status::Info => format!(" [{}]", finding.id),
+        Status::Ok | Status::Skip => String::new(),
+    };
+    let text = format!("{}{id}", finding.message);
     let message = match width {
-        Some(width) if width > lead + 20 => wrap(&finding.message, width - lead, &" ".repeat(lead)),
-        _ => finding.message.clone(),
+        Some(width) if width > lead + 20 => wrap(&text, width - lead, &" ".repeat(lead)),
+        _ => text,
+    };
+    let message = match message.strip_suffix(&id) {
+        Some(said) if !id.is_empty() => format!("{said}{}", paint(DIM, &id)),
+        _ => message,
     };
     anstream::println!("  {mark} {number}{} {message}", paint(DIM, layer));
     let Some(fix) = finding

@@ -114,3 +114,24 @@ fn the_answers_file_can_silence_a_check_for_the_workspace() {
         .assert()
         .success();
 }
+
+/// The text report names each problem's, warning's and note's check, as
+/// ruff shows F821: what --explain and --ignore take, with no --json.
+#[test]
+fn the_text_report_names_each_finding_s_check() {
+    let fixture = Fixture::new("honeycomb").unset("HONEYCOMB_API_KEY");
+    let output = fixture.run(&[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("HONEYCOMB_API_KEY is not set"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.trim_end().ends_with("[env-missing]"), "{line}");
+    // Passing lines carry none: only what --explain would be asked about.
+    assert!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with('✓'))
+            .all(|l| !l.trim_end().ends_with(']')),
+        "{text}"
+    );
+}
