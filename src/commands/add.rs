@@ -13,7 +13,7 @@ use crate::cli::AddArgs;
 use crate::exit::ExitStatus;
 use crate::scaffold::insert;
 use crate::scaffold::workflow::{merge_into, recorded_answers};
-use crate::scaffold::write::{inside, prepare_atomic};
+use crate::scaffold::write::ChangeSet;
 use crate::style::{DIM, OK, paint};
 use crate::workspace::context::{Context, Options};
 
@@ -97,21 +97,11 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Success);
         }
     }
-    // Every file is written beside its target, then all are renamed.
-    let mut pending = Vec::new();
+    let mut change = ChangeSet::new(dir);
     for edit in &edits {
-        // Never through a link that leaves the repository.
-        if let Ok(rel) = edit.path.strip_prefix(dir) {
-            inside(dir, &rel.to_string_lossy())?;
-        }
-        pending.push((
-            prepare_atomic(&edit.path, edit.after.as_bytes(), 0o644)?,
-            &edit.path,
-        ));
+        change.write_path(&edit.path, edit.after.as_bytes())?;
     }
-    for (temp, path) in pending {
-        temp.persist(path)?;
-    }
+    change.commit()?;
     anstream::println!(
         "{} added {} to {}:",
         paint(OK, "✓"),

@@ -4,15 +4,13 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use std::os::unix::fs::PermissionsExt;
-
 use crate::cli::DoctorArgs;
 use crate::doctor::finding::Finding;
 use crate::doctor::{
     Reach, catalogue, diagnose, exit_status, fix, ignored_ids, parse_id, report, without_ignored,
 };
 use crate::exit::ExitStatus;
-use crate::scaffold::write::prepare_atomic;
+use crate::scaffold::write::ChangeSet;
 use crate::style::{DIM, HEADING, OK, WARN, paint};
 use crate::workspace::context::Options;
 
@@ -41,7 +39,7 @@ pub fn run(args: DoctorArgs) -> Result<ExitStatus> {
     let ignore = ignored_ids(&dir, &args.ignore)?;
     let (findings, ignored) = without_ignored(diagnose(&dir, options, reach)?, &ignore);
     if args.fix {
-        return match fix(&args, &findings)? {
+        return match fix(&args, &dir, &findings)? {
             Fixed::Wrote => {
                 // What is left, read again: the offline checks, which are
                 // what edits change.
@@ -83,7 +81,7 @@ enum Fixed {
 
 /// `--fix`: the edits as one diff, asked for (or --yes), written each
 /// atomically; the commands for the student's shell, printed.
-fn fix(args: &DoctorArgs, findings: &[Finding]) -> Result<Fixed> {
+fn fix(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding]) -> Result<Fixed> {
     let plan = fix::plan(findings);
     // Progress goes to stderr: with --json, stdout is the report alone.
     let say = |text: String| {
@@ -126,19 +124,11 @@ fn fix(args: &DoctorArgs, findings: &[Finding]) -> Result<Fixed> {
             return Ok(Fixed::NotWritten);
         }
     }
-    let mut pending = Vec::new();
+    let mut change = ChangeSet::new(dir);
     for file in &plan.files {
-        let mode = std::fs::metadata(&file.path)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o644);
-        pending.push((
-            prepare_atomic(&file.path, file.after.as_bytes(), mode)?,
-            &file.path,
-        ));
+        change.write_path(&file.path, file.after.as_bytes())?;
     }
-    for (temp, path) in pending {
-        temp.persist(path)?;
-    }
+    change.commit()?;
     for file in &plan.files {
         say(format!(
             "{} fixed {} ({})",

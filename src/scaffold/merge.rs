@@ -6,17 +6,15 @@
 //! markers (or stays as it is, with a `.rej` beside it).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use diffy::{ConflictStyle, MergeOptions};
 use serde::Serialize;
 
 use super::base;
 use super::render::RenderedFile;
-use super::write::{inside, prepare_atomic};
+use super::write::{ChangeSet, inside};
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -220,47 +218,24 @@ fn plan_file(
 /// Ctrl-C held off until the last, and what is no longer generated is
 /// removed.
 pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
-    let interrupted = crate::interrupt::flag();
-    let mut pending = Vec::new();
-    let mut removals = Vec::new();
+    let mut change = ChangeSet::new(target);
     for plan in plans {
-        let dest = inside(target, &plan.path)?;
         if let Some(text) = &plan.write {
-            pending.push((prepare_atomic(&dest, text.as_bytes(), 0o644)?, dest.clone()));
+            change.write(&plan.path, text.as_bytes())?;
         }
         if let Some(reject) = &plan.reject {
-            let rej = dest.with_file_name(format!(
-                "{}.rej",
-                dest.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-            ));
-            pending.push((prepare_atomic(&rej, reject.as_bytes(), 0o644)?, rej));
+            change.write(&format!("{}.rej", plan.path), reject.as_bytes())?;
         }
         if plan.outcome == Outcome::Remove {
-            removals.push(dest);
+            change.remove(&plan.path)?;
         }
-        let base = inside(target, &format!("{}/{}", base::BASE_DIR, plan.path))?;
+        let base = format!("{}/{}", base::BASE_DIR, plan.path);
         match &plan.new_base {
-            Some(text) => pending.push((prepare_atomic(&base, text.as_bytes(), 0o644)?, base)),
-            None => removals.push(base),
-        }
-        if interrupted.load(Ordering::SeqCst) {
-            // The prepared files are removed as `pending` is dropped.
-            return Err(crate::exit::Cancelled.into());
+            Some(text) => change.write(&base, text.as_bytes())?,
+            None => change.remove(&base)?,
         }
     }
-    for (temp, dest) in pending {
-        temp.persist(&dest)
-            .with_context(|| format!("cannot replace {}", dest.display()))?;
-    }
-    for dest in removals {
-        match fs::remove_file(&dest) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("cannot remove {}", dest.display()));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    change.commit()
 }
 
 #[cfg(test)]

@@ -209,21 +209,101 @@ fn write_staged(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool) -
 }
 
 fn write_in_place(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool) -> Result<()> {
-    let mut pending = Vec::new();
-    for file in plan.iter().filter(|f| f.status != FileStatus::Unchanged) {
-        abort_if_interrupted(interrupted)?;
-        let dest = target.join(safe_relative(&file.path)?);
-        pending.push((
-            prepare_atomic(&dest, file.contents.as_bytes(), 0o644)?,
-            dest,
-        ));
-    }
     abort_if_interrupted(interrupted)?;
-    for (temp, dest) in pending {
-        temp.persist(&dest)
-            .with_context(|| format!("cannot replace {}", dest.display()))?;
+    let mut change = ChangeSet::new(target);
+    for file in plan.iter().filter(|f| f.status != FileStatus::Unchanged) {
+        change.write(&file.path, file.contents.as_bytes())?;
     }
-    Ok(())
+    change.commit()
+}
+
+/// The one way files of a workspace are changed (`new --force`, `add`,
+/// `update`, `doctor --fix`): every path checked to stay inside the
+/// workspace (no link out), each file written beside its target with the
+/// mode the file has (new files 0644), Ctrl-C honoured until the first
+/// rename and held off after it, then every file renamed into place: the
+/// workspace is before or after, never between.
+pub struct ChangeSet {
+    root: PathBuf,
+    writes: Vec<(PathBuf, Vec<u8>)>,
+    removals: Vec<PathBuf>,
+}
+
+impl ChangeSet {
+    pub fn new(root: &Path) -> Self {
+        ChangeSet {
+            root: root.to_path_buf(),
+            writes: Vec::new(),
+            removals: Vec::new(),
+        }
+    }
+
+    /// `rel` (relative to the workspace, `/`-separated) to hold `contents`.
+    pub fn write(&mut self, rel: &str, contents: impl Into<Vec<u8>>) -> Result<()> {
+        let dest = inside(&self.root, rel)?;
+        self.writes.push((dest, contents.into()));
+        Ok(())
+    }
+
+    /// `path` (under the workspace, as the caller named it: relative to
+    /// the folder it runs in, or absolute) to hold `contents`.
+    pub fn write_path(&mut self, path: &Path, contents: impl Into<Vec<u8>>) -> Result<()> {
+        let outside = || {
+            format!(
+                "refusing to write {}: it is outside the workspace",
+                path.display()
+            )
+        };
+        // The folder as the system names it, so that `./a` and `/abs/a`
+        // meet; the file itself may be a link, which `inside` judges.
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let folder = folder.canonicalize().with_context(outside)?;
+        let root = self.root.canonicalize().with_context(outside)?;
+        let rel = folder.strip_prefix(&root).with_context(outside)?;
+        let name = path.file_name().with_context(outside)?;
+        self.write(&rel.join(name).to_string_lossy(), contents)
+    }
+
+    /// `rel` to be removed, if it is there.
+    pub fn remove(&mut self, rel: &str) -> Result<()> {
+        self.removals.push(inside(&self.root, rel)?);
+        Ok(())
+    }
+
+    /// Carries the change out, all or nothing, Ctrl-C its stop.
+    pub fn commit(self) -> Result<()> {
+        self.commit_unless(crate::interrupt::flag())
+    }
+
+    /// The same, stopped by `interrupted` (a test's own flag).
+    fn commit_unless(self, interrupted: &AtomicBool) -> Result<()> {
+        let mut pending = Vec::new();
+        for (dest, contents) in &self.writes {
+            // Prepared files are removed as `pending` is dropped.
+            abort_if_interrupted(interrupted)?;
+            let mode = fs::metadata(dest)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o644);
+            pending.push((prepare_atomic(dest, contents, mode)?, dest));
+        }
+        abort_if_interrupted(interrupted)?;
+        for (temp, dest) in pending {
+            temp.persist(dest)
+                .with_context(|| format!("cannot replace {}", dest.display()))?;
+        }
+        for dest in &self.removals {
+            match fs::remove_file(dest) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot remove {}", dest.display()));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Writes `contents` to `path` atomically with the given mode: a reader sees
@@ -314,6 +394,55 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), root.path().join("a")).unwrap();
         assert!(plan(root.path(), vec![file("a/b.txt", "b")]).is_err());
+    }
+
+    #[test]
+    fn a_change_set_keeps_each_file_s_mode_and_refuses_a_link_out() {
+        use std::os::unix::fs::PermissionsExt;
+        let outside = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("start.sh");
+        fs::write(&script, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+
+        let mut change = ChangeSet::new(dir.path());
+        change
+            .write("start.sh", "#!/bin/sh\nexec flask run\n")
+            .unwrap();
+        change.write("new/file.txt", "new").unwrap();
+        assert!(
+            change.write("linked/x.txt", "out").is_err(),
+            "a link out is refused"
+        );
+        change.commit_unless(&AtomicBool::new(false)).unwrap();
+        let mode = fs::metadata(&script).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o755);
+        assert!(
+            fs::read_to_string(&script)
+                .unwrap()
+                .contains("exec flask run")
+        );
+        let new = fs::metadata(dir.path().join("new/file.txt")).unwrap();
+        assert_eq!(new.permissions().mode() & 0o7777, 0o644);
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_interrupted_change_set_leaves_every_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.txt"), "old").unwrap();
+        let mut change = ChangeSet::new(dir.path());
+        change.write("a.txt", "new").unwrap();
+        change.write("b.txt", "new").unwrap();
+        assert!(change.commit_unless(&AtomicBool::new(true)).is_err());
+        assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "old");
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, ["a.txt"], "no temporary file is left");
     }
 
     #[test]

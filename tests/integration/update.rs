@@ -267,3 +267,34 @@ fn switching_honeycomb_to_local_and_the_doctor_finds_no_code_or_compose_problem(
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["problems"], 0, "{report:#}");
 }
+
+/// Every writer goes one way (scaffold::write::ChangeSet): a file keeps
+/// its mode through add and update (a student's executable script, a
+/// private file), where add once reset each to 0644.
+#[test]
+fn add_and_update_keep_each_file_s_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_root, dir) = new_workspace(&[]);
+    let mode = |rel: &str| fs::metadata(dir.join(rel)).unwrap().permissions().mode() & 0o7777;
+    for (rel, wanted) in [
+        ("backend-flask/app.py", 0o755),
+        ("docker-compose.yml", 0o600),
+    ] {
+        fs::set_permissions(dir.join(rel), fs::Permissions::from_mode(wanted)).unwrap();
+    }
+    tracelab()
+        .args(["add", "xray", "--yes", "--dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+    assert!(read(&dir.join("backend-flask/app.py")).contains("XRayMiddleware"));
+    assert_eq!(mode("backend-flask/app.py"), 0o755);
+    assert_eq!(mode("docker-compose.yml"), 0o600);
+    tracelab()
+        .args(["update", "--set", "port=5000", "--yes", "--dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+    assert!(read(&dir.join("docker-compose.yml")).contains("5000"));
+    assert_eq!(mode("docker-compose.yml"), 0o600);
+}
