@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::style::{DIM, paint};
 use crate::workspace::context::Context as WorkspaceContext;
+use crate::workspace::dockerfile;
 
 /// What makes the venv and installs into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,100 +170,6 @@ fn run_visible(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// The command a Dockerfile runs (its last `CMD`), as this machine runs
-/// it: a script the image holds at a path of its own (`COPY start.sh
-/// /usr/local/bin/`) is the backend folder's, and a script the image made
-/// executable (`RUN chmod +x`) runs with `sh` when this checkout lost the bit.
-pub fn dockerfile_cmd(dockerfile: &Path) -> Result<Vec<String>> {
-    let text = crate::workspace::read::text(dockerfile)?;
-    let line = text
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("CMD "))
-        .with_context(|| format!("{} has no CMD", dockerfile.display()))?;
-    let mut words = match serde_json::from_str::<Vec<String>>(line.trim()) {
-        Ok(words) if !words.is_empty() => words,
-        _ => crate::shell::split_words(line),
-    };
-    let dir = dockerfile.parent().unwrap_or(Path::new("."));
-    if let Some(program) = words.first().filter(|w| w.contains('/')) {
-        let here = copied_from(&text, program)
-            .map(|source| dir.join(source))
-            .unwrap_or_else(|| dir.join(program));
-        if let Ok(here) = here.canonicalize()
-            && here.is_file()
-        {
-            let executable = here.metadata().is_ok_and(|m| {
-                std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
-            });
-            words[0] = here.display().to_string();
-            if !executable {
-                words.insert(0, "sh".into());
-            }
-        }
-    }
-    Ok(words)
-}
-
-/// The file of the build context a Dockerfile copies to `target` in the
-/// image (`COPY start.sh /usr/local/bin/` puts start.sh at
-/// /usr/local/bin/start.sh), if one does.
-fn copied_from(dockerfile: &str, target: &str) -> Option<String> {
-    let name = Path::new(target).file_name()?.to_str()?;
-    dockerfile.lines().find_map(|line| {
-        let words = crate::shell::split_words(line.trim().strip_prefix("COPY ")?);
-        let (dest, sources) = words.split_last()?;
-        let lands_there = |source: &String| {
-            let base = Path::new(source).file_name().and_then(|n| n.to_str());
-            dest == target
-                || (dest.ends_with('/') && format!("{dest}{}", base.unwrap_or("")) == target)
-        };
-        sources
-            .iter()
-            .filter(|s| !s.starts_with("--"))
-            .find(|s| {
-                lands_there(s) && Path::new(s).file_name().and_then(|n| n.to_str()) == Some(name)
-            })
-            .cloned()
-    })
-}
-
-/// The `ENV` a Dockerfile sets (`ENV A=1 B=2`, continued lines, and the old
-/// `ENV A 1`), as the container would have it: what names another variable
-/// (`PATH=/opt/venv/bin:$PATH`) is the container's, not this machine's, and
-/// is left out.
-pub fn dockerfile_env(dockerfile: &Path) -> Vec<(String, String)> {
-    let Ok(text) = crate::workspace::read::text(dockerfile) else {
-        return Vec::new();
-    };
-    let joined = text.replace("\\\n", " ");
-    let mut env = Vec::new();
-    for line in joined.lines() {
-        let Some(rest) = line.trim().strip_prefix("ENV ") else {
-            continue;
-        };
-        let words = crate::shell::split_words(rest);
-        let pairs: Vec<(String, String)> = if words.iter().all(|w| w.contains('=')) {
-            words
-                .iter()
-                .filter_map(|w| w.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        } else {
-            match words.split_first() {
-                Some((key, value)) => vec![(key.clone(), value.join(" "))],
-                None => Vec::new(),
-            }
-        };
-        env.extend(
-            pairs
-                .into_iter()
-                .filter(|(k, v)| k != "PATH" && !v.contains('$')),
-        );
-    }
-    env
-}
-
 /// The backend's environment as the compose file gives it, with the names
 /// of compose services (which resolve only inside Docker) turned into this
 /// machine.
@@ -306,11 +213,11 @@ pub fn image_command(
     dockerfile: &Path,
     env: &mut BTreeMap<String, String>,
 ) -> Result<Vec<String>> {
-    let cmd = local_bind(dockerfile_cmd(dockerfile)?);
+    let cmd = local_bind(dockerfile::command(dockerfile)?);
     env.entry("OTEL_SERVICE_NAME".into())
         .or_insert_with(|| ctx.backend_name().to_string());
     env.insert("PYTHONUNBUFFERED".into(), "1".into());
-    for (key, value) in dockerfile_env(dockerfile) {
+    for (key, value) in dockerfile::environment(dockerfile) {
         env.entry(key).or_insert(value);
     }
     Ok(cmd)
@@ -509,25 +416,6 @@ pub fn kill_group(group: i32, grace: Duration, reaped: &mut dyn FnMut() -> bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dockerfile_env_is_the_images_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("Dockerfile");
-        std::fs::write(
-            &path,
-            "FROM python\nENV PATH=\"/opt/venv/bin:$PATH\" \\\n    PYTHONUNBUFFERED=1 \\\n    WEB_CONCURRENCY=2\nENV FLASK_ENV development\n",
-        )
-        .unwrap();
-        assert_eq!(
-            dockerfile_env(&path),
-            [
-                ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
-                ("WEB_CONCURRENCY".to_string(), "2".to_string()),
-                ("FLASK_ENV".to_string(), "development".to_string()),
-            ]
-        );
-    }
 
     fn words(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result};
+
 /// One instruction: `CMD ["npm", "start"]` at line 9.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Instruction {
@@ -96,9 +98,119 @@ pub fn meant_exec_form(arguments: &str) -> Option<String> {
         .map(|json| json.replace("\",\"", "\", \""))
 }
 
+/// The command a Dockerfile runs (its last `CMD`), as this machine runs
+/// it: a script the image holds at a path of its own (`COPY start.sh
+/// /usr/local/bin/`) is the backend folder's, and a script the image made
+/// executable (`RUN chmod +x`) runs with `sh` when this checkout lost the bit.
+pub fn command(dockerfile: &Path) -> Result<Vec<String>> {
+    let text = crate::workspace::read::text(dockerfile)?;
+    let all = instructions(&text);
+    let cmd = all
+        .iter()
+        .rev()
+        .find(|i| i.keyword == "CMD")
+        .with_context(|| format!("{} has no CMD", dockerfile.display()))?;
+    let mut words = match serde_json::from_str::<Vec<String>>(&cmd.arguments) {
+        Ok(words) if !words.is_empty() => words,
+        _ => crate::shell::split_words(&cmd.arguments),
+    };
+    let dir = dockerfile.parent().unwrap_or(Path::new("."));
+    if let Some(program) = words.first().filter(|w| w.contains('/')) {
+        let here = copied_from(&all, program)
+            .map(|source| dir.join(source))
+            .unwrap_or_else(|| dir.join(program));
+        if let Ok(here) = here.canonicalize()
+            && here.is_file()
+        {
+            let executable = here.metadata().is_ok_and(|m| {
+                std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            });
+            words[0] = here.display().to_string();
+            if !executable {
+                words.insert(0, "sh".into());
+            }
+        }
+    }
+    Ok(words)
+}
+
+/// The file of the build context a Dockerfile copies to `target` in the
+/// image (`COPY start.sh /usr/local/bin/` puts start.sh at
+/// /usr/local/bin/start.sh), if one does.
+fn copied_from(all: &[Instruction], target: &str) -> Option<String> {
+    let name = Path::new(target).file_name()?.to_str()?;
+    all.iter().filter(|i| i.keyword == "COPY").find_map(|copy| {
+        let words = crate::shell::split_words(&copy.arguments);
+        let (dest, sources) = words.split_last()?;
+        let lands_there = |source: &String| {
+            let base = Path::new(source).file_name().and_then(|n| n.to_str());
+            dest == target
+                || (dest.ends_with('/') && format!("{dest}{}", base.unwrap_or("")) == target)
+        };
+        sources
+            .iter()
+            .filter(|s| !s.starts_with("--"))
+            .find(|s| {
+                lands_there(s) && Path::new(s).file_name().and_then(|n| n.to_str()) == Some(name)
+            })
+            .cloned()
+    })
+}
+
+/// The `ENV` a Dockerfile sets (`ENV A=1 B=2`, continued lines, and the old
+/// `ENV A 1`), as the container would have it: what names another variable
+/// (`PATH=/opt/venv/bin:$PATH`) is the container's, not this machine's, and
+/// is left out.
+pub fn environment(dockerfile: &Path) -> Vec<(String, String)> {
+    let Ok(text) = crate::workspace::read::text(dockerfile) else {
+        return Vec::new();
+    };
+    let mut env = Vec::new();
+    for set in instructions(&text).iter().filter(|i| i.keyword == "ENV") {
+        let words = crate::shell::split_words(&set.arguments);
+        let pairs: Vec<(String, String)> = if words.iter().all(|w| w.contains('=')) {
+            words
+                .iter()
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        } else {
+            match words.split_first() {
+                Some((key, value)) => vec![(key.clone(), value.join(" "))],
+                None => Vec::new(),
+            }
+        };
+        env.extend(
+            pairs
+                .into_iter()
+                .filter(|(k, v)| k != "PATH" && !v.contains('$')),
+        );
+    }
+    env
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dockerfile_env_is_the_images_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(
+            &path,
+            "FROM python\nENV PATH=\"/opt/venv/bin:$PATH\" \\\n    PYTHONUNBUFFERED=1 \\\n    WEB_CONCURRENCY=2\nENV FLASK_ENV development\n",
+        )
+        .unwrap();
+        assert_eq!(
+            environment(&path),
+            [
+                ("PYTHONUNBUFFERED".to_string(), "1".to_string()),
+                ("WEB_CONCURRENCY".to_string(), "2".to_string()),
+                ("FLASK_ENV".to_string(), "development".to_string()),
+            ]
+        );
+    }
 
     #[test]
     fn continued_lines_are_one_instruction_at_their_first_line() {
