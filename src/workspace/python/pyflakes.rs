@@ -51,16 +51,19 @@ pub struct Lint {
 }
 
 pub fn lint(path: &Path, text: &str, parsed: Parsed<ModModule>) -> Lint {
-    let rules = COMPILE_ERRORS.iter().copied().chain([
-        Rule::UndefinedName,
-        Rule::UndefinedLocal,
-        Rule::UndefinedLocalWithImportStarUsage,
-    ]);
-    let settings = LinterSettings::for_rules(rules);
+    // Built once: Ruff's settings compile their patterns, and the backend
+    // has a module per service.
+    static SETTINGS: std::sync::LazyLock<LinterSettings> = std::sync::LazyLock::new(|| {
+        LinterSettings::for_rules(COMPILE_ERRORS.iter().copied().chain([
+            Rule::UndefinedName,
+            Rule::UndefinedLocal,
+            Rule::UndefinedLocalWithImportStarUsage,
+        ]))
+    });
     let result = lint_only(
         path,
         None,
-        &settings,
+        &SETTINGS,
         // A `# noqa` comment silences a linter, not CPython.
         flags::Noqa::Disabled,
         &SourceKind::Python {
