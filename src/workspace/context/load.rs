@@ -74,6 +74,10 @@ impl Context {
         let committed = committed::list(dir);
         let secrets = committed::secrets(dir, &committed);
         let gitpod_file = GitpodFile::read(dir);
+        // The backend's code, read and parsed once per folder: most
+        // configurations build the same one (a repository with three
+        // compose files parsed its Python three times).
+        let mut code_of: Vec<(PathBuf, Vec<PyFile>)> = Vec::new();
         let mut contexts = Vec::new();
         for (index, (compose, broken_compose)) in configs.into_iter().enumerate() {
             let backend_dir = compose
@@ -112,7 +116,14 @@ impl Context {
                 app_py: read_source(&backend_dir.join("app.py"), &mut Vec::new()),
                 requirements: read_source(&backend_dir.join("requirements.txt"), &mut unreadable),
                 unreadable,
-                code: read_code(&backend_dir),
+                code: match code_of.iter().find(|(d, _)| *d == backend_dir) {
+                    Some((_, code)) => code.clone(),
+                    None => {
+                        let code = read_code(&backend_dir);
+                        code_of.push((backend_dir.clone(), code.clone()));
+                        code
+                    }
+                },
                 sampling_rules: xray::sampling_rules(dir, &backend_dir),
                 secrets: secrets.clone(),
                 frontend: frontend::tracing_files(&frontend_dir),
