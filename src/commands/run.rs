@@ -101,9 +101,9 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
         receiver.stop();
     }
     anstream::eprintln!(
-        "\n{} {} spans received",
+        "\n{} {} received",
         paint(HEADING, "Stopped."),
-        spans.load(Ordering::SeqCst)
+        crate::style::count(spans.load(Ordering::SeqCst), "span")
     );
     Ok(code?)
 }

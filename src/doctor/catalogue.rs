@@ -294,7 +294,7 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Ok: "the file and the backend service it runs",
-            Warn: "no compose file (the shell is checked as the app's environment), or a variant compose file that wires no tracing at all (one finding for all it lacks)",
+            Warn: "no compose file (the shell is checked as the app's environment); one Compose finds only with -f (Docker-compose.yml); or a variant compose file that wires no tracing at all (one finding for all it lacks)",
             Fail: "no service runs the backend",
         ],
     }

@@ -60,10 +60,10 @@ pub fn tree(view: &View) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{} {}  {} spans, {:.1} ms{}{}",
+        "{} {}  {}, {:.1} ms{}{}",
         paint(HEADING, format!("trace {}", trace.id)),
         services.into_iter().collect::<Vec<_>>().join(", "),
-        trace.spans().len(),
+        crate::style::count(trace.spans().len() as u64, "span"),
         trace.duration_ms(),
         again,
         paint(DIM, team)

@@ -70,12 +70,22 @@ pub fn check(
     edit: impl Fn(&str, String) -> String,
     shell: &[(&str, &str)],
 ) -> Checked {
+    check_renamed(backends, edit, |path| path.to_string(), shell)
+}
+
+/// `check`, with each file written under the name `rename` gives it.
+pub fn check_renamed(
+    backends: &str,
+    edit: impl Fn(&str, String) -> String,
+    rename: impl Fn(&str) -> String,
+    shell: &[(&str, &str)],
+) -> Checked {
     let mut answers = Answers::defaults(None);
     answers.set("backends", backends).expect("valid backends");
     answers.gitpod = false;
     let dir = tempfile::tempdir().expect("a temporary folder");
     for file in crate::scaffold::render_workspace(&answers).expect("templates render") {
-        let path = dir.path().join(&file.path);
+        let path = dir.path().join(rename(&file.path));
         std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("folder");
         std::fs::write(&path, edit(&file.path, file.contents)).expect("write");
     }

@@ -3,7 +3,7 @@
 
 use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::fingerprint::fingerprint;
-use crate::workspace::compose::valid_image_reference;
+use crate::workspace::compose::{self, valid_image_reference};
 use crate::workspace::context::{Context, Resolver};
 use crate::workspace::dockerfile;
 use crate::workspace::interpolate::interpolate;
@@ -47,6 +47,9 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         Resolver::Builtin => "tracelab's resolver".to_string(),
         Resolver::Compose(bin) => bin.clone(),
     };
+    if let Some(finding) = found_only_with_f(ctx) {
+        out.push(finding);
+    }
     match &compose.backend {
         Some(service) => out.push(Finding::ok(
             CheckId::ComposeFile,
@@ -127,6 +130,38 @@ fn unset_in_networks(ctx: &Context) -> Option<String> {
         .iter()
         .flat_map(|s| s.networks.iter().flatten())
         .find_map(|raw| interpolate(raw, &lookup).ok()?.unset.into_iter().next())
+}
+
+/// The configuration checked is one `docker compose` does not find by
+/// itself because of the case of its name: `Docker-compose.yml` is not
+/// `docker-compose.yml` on Linux. (A file named otherwise on purpose,
+/// `docker-compose-gitpod.yml`, is run with -f by choice: not reported.)
+fn found_only_with_f(ctx: &Context) -> Option<Finding> {
+    let compose = ctx.compose.as_ref().filter(|_| ctx.primary)?;
+    let env = |name: &str| ctx.feeding(name).map(|(_, v)| v.to_string());
+    if compose::default_configuration(&ctx.dir, &env).is_some() {
+        return None;
+    }
+    let path = compose.file.path.display();
+    let name = compose
+        .file
+        .path
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
+    let lowered = name.to_ascii_lowercase();
+    if !compose::FILE_NAMES.contains(&lowered.as_str()) {
+        return None;
+    }
+    let fix = format!("git mv {name} {lowered}   # or run every command with -f {name}");
+    Some(
+        Finding::warn(
+            CheckId::ComposeFile,
+            Layer::Compose,
+            format!("{path}: `docker compose up` finds no compose file here (it looks for compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, and names are case-sensitive): nothing starts unless you pass -f {name}. Checked here as `-f {name}` runs it"),
+        )
+        .fix(fix),
+    )
 }
 
 /// An `image:` that interpolates to no reference Docker takes
@@ -381,7 +416,7 @@ fn route_matches(route: &str, path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{SHELL, check, replace};
+    use super::super::testing::{SHELL, check, check_renamed, replace, unchanged};
     use crate::doctor::finding::{CheckId, Status};
 
     #[test]
@@ -420,5 +455,27 @@ mod tests {
             "{:?}",
             finding.fix
         );
+    }
+
+    /// `Docker-compose.yml` is read as the configuration `-f` runs, and
+    /// one warning says Compose finds it only so.
+    #[test]
+    fn a_compose_file_found_only_with_f_is_checked_and_named() {
+        let checked = check_renamed(
+            "honeycomb",
+            unchanged,
+            |path| path.replace("docker-compose.yml", "Docker-compose.yml"),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::ComposeFile, Status::Warn);
+        assert!(
+            finding
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("git mv Docker-compose.yml docker-compose.yml")
+        );
+        // Its OTEL block is read: nothing is reported missing.
+        assert_eq!(checked.ids(Status::Fail), [], "{:#?}", checked.findings);
     }
 }

@@ -268,7 +268,13 @@ pub fn find_all(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // Any case: `Docker-compose.yml` is a configuration too, one
+            // Compose finds only with -f (file names are case-sensitive).
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
             let compose_name = ["docker-compose.", "docker-compose-", "compose.", "compose-"]
                 .iter()
                 .any(|prefix| name.starts_with(prefix))
