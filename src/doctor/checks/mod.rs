@@ -88,6 +88,8 @@ const ECHOES: &[(CheckId, CheckId)] = &[
     // The daemon's region interpolated from a variable that is no region:
     // the variable's finding has the command that sets it.
     (CheckId::EnvShape, CheckId::XrayDaemonRegion),
+    // OTEL_EXPORTER_OTLP_HEADER for ..._HEADERS: "not set" is the rename's.
+    (CheckId::OtlpVariableName, CheckId::HoneycombHeader),
 ];
 
 /// Runs every check, drops echoes, and orders the findings by report
@@ -114,13 +116,26 @@ pub fn run_all_but_code(ctx: &Context) -> Vec<Finding> {
 fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = groups.iter().flat_map(|run| run(ctx)).collect();
     findings.sort_by_key(|f| f.id.group());
+    // A misspelt variable that holds a key: the rename is the one fix.
+    let renamed = |f: &Finding| {
+        f.id == CheckId::EnvKeyMisplaced
+            && f.variable.as_ref().is_some_and(|name| {
+                findings.iter().any(|r| {
+                    r.id == CheckId::OtlpVariableName
+                        && r.fix
+                            .as_deref()
+                            .is_some_and(|fix| fix.contains(&format!("{name} →")))
+                })
+            })
+    };
     let is_echo = |f: &Finding| {
-        ECHOES.iter().any(|(root, echo)| {
-            f.id == *echo
-                && findings
-                    .iter()
-                    .any(|r| r.id == *root && r.variable == f.variable && r.status == Status::Fail)
-        })
+        renamed(f)
+            || ECHOES.iter().any(|(root, echo)| {
+                f.id == *echo
+                    && findings.iter().any(|r| {
+                        r.id == *root && r.variable == f.variable && r.status == Status::Fail
+                    })
+            })
     };
     findings.iter().filter(|f| !is_echo(f)).cloned().collect()
 }

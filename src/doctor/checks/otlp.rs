@@ -2,7 +2,7 @@
 //! name, as opentelemetry-python reads them from the app's environment.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{CheckId, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::names::edit_distance;
 use crate::rules::otlp_headers;
@@ -155,16 +155,40 @@ fn misspelt_finding(ctx: &Context, misspelt: &[(String, &'static str)]) -> Findi
             )
         })
         .collect();
-    Finding::fail(
-        CheckId::OtlpVariableName,
-        Layer::Compose,
-        format!(
-            "the exporter never reads {}: it falls back to http://localhost:4318 without your headers, and nothing reaches Honeycomb",
-            misspelt.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(", ")
-        ),
-    )
-    .var(misspelt[0].1)
-    .fix(format!("rename {}", renames.join("; ")))
+    // What is lost is what the meant variable does: only that.
+    let lost: Vec<String> = misspelt
+        .iter()
+        .map(|(written, meant)| {
+            let effect = if meant.ends_with("HEADERS") {
+                "no header is sent, so Honeycomb answers 401 to every span"
+            } else if meant.ends_with("ENDPOINT") {
+                "spans go to http://localhost:4318 inside the container, where nothing listens"
+            } else {
+                "its setting is never applied"
+            };
+            format!("the exporter never reads {written} (it reads {meant}): {effect}")
+        })
+        .collect();
+    // Each name renamed on its own line: edits a program can make.
+    let edits: Option<Vec<Edit>> = misspelt
+        .iter()
+        .map(|(written, meant)| {
+            let (path, line) = compose.file.locate(service, &["environment", written])?;
+            let edit = Edit::replace(path, line, "")?;
+            let [_] = edit.old.match_indices(written.as_str()).collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            let new = edit.old.replacen(written.as_str(), meant, 1);
+            Some(Edit { new, ..edit })
+        })
+        .collect();
+    let finding = Finding::fail(CheckId::OtlpVariableName, Layer::Compose, lost.join("; "))
+        .var(misspelt[0].1);
+    let advice = format!("rename {}", renames.join("; "));
+    match edits {
+        Some(edits) => finding.edits(edits, advice),
+        None => finding.fix(advice),
+    }
 }
 
 fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut Vec<Finding>) {
@@ -660,5 +684,38 @@ mod tests {
             "{:#?}",
             separator.findings
         );
+    }
+
+    /// `OTEL_EXPORTER_OTLP_HEADER` (no S) is one problem, in true words
+    /// (only the header is lost), with the rename as an edit.
+    #[test]
+    fn a_misspelt_headers_variable_is_one_problem_and_one_rename() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "OTEL_EXPORTER_OTLP_HEADERS:",
+                "OTEL_EXPORTER_OTLP_HEADER:",
+            ),
+            SHELL,
+        );
+        assert_eq!(
+            checked.ids(Status::Fail),
+            [CheckId::OtlpVariableName],
+            "{:#?}",
+            checked.findings
+        );
+        assert_eq!(checked.ids(Status::Warn), [], "{:#?}", checked.findings);
+        let finding = checked.one(CheckId::OtlpVariableName, Status::Fail);
+        assert!(finding.message.contains("401"), "{}", finding.message);
+        assert!(
+            !finding.message.contains("localhost"),
+            "{}",
+            finding.message
+        );
+        assert!(matches!(
+            finding.apply,
+            Some(crate::doctor::finding::Apply::Edits { .. })
+        ));
     }
 }
