@@ -335,7 +335,9 @@ catalogue! {
     /// A Dockerfile a service builds whose exec-form CMD, ENTRYPOINT or RUN
     /// (`["npm", "start" "-r"]`, a comma missing, or single quotes) is not a
     /// JSON array: Docker runs the text as a shell command, `/bin/sh: [npm,:
-    /// not found`, and the container exits (RUN fails the build).
+    /// not found`, and the container exits (RUN fails the build). Or an
+    /// exec-form command that runs a script git records as not executable
+    /// (100644, no `RUN chmod +x`): "permission denied".
     DockerfileCommand = "dockerfile-command" {
         group: Workspace,
         blocks_run: false,

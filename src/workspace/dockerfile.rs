@@ -134,6 +134,33 @@ pub fn command(dockerfile: &Path) -> Result<Vec<String>> {
     Ok(words)
 }
 
+/// The script of the build context an exec-form ENTRYPOINT or CMD runs
+/// itself (`["./entrypoint.sh"]`, or `["/usr/local/bin/start.sh"]` copied
+/// from start.sh), with the instruction, unless a RUN makes it executable
+/// in the image (`chmod +x`): Docker then needs the file's own exec bit.
+pub fn script_run(all: &[Instruction]) -> Option<(&Instruction, String)> {
+    let runs = all
+        .iter()
+        .rev()
+        .find(|i| i.keyword == "ENTRYPOINT")
+        .or_else(|| all.iter().rev().find(|i| i.keyword == "CMD"))?;
+    let words = serde_json::from_str::<Vec<String>>(&runs.arguments).ok()?;
+    let program = words.first()?;
+    if !program.contains('/') || !program.ends_with(".sh") {
+        return None;
+    }
+    let name = Path::new(program).file_name()?.to_str()?;
+    let made_executable = all
+        .iter()
+        .any(|i| i.keyword == "RUN" && i.arguments.contains("chmod") && i.arguments.contains(name));
+    if made_executable {
+        return None;
+    }
+    let source =
+        copied_from(all, program).unwrap_or_else(|| program.trim_start_matches("./").to_string());
+    Some((runs, source))
+}
+
 /// The file of the build context a Dockerfile copies to `target` in the
 /// image (`COPY start.sh /usr/local/bin/` puts start.sh at
 /// /usr/local/bin/start.sh), if one does.

@@ -73,6 +73,22 @@ pub fn check(
     check_renamed(backends, edit, |path| path.to_string(), shell)
 }
 
+/// `check`, with `setup` run on the workspace's folder before the
+/// checklist reads it (a git repository made, a mode changed).
+pub fn check_after(
+    backends: &str,
+    edit: impl Fn(&str, String) -> String,
+    setup: impl Fn(&Path),
+    shell: &[(&str, &str)],
+) -> Checked {
+    let checked = check_renamed(backends, edit, |path| path.to_string(), &[]);
+    setup(checked._dir.path());
+    Checked {
+        findings: check_dir(checked._dir.path(), shell),
+        _dir: checked._dir,
+    }
+}
+
 /// `check`, with each file written under the name `rename` gives it.
 pub fn check_renamed(
     backends: &str,

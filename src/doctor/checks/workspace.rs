@@ -230,6 +230,9 @@ fn check_dockerfile_commands(ctx: &Context, out: &mut Vec<Finding>) {
         let Ok(text) = crate::workspace::read::text(&path) else {
             continue;
         };
+        if let Some(finding) = script_not_executable(ctx, &path, &text) {
+            out.push(finding);
+        }
         for instruction in dockerfile::instructions(&text) {
             let Some(why) = dockerfile::broken_exec_form(&instruction) else {
                 continue;
@@ -270,6 +273,49 @@ fn check_dockerfile_commands(ctx: &Context, out: &mut Vec<Finding>) {
             });
         }
     }
+}
+
+/// An exec-form ENTRYPOINT or CMD that runs a script git records as not
+/// executable (100644): on Linux the container exits with "permission
+/// denied". Judged from git's index only: a checkout's own bits are
+/// whatever the copy kept.
+fn script_not_executable(
+    ctx: &Context,
+    dockerfile: &std::path::Path,
+    text: &str,
+) -> Option<Finding> {
+    let all = dockerfile::instructions(text);
+    let (runs, source) = dockerfile::script_run(&all)?;
+    let script = dockerfile.parent()?.join(source);
+    let rel = script
+        .strip_prefix(&ctx.dir)
+        .ok()?
+        .to_string_lossy()
+        .into_owned();
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&ctx.dir)
+        .args(["ls-files", "--stage", "--", &rel])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let staged = String::from_utf8_lossy(&output.stdout);
+    if !staged.starts_with("100644 ") {
+        return None;
+    }
+    Some(
+        Finding::fail(
+            CheckId::DockerfileCommand,
+            Layer::Workspace,
+            format!(
+                "{}:{}: {} runs {rel}, which git records as not executable (100644): the container exits with \"permission denied\"",
+                dockerfile.display(),
+                runs.line,
+                runs.keyword
+            ),
+        )
+        .command(format!("chmod +x {rel} && git update-index --chmod=+x {rel}")),
+    )
 }
 
 /// "(.env.example has it: cp .env.example .env)" when that is where it lives.
@@ -416,7 +462,7 @@ fn route_matches(route: &str, path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{SHELL, check, check_renamed, replace, unchanged};
+    use super::super::testing::{SHELL, check, check_after, check_renamed, replace, unchanged};
     use crate::doctor::finding::{CheckId, Status};
 
     #[test]
@@ -477,5 +523,59 @@ mod tests {
         );
         // Its OTEL block is read: nothing is reported missing.
         assert_eq!(checked.ids(Status::Fail), [], "{:#?}", checked.findings);
+    }
+
+    /// A script the image runs itself, committed as 100644: git's index
+    /// says so, and the fix is the command that marks it executable.
+    #[test]
+    fn a_script_committed_without_its_exec_bit_is_named() {
+        let git = |dir: &std::path::Path, args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .output()
+                .expect("git runs");
+            assert!(status.status.success(), "git {args:?}: {status:?}");
+        };
+        let script = |dir: &std::path::Path| {
+            std::fs::write(
+                dir.join("backend-flask/entrypoint.sh"),
+                "#!/bin/sh\nexec \"$@\"\n",
+            )
+            .unwrap();
+            git(dir, &["init", "-q"]);
+            git(dir, &["add", "."]);
+        };
+        let entrypoint = replace(
+            "backend-flask/Dockerfile",
+            "CMD [",
+            "ENTRYPOINT [\"./entrypoint.sh\"]\nCMD [",
+        );
+        let checked = check_after("honeycomb", &entrypoint, script, SHELL);
+        let finding = checked.one(CheckId::DockerfileCommand, Status::Fail);
+        assert!(finding.message.contains("100644"), "{}", finding.message);
+        assert!(
+            finding
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("git update-index --chmod=+x backend-flask/entrypoint.sh")
+        );
+        // Marked executable in the index: nothing to say.
+        let executable = |dir: &std::path::Path| {
+            script(dir);
+            git(
+                dir,
+                &["update-index", "--chmod=+x", "backend-flask/entrypoint.sh"],
+            );
+        };
+        let fixed = check_after("honeycomb", &entrypoint, executable, SHELL);
+        assert!(
+            !fixed
+                .findings
+                .iter()
+                .any(|f| f.id == CheckId::DockerfileCommand)
+        );
     }
 }
