@@ -37,6 +37,13 @@ fn misplaced_keys(ctx: &Context, out: &mut Vec<Finding>) {
     let Some((layer, env)) = ctx.app_env() else {
         return;
     };
+    // A headers variable misspelt (OTEL_EXPORTER_OTLP_HEADER) holds its key
+    // by design too: otlp-variable-name renames it.
+    let misspelt_headers: Vec<String> = super::otlp::misspelt_variables(ctx)
+        .into_iter()
+        .filter(|(_, meant)| meant.ends_with("_HEADERS"))
+        .map(|(written, _)| written)
+        .collect();
     for (name, value) in &env {
         let Some(value) = value else { continue };
         // Key variables (AWS_ACCESS_KEY_ID too) and headers hold keys.
@@ -44,6 +51,7 @@ fn misplaced_keys(ctx: &Context, out: &mut Vec<Finding>) {
         if crate::redact::names_a_secret(name)
             || upper.contains("KEY")
             || upper.ends_with("_HEADERS")
+            || misspelt_headers.contains(name)
         {
             continue;
         }

@@ -116,26 +116,13 @@ pub fn run_all_but_code(ctx: &Context) -> Vec<Finding> {
 fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = groups.iter().flat_map(|run| run(ctx)).collect();
     findings.sort_by_key(|f| f.id.group());
-    // A misspelt variable that holds a key: the rename is the one fix.
-    let renamed = |f: &Finding| {
-        f.id == CheckId::EnvKeyMisplaced
-            && f.variable.as_ref().is_some_and(|name| {
-                findings.iter().any(|r| {
-                    r.id == CheckId::OtlpVariableName
-                        && r.fix
-                            .as_deref()
-                            .is_some_and(|fix| fix.contains(&format!("{name} →")))
-                })
-            })
-    };
     let is_echo = |f: &Finding| {
-        renamed(f)
-            || ECHOES.iter().any(|(root, echo)| {
-                f.id == *echo
-                    && findings.iter().any(|r| {
-                        r.id == *root && r.variable == f.variable && r.status == Status::Fail
-                    })
-            })
+        ECHOES.iter().any(|(root, echo)| {
+            f.id == *echo
+                && findings
+                    .iter()
+                    .any(|r| r.id == *root && r.variable == f.variable && r.status == Status::Fail)
+        })
     };
     findings.iter().filter(|f| !is_echo(f)).cloned().collect()
 }
