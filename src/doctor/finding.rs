@@ -188,6 +188,18 @@ impl Edit {
         })
     }
 
+    /// Line `line` of `path` with `from`, which it holds exactly once,
+    /// written as `to`: a name renamed where it stands. None when the line
+    /// holds it twice or not at all (which one is meant is not known).
+    pub fn rename(path: &std::path::Path, line: usize, from: &str, to: &str) -> Option<Edit> {
+        let edit = Edit::replace(path, line, "")?;
+        let [_] = edit.old.match_indices(from).collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let new = edit.old.replacen(from, to, 1);
+        Some(Edit { new, ..edit })
+    }
+
     /// `new` inserted before line `line` of `path`.
     pub fn insert(path: &std::path::Path, line: usize, new: impl Into<String>) -> Edit {
         Edit {

@@ -174,12 +174,7 @@ fn misspelt_finding(ctx: &Context, misspelt: &[(String, &'static str)]) -> Findi
         .iter()
         .map(|(written, meant)| {
             let (path, line) = compose.file.locate(service, &["environment", written])?;
-            let edit = Edit::replace(path, line, "")?;
-            let [_] = edit.old.match_indices(written.as_str()).collect::<Vec<_>>()[..] else {
-                return None;
-            };
-            let new = edit.old.replacen(written.as_str(), meant, 1);
-            Some(Edit { new, ..edit })
+            Edit::rename(path, line, written, meant)
         })
         .collect();
     let finding = Finding::fail(CheckId::OtlpVariableName, Layer::Compose, lost.join("; "))

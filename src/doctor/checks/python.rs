@@ -8,7 +8,7 @@ use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::python_modules;
 use crate::workspace::context::Context;
 use crate::workspace::python::arity::{misfit, signature};
-use crate::workspace::python::reach::{FunctionId, Reach, When};
+use crate::workspace::python::reach::{EVERY_REQUEST_HOOKS, FunctionId, Reach, When};
 use crate::workspace::python::{Function, PyFile, UndefinedName, Value};
 
 /// Calls that set up a backend: a function holding one that nothing calls
@@ -96,16 +96,6 @@ const TELEMETRY_CALLS: &[&str] = &[
     "put_metadata",
     "report_exc_info",
     "report_message",
-];
-
-/// Hooks Flask runs in every request.
-const EVERY_REQUEST_HOOKS: &[&str] = &[
-    "before_request",
-    "after_request",
-    "teardown_request",
-    "teardown_appcontext",
-    "before_app_request",
-    "after_app_request",
 ];
 
 /// Where a failure happens: the file, and the function it is in (None: at
@@ -253,13 +243,7 @@ fn check_undefined_names(
             .then(|| nearest_name(reach, index, name))
             .flatten();
         if let Some((meant, module)) = near {
-            let edit = Edit::replace(&file.path, first.line, "").and_then(|edit| {
-                let [_] = edit.old.match_indices(name).collect::<Vec<_>>()[..] else {
-                    return None;
-                };
-                let new = edit.old.replacen(name, &meant, 1);
-                Some(Edit { new, ..edit })
-            });
+            let edit = Edit::rename(&file.path, first.line, name, &meant);
             let fix = format!(
                 "{}: did you mean `{meant}` (bound in {})?",
                 at(file, first.line),

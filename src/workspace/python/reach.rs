@@ -14,7 +14,18 @@ use std::path::Path;
 
 use super::{Call, Function, PyFile, Value};
 
-/// Decorators and registrars whose function Flask calls per request.
+/// Hooks Flask runs in every request, whatever its route.
+pub const EVERY_REQUEST_HOOKS: &[&str] = &[
+    "before_request",
+    "after_request",
+    "teardown_request",
+    "teardown_appcontext",
+    "before_app_request",
+    "after_app_request",
+];
+
+/// Decorators and registrars whose function Flask calls per request:
+/// routes, the hooks of every request, and these.
 const REQUEST_HOOKS: &[&str] = &[
     "route",
     "get",
@@ -22,18 +33,16 @@ const REQUEST_HOOKS: &[&str] = &[
     "put",
     "patch",
     "delete",
-    "before_request",
-    "after_request",
-    "teardown_request",
-    "teardown_appcontext",
-    "before_app_request",
-    "after_app_request",
     "errorhandler",
     "app_errorhandler",
     "before_first_request",
     "context_processor",
     "add_url_rule",
 ];
+
+fn is_request_hook(name: &str) -> bool {
+    REQUEST_HOOKS.contains(&name) || EVERY_REQUEST_HOOKS.contains(&name)
+}
 
 /// A function of the project: (file index, function index).
 pub type FunctionId = (usize, usize);
@@ -112,11 +121,7 @@ impl<'a> Reach<'a> {
         for (file_index, file) in self.files.iter().enumerate() {
             for (index, function) in file.facts.functions.iter().enumerate() {
                 let id = (file_index, index);
-                if function
-                    .decorators
-                    .iter()
-                    .any(|d| REQUEST_HOOKS.contains(&last(d)))
-                {
+                if function.decorators.iter().any(|d| is_request_hook(last(d))) {
                     queue.push_back((id, When::Request(id)));
                 }
             }
@@ -146,7 +151,7 @@ impl<'a> Reach<'a> {
         when: When,
         queue: &mut VecDeque<(FunctionId, When)>,
     ) {
-        let registrar = REQUEST_HOOKS.contains(&call.method());
+        let registrar = is_request_hook(call.method());
         for id in self.callees(file, call) {
             queue.push_back((id, when));
         }
