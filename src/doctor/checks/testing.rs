@@ -81,12 +81,9 @@ pub fn check_after(
     setup: impl Fn(&Path),
     shell: &[(&str, &str)],
 ) -> Checked {
-    let checked = check_renamed(backends, edit, |path| path.to_string(), &[]);
-    setup(checked._dir.path());
-    Checked {
-        findings: check_dir(checked._dir.path(), shell),
-        _dir: checked._dir,
-    }
+    let dir = render(backends, edit, |path| path.to_string());
+    setup(dir.path());
+    checked(dir, shell)
 }
 
 /// `check`, with each file written under the name `rename` gives it.
@@ -96,6 +93,15 @@ pub fn check_renamed(
     rename: impl Fn(&str) -> String,
     shell: &[(&str, &str)],
 ) -> Checked {
+    checked(render(backends, edit, rename), shell)
+}
+
+/// The workspace the scaffold renders, each file edited and renamed.
+fn render(
+    backends: &str,
+    edit: impl Fn(&str, String) -> String,
+    rename: impl Fn(&str) -> String,
+) -> tempfile::TempDir {
     let mut answers = Answers::defaults(None);
     answers.set("backends", backends).expect("valid backends");
     answers.gitpod = false;
@@ -105,6 +111,10 @@ pub fn check_renamed(
         std::fs::create_dir_all(path.parent().expect("a file has a folder")).expect("folder");
         std::fs::write(&path, edit(&file.path, file.contents)).expect("write");
     }
+    dir
+}
+
+fn checked(dir: tempfile::TempDir, shell: &[(&str, &str)]) -> Checked {
     Checked {
         findings: check_dir(dir.path(), shell),
         _dir: dir,

@@ -46,8 +46,8 @@ impl Context {
         let configs: Vec<Result<ComposeLayer, BrokenCompose>> = compose_sets
             .iter()
             .map(|paths| {
-                let layers = (&shell, dotenv.as_ref());
-                load_compose(paths, &profiles, layers, &generated, resolver_bin)
+                let dotenv = dotenv.as_ref();
+                load_compose(paths, &profiles, &shell, dotenv, &generated, resolver_bin)
             })
             .collect();
         let configs: Vec<(Option<ComposeLayer>, Option<BrokenCompose>)> = if configs.is_empty() {
@@ -290,7 +290,8 @@ fn read_source(path: &Path, unreadable: &mut Vec<String>) -> Option<SourceFile> 
 fn load_compose(
     paths: &[PathBuf],
     profiles: &[String],
-    (shell, dotenv): (&Vars, Option<&DotEnv>),
+    shell: &Vars,
+    dotenv: Option<&DotEnv>,
     generated: &[crate::workspace::generated::GeneratedFile],
     compose_bin: Option<&[String]>,
 ) -> Result<ComposeLayer, BrokenCompose> {
