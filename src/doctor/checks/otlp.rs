@@ -603,13 +603,10 @@ fn check_service_name(
 /// `OTEL_SERVICE_NAME: "${HONEYCOMB_SERVICE_NAME}"` with that variable unset.
 fn unset_source(ctx: &Context, key: &str) -> Option<String> {
     let raw = ctx.backend_raw(key)?;
-    let unset = crate::workspace::interpolate::interpolate(raw, &|name: &str| {
-        ctx.feeding(name)
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.is_empty())
-    })
-    .ok()?
-    .unset;
+    let unset =
+        crate::workspace::interpolate::interpolate(raw, &|name: &str| ctx.interpolated(name))
+            .ok()?
+            .unset;
     unset.into_iter().next()
 }
 

@@ -119,11 +119,7 @@ fn broken_compose(broken: &crate::workspace::context::BrokenCompose) -> Finding 
 /// cause of "refers to undefined network -network".
 fn unset_in_networks(ctx: &Context) -> Option<String> {
     let compose = ctx.compose.as_ref()?;
-    let lookup = |name: &str| {
-        ctx.feeding(name)
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let lookup = |name: &str| ctx.interpolated(name);
     compose
         .file
         .services
@@ -169,11 +165,7 @@ fn found_only_with_f(ctx: &Context) -> Option<Finding> {
 /// `docker compose up --build` cannot tag it, so the service never starts.
 fn check_image_references(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(compose) = &ctx.compose else { return };
-    let lookup = |name: &str| {
-        ctx.feeding(name)
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let lookup = |name: &str| ctx.interpolated(name);
     // One finding per variable set nowhere: setting it fixes every image.
     let mut by_variable: Vec<(String, Vec<String>)> = Vec::new();
     for service in &compose.file.services {

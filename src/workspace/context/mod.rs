@@ -222,6 +222,14 @@ impl Context {
     }
 
     /// The value Compose interpolates for `name`: the shell's, else `.env`'s.
+    /// The value Compose interpolates for `name` (shell, then .env), None
+    /// when it is unset or empty: what a `${NAME}` lookup asks.
+    pub fn interpolated(&self, name: &str) -> Option<String> {
+        self.feeding(name)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+    }
+
     pub fn feeding(&self, name: &str) -> Option<(Layer, &str)> {
         if let Some(value) = self.shell.get(name) {
             return Some((Layer::Shell, value));
