@@ -233,13 +233,21 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// Print one JSON object: {"problems", "warnings", "checks": [...]}.
-    #[arg(long)]
+    /// Print one JSON object: {"problems", "warnings", "checks": [...]} (short for --output-format json).
+    #[arg(long, conflicts_with = "output_format")]
     pub json: bool,
+
+    /// How to print the report: for people, for scripts, or for CI (GitHub annotations, SARIF 2.1.0, JUnit XML).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub output_format: Option<OutputFormat>,
 
     /// Resolve the compose file with tracelab's own resolver, even when Compose is installed.
     #[arg(long)]
     pub builtin_resolver: bool,
+
+    /// Judge the repository alone, not this machine: the student's secrets are taken as set and well formed, and no shell, Gitpod or container is read (CI, pre-commit and `tracelab class` do this).
+    #[arg(long, conflicts_with_all = ["online", "deep"])]
+    pub repository: bool,
 
     /// Also ask Honeycomb who each key belongs to, and send one real test span.
     #[arg(long)]
@@ -272,6 +280,32 @@ pub struct DoctorArgs {
     /// With --fix: write without asking (for scripts; without a terminal it is required).
     #[arg(long, short = 'y', requires = "fix")]
     pub yes: bool,
+}
+
+/// `doctor --output-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// The report for people, grouped by section.
+    Text,
+    /// One JSON object, as --json.
+    Json,
+    /// GitHub Actions workflow commands: one annotation per problem and warning.
+    Github,
+    /// SARIF 2.1.0, for code scanning and editors.
+    Sarif,
+    /// JUnit XML, for CI dashboards.
+    Junit,
+}
+
+impl DoctorArgs {
+    /// The report's format: --json is --output-format json.
+    pub fn format(&self) -> OutputFormat {
+        match (self.json, self.output_format) {
+            (true, _) => OutputFormat::Json,
+            (false, Some(format)) => format,
+            (false, None) => OutputFormat::Text,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

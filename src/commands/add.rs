@@ -21,6 +21,7 @@ use crate::workspace::context::{Context, Options};
 const OFFLINE: Options = Options {
     external_layers: false,
     use_compose_binary: false,
+    repository_only: false,
 };
 
 pub fn run(args: AddArgs) -> Result<ExitStatus> {

@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use crate::cli::DoctorArgs;
+use crate::cli::{DoctorArgs, OutputFormat};
 use crate::doctor::finding::Finding;
 use crate::doctor::{
-    Reach, catalogue, diagnose, exit_status, fix, ignored_ids, parse_id, report, without_ignored,
+    Reach, catalogue, diagnose, exit_status, fix, formats, ignored_ids, parse_id, report,
+    without_ignored,
 };
 use crate::exit::ExitStatus;
 use crate::scaffold::write::ChangeSet;
@@ -16,21 +17,22 @@ use crate::workspace::context::Options;
 
 pub fn run(args: DoctorArgs) -> Result<ExitStatus> {
     if let Some(id) = &args.explain {
-        return explain(id, args.json);
+        return explain(id, args.format() == OutputFormat::Json);
     }
     let dir = match start(&args) {
         Ok(dir) => dir,
         // Said on stderr by main as always; a script reading --json gets
         // an object too, not nothing.
-        Err(error) if args.json => {
+        Err(error) if args.format() == OutputFormat::Json => {
             report::print_json_error(&error);
             return Err(error);
         }
         Err(error) => return Err(error),
     };
     let options = Options {
-        external_layers: true,
+        external_layers: !args.repository,
         use_compose_binary: !args.builtin_resolver,
+        repository_only: args.repository,
     };
     let reach = Reach {
         online: args.online.then(|| Duration::from_secs_f64(args.timeout)),
@@ -63,11 +65,19 @@ fn print(
     findings: &[Finding],
     ignored: usize,
 ) -> ExitStatus {
-    if args.json {
-        report::print_json(findings, ignored);
-    } else {
-        let title = format!("tracelab doctor: {}", dir.display());
-        report::print_human(&title, findings, ignored);
+    let origin = formats::Origin::new(dir);
+    match args.format() {
+        OutputFormat::Text => {
+            let title = format!("tracelab doctor: {}", dir.display());
+            report::print_human(&title, findings, ignored);
+        }
+        OutputFormat::Json => report::print_json(findings, ignored),
+        OutputFormat::Github => print!("{}", formats::github(findings, &origin)),
+        OutputFormat::Sarif => {
+            let sarif = formats::sarif(findings, &origin);
+            println!("{}", serde_json::to_string_pretty(&sarif).expect("JSON"));
+        }
+        OutputFormat::Junit => print!("{}", formats::junit(findings, &origin)),
     }
     exit_status(findings)
 }
@@ -83,9 +93,9 @@ enum Fixed {
 /// atomically; the commands for the student's shell, printed.
 fn fix(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding]) -> Result<Fixed> {
     let plan = fix::plan(findings);
-    // Progress goes to stderr: with --json, stdout is the report alone.
+    // Progress goes to stderr: for a machine, stdout is the report alone.
     let say = |text: String| {
-        if args.json {
+        if args.format() != OutputFormat::Text {
             anstream::eprintln!("{text}");
         } else {
             anstream::println!("{text}");

@@ -26,6 +26,7 @@ use crate::workspace::context::Options;
 const QUICK_CHECK: Options = Options {
     external_layers: false,
     use_compose_binary: false,
+    repository_only: false,
 };
 
 pub fn run(args: NewArgs) -> Result<ExitStatus> {

@@ -33,6 +33,7 @@ use crate::workspace::context::{Context, Options};
 const OFFLINE: Options = Options {
     external_layers: false,
     use_compose_binary: false,
+    repository_only: false,
 };
 
 /// Spans show half a second after they end, not the SDK's five.

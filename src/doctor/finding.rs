@@ -125,6 +125,29 @@ impl Finding {
         self
     }
 
+    /// Where in the workspace at `dir` the finding points: the first
+    /// `FILE:LINE` its message names (the form every check writes a place
+    /// in) that is a file there, else the line its edit changes, else one
+    /// its fix names. None: it is about the shell, the network or the
+    /// workspace as a whole.
+    pub fn location(&self, dir: &std::path::Path) -> Option<Location> {
+        let in_text =
+            |text: &str| Location::all_in(text).find(|place| dir.join(&place.file).is_file());
+        let edit = match &self.apply {
+            Some(Apply::Edit(edit)) => Some(edit),
+            Some(Apply::Edits { edits }) => edits.first(),
+            _ => None,
+        };
+        in_text(&self.message)
+            .or_else(|| {
+                edit.map(|edit| Location {
+                    file: edit.file.trim_start_matches("./").to_string(),
+                    line: edit.line.max(1),
+                })
+            })
+            .or_else(|| in_text(self.fix.as_deref()?))
+    }
+
     /// Several edits that together are one fix (made bottom-up, so each
     /// line number is the one the doctor read), with the advice that
     /// describes them.
@@ -137,6 +160,35 @@ impl Finding {
             self.apply = Some(Apply::Edits { edits });
         }
         self
+    }
+}
+
+/// A line of a file in the workspace, as CI annotations and SARIF name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Relative to the workspace, with `/` between folders.
+    pub file: String,
+    pub line: usize,
+}
+
+impl Location {
+    /// Every `path/to/file.ext:LINE` (or a Dockerfile's) in `text`: a host
+    /// and port read the same, so the caller keeps those that are files.
+    fn all_in(text: &str) -> impl Iterator<Item = Location> + '_ {
+        static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?:^|[\s(`'\x22])((?:[\w.-]+/)*(?:[\w-][\w.-]*\.[A-Za-z0-9]+|Dockerfile[\w.-]*|\.[\w.-]+)):([0-9]+)\b",
+            )
+            .expect("a valid pattern")
+        });
+        PLACE.captures_iter(text).filter_map(|found| {
+            let line: usize = found[2].parse().ok()?;
+            let file = found[1].trim_start_matches("./");
+            (line > 0 && !file.starts_with("..")).then(|| Location {
+                file: file.to_string(),
+                line,
+            })
+        })
     }
 }
 

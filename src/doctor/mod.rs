@@ -6,6 +6,7 @@ pub mod checks;
 pub mod deep;
 pub mod finding;
 pub mod fix;
+pub mod formats;
 pub mod online;
 pub mod report;
 
@@ -29,10 +30,20 @@ pub struct Reach {
 }
 
 /// Runs every check on the workspace at `dir`, with this process's
-/// environment as the shell; then what `reach` asks for.
+/// environment as the shell (or, for the repository alone, a stand-in);
+/// then what `reach` asks for.
 pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Finding>> {
-    let contexts = Context::load_all(dir, crate::workspace::layers::shell_env(), options)?;
+    let shell = if options.repository_only {
+        crate::workspace::layers::stand_in_shell()
+    } else {
+        crate::workspace::layers::shell_env()
+    };
+    let contexts = Context::load_all(dir, shell, options)?;
     let mut findings = check(&contexts);
+    if options.repository_only {
+        // What it found of the stand-in shell is not about the repository.
+        findings.retain(|f| f.layer != crate::workspace::layers::Layer::Shell);
+    }
     if let Some(timeout) = reach.online {
         findings.extend(online::run(&contexts[0], timeout));
     }

@@ -205,6 +205,30 @@ impl Layer {
     }
 }
 
+/// The shell a repository is judged with alone (`doctor --repository`):
+/// what the lab's notes have every student set (`gp env`), each value well
+/// formed and plainly not a real one. Checks compare nothing with it
+/// (`Context::shell_is_stand_in`), and what they say of it is left out.
+pub fn stand_in_shell() -> Vars {
+    [
+        (
+            "HONEYCOMB_API_KEY",
+            "hcaik_01standin00000000000000000000000000000000000000000000000000",
+        ),
+        ("HONEYCOMB_SERVICE_NAME", "backend-flask"),
+        ("AWS_ACCESS_KEY_ID", "AKIASTANDIN000000000"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "StandIn0StandIn0StandIn0StandIn0StandIn0",
+        ),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("ROLLBAR_ACCESS_TOKEN", "5a4d1200000000000000000000000000"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect()
+}
+
 /// This process's environment: the shell layer. Variables that are not
 /// UTF-8 cannot be a key or a URL, and are left out.
 pub fn shell_env() -> Vars {

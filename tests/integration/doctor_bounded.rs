@@ -16,6 +16,7 @@ use tracelab::workspace::python::PyFile;
 const OFFLINE: Options = Options {
     external_layers: false,
     use_compose_binary: false,
+    repository_only: false,
 };
 
 /// Modules built to nest `n` levels in each way Python nests.

@@ -13,6 +13,7 @@ use tracelab::workspace::interpolate::interpolate;
 const OFFLINE: Options = Options {
     external_layers: false,
     use_compose_binary: false,
+    repository_only: false,
 };
 
 fn yamlish() -> impl Strategy<Value = String> {

@@ -16,6 +16,7 @@ mod doctor_compose_features;
 mod doctor_deep;
 mod doctor_failures;
 mod doctor_fix;
+mod doctor_formats;
 mod doctor_interpolation;
 mod doctor_never_panics;
 mod doctor_online;

@@ -15,6 +15,7 @@ use crate::workspace::context::Options;
 const LAYERS: Options = Options {
     external_layers: true,
     use_compose_binary: false,
+    repository_only: false,
 };
 
 pub fn run(args: EnvArgs) -> Result<ExitStatus> {

@@ -130,6 +130,7 @@ pub fn check_dir(dir: &Path, shell: &[(&str, &str)]) -> Vec<Finding> {
     let options = Options {
         external_layers: false,
         use_compose_binary: false,
+        repository_only: false,
     };
     let contexts = Context::load_all(dir, shell, options).expect("the workspace reads");
     crate::doctor::check(&contexts)

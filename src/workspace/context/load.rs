@@ -129,6 +129,7 @@ impl Context {
                 frontend: frontend::tracing_files(&frontend_dir),
                 gitpod_file: gitpod_file.clone(),
                 auto_instrumented: false,
+                shell_is_stand_in: options.repository_only,
                 backend_dir,
                 primary,
             };

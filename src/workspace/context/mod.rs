@@ -85,6 +85,9 @@ pub struct Context {
     /// The backend runs under `opentelemetry-instrument`: the SDK is set up
     /// from the environment before the app's code is imported.
     pub auto_instrumented: bool,
+    /// The shell is a stand-in (`Options::repository_only`): its values
+    /// say nothing about where the student works.
+    pub shell_is_stand_in: bool,
 }
 
 /// `.gitpod.yml`'s ports: what the browser can reach from outside.
@@ -131,6 +134,10 @@ impl GitpodFile {
 pub struct Options {
     pub external_layers: bool,
     pub use_compose_binary: bool,
+    /// The repository judged alone (CI, pre-commit, `tracelab class`): the
+    /// shell given is a stand-in where every secret is set and well formed,
+    /// so nothing is compared with the student's own values.
+    pub repository_only: bool,
 }
 
 impl Context {
@@ -161,6 +168,9 @@ impl Context {
     /// The region the student works in: AWS_DEFAULT_REGION or AWS_REGION from
     /// the shell, `.env` or Gitpod.
     pub fn student_region(&self) -> Option<(String, &'static str)> {
+        if self.shell_is_stand_in {
+            return None;
+        }
         ["AWS_DEFAULT_REGION", "AWS_REGION"]
             .into_iter()
             .find_map(|name| {

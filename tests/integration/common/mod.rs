@@ -114,10 +114,12 @@ fn tools_lock() -> PathBuf {
 /// An npm package at `version`, installed once into the test cache (npm
 /// install, the registry this machine reaches) and shared like the venvs.
 pub fn npm_package(name: &str, version: &str) -> PathBuf {
-    let dir = cache_dir().join(format!("npm-{name}-{version}"));
+    // A scoped name (@scope/name) is one file name here.
+    let flat = name.replace('/', "+");
+    let dir = cache_dir().join(format!("npm-{flat}-{version}"));
     let ready = dir.join(".ready");
     fs::create_dir_all(cache_dir()).unwrap();
-    let lock = File::create(cache_dir().join(format!("npm-{name}.lock"))).unwrap();
+    let lock = File::create(cache_dir().join(format!("npm-{flat}.lock"))).unwrap();
     lock.lock().unwrap();
     if !ready.exists() {
         let _ = fs::remove_dir_all(&dir);
