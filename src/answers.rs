@@ -26,6 +26,33 @@ pub struct Answers {
     pub honeycomb_region: Region,
     pub gitpod: bool,
     pub devcontainer: bool,
+    /// A CI workflow that runs the doctor on every push (not asked: set it
+    /// with `--set ci=github`); written to `.tracelab.yml` only when chosen.
+    #[serde(skip_serializing_if = "Ci::is_none")]
+    pub ci: Ci,
+}
+
+/// Where the workspace's CI runs the doctor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ci {
+    None,
+    /// `.github/workflows/tracelab.yml`: annotations on every push and pull request.
+    Github,
+}
+
+impl Ci {
+    fn is_none(&self) -> bool {
+        *self == Ci::None
+    }
+
+    fn parse(key: &str, value: &str) -> Result<Self, InvalidAnswer> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "none" | "false" | "no" => Ok(Ci::None),
+            "github" => Ok(Ci::Github),
+            _ => Err(invalid(key, value, "none or github")),
+        }
+    }
 }
 
 /// Honeycomb's two data regions; a key only works against its own.
@@ -138,6 +165,11 @@ pub fn keys_help() -> String {
         ("honeycomb_region", "us", "us, eu"),
         ("gitpod", "true", "true/false (yes/no)"),
         ("devcontainer", "true", "true/false (yes/no)"),
+        (
+            "ci",
+            "none",
+            "none, github (a workflow running the doctor; not asked)",
+        ),
     ];
     let mut text = String::from("Answer keys (--set KEY=VALUE, or in an --answers file):\n");
     for (key, default, allowed) in rows {
@@ -166,6 +198,7 @@ pub const KEYS: &[&str] = &[
     "honeycomb_region",
     "gitpod",
     "devcontainer",
+    "ci",
 ];
 
 impl Answers {
@@ -186,6 +219,7 @@ impl Answers {
             honeycomb_region: Region::Us,
             gitpod: true,
             devcontainer: true,
+            ci: Ci::None,
         }
     }
 
@@ -206,6 +240,7 @@ impl Answers {
             }
             "gitpod" => self.gitpod = parse_bool(key, value)?,
             "devcontainer" => self.devcontainer = parse_bool(key, value)?,
+            "ci" => self.ci = Ci::parse(key, value)?,
             _ => return Err(invalid(key, value, unknown_key_help())),
         }
         Ok(())
@@ -259,6 +294,7 @@ pub struct AnswersFile {
     honeycomb_region: Option<serde_yaml::Value>,
     gitpod: Option<serde_yaml::Value>,
     devcontainer: Option<serde_yaml::Value>,
+    ci: Option<serde_yaml::Value>,
     /// Not an answer: the doctor's settings for this workspace.
     doctor: Option<DoctorSettings>,
 }
@@ -295,6 +331,7 @@ impl AnswersFile {
             ("honeycomb_region", self.honeycomb_region),
             ("gitpod", self.gitpod),
             ("devcontainer", self.devcontainer),
+            ("ci", self.ci),
         ];
         for (key, value) in scalars {
             if let Some(value) = value {

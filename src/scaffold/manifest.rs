@@ -76,6 +76,11 @@ pub static FILES: &[FileSpec] = &[
         "devcontainer/devcontainer.json.j2",
         |a| a.devcontainer
     ),
+    embed!(
+        ".github/workflows/tracelab.yml",
+        "github/tracelab.yml.j2",
+        |a| a.ci == crate::answers::Ci::Github
+    ),
     embed!("aws/json/xray.json", "aws/json/xray.json.j2", |a| a
         .has(Backend::Xray)),
     embed!(".env.example", "env.example.j2", always),
