@@ -32,6 +32,8 @@ pub enum Command {
     Listen(ListenArgs),
     /// Replay saved traces (listen --save, the Collector's file exporter) as trees, JSON lines or the web view.
     Show(ShowArgs),
+    /// Diagnose a whole cohort's repositories (URLs or folders, cloned in parallel) into one report: class.json, class.csv, index.html.
+    Class(ClassArgs),
     /// Set a secret once in every layer, list where each variable is set, or check them.
     Env(EnvArgs),
     /// Print a shell completion script: tracelab completions bash > ~/.local/share/bash-completion/completions/tracelab
@@ -280,6 +282,37 @@ pub struct DoctorArgs {
     /// With --fix: write without asking (for scripts; without a terminal it is required).
     #[arg(long, short = 'y', requires = "fix")]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassArgs {
+    /// The cohort: one repository URL or folder a line (# comments), or a CSV with a repo column.
+    #[arg(value_name = "LIST")]
+    pub list: PathBuf,
+
+    /// Where the report goes (class.json, class.csv, index.html), and the clones under repos/ (reused next time).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Repositories fetched and diagnosed at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// Diagnose the last commit before this date (2023-03-05, or "2023-03-05 23:59 -0500"), as git reads it.
+    #[arg(long, value_name = "DATE")]
+    pub before: Option<String>,
+
+    /// Seconds one clone or fetch may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
+
+    /// Resolve compose files with tracelab's own resolver, even when Compose is installed.
+    #[arg(long)]
+    pub builtin_resolver: bool,
+
+    /// Print class.json to stdout as well.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `doctor --output-format`.

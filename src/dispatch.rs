@@ -15,6 +15,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Run(args) => commands::run::run(args),
         Command::Listen(args) => commands::listen::run(args),
         Command::Show(args) => commands::show::run(args),
+        Command::Class(args) => commands::class::run(args),
         Command::Env(args) => commands::env::run(args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Man(args) => commands::completions::man(args),

@@ -10,6 +10,7 @@
 pub mod answers;
 mod backend;
 pub mod cli;
+mod cohort;
 mod commands;
 pub mod dispatch;
 mod dist;

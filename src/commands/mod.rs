@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod add;
+pub mod class;
 pub mod completions;
 pub mod doctor;
 pub mod env;

@@ -7,6 +7,7 @@ mod common;
 
 mod add_week1;
 mod ci_action;
+mod class;
 mod completions;
 mod compose_differential;
 mod dockerfile_differential;

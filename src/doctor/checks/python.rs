@@ -202,14 +202,20 @@ fn check_undefined_names(
         else {
             continue;
         };
-        let others: Vec<String> = uses
+        let mut others: Vec<usize> = uses
             .iter()
             .filter(|(u, _)| u.line != first.line)
-            .map(|(u, _)| u.line.to_string())
+            .map(|(u, _)| u.line)
             .collect();
-        let also = match others.len() {
-            0 => String::new(),
-            _ => format!(" (also used at line {})", others.join(", ")),
+        others.sort_unstable();
+        others.dedup();
+        let also = match others.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (also used at line {one})"),
+            lines => {
+                let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+                format!(" (also used at lines {})", lines.join(", "))
+            }
         };
         let (error, why) = if first.unbound_local {
             (
