@@ -9,7 +9,8 @@
 # and fails when a mean is over its budget; then the spans per second that
 #   tracelab listen
 # receives, decodes and prints (as trees, to /dev/null) under examples/load.rs
-# (8 exporter threads, 250 requests of 50 spans each). Usage: examples/bench.sh
+# (8 exporter threads, 250 requests of 50 spans each); then `tracelab class`
+# on 500 local repositories (examples/cohort.sh). Usage: examples/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
@@ -81,6 +82,9 @@ target/release/examples/load "$url" 8 250 50
 echo "listen peak resident memory after 100,000 spans: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$listen_pid/status)"
 kill -INT "$listen_pid" && wait "$listen_pid"
 tail -1 "$work/listen.err"
+
+# A cohort of 500 local repositories through `tracelab class`.
+examples/cohort.sh 500
 
 # A mean over its budget fails the bench, after everything was measured.
 exit "$over_budget"

@@ -421,9 +421,13 @@ pub struct ShowArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Print one JSON object per span per line instead of trees.
+    /// Print one JSON object per span per line instead of trees (with --query: the query's results as one object).
     #[arg(long)]
     pub json: bool,
+
+    /// Run a Honeycomb query over the spans: its Query Specification as JSON, or @FILE (e.g. '{"calculations":[{"op":"P90","column":"duration_ms"}]}').
+    #[arg(long, value_name = "SPEC", conflicts_with = "web")]
+    pub query: Option<String>,
 
     /// Serve the traces in the web view instead of printing them (Ctrl-C stops).
     #[arg(long)]

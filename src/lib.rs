@@ -22,6 +22,7 @@ pub mod listen;
 pub mod otlp;
 mod ports;
 mod prompts;
+pub mod query;
 mod redact;
 pub mod rules;
 mod runner;

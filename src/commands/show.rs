@@ -3,6 +3,7 @@
 //! line: what `listen --save` writes, and what the Collector's file exporter
 //! and otel-tui write and read.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,9 +16,14 @@ use crate::listen::http::runtime;
 use crate::listen::live::{Flush, Live, Output};
 use crate::listen::store::Bounds;
 use crate::listen::web;
-use crate::otlp::{self, Encoding};
+use crate::otlp::{self, Encoding, ReceivedSpan};
+use crate::query::spec::QuerySpec;
+use crate::style::{DIM, paint};
 
 pub fn run(args: ShowArgs) -> Result<ExitStatus> {
+    if let Some(text) = &args.query {
+        return query(&args, text);
+    }
     let output = match (args.web, args.json) {
         (true, _) => Output::Nothing,
         (false, true) => Output::JsonLines,
@@ -29,7 +35,23 @@ pub fn run(args: ShowArgs) -> Result<ExitStatus> {
         bytes: usize::MAX,
     };
     let live = Live::new(everything, Duration::MAX, output);
-    for file in &args.files {
+    read_requests(&args.files, |spans| {
+        live.add(spans, None);
+        // As listen would have printed it when this request came.
+        live.print(Flush::Due);
+    })?;
+    live.print(Flush::EndOfInput);
+    if args.web {
+        // Served until Ctrl-C, which ends it as it ends every command.
+        serve(&args, &live)?;
+        return Err(Stopped.into());
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Every request of every file, in order, each as its spans.
+fn read_requests(files: &[PathBuf], mut each: impl FnMut(Vec<ReceivedSpan>)) -> Result<()> {
+    for file in files {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         for (index, line) in text.lines().enumerate() {
@@ -44,18 +66,55 @@ pub fn run(args: ShowArgs) -> Result<ExitStatus> {
                     index + 1
                 ),
             };
-            live.add(otlp::received_spans(request), None);
-            // As listen would have printed it when this request came.
-            live.print(Flush::Due);
+            each(otlp::received_spans(request));
         }
     }
-    live.print(Flush::EndOfInput);
-    if args.web {
-        // Served until Ctrl-C, which ends it as it ends every command.
-        serve(&args, &live)?;
-        return Err(Stopped.into());
+    Ok(())
+}
+
+/// `--query SPEC`: Honeycomb's query over the files' spans, as a table
+/// and heatmaps, or as data with --json; with the link that runs it in
+/// Honeycomb.
+fn query(args: &ShowArgs, text: &str) -> Result<ExitStatus> {
+    let text = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the query file {path}"))?,
+        None => text.to_string(),
+    };
+    let spec = QuerySpec::parse(&text).map_err(|e| anyhow::anyhow!("--query: {e}"))?;
+    let mut spans = Vec::new();
+    read_requests(&args.files, |more| spans.extend(more))?;
+    let held: Vec<&ReceivedSpan> = spans.iter().collect();
+    let outcome = crate::query::run(&spec, &held).map_err(|e| anyhow::anyhow!("--query: {e}"))?;
+    let link = crate::listen::honeycomb::query_link(None, &commonest_service(&held), &spec.source);
+    if args.json {
+        let mut value = outcome.to_json(&spec);
+        value["honeycomb_link"] = serde_json::Value::from(link);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        anstream::print!("{}", crate::query::text::render(&spec, &outcome));
+        anstream::println!(
+            "\n{} {link}\n{}",
+            paint(DIM, "The same query in Honeycomb:"),
+            paint(
+                DIM,
+                "(replace YOUR_TEAM and YOUR_ENVIRONMENT with the words after ui.honeycomb.io/ in your Honeycomb address)"
+            )
+        );
     }
     Ok(ExitStatus::Success)
+}
+
+/// The service most spans come from: the dataset Honeycomb puts them in.
+fn commonest_service(spans: &[&ReceivedSpan]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for span in spans {
+        *counts.entry(&span.service).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or_else(|| "backend-flask".to_string(), |(s, _)| s.to_string())
 }
 
 fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {

@@ -62,6 +62,34 @@ impl Account {
     }
 }
 
+/// The query's page in Honeycomb (a query template link: the
+/// specification as the `query` parameter), in the account's dataset; with
+/// no account known, with YOUR_TEAM and YOUR_ENVIRONMENT to replace by the
+/// part of the student's Honeycomb address after the host.
+pub fn query_link(account: Option<&Account>, service: &str, spec: &serde_json::Value) -> String {
+    let query: String = form_urlencoded::byte_serialize(spec.to_string().as_bytes()).collect();
+    let (ui, place, dataset) = match account {
+        Some(account) => {
+            let dataset = account
+                .classic_dataset
+                .clone()
+                .filter(|_| account.environment.is_none())
+                .unwrap_or_else(|| dataset_slug(service));
+            let place = match &account.environment {
+                Some(environment) => format!("{}/environments/{environment}", account.team),
+                None => account.team.clone(),
+            };
+            (account.ui.clone(), place, dataset)
+        }
+        None => (
+            "https://ui.honeycomb.io".to_string(),
+            "YOUR_TEAM/environments/YOUR_ENVIRONMENT".to_string(),
+            dataset_slug(service),
+        ),
+    };
+    format!("{ui}/{place}/datasets/{dataset}?query={query}")
+}
+
 /// A trace id as 32 hex digits: ids missing their leading zeros break links.
 fn padded_trace_id(id: &str) -> String {
     format!("{:0>32}", id.to_ascii_lowercase())

@@ -41,6 +41,7 @@ mod new_workspace_tools;
 mod precommit;
 mod python_modules;
 mod python_semantics;
+mod query;
 mod release;
 mod run;
 mod update;
