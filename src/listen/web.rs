@@ -24,6 +24,7 @@ use super::print::{unknown_service, unknown_service_fix};
 use super::store::Snapshot;
 use super::trace::{Gap, Trace};
 use crate::otlp::{self, ReceivedSpan};
+use crate::query::spec::QuerySpec;
 use crate::style::{DIM, HEADING, paint};
 use tokio::sync::OnceCell;
 
@@ -202,6 +203,19 @@ fn route(parts: Parts, live: Arc<Live>, lists: Arc<Lists>) -> Pending {
                     .await;
                 json_bytes(body.clone())
             }
+            "/api/query" => {
+                let Some(spec) = param("spec").map(str::to_string) else {
+                    return error_reply(
+                        StatusCode::BAD_REQUEST,
+                        "give the query as ?spec=<Query Specification JSON>",
+                    );
+                };
+                off_the_runtime(move || query_route(&live, &spec))
+                    .await
+                    .unwrap_or_else(|| {
+                        text(StatusCode::INTERNAL_SERVER_ERROR, "the query could not run")
+                    })
+            }
             _ => match path.strip_prefix("/api/traces/") {
                 Some(rest) => {
                     let rest = rest.to_string();
@@ -218,6 +232,44 @@ fn route(parts: Parts, live: Arc<Live>, lists: Arc<Lists>) -> Pending {
             },
         }
     })
+}
+
+/// Honeycomb's query over every span held, with its link to Honeycomb.
+/// Built off the runtime from a snapshot: the OTLP port never waits on it.
+fn query_route(live: &Live, text: &str) -> Reply {
+    let spec = match QuerySpec::parse(text) {
+        Ok(spec) => spec,
+        Err(error) => return error_reply(StatusCode::BAD_REQUEST, &error),
+    };
+    let snapshot = live.store().snapshot();
+    let spans: Vec<&ReceivedSpan> = snapshot.traces.iter().flat_map(|t| t.spans()).collect();
+    match crate::query::run(&spec, &spans) {
+        Ok(outcome) => {
+            let mut value = outcome.to_json(&spec);
+            let service = spans
+                .iter()
+                .find(|s| s.is_root())
+                .or(spans.first())
+                .map_or("backend-flask", |s| &s.service);
+            value["honeycomb_link"] = Value::from(crate::listen::honeycomb::query_link(
+                live.account.get(),
+                service,
+                &spec.source,
+            ));
+            value["account_known"] = Value::from(live.account.get().is_some());
+            json_reply(&value)
+        }
+        Err(error) => error_reply(StatusCode::BAD_REQUEST, &error),
+    }
+}
+
+fn error_reply(status: StatusCode, message: &str) -> Reply {
+    let body = serde_json::to_vec(&json!({ "error": message })).unwrap_or_default();
+    let mut reply = reply(status, "application/json", Bytes::from(body));
+    reply
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    reply
 }
 
 fn page(body: &'static str, content_type: &str) -> Reply {

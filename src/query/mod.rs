@@ -98,7 +98,13 @@ pub struct TimeHeatmap {
     pub buckets: Vec<Bucket>,
     /// `counts[time][bucket]`.
     pub counts: Vec<Vec<u64>>,
+    /// The traces with an event in each value bucket, the slowest first
+    /// (at most `BAND_TRACES`): what a band of the heatmap leads to.
+    pub traces: Vec<Vec<String>>,
 }
+
+/// Traces listed for one band of a heatmap.
+pub const BAND_TRACES: usize = 20;
 
 pub struct Outcome {
     pub window: Window,
@@ -286,7 +292,9 @@ fn equal(value: &Value, given: &Value) -> bool {
     match (value, given) {
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         (Value::Number(a), Value::String(b)) => b.trim().parse::<f64>().ok() == a.as_f64(),
-        (Value::String(a), Value::Number(_) | Value::Bool(_)) => a.as_str() == given.to_string().as_str(),
+        (Value::String(a), Value::Number(_) | Value::Bool(_)) => {
+            a.as_str() == given.to_string().as_str()
+        }
         (Value::Bool(a), Value::String(b)) => b.eq_ignore_ascii_case(&a.to_string()),
         (a, b) => a == b,
     }
@@ -573,20 +581,37 @@ fn time_heatmaps(
             };
             let buckets = empty_buckets(*range);
             let mut counts = vec![vec![0u64; buckets.len()]; times];
+            let mut in_band: Vec<Vec<(f64, String)>> = vec![Vec::new(); buckets.len()];
             for span in events {
                 let Some(value) = columns::column(span, column).and_then(|v| v.as_f64()) else {
                     continue;
                 };
                 let at = (columns::timestamp(span) / 1_000_000_000) as i64;
                 let time = ((at - window.start) / window.granularity as i64) as usize;
+                let band = bucket_of(value, *range, buckets.len());
                 if let Some(row) = counts.get_mut(time) {
-                    row[bucket_of(value, *range, buckets.len())] += 1;
+                    row[band] += 1;
                 }
+                in_band[band].push((value, span.trace_id()));
             }
+            let traces = in_band
+                .into_iter()
+                .map(|mut found| {
+                    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+                    let mut seen = std::collections::HashSet::new();
+                    found
+                        .into_iter()
+                        .filter(|(_, id)| seen.insert(id.clone()))
+                        .take(BAND_TRACES)
+                        .map(|(_, id)| id)
+                        .collect()
+                })
+                .collect();
             Some(TimeHeatmap {
                 key: c.key(),
                 buckets,
                 counts,
+                traces,
             })
         })
         .collect()
@@ -634,6 +659,7 @@ impl Outcome {
             "matched": self.matched,
             "results": results,
             "series": series,
+            "heatmaps": self.heatmaps,
         })
     }
 }

@@ -226,9 +226,245 @@ function renderSpan(span) {
 }
 
 function openFromHash() {
+  const query = location.hash.match(/^#query=(.*)$/s);
+  showTab(query ? "query" : "traces");
+  if (query) {
+    openQuery(decodeURIComponent(query[1]));
+    return;
+  }
   const match = location.hash.match(/trace=([0-9a-fA-F]+)/);
   view.selected = match ? match[1].toLowerCase() : null;
   if (view.selected) loadTrace(view.selected);
+}
+
+// ---- The Query tab: Honeycomb's queries over the spans listen holds. ----
+
+const PRESETS = {
+  count: { calculations: [{ op: "COUNT" }], breakdowns: ["trace.trace_id"], orders: [{ op: "COUNT", order: "descending" }] },
+  p90: { calculations: [{ op: "P90", column: "duration_ms" }], breakdowns: ["name"] },
+  heatmap: { calculations: [{ op: "COUNT" }, { op: "HEATMAP", column: "duration_ms" }] },
+};
+const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
+const SVG = "http://www.w3.org/2000/svg";
+
+function showTab(tab) {
+  const query = tab === "query";
+  $("query-pane").hidden = !query;
+  $("list-pane").hidden = query;
+  if (query) $("trace-pane").hidden = true;
+  $("tab-query").classList.toggle("active", query);
+  $("tab-traces").classList.toggle("active", !query);
+}
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/// Axis ticks on round steps (1, 2 or 5 times a power of ten).
+function ticks(min, max, wanted) {
+  const span = max - min || 1;
+  const raw = span / wanted;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const out = [];
+  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+function number(value) {
+  if (value === null || value === undefined) return "–";
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(3);
+}
+
+function timeOfDay(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString([], { hour12: false });
+}
+
+async function openQuery(text) {
+  if (!text.trim()) text = JSON.stringify(PRESETS.heatmap);
+  const area = $("q-spec");
+  if (area.value.trim() !== text.trim()) area.value = pretty(text);
+  $("q-error").hidden = true;
+  let response;
+  try {
+    response = await fetch("api/query?spec=" + encodeURIComponent(text), { cache: "no-store" });
+  } catch (error) {
+    return queryError("listen is not answering (stopped?)");
+  }
+  const result = await response.json();
+  if (!response.ok) return queryError(result.error || "the query could not run");
+  renderQuery(JSON.parse(text), result);
+}
+
+function pretty(text) {
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+}
+
+function queryError(message) {
+  $("q-error").hidden = false;
+  $("q-error").textContent = message;
+  for (const id of ["q-chart", "q-heatmaps"]) $(id).replaceChildren();
+  $("q-table").tHead.replaceChildren();
+  $("q-table").tBodies[0].replaceChildren();
+  $("q-band").hidden = true;
+}
+
+function keyOf(c) {
+  return c.column ? `${c.op}(${c.column})` : c.op;
+}
+
+function renderQuery(spec, result) {
+  const range = result.time_range;
+  $("q-status").textContent = `${count(result.matched, "event")} from ${timeOfDay(range.start_time)} to ${timeOfDay(range.end_time)}, ${result.granularity} s buckets` +
+    (result.matched ? "" : ": none matches (widen time_range, or drop a filter)");
+  const link = $("q-honeycomb");
+  link.hidden = false;
+  link.href = result.honeycomb_link;
+  link.textContent = result.account_known ? "Run it in Honeycomb" : "Run it in Honeycomb (put your team and environment in the link)";
+  const calcs = spec.calculations && spec.calculations.length ? spec.calculations : [{ op: "COUNT" }];
+  const breakdowns = spec.breakdowns || [];
+  renderChart(calcs.find((c) => c.op !== "HEATMAP"), breakdowns, result);
+  renderHeatmaps(result);
+  renderTable(calcs, breakdowns, result.results);
+}
+
+function groupName(row, breakdowns) {
+  return breakdowns.map((b) => (row[b] === null || row[b] === undefined ? "(none)" : String(row[b]))).join(", ") || "all";
+}
+
+/// The first calculation over time, a line per group (the first eight).
+function renderChart(calc, breakdowns, result) {
+  const box = $("q-chart");
+  if (!calc) return box.replaceChildren();
+  const key = keyOf(calc);
+  const width = 1000, height = 170, left = 56, bottom = 24, top = 12, right = 12;
+  const start = result.time_range.start_time, end = result.time_range.end_time;
+  const groups = result.results.slice(0, COLORS.length).map((row) => groupName(row, breakdowns));
+  const points = result.series.filter((p) => p[key] !== null && p[key] !== undefined);
+  const times = points.map((p) => p.time);
+  const t0 = times.length ? Math.min(...times) : start, t1 = times.length ? Math.max(...times) + result.granularity : end;
+  const top1 = Math.max(1, ...points.map((p) => p[key]));
+  const x = (t) => left + ((t - t0) / (t1 - t0 || 1)) * (width - left - right);
+  const y = (v) => height - bottom - (v / top1) * (height - bottom - top);
+  const grid = [];
+  for (const v of ticks(0, top1, 4)) {
+    grid.push(svg("line", { class: "q-grid", x1: left, x2: width - right, y1: y(v), y2: y(v) }));
+    grid.push(svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, String(v)));
+  }
+  for (const t of ticks(t0, t1, 6)) {
+    grid.push(svg("text", { x: x(t), y: height - 6, "text-anchor": "middle" }, timeOfDay(t)));
+  }
+  const lines = groups.map((name, index) => {
+    const mine = points.filter((p) => groupName(p, breakdowns) === name).sort((a, b) => a.time - b.time);
+    const path = mine.map((p) => `${x(p.time + result.granularity / 2)},${y(p[key])}`).join(" ");
+    return [
+      svg("polyline", { class: "q-line", points: path, stroke: COLORS[index] }),
+      ...mine.map((p) => svg("circle", { cx: x(p.time + result.granularity / 2), cy: y(p[key]), r: 3, fill: COLORS[index] },
+        svg("title", {}, `${name}: ${key} ${number(p[key])} at ${timeOfDay(p.time)}`))),
+    ];
+  });
+  box.replaceChildren(
+    el("p", { class: "q-heading" }, key + " over time"),
+    svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": key + " over time" }, grid, lines),
+  );
+}
+
+/// Each heatmap: value bands (highest on top) by time; a click on a cell
+/// lists the traces of its band, the slowest first.
+function renderHeatmaps(result) {
+  const box = $("q-heatmaps");
+  $("q-band").hidden = true;
+  const parts = [];
+  for (const heatmap of result.heatmaps) {
+    const used = heatmap.counts.map((c, i) => [i, c]).filter(([, c]) => c.some((n) => n > 0));
+    if (!used.length) continue;
+    const first = used[0][0], last = used[used.length - 1][0];
+    const columns = heatmap.counts.slice(first, last + 1);
+    const most = Math.max(1, ...columns.flat());
+    const width = 1000, left = 110, cellH = 11, rows = heatmap.buckets.length;
+    const cellW = (width - left - 12) / columns.length;
+    const height = rows * cellH + 26;
+    const cells = [];
+    heatmap.buckets.forEach((bucket, b) => {
+      const yTop = (rows - 1 - b) * cellH;
+      if (b % Math.ceil(rows / 10) === 0) {
+        cells.push(svg("text", { x: left - 6, y: yTop + cellH - 3, "text-anchor": "end" }, number(bucket.min)));
+      }
+      columns.forEach((column, t) => {
+        const n = column[b];
+        if (!n) return;
+        cells.push(svg("rect", {
+          class: "q-cell", x: left + t * cellW, y: yTop, width: Math.max(cellW - 1, 1), height: cellH - 1,
+          fill: "#2563eb", "fill-opacity": 0.15 + 0.85 * (n / most), "data-band": b,
+          onclick: (event) => selectBand(heatmap, b, event.target),
+        }, svg("title", {}, `${n} in ${number(bucket.min)}–${number(bucket.max)}`)));
+      });
+    });
+    const t0 = result.time_range.start_time + first * result.granularity;
+    const t1 = t0 + columns.length * result.granularity;
+    cells.push(svg("text", { x: left, y: height - 6 }, timeOfDay(t0)));
+    cells.push(svg("text", { x: width - 12, y: height - 6, "text-anchor": "end" }, timeOfDay(t1)));
+    parts.push(
+      el("p", { class: "q-heading" }, heatmap.key),
+      el("p", { class: "q-hint" }, "Click a cell: the traces in its band, the slowest first."),
+      svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": heatmap.key }, cells),
+    );
+  }
+  box.replaceChildren(...parts);
+}
+
+function selectBand(heatmap, band, cell) {
+  for (const other of document.querySelectorAll(".q-cell.selected")) other.classList.remove("selected");
+  for (const same of cell.ownerSVGElement.querySelectorAll(`.q-cell[data-band="${band}"]`)) same.classList.add("selected");
+  const bucket = heatmap.buckets[band];
+  const ids = heatmap.traces[band] || [];
+  const pane = $("q-band");
+  pane.hidden = false;
+  pane.replaceChildren(
+    el("p", { class: "q-heading" }, `${count(ids.length, "trace")} with ${heatmap.key.replace(/^HEATMAP\((.*)\)$/, "$1")} from ${number(bucket.min)} to ${number(bucket.max)}`),
+    ...ids.map((id) => el("a", { href: "#trace=" + id, class: "band-trace" }, id)),
+  );
+}
+
+function renderTable(calcs, breakdowns, rows) {
+  const keys = calcs.map(keyOf);
+  $("q-table").tHead.replaceChildren(el("tr", {}, ...breakdowns.map((b) => el("th", {}, b)), ...keys.map((k) => el("th", { class: "num" }, k))));
+  $("q-table").tBodies[0].replaceChildren(...rows.map((row) => el("tr", {},
+    ...breakdowns.map((b) => el("td", { title: String(row[b]) }, row[b] === null ? "(none)" : String(row[b]))),
+    ...keys.map((k) => {
+      const value = row[k];
+      if (Array.isArray(value)) {
+        const most = Math.max(1, ...value.map((b) => b.count));
+        return el("td", { class: "num" }, el("span", { class: "q-spark", title: value.map((b) => `${number(b.min)}–${number(b.max)}: ${b.count}`).join("\n") },
+          ...value.map((b) => el("span", { style: { height: (b.count ? 10 + 90 * b.count / most : 0) + "%" } }))));
+      }
+      return el("td", { class: "num" }, number(value));
+    }),
+  )));
+}
+
+$("query-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  let text = $("q-spec").value;
+  try { text = JSON.stringify(JSON.parse(text)); } catch (error) { return queryError("not JSON: " + error.message); }
+  const hash = "#query=" + encodeURIComponent(text);
+  if (location.hash === hash) openQuery(text);
+  else location.hash = hash;
+});
+for (const button of document.querySelectorAll("[data-preset]")) {
+  button.addEventListener("click", () => {
+    location.hash = "query=" + encodeURIComponent(JSON.stringify(PRESETS[button.dataset.preset]));
+  });
 }
 
 for (const th of document.querySelectorAll("th[data-sort]")) {

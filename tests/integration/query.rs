@@ -550,3 +550,143 @@ fn an_unsupported_operator_is_refused_by_name_with_exit_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("RATE_MAX"), "{stderr}");
 }
+
+/// `tracelab show FILE --web` on the lab's spans: the web view's URL, and
+/// the process (stopped with Ctrl-C when dropped).
+struct Served {
+    child: std::process::Child,
+    web: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_lab_spans() -> Served {
+    let (dir, spans_file, _) = scratch();
+    std::fs::write(&spans_file, otlp_lines(&lab_spans())).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["show", "--web", "--web-port", "0"])
+        .arg(&spans_file)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let web = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    Served {
+        child,
+        web,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn listen_answers_a_query_over_what_it_holds() {
+    let served = serve_lab_spans();
+    let spec = json!({ "calculations": [{ "op": "P90", "column": "duration_ms" }] }).to_string();
+    let encoded: String = form_urlencoded::byte_serialize(spec.as_bytes()).collect();
+    let (status, body) =
+        common::app::get(&format!("{}/api/query?spec={encoded}", served.web)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let result: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(result["results"][0]["P90(duration_ms)"], 950.0);
+    // A bad query is a 400 that says what is wrong.
+    let (status, body) = common::app::get(&format!(
+        "{}/api/query?spec=%7B%22limit%22%3A0%7D",
+        served.web
+    ))
+    .unwrap();
+    assert_eq!(status, 400);
+    assert!(body.contains("limit"), "{body}");
+}
+
+#[test]
+fn chromium_runs_the_labs_heatmap_from_the_url_and_a_band_lists_its_traces() {
+    use crate::common::browser::Browser;
+    let served = serve_lab_spans();
+    let spec = json!({ "calculations": [{ "op": "COUNT" }, { "op": "HEATMAP", "column": "duration_ms" }], "time_range": 900 }).to_string();
+    let encoded: String = form_urlencoded::byte_serialize(spec.as_bytes()).collect();
+    let mut browser = Browser::start();
+    for (width, height) in [(1400, 900), (1280, 720)] {
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        browser.open(&format!("{}/#query={encoded}", served.web));
+        browser.wait_for(
+            "the query's results",
+            std::time::Duration::from_secs(10),
+            "document.querySelectorAll('#q-table tbody tr').length > 0",
+        );
+        let facts = browser.eval(
+            r#"JSON.stringify({
+                tab: document.querySelector('.tab.active').textContent,
+                list: document.getElementById('list-pane').hidden,
+                count: document.querySelector('#q-table tbody td.num').textContent,
+                status: document.getElementById('q-status').textContent,
+                cells: document.querySelectorAll('#q-heatmaps .q-cell').length,
+                link: document.getElementById('q-honeycomb').href,
+                line: document.querySelectorAll('#q-chart polyline').length,
+                wide: document.documentElement.scrollWidth > window.innerWidth,
+            })"#,
+        );
+        let facts: Value = serde_json::from_str(facts.as_str().unwrap()).unwrap();
+        assert_eq!(facts["tab"], "Query", "{facts:#}");
+        assert_eq!(facts["list"], true, "the trace list gives way");
+        assert_eq!(facts["count"], "7");
+        assert!(
+            facts["status"]
+                .as_str()
+                .unwrap()
+                .starts_with("7 events from"),
+            "{facts:#}"
+        );
+        assert!(facts["cells"].as_u64().unwrap() >= 3, "{facts:#}");
+        assert_eq!(facts["line"], 1, "COUNT over time");
+        assert!(
+            facts["link"]
+                .as_str()
+                .unwrap()
+                .contains("/datasets/backend-flask?query="),
+            "{facts:#}"
+        );
+        assert_eq!(facts["wide"], false, "fits {width}x{height}");
+        if let Some(dir) = std::env::var_os("TRACELAB_SCREENSHOTS") {
+            std::fs::write(
+                Path::new(&dir).join(format!("query-{width}.png")),
+                browser.screenshot(),
+            )
+            .unwrap();
+        }
+    }
+    // The slow band: a click lists the slow request's trace, which opens
+    // in the Traces tab.
+    browser.eval("document.querySelector('#q-heatmaps rect.q-cell[data-band=\"19\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))");
+    let band = browser.eval(
+        "JSON.stringify([...document.querySelectorAll('#q-band a')].map(a => a.textContent))",
+    );
+    let band: Vec<String> = serde_json::from_str(band.as_str().unwrap()).unwrap();
+    assert_eq!(band, [format!("{:032x}", 3 + 0xabc0)]);
+    browser.eval("document.querySelector('#q-band a').click()");
+    browser.wait_for("the trace", std::time::Duration::from_secs(10), "!document.getElementById('trace-pane').hidden && document.querySelectorAll('.wf-row[data-span-id]').length === 2");
+    let tab = browser.eval("document.querySelector('.tab.active').textContent");
+    assert_eq!(tab, "Traces");
+}
