@@ -10,7 +10,8 @@
 #   tracelab listen
 # receives, decodes and prints (as trees, to /dev/null) under examples/load.rs
 # (8 exporter threads, 250 requests of 50 spans each); then `tracelab class`
-# on 500 local repositories (examples/cohort.sh). Usage: examples/bench.sh
+# on 500 local repositories (examples/cohort.sh), and a query over 200,000
+# saved spans beside reading them (examples/query_bench.sh). Usage: examples/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
@@ -85,6 +86,9 @@ tail -1 "$work/listen.err"
 
 # A cohort of 500 local repositories through `tracelab class`.
 examples/cohort.sh 500
+
+# A Honeycomb query over 200,000 saved spans, beside reading them.
+examples/query_bench.sh 200000
 
 # A mean over its budget fails the bench, after everything was measured.
 exit "$over_budget"

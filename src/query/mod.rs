@@ -581,8 +581,8 @@ fn time_heatmaps(
             };
             let buckets = empty_buckets(*range);
             let mut counts = vec![vec![0u64; buckets.len()]; times];
-            let mut in_band: Vec<Vec<(f64, String)>> = vec![Vec::new(); buckets.len()];
-            for span in events {
+            let mut in_band: Vec<Vec<(f64, usize)>> = vec![Vec::new(); buckets.len()];
+            for (index, span) in events.iter().enumerate() {
                 let Some(value) = columns::column(span, column).and_then(|v| v.as_f64()) else {
                     continue;
                 };
@@ -592,19 +592,24 @@ fn time_heatmaps(
                 if let Some(row) = counts.get_mut(time) {
                     row[band] += 1;
                 }
-                in_band[band].push((value, span.trace_id()));
+                in_band[band].push((value, index));
             }
+            // Only the ids listed are formatted: a band may hold most events.
             let traces = in_band
                 .into_iter()
                 .map(|mut found| {
-                    found.sort_by(|a, b| b.0.total_cmp(&a.0));
-                    let mut seen = std::collections::HashSet::new();
-                    found
-                        .into_iter()
-                        .filter(|(_, id)| seen.insert(id.clone()))
-                        .take(BAND_TRACES)
-                        .map(|(_, id)| id)
-                        .collect()
+                    found.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    let mut ids: Vec<String> = Vec::new();
+                    for (_, index) in found {
+                        let id = events[index].trace_id();
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                            if ids.len() == BAND_TRACES {
+                                break;
+                            }
+                        }
+                    }
+                    ids
                 })
                 .collect();
             Some(TimeHeatmap {

@@ -780,8 +780,16 @@ pub fn scalar(value: &Value) -> Option<String> {
     }
 }
 
-/// The Compose v2 command on PATH, if any: `docker-compose`, or `docker compose`.
+/// The Compose v2 command on PATH, if any: `docker-compose`, or `docker
+/// compose`. Looked for once a process: asking `docker compose version`
+/// costs a Docker CLI start, and `tracelab class` reads hundreds of
+/// repositories.
 pub fn find_compose() -> Option<Vec<String>> {
+    static FOUND: std::sync::OnceLock<Option<Vec<String>>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(look_for_compose).clone()
+}
+
+fn look_for_compose() -> Option<Vec<String>> {
     if let Ok(path) = which::which("docker-compose") {
         return Some(vec![path.display().to_string()]);
     }
