@@ -12,6 +12,9 @@
 //!   that have the column.
 //! - `CONCURRENCY` is the most spans in progress at one instant, a span
 //!   being in progress from its start to its end (at least 1 ns).
+//! - `RATE_AVG`, `RATE_SUM`, `RATE_MAX` are time series, as Honeycomb
+//!   defines them: in each time bucket, the AVG (SUM, MAX) minus that of
+//!   the group's bucket before it with a value; a result row holds none.
 //! - Time follows each span's start. Without `start_time` and `end_time`,
 //!   the range ends with the newest span held (the moment the spans were
 //!   sent), not with the clock: saved spans stay queryable.
@@ -32,7 +35,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::otlp::ReceivedSpan;
-use spec::{Combination, FilterOp, Op, QuerySpec};
+use spec::{Combination, FilterOp, Op, QuerySpec, RateOf};
 
 /// A heatmap's buckets, at most.
 pub const HEATMAP_BUCKETS: usize = 20;
@@ -158,7 +161,7 @@ pub fn run(spec: &QuerySpec, spans: &[&ReceivedSpan]) -> Result<Outcome, String>
         spec.calculations
             .iter()
             .zip(&ranges)
-            .map(|(c, range)| calculate(c.op, c.column.as_deref(), &members, *range))
+            .map(|(c, range)| calculate_one(c.op, c.column.as_deref(), &members, *range))
             .collect()
     };
     let mut rows: Vec<(usize, Row)> = groups
@@ -177,7 +180,7 @@ pub fn run(spec: &QuerySpec, spans: &[&ReceivedSpan]) -> Result<Outcome, String>
         .collect();
     rows.sort_by(|(_, a), (_, b)| order(spec, a, b));
     rows.truncate(spec.limit);
-    let series = series(&window, &events, &groups, &rows, &calculate);
+    let series = series(spec, &window, &events, &groups, &rows, &calculate);
     let heatmaps = time_heatmaps(spec, &window, &events, &ranges);
     Ok(Outcome {
         window,
@@ -354,7 +357,7 @@ fn empty_buckets(range: (f64, f64)) -> Vec<Bucket> {
         .collect()
 }
 
-fn calculate(
+fn calculate_one(
     op: Op,
     column: Option<&str>,
     events: &[&ReceivedSpan],
@@ -383,6 +386,7 @@ fn calculate(
             }
             Calculated::Heatmap(buckets)
         }
+        Op::Rate(_) => Calculated::Number(None),
         Op::Sum | Op::Avg | Op::Min | Op::Max | Op::Percentile(_) => {
             let values = numbers(events, column);
             Calculated::Number(statistic(op, values))
@@ -451,7 +455,7 @@ fn order(spec: &QuerySpec, a: &Row, b: &Row) -> Ordering {
     let terms: Vec<(Option<usize>, Option<usize>, bool)> = if spec.orders.is_empty() {
         spec.calculations
             .iter()
-            .position(|c| c.op != Op::Heatmap)
+            .position(|c| c.op.has_one_value())
             .map(|i| vec![(Some(i), None, true)])
             .unwrap_or_default()
     } else {
@@ -532,6 +536,7 @@ fn by_value(a: Option<&Value>, b: Option<&Value>, descending: bool) -> Ordering 
 /// The time series of the groups kept: each calculation but the heatmaps,
 /// per time bucket that has events.
 fn series(
+    spec: &QuerySpec,
     window: &Window,
     events: &[&ReceivedSpan],
     groups: &[(Vec<Option<Value>>, Vec<usize>)],
@@ -547,14 +552,30 @@ fn series(
                 + (at - window.start) / window.granularity as i64 * window.granularity as i64;
             by_time.entry(bucket).or_default().push(index);
         }
+        // Each rate's calculation in the bucket before, per calculation.
+        let mut before: Vec<Option<f64>> = vec![None; spec.calculations.len()];
         for (time, members) in by_time {
-            let values = calculate(&members)
+            let mut values: Vec<Calculated> = calculate(&members)
                 .into_iter()
                 .map(|v| match v {
                     Calculated::Heatmap(_) => Calculated::Number(None),
                     other => other,
                 })
                 .collect();
+            let chosen: Vec<&ReceivedSpan> = members.iter().map(|i| events[*i]).collect();
+            for (i, c) in spec.calculations.iter().enumerate() {
+                let Op::Rate(of) = c.op else { continue };
+                let inner = match of {
+                    RateOf::Avg => Op::Avg,
+                    RateOf::Sum => Op::Sum,
+                    RateOf::Max => Op::Max,
+                };
+                let now = calculate_one(inner, c.column.as_deref(), &chosen, None).number();
+                values[i] = Calculated::Number(now.zip(before[i]).map(|(n, b)| n - b));
+                if now.is_some() {
+                    before[i] = now;
+                }
+            }
             points.push(Point {
                 time,
                 group: position,

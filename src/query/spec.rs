@@ -19,6 +19,16 @@ pub enum Op {
     /// `P001` … `P999`: the percentile, as a percentage (0.1 … 99.9).
     Percentile(f64),
     Heatmap,
+    /// `RATE_AVG`, `RATE_SUM`, `RATE_MAX`: per time bucket, the change of
+    /// that calculation since the bucket before (a time series only).
+    Rate(RateOf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RateOf {
+    Avg,
+    Sum,
+    Max,
 }
 
 /// Honeycomb's percentile operators and the percentage each names.
@@ -48,12 +58,9 @@ impl Op {
             "MIN" => Op::Min,
             "MAX" => Op::Max,
             "HEATMAP" => Op::Heatmap,
-            "RATE_AVG" | "RATE_SUM" | "RATE_MAX" => {
-                return Err(format!(
-                    "{name} is Honeycomb's rate of change of a metric between time buckets; tracelab computes it for no span column: use {} instead",
-                    &name[5..]
-                ));
-            }
+            "RATE_AVG" => Op::Rate(RateOf::Avg),
+            "RATE_SUM" => Op::Rate(RateOf::Sum),
+            "RATE_MAX" => Op::Rate(RateOf::Max),
             other => match PERCENTILES.iter().find(|(n, _)| *n == other) {
                 Some((_, p)) => Op::Percentile(*p),
                 None => {
@@ -77,6 +84,9 @@ impl Op {
             Op::Min => "MIN",
             Op::Max => "MAX",
             Op::Heatmap => "HEATMAP",
+            Op::Rate(RateOf::Avg) => "RATE_AVG",
+            Op::Rate(RateOf::Sum) => "RATE_SUM",
+            Op::Rate(RateOf::Max) => "RATE_MAX",
             Op::Percentile(p) => PERCENTILES
                 .iter()
                 .find(|(_, q)| *q == p)
@@ -86,6 +96,12 @@ impl Op {
 
     fn takes_column(self) -> bool {
         !matches!(self, Op::Count | Op::Concurrency)
+    }
+
+    /// A heatmap or a rate: no one value for the whole group, so nothing to
+    /// order by or compare in a having.
+    pub fn has_one_value(self) -> bool {
+        !matches!(self, Op::Heatmap | Op::Rate(_))
     }
 }
 
@@ -323,8 +339,11 @@ impl QuerySpec {
                             term(op, order.column.as_deref())
                         )
                     })?;
-                    if found.op == Op::Heatmap {
-                        return Err("a HEATMAP has no single value to order by".into());
+                    if !found.op.has_one_value() {
+                        return Err(format!(
+                            "{} is drawn over time: it has no single value to order by",
+                            found.key()
+                        ));
                     }
                 }
                 None => {
@@ -338,8 +357,11 @@ impl QuerySpec {
             }
         }
         for having in &self.havings {
-            if having.calculate_op == Op::Heatmap {
-                return Err("a HEATMAP has no single value for a having clause".into());
+            if !having.calculate_op.has_one_value() {
+                return Err(format!(
+                    "{} is drawn over time: it has no single value for a having clause",
+                    having.calculate_op.name()
+                ));
             }
             self.calculation(having.calculate_op, having.column.as_deref())
                 .ok_or_else(|| {
@@ -568,8 +590,8 @@ mod tests {
             assert!(error.contains(said), "{text}: {error}");
         };
         refused(
-            r#"{"calculations": [{"op": "RATE_AVG", "column": "x"}]}"#,
-            "RATE_AVG",
+            r#"{"calculations": [{"op": "RATE_AVG", "column": "x"}], "orders": [{"op": "RATE_AVG", "column": "x"}]}"#,
+            "RATE_AVG(x) is drawn over time",
         );
         refused(r#"{"calculated_fields": []}"#, "calculated_fields");
         refused(

@@ -309,7 +309,7 @@ fn calculations_without_heatmap(spec: &Value) -> Option<Value> {
     spec["calculations"]
         .as_array()?
         .iter()
-        .find(|c| c["op"] != "HEATMAP")
+        .find(|c| c["op"] != "HEATMAP" && !c["op"].as_str().unwrap().starts_with("RATE_"))
         .cloned()
 }
 
@@ -477,6 +477,32 @@ fn seeds_heatmap_of_duration_partitions_the_range() {
 }
 
 #[test]
+fn a_rate_is_the_change_between_time_buckets() {
+    // One request a minute; in minute buckets, MAX(duration_ms) is 12, 14,
+    // 950 and 2 ms: its rate is none, then +2, +936 and -948.
+    let result = lab_query(json!({
+        "calculations": [{ "op": "RATE_MAX", "column": "duration_ms" }],
+        "time_range": 600,
+        "granularity": 60,
+    }));
+    let rates: Vec<Value> = result["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["RATE_MAX(duration_ms)"].clone())
+        .collect();
+    assert_eq!(
+        rates,
+        [Value::Null, json!(2.0), json!(936.0), json!(-948.0)]
+    );
+    assert_eq!(
+        result["results"][0]["RATE_MAX(duration_ms)"],
+        Value::Null,
+        "no value for the whole range"
+    );
+}
+
+#[test]
 fn concurrency_is_the_most_spans_in_progress_at_once() {
     // Each home request's child runs inside it: two at once, never three
     // (the requests are a minute apart).
@@ -534,7 +560,7 @@ fn the_terminal_shows_the_table_the_heatmap_and_the_honeycomb_link() {
 }
 
 #[test]
-fn an_unsupported_operator_is_refused_by_name_with_exit_2() {
+fn what_is_not_computed_is_refused_by_name_with_exit_2() {
     let (_dir, spans_file, _) = scratch();
     std::fs::write(&spans_file, otlp_lines(&lab_spans())).unwrap();
     let output = common::tracelab()
@@ -542,13 +568,13 @@ fn an_unsupported_operator_is_refused_by_name_with_exit_2() {
         .arg(&spans_file)
         .args([
             "--query",
-            r#"{"calculations":[{"op":"RATE_MAX","column":"duration_ms"}]}"#,
+            r#"{"calculated_fields":[{"name":"slow","expression":"GT($duration_ms, 100)"}]}"#,
         ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("RATE_MAX"), "{stderr}");
+    assert!(stderr.contains("calculated_fields"), "{stderr}");
 }
 
 /// `tracelab show FILE --web` on the lab's spans: the web view's URL, and

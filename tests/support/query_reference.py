@@ -174,6 +174,8 @@ def calculate(op, column, events, rng):
         return best
     if op == "COUNT_DISTINCT":
         return len({(type(e[column]).__name__, e[column]) for e in events if column in e})
+    if op.startswith("RATE_"):
+        return None  # a time series: no value for the whole group
     if op == "HEATMAP":
         if rng is None:
             return []
@@ -250,7 +252,7 @@ def run(events, spec):
         rows = [r for r in rows if r[k] is not None and matches(h["op"], float(r[k]), h["value"])]
     orders = spec.get("orders") or []
     if not orders:
-        first = next((c for c in calcs if c["op"] != "HEATMAP"), None)
+        first = next((c for c in calcs if c["op"] != "HEATMAP" and not c["op"].startswith("RATE_")), None)
         orders = [{"op": first["op"], "column": first.get("column"), "order": "descending"}] if first else []
 
     def by(a, b, descending, numeric):
