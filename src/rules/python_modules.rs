@@ -26,6 +26,24 @@ impl Module {
     fn lists(&self, name: &str) -> bool {
         self.names.split(' ').any(|n| n == name)
     }
+
+    /// The name it lists that `name` is a typo of (a few letters away),
+    /// when one is nearest: `FlaskInstrumentor` for `FlaskInstrumenter`.
+    pub fn near_name(&self, name: &str) -> Option<&'static str> {
+        let limit = (name.len() / 4).clamp(1, 3);
+        let mut near: Vec<(usize, &'static str)> = self
+            .names
+            .split(' ')
+            .filter(|n| !n.is_empty() && *n != name)
+            .map(|n| (crate::rules::names::edit_distance(n, name), n))
+            .filter(|(distance, _)| *distance <= limit)
+            .collect();
+        near.sort_unstable();
+        match near.as_slice() {
+            [(best, n), rest @ ..] if rest.first().is_none_or(|(d, _)| d > best) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 pub struct Table {

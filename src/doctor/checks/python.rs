@@ -9,7 +9,7 @@ use crate::rules::python_modules;
 use crate::workspace::context::Context;
 use crate::workspace::python::arity::{misfit, signature};
 use crate::workspace::python::reach::{EVERY_REQUEST_HOOKS, FunctionId, Reach, When};
-use crate::workspace::python::{Function, PyFile, UndefinedName, Value};
+use crate::workspace::python::{Function, ImportedName, PyFile, UndefinedName, Value};
 
 /// Calls that set up a backend: a function holding one that nothing calls
 /// leaves that backend silent.
@@ -136,6 +136,17 @@ fn finding(reach: &Reach, place: Place, id: CheckId, when: When, message: String
     }
 }
 
+/// `from m import X` where m has no X but a name X is a typo of: the
+/// line, and the name meant.
+fn misspelt_import(import: &ImportedName) -> Option<(usize, &'static str)> {
+    let name = import.imported.as_deref()?;
+    let module = python_modules::table().module(&import.module)?;
+    if module.offers(name) {
+        return None;
+    }
+    Some((import.line, module.near_name(name)?))
+}
+
 /// The name the module can see that is nearest to `name` (a typo or a
 /// plural away), and the file it is bound in.
 fn nearest_name(reach: &Reach, file: usize, name: &str) -> Option<(String, usize)> {
@@ -167,6 +178,17 @@ fn check_undefined_names(
         }
     }
     for name in names {
+        // The name a misspelt import meant: the import fails first, and its
+        // finding renames it there.
+        if file
+            .facts
+            .imported_names
+            .iter()
+            .filter_map(misspelt_import)
+            .any(|(_, meant)| meant == name)
+        {
+            continue;
+        }
         // Under a star import, unbound only if no star-imported module of
         // the project binds it (and every star import is the project's).
         if file
@@ -555,6 +577,30 @@ fn check_imports(
             if offered {
                 continue;
             }
+            // A typo of a name the module has is renamed where it stands
+            // (an alias, or other names on the line, kept).
+            if let Some((_, meant)) = misspelt_import(import) {
+                reported.push(import.line);
+                let found = finding(
+                    reach,
+                    (index, import.function),
+                    CheckId::PythonImport,
+                    when,
+                    format!(
+                        "{}: cannot import name '{name}' from '{}' ({}): {}",
+                        at(file, import.line),
+                        import.module,
+                        version(&import.module),
+                        consequence(reach, file, when, "ImportError")
+                    ),
+                );
+                let fix = format!("{}: did you mean `{meant}`?", at(file, import.line));
+                out.push(match Edit::rename(&file.path, import.line, name, meant) {
+                    Some(edit) => found.edit(edit).fix(fix),
+                    None => found.fix(fix),
+                });
+                continue;
+            }
             let instead = table
                 .modules_offering(name)
                 .first()
@@ -668,6 +714,32 @@ mod tests {
             SHELL,
         );
         on_the_lab_route.one(CheckId::PythonUndefinedName, Status::Warn);
+    }
+
+    /// A typo in an import: one problem, at the import, renamed there to
+    /// the name the module has; the correct uses below are not echoes to
+    /// "fix" into the typo.
+    #[test]
+    fn a_misspelt_import_is_renamed_at_the_import_and_nowhere_else() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "from opentelemetry.instrumentation.flask import FlaskInstrumentor\n",
+                "from opentelemetry.instrumentation.flask import FlaskInstrumenter\n",
+            ),
+            SHELL,
+        );
+        assert_eq!(checked.ids(Status::Fail), [CheckId::PythonImport]);
+        let found = checked.one(CheckId::PythonImport, Status::Fail);
+        let Some(crate::doctor::finding::Apply::Edit(edit)) = &found.apply else {
+            panic!("no edit: {found:#?}");
+        };
+        assert_eq!(
+            edit.new,
+            "from opentelemetry.instrumentation.flask import FlaskInstrumentor"
+        );
+        assert!(edit.old.contains("FlaskInstrumenter"));
     }
 
     #[test]
