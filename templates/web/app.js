@@ -19,11 +19,38 @@ function count(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/// The waterfall's time axis: the trace's start, quarters, and its end.
+/// The waterfall's time axis: ticks on round steps (1, 2 or 5 times a
+/// power of ten) from the trace's start; each also a gridline down the
+/// tracks (the waterfall's --grid).
 function axis(total) {
-  const ticks = [0, 25, 50, 75, 100].map((at) =>
-    el("span", { class: "wf-tick" + (at === 100 ? " last" : ""), style: { left: at + "%" } }, ms(total * at / 100)));
-  return el("div", { class: "wf-row wf-axis" }, el("div", { class: "wf-name" }), el("div", { class: "wf-track" }, ...ticks));
+  const at = ticks(0, total, 5).filter((t) => t <= total);
+  const last = at[at.length - 1];
+  const marks = at.map((t) =>
+    el("span", { class: "wf-tick" + (t === last && t / total > 0.9 ? " last" : ""), style: { left: (t / total) * 100 + "%" } }, ms(t)));
+  const lines = at.slice(1).map((t) => {
+    const p = (t / total) * 100;
+    return `linear-gradient(to right, transparent calc(${p}% - 0.5px), var(--line) calc(${p}% - 0.5px), var(--line) calc(${p}% + 0.5px), transparent calc(${p}% + 0.5px))`;
+  });
+  $("waterfall").style.setProperty("--grid", lines.join(", ") || "none");
+  return el("div", { class: "wf-row wf-axis" }, el("div", { class: "wf-name" }), el("div", { class: "wf-track" }, ...marks));
+}
+
+/// The name column as wide as its longest row needs (indent, name, and the
+/// service when spans come from several), up to 60%: a name is never cut
+/// while there is room.
+function nameColumn(trace, withService) {
+  const context = document.createElement("canvas").getContext("2d");
+  const style = getComputedStyle(document.body);
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const base = parseFloat(style.fontSize) || 14;
+  context.font = `${base}px ${style.fontFamily}`;
+  let widest = 0;
+  for (const span of trace.spans) {
+    let width = (0.4 + span.depth * 1.1) * rem + context.measureText(span.name).width + 12;
+    if (withService) width += 0.3 * rem + context.measureText(span.service).width * 0.8;
+    widest = Math.max(widest, width);
+  }
+  return `min(60%, max(10rem, ${Math.ceil(widest)}px))`;
 }
 
 function el(tag, attrs, ...children) {
@@ -69,10 +96,21 @@ const REFRESH_PAUSE_MS = 250;
 
 // Asks for the list, then asks again: the server holds the question until
 // something changes, so news shows at once without polling every second.
+// In a headless browser (a screenshot, a test), under automation, or with
+// ?static, the list is asked every second instead: a pending long-poll
+// never lets a one-shot render (--virtual-time-budget) settle.
+const ONE_SHOT = navigator.webdriver || /Headless/.test(navigator.userAgent) ||
+  new URLSearchParams(location.search).has("static");
+
 async function pollList(after) {
   if (view.poll) view.poll.abort();
   const controller = new AbortController();
   view.poll = controller;
+  if (ONE_SHOT && after !== null && after !== undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (controller.signal.aborted) return;
+    after = null;
+  }
   try {
     const response = await fetch(query(after), { signal: controller.signal, cache: "no-store" });
     if (!response.ok) throw new Error(await response.text());
@@ -133,6 +171,8 @@ async function loadTrace(id, resetSpan = true) {
   const response = await fetch("api/traces/" + encodeURIComponent(id), { cache: "no-store" });
   if (!response.ok) {
     $("trace-pane").hidden = false;
+    $("trace-hint").hidden = true;
+    $("trace-body").hidden = false;
     $("trace-title").textContent = "trace " + id;
     $("notes").replaceChildren(el("p", { class: "note" }, await response.text()));
     $("waterfall").replaceChildren();
@@ -145,7 +185,15 @@ async function loadTrace(id, resetSpan = true) {
 
 function renderTrace(trace) {
   $("trace-pane").hidden = false;
-  $("trace-title").textContent = `trace ${trace.id} · ${ms(trace.duration_ms)} · ${count(trace.spans.length, "span")}`;
+  $("trace-hint").hidden = true;
+  $("trace-body").hidden = false;
+  // One service: named once in the title, not on every row.
+  const services = [...new Set(trace.spans.map((s) => s.service))];
+  const oneService = services.length === 1;
+  $("trace-title").textContent = `trace ${trace.id} · ${ms(trace.duration_ms)} · ${count(trace.spans.length, "span")}` +
+    (oneService ? ` · ${services[0]}` : "");
+  $("waterfall").style.setProperty("--name-col", nameColumn(trace, !oneService));
+  $("waterfall").classList.toggle("one-service", oneService);
   const link = $("honeycomb-link");
   link.hidden = !trace.link;
   if (trace.link) link.href = trace.link;
@@ -251,7 +299,7 @@ function showTab(tab) {
   const query = tab === "query";
   $("query-pane").hidden = !query;
   $("list-pane").hidden = query;
-  if (query) $("trace-pane").hidden = true;
+  $("trace-pane").hidden = query;
   $("tab-query").classList.toggle("active", query);
   $("tab-traces").classList.toggle("active", !query);
 }
