@@ -112,10 +112,12 @@ pub fn tree(view: &View) -> String {
 }
 
 fn span_line(span: &ReceivedSpan) -> String {
+    // A status only when the code set one: "unset" is every span's default
+    // and says nothing.
     let status = match span.status() {
-        "error" => paint(FAIL, "error"),
-        "ok" => paint(OK, "ok"),
-        other => paint(DIM, other),
+        "error" => format!(" {}", paint(FAIL, "error")),
+        "ok" => format!(" {}", paint(OK, "ok")),
+        _ => String::new(),
     };
     let attributes: Vec<String> = span
         .attributes()
@@ -136,7 +138,7 @@ fn span_line(span: &ReceivedSpan) -> String {
         format!(" {}", paint(CODE, attributes.join(" ")))
     };
     format!(
-        "{} {:.1} ms {status}{attributes}",
+        "{} {:.1} ms{status}{attributes}",
         span.span.name,
         span.duration_ms(),
     )

@@ -256,11 +256,13 @@ function renderSpan(span) {
   const pane = $("span-detail");
   pane.hidden = !span;
   if (!span) return pane.replaceChildren();
-  const status = span.status + (span.status_message ? ": " + span.status_message : "");
+  // A status only when the code set one ("unset" is every span's default).
+  const status = span.status === "unset" ? [] :
+    [["status", span.status + (span.status_message ? ": " + span.status_message : "")]];
   pane.replaceChildren(
     el("h3", {}, span.name),
     ...table("Span", [
-      ["service", span.service], ["kind", span.kind], ["status", status],
+      ["service", span.service], ["kind", span.kind], ...status,
       ["start", "+" + ms(span.offset_ms)], ["duration", ms(span.duration_ms)],
       ["span id", span.span_id], ["parent id", span.parent_span_id || "(root)"], ["scope", span.scope],
     ]),

@@ -67,7 +67,7 @@ fn trees_show_children_under_parents_with_the_team_fingerprint() {
         )
     );
     assert!(
-        lines[1].starts_with("  span-0 2.0 ms unset http.route=/api/activities/home"),
+        lines[1].starts_with("  span-0 2.0 ms http.route=/api/activities/home"),
         "{lines:?}"
     );
     assert!(lines[2].starts_with("    span-1 "), "{lines:?}");

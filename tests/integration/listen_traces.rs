@@ -65,9 +65,9 @@ fn a_trace_split_over_three_requests_out_of_order_prints_as_one_tree() {
         lines,
         [
             format!("trace {} api  3 spans, 50.0 ms", "03".repeat(16)),
-            "  span-1 50.0 ms unset".to_string(),
-            "    span-2 30.0 ms unset".to_string(),
-            "      span-3 10.0 ms unset".to_string(),
+            "  span-1 50.0 ms".to_string(),
+            "    span-2 30.0 ms".to_string(),
+            "      span-3 10.0 ms".to_string(),
         ]
     );
     let summary = listener.interrupt();
