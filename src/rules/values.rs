@@ -26,6 +26,55 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "honeycombapikey",
 ];
 
+/// The words instructions put where a value goes: a value made only of
+/// them (`your-access-key`, `YOUR_SECRET_HERE`, `myawstoken`) is a
+/// placeholder, whichever variable it is for.
+const PLACEHOLDER_VOCABULARY: &[&str] = &[
+    "your",
+    "my",
+    "the",
+    "api",
+    "access",
+    "secret",
+    "key",
+    "keys",
+    "token",
+    "id",
+    "aws",
+    "honeycomb",
+    "rollbar",
+    "here",
+    "insert",
+    "put",
+    "paste",
+    "value",
+    "dummy",
+    "fake",
+    "example",
+    "change",
+    "me",
+    "replace",
+    "enter",
+    "ingest",
+    "password",
+];
+
+/// Whether `squashed` (lower case, letters and digits only) is two or more
+/// words of the vocabulary run together.
+fn only_placeholder_words(squashed: &str) -> bool {
+    // reachable[i]: the fewest words that spell squashed[..i] (None: none do).
+    let mut reachable: Vec<Option<usize>> = vec![None; squashed.len() + 1];
+    reachable[0] = Some(0);
+    for end in 1..=squashed.len() {
+        reachable[end] = PLACEHOLDER_VOCABULARY
+            .iter()
+            .filter(|word| squashed[..end].ends_with(*word))
+            .filter_map(|word| reachable[end - word.len()].map(|n| n + 1))
+            .max();
+    }
+    reachable[squashed.len()].is_some_and(|words| words >= 2)
+}
+
 /// Why `value` is a placeholder rather than a real value, if it is one. The
 /// reason never repeats the value (it may be a secret): "is a ...".
 pub fn placeholder(name: &str, value: &str) -> Option<String> {
@@ -52,7 +101,7 @@ pub fn placeholder(name: &str, value: &str) -> Option<String> {
     {
         return Some("is the name of the variable itself, not its value".into());
     }
-    if PLACEHOLDER_WORDS.contains(&squashed.as_str()) {
+    if PLACEHOLDER_WORDS.contains(&squashed.as_str()) || only_placeholder_words(&squashed) {
         return Some(
             "is a placeholder word (like your-api-key or changeme), not a real value".into(),
         );
@@ -116,6 +165,10 @@ mod tests {
             "${HONEYCOMB_API_KEY}",
             "xxxxxxxx",
             "AKIAIOSFODNN7EXAMPLE",
+            "your-access-key",
+            "YOUR_SECRET_ACCESS_KEY_HERE",
+            "my-honeycomb-key",
+            "youraccesskeyid",
         ] {
             assert!(placeholder(name, value).is_some(), "{value}");
         }
@@ -127,6 +180,10 @@ mod tests {
             .is_none()
         );
         assert!(placeholder("AWS_DEFAULT_REGION", "us-east-1").is_none());
+        // Names a student gives are theirs, however plain.
+        for name in ["test-service", "my-app", "backend-flask", "cruddur-api"] {
+            assert!(placeholder("OTEL_SERVICE_NAME", name).is_none(), "{name}");
+        }
     }
 
     #[test]

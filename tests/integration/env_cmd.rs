@@ -160,6 +160,26 @@ fn wrong_shapes_and_placeholders_are_refused_without_a_terminal() {
     );
 }
 
+/// A placeholder is refused for every secret, as for Honeycomb's key (the
+/// README promises it asks again): not accepted with a warning.
+#[test]
+fn an_aws_placeholder_is_refused_as_a_honeycomb_one_is() {
+    let env = Env::new("honeycomb,xray");
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "your-access-key"),
+        ("AWS_SECRET_ACCESS_KEY", "YOUR_SECRET_ACCESS_KEY_HERE"),
+    ] {
+        let output = env.set(name, value, &[]);
+        assert_eq!(output.status.code(), Some(2), "{name}={value}");
+        assert!(
+            text(&output.stderr).contains("placeholder"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    assert!(!env.dir.join(".env").exists());
+}
+
 #[test]
 fn unusual_shapes_warn_and_misspelled_names_are_refused() {
     let env = Env::new("honeycomb,xray");
