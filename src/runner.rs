@@ -118,31 +118,99 @@ pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
             Installer::Pip => run_visible(Command::new(&python).args(["-m", "venv"]).arg(&venv))?,
         }
     }
+    // The installer's own lines (one per package) go to a log: the
+    // terminal gets one line of what happened, and where the rest is.
+    let log = venv.join("tracelab-install.log");
     progress(&format!(
-        "installing {} ({}, with its cache)",
+        "installing {} ({}, with its cache; log: {})",
         requirements.display(),
-        installer.name()
+        installer.name(),
+        log.display()
     ));
-    match &installer {
-        Installer::Uv(uv) => run_visible(
+    let output = match &installer {
+        Installer::Uv(uv) => run_logged(
             Command::new(uv)
                 .args(["pip", "install", "--python"])
                 .arg(venv.join("bin/python"))
                 .arg("-r")
                 .arg(&requirements),
+            &log,
         )?,
-        Installer::Pip => run_visible(
+        Installer::Pip => run_logged(
             Command::new(venv.join("bin/python"))
                 .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
                 .arg(&requirements),
+            &log,
         )?,
-    }
+    };
     std::fs::write(&stamp, digest)?;
-    progress(&format!(
-        "ready in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
+    let seconds = started.elapsed().as_secs_f64();
+    progress(&match installed_count(&output) {
+        Some(1) => format!("installed 1 package in {seconds:.1} s"),
+        Some(n) => format!("installed {n} packages in {seconds:.1} s"),
+        None => format!("ready in {seconds:.1} s (nothing new to install)"),
+    });
     absolute(&venv)
+}
+
+/// How many packages an install put in: uv's `+ name==version` lines, or
+/// pip's `Successfully installed a-1 b-2`.
+fn installed_count(output: &str) -> Option<usize> {
+    let uv = output
+        .lines()
+        .filter(|line| line.trim_start().starts_with("+ "))
+        .count();
+    let pip = output
+        .lines()
+        .find_map(|line| line.strip_prefix("Successfully installed "))
+        .map(|names| names.split_whitespace().count());
+    match (uv, pip) {
+        (0, None) => None,
+        (0, Some(n)) => Some(n),
+        (n, _) => Some(n),
+    }
+}
+
+/// Runs an install with its output (stdout and stderr) written to `log`,
+/// the seconds counting on a terminal meanwhile; its text, or on failure
+/// its last lines here and the whole in the log.
+fn run_logged(command: &mut Command, log: &Path) -> Result<String> {
+    let file =
+        std::fs::File::create(log).with_context(|| format!("cannot write {}", log.display()))?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file.try_clone()?))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if terminal {
+            anstream::eprint!(
+                "\r{}",
+                paint(DIM, format!("  … {} s", started.elapsed().as_secs()))
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    if terminal {
+        anstream::eprint!("\r\x1b[2K");
+    }
+    let text = crate::workspace::read::text(log).unwrap_or_default();
+    if !status.success() {
+        let output_status = status;
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        bail!(
+            "the install failed ({output_status}):\n{tail}\n(the whole output: {})",
+            log.display()
+        );
+    }
+    Ok(text)
 }
 
 /// The app runs in its own folder: every path handed to it is absolute.

@@ -141,8 +141,8 @@ fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
     assert!(stdout.contains("GET /api/activities/home"), "{stdout}");
     assert!(stdout.contains("app.result_length=3"), "{stdout}");
     assert!(
-        !stdout.contains("Collecting"),
-        "pip's output belongs on stderr"
+        !stdout.contains("Collecting") && !stderr.contains("Collecting"),
+        "pip's output belongs in its log"
     );
     assert!(stderr.contains("spans received"), "{stderr}");
     let left = common::processes_in(&dir);
@@ -160,11 +160,25 @@ fn the_venv_is_made_with_uv_when_there_is_one() {
     running.trace_home(port);
     let (code, _, stderr) = running.interrupt();
     assert_eq!(code, 130, "{stderr}");
-    assert!(stderr.contains("(uv, with its cache)"), "{stderr}");
+    assert!(stderr.contains("(uv, with its cache; log: "), "{stderr}");
     assert!(
         !dir.join("backend-flask/.venv/bin/pip").exists(),
         "{stderr}"
     );
+    // One line says what the install did; uv's line per package is in the
+    // log the line names, not on the screen.
+    let log =
+        std::fs::read_to_string(dir.join("backend-flask/.venv/tracelab-install.log")).unwrap();
+    let packages = log
+        .lines()
+        .filter(|l| l.trim_start().starts_with("+ "))
+        .count();
+    assert!(packages > 10, "{log}");
+    assert!(
+        stderr.contains(&format!("installed {packages} packages in ")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(" + flask=="), "{stderr}");
 }
 
 #[test]
