@@ -81,8 +81,7 @@ pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
     }
     let installer = Installer::find()?;
     let started = Instant::now();
-    let python =
-        which::which("python3").context("python3 is not on PATH: install Python 3.10 or newer")?;
+    let python = interpreter(backend_dir)?;
     // A venv uv made has no pip: with pip as the installer, make it anew.
     if installer == Installer::Pip
         && venv.join("bin/python").is_file()
@@ -151,6 +150,43 @@ pub fn prepare_venv(backend_dir: &Path) -> Result<PathBuf> {
         None => format!("ready in {seconds:.1} s (nothing new to install)"),
     });
     absolute(&venv)
+}
+
+/// The Python to make the venv with: the image's own version when this
+/// machine has it (`python3.12`), else python3, with a line saying which
+/// Python would match when they differ.
+fn interpreter(backend_dir: &Path) -> Result<PathBuf> {
+    let python3 =
+        which::which("python3").context("python3 is not on PATH: install Python 3.10 or newer")?;
+    let dockerfile = backend_dir.join("Dockerfile");
+    let Some((wanted, line)) = crate::workspace::dockerfile::python_version(&dockerfile) else {
+        return Ok(python3);
+    };
+    let version = |python: &Path| -> Option<String> {
+        let output = Command::new(python).arg("--version").output().ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        let number = text.split_whitespace().nth(1)?;
+        let mut parts = number.split('.');
+        Some(format!("{}.{}", parts.next()?, parts.next()?))
+    };
+    // A shim (pyenv's) may name a version it does not have: asked, not assumed.
+    if let Ok(exact) = which::which(format!("python{wanted}"))
+        && version(&exact).as_deref() == Some(wanted.as_str())
+    {
+        return Ok(exact);
+    }
+    if let Some(here) = version(&python3).filter(|here| *here != wanted) {
+        progress(&format!(
+            "python3 here is {here}; the image runs {wanted} ({}:{line}). The pinned requirements install on both; to match it, install python{wanted} and delete {}",
+            dockerfile.display(),
+            backend_dir.join(".venv").display()
+        ));
+    }
+    Ok(python3)
 }
 
 /// How many packages an install put in: uv's `+ name==version` lines, or

@@ -54,6 +54,28 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
     out
 }
 
+/// The Python the image runs, from its last `FROM python:X.Y…`: `3.12`,
+/// with the line it is on.
+pub fn python_version(dockerfile: &Path) -> Option<(String, usize)> {
+    let text = crate::workspace::read::text(dockerfile).ok()?;
+    instructions(&text)
+        .into_iter()
+        .rev()
+        .filter(|i| i.keyword == "FROM")
+        .find_map(|i| {
+            let image = i
+                .arguments
+                .split_whitespace()
+                .find(|w| !w.starts_with("--"))?;
+            let tag = image
+                .strip_prefix("python:")
+                .or_else(|| image.strip_prefix("docker.io/library/python:"))?;
+            let mut parts = tag.split(|c: char| !c.is_ascii_digit());
+            let (major, minor) = (parts.next()?, parts.next()?);
+            (!major.is_empty() && !minor.is_empty()).then(|| (format!("{major}.{minor}"), i.line))
+        })
+}
+
 /// A CMD, ENTRYPOINT or RUN written in exec form (`[...]`) that is not a
 /// JSON array of strings: Docker then runs the whole text as a shell
 /// command, whose first word is `[npm,`: "not found", and the container
@@ -219,6 +241,33 @@ pub fn environment(dockerfile: &Path) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_images_python_is_its_last_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        for (text, wanted) in [
+            ("FROM python:3.12\n", Some(("3.12", 1))),
+            (
+                "# build\nFROM --platform=linux/amd64 python:3.10-slim-buster AS base\n",
+                Some(("3.10", 2)),
+            ),
+            (
+                "FROM node:20 AS web\nFROM python:3.11.7-slim\n",
+                Some(("3.11", 2)),
+            ),
+            ("FROM ubuntu:22.04\n", None),
+            ("FROM python:latest\n", None),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let found = python_version(&path);
+            assert_eq!(
+                found.as_ref().map(|(v, l)| (v.as_str(), *l)),
+                wanted,
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn dockerfile_env_is_the_images_own() {

@@ -145,6 +145,26 @@ fn a_local_workspace_runs_and_prints_its_spans_and_ctrl_c_leaves_nothing() {
         "pip's output belongs in its log"
     );
     assert!(stderr.contains("spans received"), "{stderr}");
+    // The image runs Python 3.12: a venv of another Python says so, once.
+    let here = String::from_utf8(
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg("import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let note = format!("python3 here is {}; the image runs 3.12", here.trim());
+    let has_exact = std::process::Command::new("python3.12")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert_eq!(
+        stderr.matches(&note).count(),
+        usize::from(here.trim() != "3.12" && !has_exact),
+        "{stderr}"
+    );
     let left = common::processes_in(&dir);
     assert!(left.is_empty(), "left running: {left:#?}");
 }
