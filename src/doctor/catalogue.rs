@@ -994,7 +994,6 @@ catalogue! {
         statuses: [
             Ok: "the backend started and answered its port",
             Fail: "it exited, or did not answer within 30 s",
-            Info: "the run saw a problem a static check names: kept as its confirmation",
         ],
     }
     /// With --deep: a GET route without path parameters answered 500 (the
@@ -1005,7 +1004,6 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Fail: "a route answered 500, or did not answer",
-            Info: "the run saw a problem a static check names: kept as its confirmation",
         ],
     }
     /// With --deep: the spans that arrived for each route asked, with their
@@ -1019,7 +1017,6 @@ catalogue! {
             Warn: "no server span for a route that answered",
             Fail: "no span at all, or spans under unknown_service",
             Skip: "the code exports past tracelab's receiver",
-            Info: "the run saw a problem a static check names: kept as its confirmation",
         ],
     }
     /// With --deep: the lab's manual span under /api/activities/home, with
@@ -1030,7 +1027,6 @@ catalogue! {
         statuses: [
             Ok: "the lab's span arrived whole",
             Warn: "it did not arrive, or without app.now or app.result_length",
-            Info: "the run saw a problem a static check names: kept as its confirmation",
         ],
     }
     /// With --deep: the X-Ray segments that reached the stand-in daemon, their
@@ -1041,7 +1037,6 @@ catalogue! {
         statuses: [
             Ok: "the segments that arrived",
             Fail: "no segment, or a subsegment left open",
-            Info: "the run saw a problem a static check names: kept as its confirmation",
         ],
     }
     /// With --deep: what the SDKs logged when they dropped data (an attribute
@@ -1052,7 +1047,6 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Fail: "the SDK dropped data",
-            Info: "the run saw a problem a static check names: kept as its confirmation",
         ],
     }
 }

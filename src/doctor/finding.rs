@@ -23,6 +23,9 @@ pub struct Finding {
     /// the compose file's name for a variant configuration.
     #[serde(skip)]
     pub group: &'static str,
+    /// `doctor --deep` saw it happen: the static claim, proved by the run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
 
 impl Finding {
@@ -40,6 +43,7 @@ impl Finding {
             fix: None,
             apply: None,
             group: id.group().title(),
+            confirmed: false,
         }
     }
 

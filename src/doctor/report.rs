@@ -65,7 +65,12 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
         Status::Fail | Status::Warn | Status::Info => format!(" [{}]", finding.id),
         Status::Ok | Status::Skip => String::new(),
     };
-    let text = format!("{}{id}", finding.message);
+    let confirmed = if finding.confirmed {
+        " (confirmed by the run)"
+    } else {
+        ""
+    };
+    let text = format!("{}{confirmed}{id}", finding.message);
     let message = match width {
         Some(width) if width > lead + 20 => wrap(&text, width - lead, &" ".repeat(lead)),
         _ => text,

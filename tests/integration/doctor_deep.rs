@@ -73,12 +73,20 @@ fn found(json: &serde_json::Value, id: &str, status: &str) -> Vec<String> {
         .collect()
 }
 
-/// What the run found wrong: its problems, and those it confirmed of the
-/// static checks (kept as notes, so a root cause counts once).
+/// What the run found wrong that no static check had named.
 fn seen_wrong(json: &serde_json::Value, id: &str) -> Vec<String> {
-    let mut all = found(json, id, "fail");
-    all.extend(found(json, id, "info"));
-    all
+    found(json, id, "fail")
+}
+
+/// The static findings of `id` the run proved (one finding each, marked).
+fn confirmed(json: &serde_json::Value, id: &str) -> Vec<String> {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id && c["confirmed"] == true)
+        .map(|c| c["message"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -150,19 +158,20 @@ fn planted_defects_are_named_at_their_line() {
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
     let line = line_of(&dir, HOME, "LOGGER.info");
-    let route = seen_wrong(&json, "deep-route");
-    assert_eq!(route.len(), 1, "{json:#}");
-    assert!(
-        route[0].contains(&format!("GET /api/activities/home answered 500: NameError: name 'LOGGER' is not defined at backend-flask/{HOME}:{line}")),
-        "{route:?}"
-    );
     // The static check named it first, as a request that would fail; the
-    // run saw it fail, which makes it a problem.
+    // run saw that request answer 500 there, which makes it a problem: one
+    // finding, confirmed, not a second one from the run.
     let named = found(&json, "python-undefined-name", "fail");
     assert!(
         named.len() == 1 && named[0].contains(&format!("{HOME}:{line}")),
         "{json:#}"
     );
+    assert_eq!(
+        confirmed(&json, "python-undefined-name").len(),
+        1,
+        "{json:#}"
+    );
+    assert!(seen_wrong(&json, "deep-route").is_empty(), "{json:#}");
 
     // A module that does not exist in the installed package: no start.
     let (_root, dir) = workspace("honeycomb,xray");
@@ -175,13 +184,14 @@ fn planted_defects_are_named_at_their_line() {
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
     let line = line_of(&dir, "app.py", "aws_xray_sdk.flask.middleware");
-    let start = seen_wrong(&json, "deep-start");
-    assert_eq!(start.len(), 1, "{json:#}");
-    assert_eq!(found(&json, "python-import", "fail").len(), 1, "{json:#}");
+    // The backend did not start, at the import the static check named.
+    let import = found(&json, "python-import", "fail");
     assert!(
-        start[0].contains(&format!("ModuleNotFoundError: No module named 'aws_xray_sdk.flask' at backend-flask/app.py:{line}")),
-        "{start:?}"
+        import.len() == 1 && import[0].contains(&format!("app.py:{line}")),
+        "{json:#}"
     );
+    assert_eq!(confirmed(&json, "python-import").len(), 1, "{json:#}");
+    assert!(seen_wrong(&json, "deep-start").is_empty(), "{json:#}");
     assert!(common::processes_in(&dir).is_empty());
 
     // A subsegment begun and never ended: its segment is never sent.
@@ -195,13 +205,14 @@ fn planted_defects_are_named_at_their_line() {
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
     let line = line_of(&dir, HOME, "begin_subsegment");
-    let xray = seen_wrong(&json, "deep-xray");
+    // The static check names the subsegment left open; the run saw the
+    // segment never arrive: that one finding, confirmed.
+    let open = confirmed(&json, "code-xray-subsegment");
     assert!(
-        xray.iter().any(|m| m
-            .contains("GET /api/activities/home: its X-Ray segment never arrived")
-            && m.contains(&format!("backend-flask/{HOME}:{line}"))),
+        open.len() == 1 && open[0].contains(&format!("{HOME}:{line}")),
         "{json:#}"
     );
+    assert!(seen_wrong(&json, "deep-xray").is_empty(), "{json:#}");
 
     // A method passed without its call: the SDK sends its text.
     let (_root, dir) = workspace("honeycomb");
@@ -214,14 +225,23 @@ fn planted_defects_are_named_at_their_line() {
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
     let line = line_of(&dir, HOME, "now.isoformat)");
-    let dropped = seen_wrong(&json, "deep-sdk-warning");
+    // The static check names the method passed uncalled; the run saw the
+    // SDK send its text: that one finding, confirmed.
+    let proved: Vec<&serde_json::Value> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["confirmed"] == true)
+        .collect();
     assert!(
-        dropped
-            .iter()
-            .any(|m| m.contains("\"app.now\"")
-                && m.contains(&format!("backend-flask/{HOME}:{line}"))),
+        proved.len() == 1
+            && proved[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{HOME}:{line}")),
         "{json:#}"
     );
+    assert!(seen_wrong(&json, "deep-sdk-warning").is_empty(), "{json:#}");
 
     // A provider never set: requests are answered, and no span comes.
     let (_root, dir) = workspace("honeycomb");

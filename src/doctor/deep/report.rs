@@ -31,7 +31,7 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
     let is_problem = |f: &Finding| matches!(f.status, Status::Fail | Status::Warn);
     probed
         .into_iter()
-        .map(|mut finding| {
+        .filter_map(|finding| {
             let here = places(&finding.message);
             let confirmed: Vec<&mut Finding> = static_findings
                 .iter_mut()
@@ -43,19 +43,17 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
                 })
                 .collect();
             let seen_before = is_problem(&finding) && !confirmed.is_empty();
-            if seen_before {
-                // What the run proved is at least as bad as it saw: a
-                // warning about a request the run saw fail is a problem.
-                for static_finding in confirmed {
-                    static_finding.raise_to(finding.status);
-                }
-                finding.status = Status::Info;
-                debug_assert!(finding.id.allows(Status::Info), "{}", finding.id);
-                finding.message =
-                    format!("confirmed by the run (reported above): {}", finding.message);
-                finding.fix = None;
+            if !seen_before {
+                return Some(finding);
             }
-            finding
+            // One finding, marked: the static one, proved by the run, and at
+            // least as grave as what the run saw (a warning about a request
+            // the run saw fail is a problem).
+            for static_finding in confirmed {
+                static_finding.raise_to(finding.status);
+                static_finding.confirmed = true;
+            }
+            None
         })
         .collect()
 }
@@ -634,9 +632,11 @@ mod tests {
             ),
         ];
         let kept = as_confirmations(probed, &mut static_findings);
+        // What the static report named is not said twice: its finding is
+        // marked confirmed; the 500 it did not name is the run's own.
         let statuses: Vec<Status> = kept.iter().map(|f| f.status).collect();
-        assert_eq!(statuses, [Status::Info, Status::Info, Status::Fail]);
-        assert!(kept[0].message.starts_with("confirmed by the run"));
+        assert_eq!(statuses, [Status::Fail]);
+        assert!(static_findings.iter().all(|f| f.confirmed));
         // The run saw spans arrive under unknown_service: the static
         // warning about the name is now a problem.
         assert_eq!(static_findings[1].status, Status::Fail);
