@@ -15,7 +15,7 @@ use crate::answers::{
     validate_service_name,
 };
 use crate::backend::Backend;
-use crate::style::{DIM, paint, wrap};
+use crate::style::{DIM, FAIL, OK, paint, wrap};
 
 /// Asks for every answer not already fixed by `--set` or an answers file.
 pub fn ask(mut answers: Answers, preset: &HashSet<String>) -> Result<Answers> {
@@ -323,26 +323,120 @@ impl Theme for PromptTheme {
 /// Shows a change and asks whether to write it; the answer the student
 /// gave. Without a terminal nothing can be asked: an error that says how to
 /// review (`review`) and how to write without asking. "No" says so.
-pub fn approve(show: impl FnOnce(), question: &str, review: &str) -> Result<bool> {
+pub fn approve(header: impl FnOnce(), diff: &str, question: &str, review: &str) -> Result<bool> {
     use std::io::IsTerminal;
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         return Err(anyhow!("no terminal to ask on: {review}"));
     }
-    show();
-    let go = dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .map_err(|e| interrupted(e, "the answer"))?;
-    if !go {
-        anstream::println!("{}", paint(DIM, "Nothing was written."));
+    header();
+    if diff.lines().count() <= SHORT_DIFF {
+        print!("{diff}");
+        let go = dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(|e| interrupted(e, "the answer"))?;
+        if !go {
+            anstream::println!("{}", paint(DIM, "Nothing was written."));
+        }
+        return Ok(go);
     }
-    Ok(go)
+    // A long diff scrolls the question's context away: its summary, and
+    // the diff itself on request, through the pager.
+    anstream::println!("{}", diff_summary(diff));
+    loop {
+        let answer: String = dialoguer::Input::new()
+            .with_prompt(format!("{question} [y/N, d: show the diff]"))
+            .allow_empty(true)
+            .interact_text()
+            .map_err(|e| interrupted(e, "the answer"))?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => return Ok(true),
+            "" | "n" | "no" => {
+                anstream::println!("{}", paint(DIM, "Nothing was written."));
+                return Ok(false);
+            }
+            "d" | "diff" => page(diff),
+            _ => anstream::println!(
+                "{}",
+                paint(DIM, "Answer y (write), n (do not) or d (show the diff).")
+            ),
+        }
+    }
+}
+
+/// Diffs longer than this many lines are summarized before the question.
+const SHORT_DIFF: usize = 40;
+
+/// "3 files, +120 -4 lines: a, b, c" of a unified diff.
+fn diff_summary(diff: &str) -> String {
+    let files: Vec<&str> = diff
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ "))
+        .map(|name| name.trim_start_matches("b/"))
+        .collect();
+    let added = diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .count();
+    let removed = diff
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .count();
+    let count = match files.len() {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
+    format!(
+        "{count}, {} {} lines: {}",
+        paint(OK, format!("+{added}")),
+        paint(FAIL, format!("-{removed}")),
+        files.join(", ")
+    )
+}
+
+/// The diff through $PAGER (else less), or printed when there is none.
+fn page(diff: &str) {
+    use std::io::Write;
+    let pager = std::env::var("PAGER")
+        .ok()
+        .and_then(|p| shlex::split(&p))
+        .filter(|words| !words.is_empty())
+        .or_else(|| {
+            which::which("less")
+                .ok()
+                .map(|_| vec!["less".into(), "-R".into()])
+        });
+    let spawned = pager.and_then(|words| {
+        std::process::Command::new(&words[0])
+            .args(&words[1..])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .ok()
+    });
+    match spawned {
+        Some(mut child) => {
+            if let Some(mut stdin) = child.stdin.take() {
+                let _ = stdin.write_all(diff.as_bytes());
+            }
+            let _ = child.wait();
+        }
+        None => print!("{diff}"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_diff_is_summarized_by_files_and_lines() {
+        let diff = "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,3 @@\n a\n-b\n+c\n+d\n--- a/.env.example\n+++ b/.env.example\n@@ -1 +1,2 @@\n x\n+Y=1\n";
+        let summary = diff_summary(diff);
+        assert!(summary.contains("2 files"), "{summary}");
+        assert!(summary.contains("+3") && summary.contains("-1"), "{summary}");
+        assert!(summary.ends_with("app.py, .env.example"), "{summary}");
+    }
 
     #[test]
     fn yes_and_no_only() {

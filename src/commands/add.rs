@@ -94,7 +94,7 @@ fn insert_into(dir: &Path, args: &AddArgs) -> Result<ExitStatus> {
     if !args.merge.yes {
         let question = format!("Add {} to these files?", names.join(", "));
         let review = "review the change with --dry-run, then pass --yes to write it";
-        if !crate::prompts::approve(|| print!("{diffs}"), &question, review)? {
+        if !crate::prompts::approve(|| {}, &diffs, &question, review)? {
             return Ok(ExitStatus::Success);
         }
     }

@@ -126,11 +126,7 @@ fn fix(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding]) -> Result
     if !args.yes {
         let edits: usize = plan.files.iter().map(|f| f.ids.len()).sum();
         let review = "review the edits with --fix --dry-run, then pass --fix --yes to write them";
-        if !crate::prompts::approve(
-            || print!("{diff}"),
-            &format!("Make these {edits} edits?"),
-            review,
-        )? {
+        if !crate::prompts::approve(|| {}, &diff, &format!("Make these {edits} edits?"), review)? {
             return Ok(Fixed::NotWritten);
         }
     }

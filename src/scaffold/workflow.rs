@@ -100,17 +100,14 @@ pub fn merge_into(dir: &Path, answers: &Answers, args: &Request) -> Result<ExitS
         return Ok(exit);
     }
     if changes && !args.yes {
-        let show = || {
-            print_plan(dir, &plans, args, true);
-            for plan in plans
-                .iter()
-                .filter(|p| p.outcome.writes() || p.outcome == Outcome::Remove)
-            {
-                print!("{}", plan.diff());
-            }
-        };
+        let diff: String = plans
+            .iter()
+            .filter(|p| p.outcome.writes() || p.outcome == Outcome::Remove)
+            .map(|plan| plan.diff())
+            .collect();
         let review = "review the change with --dry-run, then pass --yes to write it";
-        if !crate::prompts::approve(show, "Write these changes?", review)? {
+        let plan = || print_plan(dir, &plans, args, true);
+        if !crate::prompts::approve(plan, &diff, "Write these changes?", review)? {
             return Ok(ExitStatus::Success);
         }
     }

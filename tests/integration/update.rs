@@ -143,11 +143,22 @@ fn on_a_terminal_it_shows_the_diff_and_asks_first() {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"));
     cmd.args(["add", "rollbar", "--dir"])
         .arg(&dir)
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env("PAGER", "cat");
     let mut session = Session::spawn(cmd).unwrap();
     session.set_expect_timeout(Some(Duration::from_secs(10)));
+    // A long diff is summarized before the question, and shown on request
+    // (through the pager).
+    session.expect("files, +").unwrap();
+    session.expect("docker-compose.yml").unwrap();
+    session
+        .expect("Write these changes? [y/N, d: show the diff]")
+        .unwrap();
+    session.send_line("d").unwrap();
     session.expect("+ROLLBAR_ACCESS_TOKEN").unwrap();
-    session.expect("Write these changes?").unwrap();
+    session
+        .expect("Write these changes? [y/N, d: show the diff]")
+        .unwrap();
     session.send_line("n").unwrap();
     session.expect("Nothing was written.").unwrap();
     session.expect(Eof).unwrap();
