@@ -434,7 +434,10 @@ mod tests {
         let diff = "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,3 @@\n a\n-b\n+c\n+d\n--- a/.env.example\n+++ b/.env.example\n@@ -1 +1,2 @@\n x\n+Y=1\n";
         let summary = diff_summary(diff);
         assert!(summary.contains("2 files"), "{summary}");
-        assert!(summary.contains("+3") && summary.contains("-1"), "{summary}");
+        assert!(
+            summary.contains("+3") && summary.contains("-1"),
+            "{summary}"
+        );
         assert!(summary.ends_with("app.py, .env.example"), "{summary}");
     }
 

@@ -69,9 +69,9 @@ fn print(
     match args.format() {
         OutputFormat::Text => {
             let title = format!("tracelab doctor: {}", dir.display());
-            report::print_human(&title, findings, ignored);
+            report::print_human(dir, &title, findings, ignored);
         }
-        OutputFormat::Json => report::print_json(findings, ignored),
+        OutputFormat::Json => report::print_json(dir, findings, ignored),
         OutputFormat::Github => print!("{}", formats::github(findings, &origin)),
         OutputFormat::Sarif => {
             let sarif = formats::sarif(findings, &origin);
@@ -118,7 +118,8 @@ fn fix(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding]) -> Result
         say(paint(DIM, "No fix here is a file edit: nothing to write.").to_string());
         return Ok(Fixed::Nothing);
     }
-    let diff: String = plan.files.iter().map(file_diff).collect();
+    let here = report::Here::new(dir);
+    let diff: String = plan.files.iter().map(|f| file_diff(f, &here)).collect();
     if args.dry_run {
         print!("{diff}");
         return Ok(Fixed::NotWritten);
@@ -139,7 +140,7 @@ fn fix(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding]) -> Result
         say(format!(
             "{} fixed {} ({})",
             paint(OK, "✓"),
-            file.path.display(),
+            here.path(&file.path),
             file.ids
                 .iter()
                 .map(|id| id.as_str())
@@ -150,8 +151,8 @@ fn fix(args: &DoctorArgs, dir: &std::path::Path, findings: &[Finding]) -> Result
     Ok(Fixed::Wrote)
 }
 
-fn file_diff(file: &fix::FileFix) -> String {
-    let name = file.path.display().to_string();
+fn file_diff(file: &fix::FileFix, here: &report::Here) -> String {
+    let name = here.path(&file.path);
     let name = name.trim_start_matches("./");
     diffy::DiffOptions::new()
         .set_original_filename(format!("a/{name}"))

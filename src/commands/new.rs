@@ -86,7 +86,7 @@ pub fn run(args: NewArgs) -> Result<ExitStatus> {
         report.print_human();
         if let Some(findings) = &check {
             println!();
-            doctor::report::print_short(findings);
+            doctor::report::print_short(&target, findings);
         }
     }
     Ok(ExitStatus::Success)

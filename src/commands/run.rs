@@ -120,7 +120,7 @@ fn check_first(contexts: &[Context], ignore: &[CheckId]) -> bool {
     if problems == 0 {
         return true;
     }
-    doctor::report::print_short(&findings);
+    doctor::report::print_short(&contexts[0].dir, &findings);
     let blockers: Vec<&str> = findings
         .iter()
         .filter(blocking)

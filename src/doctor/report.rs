@@ -1,5 +1,8 @@
 //! The doctor's output: grouped and numbered for people, one object for scripts.
 
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 use super::finding::{Finding, Status};
@@ -7,6 +10,8 @@ use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint, text_width, wrap};
 
 #[derive(Serialize)]
 pub struct Summary<'a> {
+    /// The workspace, absolute: every path in the findings is relative to it.
+    pub root: String,
     pub problems: usize,
     pub warnings: usize,
     /// Problems, warnings and notes of checks the workspace silences.
@@ -15,9 +20,10 @@ pub struct Summary<'a> {
 }
 
 impl<'a> Summary<'a> {
-    pub fn new(checks: &'a [Finding], ignored: usize) -> Self {
+    pub fn new(root: &Path, checks: &'a [Finding], ignored: usize) -> Self {
         let count = |status| checks.iter().filter(|f| f.status == status).count();
         Summary {
+            root: Here::new(root).root.display().to_string(),
             problems: count(Status::Fail),
             warnings: count(Status::Warn),
             ignored,
@@ -26,10 +32,65 @@ impl<'a> Summary<'a> {
     }
 }
 
-pub fn print_json(findings: &[Finding], ignored: usize) {
-    let text =
-        serde_json::to_string_pretty(&Summary::new(findings, ignored)).expect("findings serialize");
+pub fn print_json(root: &Path, findings: &[Finding], ignored: usize) {
+    let text = serde_json::to_string_pretty(&Summary::new(root, findings, ignored))
+        .expect("findings serialize");
     println!("{text}");
+}
+
+/// Paths as the student reads them: the findings name files relative to
+/// the workspace; from a folder inside it (`backend-flask/`), the text
+/// report names them relative to where the student stands (`app.py:26`).
+pub struct Here {
+    root: PathBuf,
+    cwd: PathBuf,
+}
+
+impl Here {
+    pub fn new(workspace: &Path) -> Here {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let absolute = |path: &Path| {
+            let joined = cwd.join(path);
+            std::fs::canonicalize(&joined).unwrap_or(joined)
+        };
+        Here {
+            root: absolute(workspace),
+            cwd: absolute(Path::new(".")),
+        }
+    }
+
+    /// A path (relative to where the doctor ran, or absolute) as seen from
+    /// here.
+    pub fn path(&self, path: &Path) -> String {
+        let absolute = self.cwd.join(path);
+        let absolute = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+        pathdiff::diff_paths(&absolute, &self.cwd)
+            .map_or_else(|| path.display().to_string(), |p| p.display().to_string())
+    }
+
+    /// `text` with each workspace-relative path that names a file or folder
+    /// of the workspace written relative to here.
+    pub fn text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"[\w.][\w./-]*").expect("a valid pattern")
+        });
+        if self.root == self.cwd {
+            return Cow::Borrowed(text);
+        }
+        TOKEN.replace_all(text, |found: &regex::Captures| {
+            let token = &found[0];
+            let bare = token.trim_end_matches('.');
+            let tail = &token[bare.len()..];
+            let inside = bare.trim_start_matches("./");
+            let is_path = inside.contains('/') || inside.contains('.');
+            if !is_path || inside.starts_with("..") || !self.root.join(inside).exists() {
+                return token.to_string();
+            }
+            let shown = pathdiff::diff_paths(self.root.join(inside), &self.cwd)
+                .map_or_else(|| inside.to_string(), |p| p.display().to_string());
+            format!("{shown}{tail}")
+        })
+    }
 }
 
 /// A run that could not start (no workspace, a bad option) under `--json`:
@@ -55,7 +116,7 @@ fn mark(status: Status) -> String {
 /// One finding's lines: the message wrapped to the width (continuation
 /// lines under its first word); the fix never wrapped, since a command
 /// must paste as one line: a long one gets a line of its own instead.
-fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
+fn print_finding(finding: &Finding, number: &str, width: Option<usize>, here: &Here) {
     let mark = mark(finding.status);
     let layer = format!("[{}]", finding.layer.name());
     let lead = 2 + 2 + number.len() + layer.len() + 1;
@@ -70,7 +131,7 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
     } else {
         ""
     };
-    let text = format!("{}{confirmed}{id}", finding.message);
+    let text = format!("{}{confirmed}{id}", here.text(&finding.message));
     let message = match width {
         Some(width) if width > lead + 20 => wrap(&text, width - lead, &" ".repeat(lead)),
         _ => text,
@@ -87,6 +148,7 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
     else {
         return;
     };
+    let fix = &*here.text(fix);
     let fits = !fix.contains('\n') && width.is_none_or(|w| 6 + 5 + fix.chars().count() <= w);
     if fits {
         anstream::println!("      {} {}", paint(DIM, "fix:"), paint(CODE, fix));
@@ -98,7 +160,8 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>) {
     }
 }
 
-pub fn print_human(title: &str, findings: &[Finding], ignored: usize) {
+pub fn print_human(root: &Path, title: &str, findings: &[Finding], ignored: usize) {
+    let here = Here::new(root);
     let width = text_width();
     anstream::println!("{}", paint(HEADING, title));
     let mut group = "";
@@ -114,9 +177,9 @@ pub fn print_human(title: &str, findings: &[Finding], ignored: usize) {
         } else {
             String::new()
         };
-        print_finding(finding, &number, width);
+        print_finding(finding, &number, width, &here);
     }
-    let summary = Summary::new(findings, ignored);
+    let summary = Summary::new(root, findings, ignored);
     anstream::println!();
     print_totals(summary.problems, summary.warnings, ignored);
 }
@@ -138,7 +201,7 @@ fn print_totals(problems: usize, warnings: usize, ignored: usize) {
 }
 
 /// The few lines `tracelab new` prints: what is still missing and the fix.
-pub fn print_short(findings: &[Finding]) {
+pub fn print_short(root: &Path, findings: &[Finding]) {
     let problems: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.status == Status::Fail)
@@ -156,7 +219,8 @@ pub fn print_short(findings: &[Finding]) {
         paint(HEADING, "Still to do (tracelab doctor, offline)")
     );
     let width = text_width();
+    let here = Here::new(root);
     for finding in problems {
-        print_finding(finding, "", width);
+        print_finding(finding, "", width, &here);
     }
 }

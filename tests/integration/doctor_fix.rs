@@ -111,3 +111,43 @@ fn commands_for_the_shell_are_printed_not_run() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// From a folder inside the workspace, the text report and the --fix diff
+/// name files relative to where the student stands; --json keeps them
+/// relative to the workspace and says which.
+#[test]
+fn paths_are_shown_from_where_the_student_stands() {
+    let fixture = broken();
+    let inside = fixture.path("backend-flask");
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"));
+        cmd.arg("doctor")
+            .args(args)
+            .current_dir(&inside)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "400")
+            .env("HONEYCOMB_API_KEY", KEY);
+        cmd.output().unwrap()
+    };
+    let text = String::from_utf8(run(&["--builtin-resolver"]).stdout).unwrap();
+    assert!(text.contains("] app.py:"), "{text}");
+    assert!(!text.contains("backend-flask/app.py"), "{text}");
+    let diff =
+        String::from_utf8(run(&["--builtin-resolver", "--fix", "--dry-run"]).stdout).unwrap();
+    assert!(diff.contains("--- a/app.py\n+++ b/app.py"), "{diff}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["--builtin-resolver", "--json"]).stdout).unwrap();
+    let root = std::fs::canonicalize(&fixture.dir).unwrap();
+    assert_eq!(json["root"], root.display().to_string());
+    let messages: Vec<&str> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["message"].as_str())
+        .filter(|m| m.contains("app.py:"))
+        .collect();
+    assert!(
+        !messages.is_empty() && messages.iter().all(|m| m.contains("backend-flask/app.py:")),
+        "{messages:?}"
+    );
+}

@@ -29,9 +29,10 @@ pub fn run(args: EnvArgs) -> Result<ExitStatus> {
                 .filter(|f| f.id.group() == Group::Environment)
                 .collect();
             if check.json {
-                report::print_json(&findings, 0);
+                report::print_json(&dir, &findings, 0);
             } else {
                 report::print_human(
+                    &dir,
                     &format!("tracelab env check: {}", dir.display()),
                     &findings,
                     0,
