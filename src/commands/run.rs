@@ -14,6 +14,7 @@ use anyhow::Result;
 
 use crate::backend::Backend;
 use crate::cli::RunArgs;
+use crate::doctor::deep::xray::Daemon as XrayDaemon;
 use crate::doctor::{
     self,
     finding::{CheckId, Status},
@@ -39,22 +40,38 @@ const OFFLINE: Options = Options {
 /// Spans show half a second after they end, not the SDK's five.
 const SCHEDULE_DELAY_MS: &str = "500";
 
+/// Secrets an account gives, which the backend starts without (the SDKs
+/// read them when they send): missing, `run` still starts it.
+const ACCOUNT_SECRETS: [&str; 5] = [
+    "HONEYCOMB_API_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "ROLLBAR_ACCESS_TOKEN",
+];
+
 pub fn run(args: RunArgs) -> Result<ExitStatus> {
     let dir = crate::workspace::locate(args.dir.as_deref())?;
     // Read once: the check and the run look at the same workspace.
     let contexts = Context::load_all(&dir, crate::workspace::layers::shell_env(), OFFLINE)?;
     let ignore = doctor::ignored_ids(&dir, &[])?;
-    if !args.no_check && !check_first(&contexts, &ignore) {
+    let (findings, _) = doctor::without_ignored(doctor::check(&contexts), &ignore);
+    if !args.no_check && !check_first(&contexts[0].dir, &findings) {
         return Ok(ExitStatus::Problems);
     }
     let ctx = &contexts[0];
     let service = ctx.backend_name().to_string();
     let mut env = runner::backend_environment(ctx);
+    // Where the spans go when tracelab is not in the way.
+    let destination = forward::traces_url(&env);
     let venv = runner::prepare_venv(&ctx.backend_dir)?;
 
+    // No Honeycomb key: nothing would arrive there, so the spans stay here,
+    // in tracelab's receiver, and are shown.
+    let no_key = ctx.uses(Backend::Honeycomb) && missing(&findings, "HONEYCOMB_API_KEY");
     let spans = Arc::new(AtomicU64::new(0));
-    let receiver = if ctx.uses(Backend::Local) || args.listen {
-        let forward = (!ctx.uses(Backend::Local))
+    let receiver = if ctx.uses(Backend::Local) || args.listen || no_key {
+        let forward = (!ctx.uses(Backend::Local) && !no_key)
             .then(|| forward::traces_url(&env))
             .flatten();
         let receiver = start_receiver(Arc::clone(&spans), args.json, forward)?;
@@ -65,6 +82,15 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
     };
     env.entry("OTEL_BSP_SCHEDULE_DELAY".into())
         .or_insert_with(|| SCHEDULE_DELAY_MS.into());
+    // No daemon runs outside Docker: a stand-in receives the segments (and
+    // answers the SDK's sampling polls, which otherwise log tracebacks).
+    let daemon = if ctx.uses(Backend::Xray) {
+        let daemon = XrayDaemon::start(runtime()?)?;
+        env.insert("AWS_XRAY_DAEMON_ADDRESS".into(), daemon.addr().to_string());
+        Some(daemon)
+    } else {
+        None
+    };
     let dockerfile = ctx.backend_dir.join(if args.prod {
         "Dockerfile.prod"
     } else {
@@ -85,9 +111,38 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
         &cmd,
         receiver.as_ref().map(|r| r.receiver.addr().to_string()),
     );
+    if no_key {
+        anstream::eprintln!(
+            "  {}",
+            paint(
+                WARN,
+                "no HONEYCOMB_API_KEY: spans stay on this machine and print here; `tracelab env set HONEYCOMB_API_KEY` sends them to Honeycomb too"
+            )
+        );
+    }
+    if let Some(daemon) = &daemon {
+        anstream::eprintln!(
+            "  {}",
+            paint(
+                DIM,
+                format!(
+                    "X-Ray segments go to a stand-in for the daemon on {} and print here",
+                    daemon.addr()
+                )
+            )
+        );
+    }
+    let mut segments_shown = 0;
     let code = loop {
         if stop_rx.recv_timeout(Duration::from_millis(100)).is_ok() {
             break Err(Stopped);
+        }
+        if let Some(daemon) = &daemon {
+            let segments = daemon.received();
+            for segment in &segments[segments_shown..] {
+                anstream::println!("{}", segment_line(segment));
+            }
+            segments_shown = segments.len();
         }
         if let Some(status) = app.exited() {
             anstream::eprintln!(
@@ -98,29 +153,89 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
         }
     };
     app.stop(Duration::from_secs(5));
+    let received = receiver.is_some();
     if let Some(receiver) = receiver {
         receiver.stop();
     }
-    anstream::eprintln!(
-        "\n{} {} received",
-        paint(HEADING, "Stopped."),
-        crate::style::count(spans.load(Ordering::SeqCst), "span")
-    );
+    if let Some(daemon) = daemon {
+        let segments = daemon.stop();
+        let whole = segments.iter().filter(|s| !s.is_subsegment).count();
+        anstream::eprintln!(
+            "{}",
+            paint(
+                DIM,
+                format!(
+                    "{} received by the X-Ray daemon's stand-in",
+                    crate::style::count(whole as u64, "X-Ray segment")
+                )
+            )
+        );
+    }
+    // True words: tracelab counts only what passed through it.
+    if received {
+        anstream::eprintln!(
+            "\n{} {} received",
+            paint(HEADING, "Stopped."),
+            crate::style::count(spans.load(Ordering::SeqCst), "span")
+        );
+    } else {
+        let place = destination.unwrap_or_else(|| "where the workspace sends them".into());
+        anstream::eprintln!(
+            "\n{} The spans went to {place}, not through tracelab (run --listen shows them here too).",
+            paint(HEADING, "Stopped."),
+        );
+    }
     Ok(code?)
 }
 
-/// The offline doctor: a backend that cannot export is not started.
+/// One X-Ray document as it arrived: `x-ray segment backend-flask
+/// /api/activities/home (subsegments: mock-data)`.
+fn segment_line(segment: &crate::doctor::deep::xray::Document) -> String {
+    let kind = if segment.is_subsegment {
+        "x-ray subsegment"
+    } else {
+        "x-ray segment"
+    };
+    let path = segment.path.as_deref().unwrap_or("");
+    let mut line = format!("{} {} {path}", paint(HEADING, kind), segment.name);
+    if !segment.subsegments.is_empty() {
+        line.push_str(&format!(
+            " (subsegments: {})",
+            segment.subsegments.join(", ")
+        ));
+    }
+    if segment.fault || segment.error {
+        line.push_str(&format!(" {}", paint(FAIL, "error")));
+    }
+    line
+}
+
+/// Whether the check found `variable` missing.
+fn missing(findings: &[doctor::finding::Finding], variable: &str) -> bool {
+    findings
+        .iter()
+        .any(|f| f.id == CheckId::EnvMissing && f.variable.as_deref() == Some(variable))
+}
+
 /// The offline doctor first: the backend is not started while a problem
 /// means it could not start or export (a property of each check in the
 /// registry); other problems are shown and the run goes on.
-fn check_first(contexts: &[Context], ignore: &[CheckId]) -> bool {
-    let (findings, _) = doctor::without_ignored(doctor::check(contexts), ignore);
-    let blocking = |f: &&doctor::finding::Finding| f.status == Status::Fail && f.id.blocks_run();
+fn check_first(dir: &std::path::Path, findings: &[doctor::finding::Finding]) -> bool {
+    // An account's secret the backend starts without does not stop a run.
+    let account_secret = |f: &doctor::finding::Finding| {
+        f.id == CheckId::EnvMissing
+            && f.variable
+                .as_deref()
+                .is_some_and(|v| ACCOUNT_SECRETS.contains(&v))
+    };
+    let blocking = |f: &&doctor::finding::Finding| {
+        f.status == Status::Fail && f.id.blocks_run() && !account_secret(f)
+    };
     let problems = findings.iter().filter(|f| f.status == Status::Fail).count();
     if problems == 0 {
         return true;
     }
-    doctor::report::print_short(&contexts[0].dir, &findings);
+    doctor::report::print_short(dir, findings);
     let blockers: Vec<&str> = findings
         .iter()
         .filter(blocking)

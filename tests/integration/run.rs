@@ -223,6 +223,14 @@ fn prod_runs_gunicorn_the_same_way() {
 #[test]
 fn a_workspace_that_cannot_export_is_not_started() {
     let (_root, dir) = new_workspace(&["--no-check"]);
+    // An endpoint with no scheme: the exporter cannot send at all.
+    let compose = dir.join("docker-compose.yml");
+    let text = std::fs::read_to_string(&compose).unwrap();
+    std::fs::write(
+        &compose,
+        text.replace("https://api.honeycomb.io", "api.honeycomb.io:443"),
+    )
+    .unwrap();
     let mut running = start(&dir, &[], &[]);
     let status = running.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
@@ -232,12 +240,64 @@ fn a_workspace_that_cannot_export_is_not_started() {
         let stdout = running.stdout.lock().unwrap().clone();
         let stderr = running.stderr.lock().unwrap().clone();
         let all = format!("{stdout}{stderr}");
-        (all.contains("Not started") && all.contains("HONEYCOMB_API_KEY")).then_some(all)
+        (all.contains("Not started") && all.contains("otlp-endpoint")).then_some(all)
     });
+    // The missing key is said, but is no reason not to start.
     assert!(all.contains("HONEYCOMB_API_KEY"), "{all}");
+    let refusal = all.lines().find(|l| l.contains("Not started")).unwrap();
+    assert!(!refusal.contains("env-missing"), "{refusal}");
     assert!(
         !dir.join("backend-flask/.venv").exists(),
         "nothing installed for a run that cannot export"
+    );
+}
+
+/// No account at all (a Honeycomb, X-Ray, CloudWatch and Rollbar
+/// workspace, no key in the shell): the backend starts, its spans stay on
+/// this machine and print, and one line says so.
+#[test]
+fn with_no_account_the_spans_stay_here_and_print() {
+    let port = free_port();
+    let (_root, dir) = new_workspace(&[
+        "--no-check",
+        "--set",
+        "backends=honeycomb,xray,cloudwatch,rollbar",
+        "--set",
+        &format!("port={port}"),
+    ]);
+    let secrets = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "ROLLBAR_ACCESS_TOKEN",
+    ];
+    let mut cmd_env: Vec<(&str, &str)> = Vec::new();
+    // Emptied, as a fresh Gitpod has them (env_remove is per name).
+    for name in secrets {
+        cmd_env.push((name, ""));
+    }
+    let mut running = start(&dir, &[], &cmd_env);
+    running.trace_home(port);
+    let (code, stdout, stderr) = running.interrupt();
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stdout.contains("GET /api/activities/home"), "{stdout}");
+    assert!(
+        stderr.contains("no HONEYCOMB_API_KEY: spans stay on this machine"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("spans received"), "{stderr}");
+    assert!(!stderr.contains("Not started"), "{stderr}");
+    // X-Ray: the daemon's stand-in receives the segments (the SDK's local
+    // rule samples the first request each second) and answers its sampling
+    // polls, so no traceback.
+    assert!(
+        stdout.contains("x-ray segment backend-flask /api/"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("Traceback"), "{stderr}");
+    assert!(
+        stderr.contains("received by the X-Ray daemon's stand-in"),
+        "{stderr}"
     );
 }
 

@@ -9,7 +9,7 @@
 mod log;
 mod report;
 mod routes;
-mod xray;
+pub mod xray;
 
 pub use report::as_confirmations;
 
@@ -116,14 +116,14 @@ impl Run {
         };
         let runtime = runtime().map_err(|e| fail(format!("{e:#}")))?;
         let receiver = Receiver::start(
-            runtime,
+            Arc::clone(&runtime),
             "127.0.0.1:0",
             DEFAULT_READ_TIMEOUT,
             AllowedHosts::default(),
             sink,
         )
         .map_err(|e| fail(format!("{e:#}")))?;
-        let daemon = xray::Daemon::start().map_err(|e| fail(format!("{e:#}")))?;
+        let daemon = xray::Daemon::start(runtime).map_err(|e| fail(format!("{e:#}")))?;
         let port = free_port().map_err(|e| fail(format!("no free port for the backend: {e}")))?;
         runner::export_to(&mut env, receiver.addr());
         env.insert("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into());

@@ -1,6 +1,9 @@
 //! A stand-in for the X-Ray daemon: a UDP socket that reads what the X-Ray
 //! SDK sends it (a JSON header line, then one segment or subsegment
-//! document) and keeps what `doctor --deep` reports on.
+//! document) and keeps what `doctor --deep` and `run` report on; and, on
+//! the same port over TCP, the daemon's sampling API answering "no
+//! centralized rules", so the SDK samples by its local rules instead of
+//! logging a traceback each time it polls.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use hyper::StatusCode;
 use serde_json::Value;
+
+use crate::listen::hosts::AllowedHosts;
+use crate::listen::http::{DEFAULT_READ_TIMEOUT, Handler, Limits, Server, reply, text};
 
 /// One document as the SDK sent it: a segment, or a subsegment sent on its
 /// own (streamed when a segment grows large).
@@ -31,13 +38,52 @@ pub struct Daemon {
     received: Arc<Mutex<Vec<Document>>>,
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<()>,
+    sampling: Server,
+}
+
+/// The daemon's sampling API, as the SDK polls it: no rules, no targets.
+fn sampling_api() -> Handler {
+    Arc::new(|parts, _body| {
+        Box::pin(async move {
+            let body = match parts.uri.path() {
+                "/GetSamplingRules" => r#"{"SamplingRuleRecords": []}"#,
+                "/SamplingTargets" => {
+                    r#"{"SamplingTargetDocuments": [], "LastRuleModification": 0, "UnprocessedStatistics": []}"#
+                }
+                _ => return text(StatusCode::NOT_FOUND, "not an X-Ray daemon route"),
+            };
+            reply(StatusCode::OK, "application/json", body)
+        })
+    })
+}
+
+/// A UDP socket and a TCP listener on the same free port.
+fn bind_both() -> Result<(UdpSocket, std::net::TcpListener)> {
+    let mut last = None;
+    for _ in 0..20 {
+        let socket = UdpSocket::bind("127.0.0.1:0").context("cannot bind a UDP port for X-Ray")?;
+        match std::net::TcpListener::bind(socket.local_addr()?) {
+            Ok(listener) => return Ok((socket, listener)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no port free for both UDP and TCP for the X-Ray daemon's stand-in: {}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
 }
 
 impl Daemon {
-    pub fn start() -> Result<Self> {
-        let socket = UdpSocket::bind("127.0.0.1:0").context("cannot bind a UDP port for X-Ray")?;
+    pub fn start(runtime: Arc<tokio::runtime::Runtime>) -> Result<Self> {
+        let (socket, listener) = bind_both()?;
         socket.set_read_timeout(Some(Duration::from_millis(100)))?;
         let addr = socket.local_addr()?;
+        let limits = Limits {
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_body_bytes: 1 << 20,
+            hosts: AllowedHosts::default(),
+        };
+        let sampling = Server::start(runtime, listener, limits, sampling_api())?;
         let received: Arc<Mutex<Vec<Document>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -63,6 +109,7 @@ impl Daemon {
             received,
             stop,
             thread,
+            sampling,
         })
     }
 
@@ -80,6 +127,7 @@ impl Daemon {
     pub fn stop(self) -> Vec<Document> {
         self.stop.store(true, Ordering::SeqCst);
         let _ = self.thread.join();
+        self.sampling.stop();
         self.received
             .lock()
             .unwrap_or_else(|e| e.into_inner())
