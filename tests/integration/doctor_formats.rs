@@ -12,18 +12,7 @@ use crate::common::doctor::*;
 /// A workspace with problems in code (each with a file and a line) and in
 /// the shell (with none).
 fn slipped() -> Fixture {
-    Fixture::new("honeycomb,xray,cloudwatch,rollbar")
-        .edit(
-            "backend-flask/app.py",
-            "\nimport logging\n",
-            "\n# import logging\n",
-        )
-        .edit(
-            "backend-flask/app.py",
-            "aws_xray_sdk.ext.flask.middleware",
-            "aws_xray_sdk.flask.middleware",
-        )
-        .unset("ROLLBAR_ACCESS_TOKEN")
+    slipped_imports("honeycomb,xray,cloudwatch,rollbar").unset("ROLLBAR_ACCESS_TOKEN")
 }
 
 /// The JSON report's problems and warnings, in order: (status, id, message).

@@ -294,26 +294,7 @@ fn show_serves_saved_traces_in_the_web_view() {
         ))
     });
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .args(["show", "--web", "--web-port", "0"])
-        .arg(&file)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let web = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let (mut child, web) = crate::common::show_web(&file);
     let list = fetch_json(&format!("{web}/api/traces"));
     assert_eq!(list["kept"], 2);
     let _ = std::process::Command::new("kill")
@@ -431,25 +412,7 @@ fn serve_saved(spans: Vec<Span>) -> (std::process::Child, String, tempfile::Temp
         tracelab::otlp::json_line(&request_for("backend-flask", spans)),
     )
     .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .args(["show", "--web", "--web-port", "0"])
-        .arg(&file)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let web = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let (child, web) = crate::common::show_web(&file);
     (child, web, dir)
 }
 

@@ -597,26 +597,7 @@ impl Drop for Served {
 fn serve_lab_spans() -> Served {
     let (dir, spans_file, _) = scratch();
     std::fs::write(&spans_file, otlp_lines(&lab_spans())).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .args(["show", "--web", "--web-port", "0"])
-        .arg(&spans_file)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let web = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let (child, web) = common::show_web(&spans_file);
     Served {
         child,
         web,

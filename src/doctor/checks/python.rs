@@ -136,6 +136,21 @@ fn finding(reach: &Reach, place: Place, id: CheckId, when: When, message: String
     }
 }
 
+/// `finding` with `fix` as its advice and, when the line holds the name
+/// once, the rename as its edit.
+fn renamed(
+    finding: Finding,
+    file: &PyFile,
+    line: usize,
+    (from, to): (&str, &str),
+    fix: String,
+) -> Finding {
+    match Edit::rename(&file.path, line, from, to) {
+        Some(edit) => finding.edit(edit).fix(fix),
+        None => finding.fix(fix),
+    }
+}
+
 /// `from m import X` where m has no X but a name X is a typo of: the
 /// line, and the name meant.
 fn misspelt_import(import: &ImportedName) -> Option<(usize, &'static str)> {
@@ -271,16 +286,12 @@ fn check_undefined_names(
             .then(|| nearest_name(reach, index, name))
             .flatten();
         if let Some((meant, module)) = near {
-            let edit = Edit::rename(&file.path, first.line, name, &meant);
             let fix = format!(
                 "{}: did you mean `{meant}` (bound in {})?",
                 at(file, first.line),
                 reach.file_path(module).display()
             );
-            out.push(match edit {
-                Some(edit) => found.edit(edit).fix(fix),
-                None => found.fix(fix),
-            });
+            out.push(renamed(found, file, first.line, (name, &meant), fix));
             continue;
         }
         // The import of a backend the code has switched off (X-Ray with its
@@ -595,10 +606,7 @@ fn check_imports(
                     ),
                 );
                 let fix = format!("{}: did you mean `{meant}`?", at(file, import.line));
-                out.push(match Edit::rename(&file.path, import.line, name, meant) {
-                    Some(edit) => found.edit(edit).fix(fix),
-                    None => found.fix(fix),
-                });
+                out.push(renamed(found, file, import.line, (name, meant), fix));
                 continue;
             }
             let instead = table

@@ -176,6 +176,22 @@ esac"#
     }
 }
 
+/// Two slips in the backend's code that are edits: an import commented
+/// out, and a module path the package does not have.
+pub fn slipped_imports(backends: &str) -> Fixture {
+    Fixture::new(backends)
+        .edit(
+            "backend-flask/app.py",
+            "\nimport logging\n",
+            "\n# import logging\n",
+        )
+        .edit(
+            "backend-flask/app.py",
+            "aws_xray_sdk.ext.flask.middleware",
+            "aws_xray_sdk.flask.middleware",
+        )
+}
+
 /// The findings with this id, for this variable (None: any).
 pub fn findings<'a>(
     report: &'a serde_json::Value,

