@@ -116,19 +116,22 @@ fn merge_into_existing(target: &Path, answers: &Answers, args: &NewArgs) -> Resu
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let backup = target.join(format!(".tracelab/backup/{stamp}"));
+    let backup_rel = format!(".tracelab/backup/{stamp}");
+    let backup = target.join(&backup_rel);
+    let mut backups = write::ChangeSet::new(target);
     for plan in plans
         .iter()
         .filter(|p| matches!(p.outcome, Outcome::Merge | Outcome::Conflict))
     {
         if let Some(current) = &plan.current {
-            write::write_file_atomic(
-                &backup.join(write::safe_relative(&plan.path)?),
+            let rel = write::safe_relative(&plan.path)?;
+            backups.write(
+                &format!("{backup_rel}/{}", rel.display()),
                 current.as_bytes(),
-                0o644,
             )?;
         }
     }
+    backups.commit()?;
     merge::apply(target, &plans)?;
     workflow::print_plan(target, &plans, &merge_args, false);
     let conflicts = plans.iter().any(|p| p.outcome == Outcome::Conflict);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::scaffold::write::write_file_atomic;
+use crate::scaffold::write::ChangeSet;
 use crate::workspace::dotenv;
 
 /// A `.env` value both Compose and a POSIX shell read back unchanged
@@ -101,7 +101,14 @@ pub fn upsert(path: &Path, name: &str, value: &str) -> Result<bool> {
             path.display()
         );
     }
-    write_file_atomic(path, text.as_bytes(), 0o600)?;
+    // Through the one writer: a link out of the folder refused, Ctrl-C
+    // before or after, and 0600 whatever mode the file had.
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let mut change = ChangeSet::new(folder);
+    change.write_with_mode(&name.to_string_lossy(), text, 0o600)?;
+    change.commit()?;
     Ok(replaced)
 }
 
@@ -120,7 +127,9 @@ pub fn ensure_ignored(dir: &Path) -> Result<bool> {
         text.push('\n');
     }
     text.push_str("# Secrets: never commit.\n.env\n");
-    write_file_atomic(&path, text.as_bytes(), 0o644)?;
+    let mut change = ChangeSet::new(dir);
+    change.write(".gitignore", text)?;
+    change.commit()?;
     Ok(true)
 }
 

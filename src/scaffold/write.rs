@@ -225,7 +225,9 @@ fn write_in_place(target: &Path, plan: &[PlannedFile], interrupted: &AtomicBool)
 /// workspace is before or after, never between.
 pub struct ChangeSet {
     root: PathBuf,
-    writes: Vec<(PathBuf, Vec<u8>)>,
+    /// Each file, its contents, and the mode it must have (None: the one
+    /// it has, 0644 for a new file).
+    writes: Vec<(PathBuf, Vec<u8>, Option<u32>)>,
     removals: Vec<PathBuf>,
 }
 
@@ -241,7 +243,20 @@ impl ChangeSet {
     /// `rel` (relative to the workspace, `/`-separated) to hold `contents`.
     pub fn write(&mut self, rel: &str, contents: impl Into<Vec<u8>>) -> Result<()> {
         let dest = inside(&self.root, rel)?;
-        self.writes.push((dest, contents.into()));
+        self.writes.push((dest, contents.into(), None));
+        Ok(())
+    }
+
+    /// `rel` to hold `contents` with exactly `mode` (a secret's 0600),
+    /// whatever mode it had.
+    pub fn write_with_mode(
+        &mut self,
+        rel: &str,
+        contents: impl Into<Vec<u8>>,
+        mode: u32,
+    ) -> Result<()> {
+        let dest = inside(&self.root, rel)?;
+        self.writes.push((dest, contents.into(), Some(mode)));
         Ok(())
     }
 
@@ -281,12 +296,14 @@ impl ChangeSet {
     /// The same, stopped by `interrupted` (a test's own flag).
     fn commit_unless(self, interrupted: &AtomicBool) -> Result<()> {
         let mut pending = Vec::new();
-        for (dest, contents) in &self.writes {
+        for (dest, contents, mode) in &self.writes {
             // Prepared files are removed as `pending` is dropped.
             abort_if_interrupted(interrupted)?;
-            let mode = fs::metadata(dest)
-                .map(|m| m.permissions().mode() & 0o7777)
-                .unwrap_or(0o644);
+            let mode = mode.unwrap_or_else(|| {
+                fs::metadata(dest)
+                    .map(|m| m.permissions().mode() & 0o7777)
+                    .unwrap_or(0o644)
+            });
             pending.push((prepare_atomic(dest, contents, mode)?, dest));
         }
         abort_if_interrupted(interrupted)?;
@@ -304,15 +321,6 @@ impl ChangeSet {
         }
         Ok(())
     }
-}
-
-/// Writes `contents` to `path` atomically with the given mode: a reader sees
-/// either the old file or the whole new one.
-pub fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    prepare_atomic(path, contents, mode)?
-        .persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
 }
 
 /// Writes `contents` to a temporary file beside `dest`, to be persisted
@@ -446,11 +454,16 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_sets_the_mode() {
+    fn a_secret_gets_its_mode_whatever_it_had() {
         let root = tempfile::tempdir().unwrap();
         let path = root.path().join(".env");
-        write_file_atomic(&path, b"A=1\n", 0o600).unwrap();
+        fs::write(&path, "A=0\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let mut change = ChangeSet::new(root.path());
+        change.write_with_mode(".env", "A=1\n", 0o600).unwrap();
+        change.commit().unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "A=1\n");
     }
 }

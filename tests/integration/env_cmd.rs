@@ -454,3 +454,29 @@ fn check_is_the_environment_part_of_doctor() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
 }
+
+/// `env set` writes through the one writer: a `.env` made a link to a file
+/// outside the workspace is refused (the file outside untouched), and an
+/// existing `.env` left readable by all is written back 0600.
+#[test]
+fn env_set_refuses_a_link_out_and_tightens_the_mode() {
+    let env = Env::new("honeycomb");
+    let outside = env.dir.parent().unwrap().join("elsewhere.env");
+    fs::write(&outside, "KEEP=1\n").unwrap();
+    std::os::unix::fs::symlink(&outside, env.dir.join(".env")).unwrap();
+    let output = env.set("HONEYCOMB_API_KEY", KEY, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "KEEP=1\n");
+
+    fs::remove_file(env.dir.join(".env")).unwrap();
+    fs::write(env.dir.join(".env"), "A=1\n").unwrap();
+    fs::set_permissions(env.dir.join(".env"), fs::Permissions::from_mode(0o644)).unwrap();
+    let output = env.set("HONEYCOMB_API_KEY", KEY, &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(mode(&env.dir.join(".env")), 0o600);
+    assert!(
+        fs::read_to_string(env.dir.join(".env"))
+            .unwrap()
+            .starts_with("A=1\n")
+    );
+}
