@@ -50,11 +50,16 @@ pub fn man(args: ManArgs) -> Result<ExitStatus> {
         std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(name);
     }
+    // `man NAME` finds them only where man looks (a venv's bin is not on
+    // its map of PATH to pages): say the way that always works.
+    let root = dir.parent().unwrap_or(&dir);
     println!(
-        "wrote {} man pages to {}: man {}",
+        "wrote {} man pages to {} ({})\nread one: MANPATH=\"{}:$MANPATH\" man tracelab-new, or man -l {}",
         written.len(),
         dir.display(),
-        written.join(", man ")
+        written.join(", "),
+        root.display(),
+        dir.join("tracelab-new.1").display()
     );
     Ok(ExitStatus::Success)
 }

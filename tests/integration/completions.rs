@@ -101,3 +101,42 @@ fn a_closed_pipe_ends_quietly() {
     );
     assert_eq!(out.status.signal(), Some(13));
 }
+
+/// The README's recipe, as a student in a venv runs it: the pages written
+/// under a home's `.local/share/man/man1`, then `man` with the MANPATH the
+/// recipe and the command's own line give (man-db: `.ci/run` installs it).
+#[test]
+fn the_readme_man_recipe_shows_the_page() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".local/share/man/man1");
+    let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let said = String::from_utf8(output.stdout).unwrap();
+    let manpath = format!("{}", home.path().join(".local/share/man").display());
+    assert!(
+        said.contains(&format!("MANPATH=\"{manpath}:$MANPATH\" man tracelab-new")),
+        "{said}"
+    );
+    let shown = Command::new("man")
+        .arg("tracelab-new")
+        .env("HOME", home.path())
+        .env("MANPATH", format!("{manpath}:"))
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .output()
+        .expect("man is installed (apt-get install man-db; .ci/run does)");
+    let page = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(
+        page.contains("tracelab-new") && page.contains("--defaults"),
+        "{page}"
+    );
+}
