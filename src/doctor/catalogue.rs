@@ -644,6 +644,15 @@ catalogue! {
         blocks_run: false,
         statuses: [Fail],
     }
+    /// The browser's fetch instrumentation sends a `traceparent` header to
+    /// the backend (`propagateTraceHeaderCorsUrls`), and Flask-CORS's
+    /// `allow_headers` does not list it: the browser's preflight is refused,
+    /// so it blocks every API call (and no backend span is made for them).
+    FrontendCorsTraceparent = "frontend-cors-traceparent" {
+        group: Collector,
+        blocks_run: false,
+        statuses: [Fail],
+    }
     /// AWS_XRAY_SDK_ENABLED=false (any case) turns the X-Ray SDK off: no
     /// segment is sent.
     XraySdkDisabled = "xray-sdk-disabled" {

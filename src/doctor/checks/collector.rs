@@ -6,7 +6,7 @@
 //! v0.111.0 removed the `logging` exporter. An image with no tag or `latest`
 //! pulls a version where all of these apply.
 
-use crate::doctor::finding::{CheckId, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::workspace::collector::{CollectorConfig, CollectorService, Version};
 use crate::workspace::compose::ComposeFile;
@@ -24,7 +24,85 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     check_frontend_env(ctx, &compose.file, &mut out);
     check_frontend_keys(ctx, &mut out);
+    check_cors_traceparent(ctx, &mut out);
     out
+}
+
+/// The headers a Flask-CORS `allow_headers` lists (None: not a literal).
+fn allowed_headers(value: &crate::workspace::python::Value) -> Option<Vec<String>> {
+    use crate::workspace::python::Value;
+    let words = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect()
+    };
+    match value {
+        Value::Str(text) => Some(words(text)),
+        Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Str(text) => Some(text.trim().to_ascii_lowercase()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// Browser tracing that propagates to the backend, and a CORS set-up
+/// that does not allow the header it adds.
+fn check_cors_traceparent(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some(browser) = ctx
+        .frontend
+        .iter()
+        .find(|f| f.live_text.contains("propagateTraceHeaderCorsUrls"))
+    else {
+        return;
+    };
+    let Some((file, call)) = ctx.live_calls().find(|(_, c)| c.method() == "CORS") else {
+        return;
+    };
+    let Some(value) = call.keyword("allow_headers") else {
+        // Flask-CORS's default allows every header.
+        return;
+    };
+    let Some(headers) = allowed_headers(value) else {
+        return;
+    };
+    if headers.iter().any(|h| h == "*" || h == "traceparent") {
+        return;
+    }
+    let place = format!("{}:{}", file.path.display(), call.line);
+    let finding = Finding::fail(
+        CheckId::FrontendCorsTraceparent,
+        Layer::Code,
+        format!(
+            "{place}: the browser's fetch instrumentation sends a traceparent header to the backend (propagateTraceHeaderCorsUrls in {}), and allow_headers does not list it: the browser's preflight is refused, so it blocks every API call",
+            browser.path.display()
+        ),
+    );
+    // The literal, extended where it is written (a few lines into the call).
+    let edit = match value {
+        crate::workspace::python::Value::Str(text) => {
+            (call.line..call.line + 12).find_map(|line| {
+                let edit = Edit::rename(
+                    &file.path,
+                    line,
+                    &format!("\"{text}\""),
+                    &format!("\"{text},traceparent,tracestate\""),
+                )?;
+                edit.old.contains("allow_headers").then_some(edit)
+            })
+        }
+        _ => None,
+    };
+    out.push(match edit {
+        Some(edit) => finding.edit(edit),
+        None => finding.fix(format!(
+            "{place}: add \"traceparent\" and \"tracestate\" to allow_headers"
+        )),
+    });
 }
 
 fn at(config: &CollectorConfig, line: Option<usize>) -> String {
@@ -369,5 +447,60 @@ fn check_frontend_env(ctx: &Context, file: &ComposeFile, out: &mut Vec<Finding>)
             };
             out.push(finding.var(&used.name));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check_after, unchanged};
+    use crate::doctor::finding::{Apply, CheckId, Status};
+
+    /// Browser tracing as the lab's frontend writes it, propagating to the
+    /// backend.
+    fn browser_tracing(dir: &std::path::Path) {
+        let src = dir.join("frontend-react-js/src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(
+            src.join("tracing.js"),
+            "import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';\nregisterInstrumentations({ instrumentations: [new FetchInstrumentation({ propagateTraceHeaderCorsUrls: [/.*/] })] });\n",
+        )
+        .unwrap();
+    }
+
+    /// The CORS set-up of a course fork: its headers, without traceparent.
+    fn without_traceparent(path: &str, text: String) -> String {
+        if path == "backend-flask/app.py" {
+            text.replace(",traceparent,tracestate\"", "\"")
+        } else {
+            text
+        }
+    }
+
+    #[test]
+    fn browser_tracing_needs_cors_to_allow_traceparent() {
+        let blocked = check_after("honeycomb", without_traceparent, browser_tracing, SHELL);
+        let found = blocked.one(CheckId::FrontendCorsTraceparent, Status::Fail);
+        let Some(Apply::Edit(edit)) = &found.apply else {
+            panic!("no edit: {found:#?}");
+        };
+        assert!(
+            edit.new
+                .contains("\"content-type,if-modified-since,traceparent,tracestate\""),
+            "{edit:#?}"
+        );
+        // Without browser tracing, the same CORS is fine.
+        let quiet = check_after("honeycomb", without_traceparent, |_| {}, SHELL);
+        assert!(
+            !quiet
+                .ids(Status::Fail)
+                .contains(&CheckId::FrontendCorsTraceparent)
+        );
+        // The generated app allows it: fine too.
+        let generated = check_after("honeycomb", unchanged, browser_tracing, SHELL);
+        assert!(
+            !generated
+                .ids(Status::Fail)
+                .contains(&CheckId::FrontendCorsTraceparent)
+        );
     }
 }
