@@ -530,7 +530,22 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
     if let Some((file, call)) = provider
         && !called("set_tracer_provider")
     {
-        out.push(
+        // The instrumentation given the provider itself still sends the
+        // server spans with it: only what trace.get_tracer() makes is lost.
+        let handed = all_calls.iter().any(|(_, c)| {
+            matches!(c.method(), "instrument_app" | "instrument")
+                && c.keyword("tracer_provider").is_some()
+        });
+        let finding = if handed {
+            Finding::warn(
+                CheckId::CodeProviderNotSet,
+                Layer::Code,
+                format!(
+                    "{}: a TracerProvider is created and given to the Flask instrumentation, but never set: the server spans arrive, and the manual spans (trace.get_tracer(...)) go nowhere",
+                    at(file, call.line)
+                ),
+            )
+        } else {
             Finding::fail(
                 CheckId::CodeProviderNotSet,
                 Layer::Code,
@@ -539,11 +554,11 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
                     at(file, call.line)
                 ),
             )
-            .fix(format!(
-                "after {}:  trace.set_tracer_provider(provider)",
-                at(file, call.line)
-            )),
-        );
+        };
+        out.push(finding.fix(format!(
+            "after {}:  trace.set_tracer_provider(provider)",
+            at(file, call.line)
+        )));
     }
     if provider.is_some() && !ctx.auto_instrumented {
         check_flask_instrumented(ctx, app, &all_calls, out);
@@ -1048,6 +1063,55 @@ fn call_the_method(file: &PyFile, line: usize, method: &str) -> Option<Edit> {
 mod tests {
     use super::super::testing::{SHELL, check, replace};
     use crate::doctor::finding::{Apply, CheckId, Status};
+
+    /// A provider never set loses every span, unless the instrumentation is
+    /// handed it: then only the manual spans, a warning that says so.
+    #[test]
+    fn a_provider_never_set_loses_what_nothing_else_carries() {
+        let unset = |text: String| {
+            text.replace(
+                "    trace.set_tracer_provider(provider)\n",
+                "    pass  # trace.set_tracer_provider(provider)\n",
+            )
+        };
+        let lost = check(
+            "honeycomb",
+            |file: &str, text: String| {
+                if file == "backend-flask/app.py" {
+                    unset(text)
+                } else {
+                    text
+                }
+            },
+            SHELL,
+        );
+        lost.one(CheckId::CodeProviderNotSet, Status::Fail);
+        let handed = check(
+            "honeycomb",
+            |file: &str, text: String| {
+                if file != "backend-flask/app.py" {
+                    return text;
+                }
+                // The provider made at module level, so the call below sees it.
+                unset(text)
+                    .replace(
+                        "    provider = TracerProvider(",
+                        "    global provider\n    provider = TracerProvider(",
+                    )
+                    .replace(
+                        "FlaskInstrumentor().instrument_app(app)",
+                        "FlaskInstrumentor().instrument_app(app, tracer_provider=provider)",
+                    )
+            },
+            SHELL,
+        );
+        let warned = handed.one(CheckId::CodeProviderNotSet, Status::Warn);
+        assert!(
+            warned.message.contains("the server spans arrive"),
+            "{}",
+            warned.message
+        );
+    }
 
     /// A span handle got from get_current_span() inside the block ends
     /// with the block, as `as span` does: data flow, not the form.
