@@ -88,7 +88,24 @@ pub fn check(contexts: &[Context]) -> Vec<Finding> {
     if let Some(ctx) = contexts.first() {
         relative_paths(&ctx.dir, &mut findings);
     }
+    one_verdict_per_variable(&mut findings);
     findings
+}
+
+/// A variable with a problem or a warning in a section has no passing line
+/// there too (`!` and `✓` for the same AWS_ACCESS_KEY_ID said both).
+fn one_verdict_per_variable(findings: &mut Vec<Finding>) {
+    let flagged: Vec<(String, &'static str)> = findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+        .filter_map(|f| Some((f.variable.clone()?, f.group)))
+        .collect();
+    findings.retain(|f| {
+        f.status != Status::Ok
+            || f.variable
+                .as_ref()
+                .is_none_or(|v| !flagged.iter().any(|(w, g)| w == v && *g == f.group))
+    });
 }
 
 /// The report's title names the workspace: its files are shown relative
@@ -172,4 +189,31 @@ pub fn without_ignored(findings: Vec<Finding>, ignore: &[CheckId]) -> (Vec<Findi
 
 pub fn exit_status(findings: &[Finding]) -> ExitStatus {
     ExitStatus::problems_if(findings.iter().any(|f| f.status == Status::Fail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::finding::Layer;
+
+    #[test]
+    fn a_variable_with_a_warning_has_no_passing_line_beside_it() {
+        let mut findings = vec![
+            Finding::warn(CheckId::EnvShape, Layer::DotEnv, "odd shape").var("AWS_ACCESS_KEY_ID"),
+            Finding::ok(CheckId::EnvSet, Layer::DotEnv, "set").var("AWS_ACCESS_KEY_ID"),
+            Finding::ok(CheckId::EnvSet, Layer::DotEnv, "set").var("AWS_DEFAULT_REGION"),
+        ];
+        one_verdict_per_variable(&mut findings);
+        let kept: Vec<(CheckId, Option<&str>)> = findings
+            .iter()
+            .map(|f| (f.id, f.variable.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (CheckId::EnvShape, Some("AWS_ACCESS_KEY_ID")),
+                (CheckId::EnvSet, Some("AWS_DEFAULT_REGION")),
+            ]
+        );
+    }
 }
