@@ -120,6 +120,33 @@ pub fn set_value_command(ctx: &Context, name: &str, value: &str) -> String {
     lines.join("\n")
 }
 
+/// Near by meaning: `written` holds what `name` should (a Honeycomb key in
+/// HONEYCOMB_KEY, an access key id in AWS_KEY_ID) and shares a word with
+/// it, while no variable the workspace reads is named so.
+fn holds_its_value(ctx: &Context, layer: Layer, written: &str, name: &str) -> bool {
+    let value = match layer {
+        Layer::Shell => ctx.shell.get(written).map(String::as_str),
+        Layer::DotEnv => ctx.dotenv_value(written),
+        Layer::Gitpod => ctx.gitpod_value(written),
+        _ => None,
+    };
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return false;
+    };
+    let words = |n: &str| -> Vec<String> {
+        n.split('_')
+            .filter(|w| w.len() > 2)
+            .map(str::to_ascii_uppercase)
+            .collect()
+    };
+    let theirs = words(written);
+    let shares_a_word = words(name).iter().any(|w| w != "AWS" && theirs.contains(w));
+    // A variable with a meaning of its own (AWS_REGION beside
+    // AWS_DEFAULT_REGION) is not a misspelling of another.
+    let its_own = check_shape(written, value).is_some();
+    shares_a_word && !its_own && matches!(check_shape(name, value), Some(Shape::Fits(_)))
+}
+
 /// Renames a variable where it is written: the shell, `.env`, Gitpod.
 fn rename_command(ctx: &Context, layer: Layer, written: &str, name: &str) -> Option<String> {
     let written = written.trim();
@@ -150,11 +177,13 @@ fn check_variable(
     out: &mut Vec<Finding>,
 ) {
     let name = var.name;
+    let feeding = ctx.feeding(name).filter(|(_, v)| !v.is_empty());
     let near: Vec<&(Layer, String)> = known
         .iter()
-        .filter(|(_, n)| is_near_miss(n, name))
+        .filter(|(layer, n)| {
+            is_near_miss(n, name) || (feeding.is_none() && holds_its_value(ctx, *layer, n, name))
+        })
         .collect();
-    let feeding = ctx.feeding(name).filter(|(_, v)| !v.is_empty());
     if feeding.is_none() {
         out.push(missing(ctx, name, &near));
     }
@@ -649,6 +678,30 @@ mod tests {
         let finding = checked.one(CheckId::EnvNearMiss, Status::Fail);
         assert!(finding.fix.as_deref().unwrap().contains("HONEYCOMB_API_KY"));
         assert!(!checked.ids(Status::Fail).contains(&CheckId::EnvMissing));
+    }
+
+    /// Near by meaning: a name a few letters away is not the only slip; a
+    /// word left out (HONEYCOMB_KEY) holding a real key is the same one.
+    #[test]
+    fn a_key_under_a_name_that_means_it_is_renamed() {
+        let mut shell = shell_without("HONEYCOMB_API_KEY");
+        shell.push(("HONEYCOMB_KEY", SHELL[0].1));
+        let checked = check("honeycomb", unchanged, &shell);
+        let finding = checked.one(CheckId::EnvNearMiss, Status::Fail);
+        assert!(
+            finding
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("export HONEYCOMB_API_KEY=\"$HONEYCOMB_KEY\"")
+        );
+        assert_eq!(checked.ids(Status::Fail), [CheckId::EnvNearMiss]);
+        // A name that shares a word but holds no key is not it.
+        let mut shell = shell_without("HONEYCOMB_API_KEY");
+        shell.push(("HONEYCOMB_KEY", "backend-flask"));
+        let checked = check("honeycomb", unchanged, &shell);
+        checked.one(CheckId::EnvMissing, Status::Fail);
+        assert!(!checked.ids(Status::Fail).contains(&CheckId::EnvNearMiss));
     }
 
     #[test]
