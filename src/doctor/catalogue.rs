@@ -904,6 +904,21 @@ catalogue! {
             Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
+    /// A project function assigned where its result was meant (`data =
+    /// HomeActivities.run`, no parentheses) in code that runs: whatever uses
+    /// the name gets the function itself (a route returning it answers 500,
+    /// TypeError), and the function, with the spans it makes, never runs.
+    /// Not judged when the name is called later, or the function needs
+    /// arguments (then it is passed on purpose).
+    PythonCallableNotCalled = "python-callable-not-called" {
+        group: Python,
+        blocks_run: false,
+        statuses: [
+            Fail: "at import: what uses it fails as the backend starts",
+            Warn: "in a request on the lab's route, or in code that sends telemetry: the lab's span or that telemetry is never made",
+            Info: "in any other request: that request fails or returns the wrong thing",
+        ],
+    }
     /// An import of a module or name that the installed package does not have
     /// (`aws_xray_sdk.flask.middleware`), judged against a table of the
     /// workspace's packages at tracelab's pins (src/rules/python_modules.txt,

@@ -9,7 +9,7 @@ use crate::rules::python_modules;
 use crate::workspace::context::Context;
 use crate::workspace::python::arity::{misfit, signature};
 use crate::workspace::python::reach::{EVERY_REQUEST_HOOKS, FunctionId, Reach, When};
-use crate::workspace::python::{Function, ImportedName, PyFile, UndefinedName, Value};
+use crate::workspace::python::{Call, Function, ImportedName, PyFile, UndefinedName, Value};
 
 /// Calls that set up a backend: a function holding one that nothing calls
 /// leaves that backend silent.
@@ -52,6 +52,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_undefined_names(ctx, &reach, index, file, &mut out);
         check_arity(&reach, index, file, &mut out);
         check_never_called(&reach, index, file, &mut out);
+        check_callable_values(&reach, index, file, &mut out);
         check_imports(ctx, &reach, index, file, &mut out);
     }
     out
@@ -133,6 +134,78 @@ fn finding(reach: &Reach, place: Place, id: CheckId, when: When, message: String
         Finding::warn(id, Layer::Code, message)
     } else {
         Finding::info(id, Layer::Code, message)
+    }
+}
+
+/// `data = HomeActivities.run` in code that runs: a project function with
+/// nothing to pass, assigned instead of called, and its name never called
+/// after (which would make the assignment on purpose).
+fn check_callable_values(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding>) {
+    for a in &file.facts.assignments {
+        let Value::Ref(name) = &a.value else {
+            continue;
+        };
+        if a.function.is_none() {
+            // At module level `alias = f` is how a name is shared.
+            continue;
+        }
+        let as_call = Call {
+            name: name.clone(),
+            line: a.line,
+            args: Vec::new(),
+            arg_lines: Vec::new(),
+            keywords: Vec::new(),
+            function: a.function,
+            in_span_block: false,
+            guarded: false,
+            unpacks: false,
+        };
+        let Some(target) = reach.target(index, &as_call) else {
+            continue;
+        };
+        let function = reach.function(target.function);
+        let plain = function
+            .decorators
+            .iter()
+            .all(|d| d == "staticmethod" || d == "classmethod");
+        let params = &function.params;
+        let required = params
+            .positional
+            .len()
+            .saturating_sub(params.defaults)
+            .saturating_sub(target.bound);
+        let called_later = file
+            .facts
+            .calls
+            .iter()
+            .any(|c| c.function == a.function && c.name == a.target);
+        if !plain || required > 0 || !params.required_keywords.is_empty() || called_later {
+            continue;
+        }
+        let Some(when) = reach.when(index, a.function) else {
+            continue;
+        };
+        let found = finding(
+            reach,
+            (index, a.function),
+            CheckId::PythonCallableNotCalled,
+            when,
+            format!(
+                "{}: `{} = {name}` assigns the function, not its result (no parentheses): whatever uses `{}` gets the function itself ({}), and {name} never runs",
+                at(file, a.line),
+                a.target,
+                a.target,
+                consequence(reach, file, when, "TypeError")
+            ),
+        );
+        let fix = format!("{}: call it: {name}()", at(file, a.line));
+        out.push(renamed(
+            found,
+            file,
+            a.line,
+            (name, &format!("{name}()")),
+            fix,
+        ));
     }
 }
 
@@ -722,6 +795,42 @@ mod tests {
             SHELL,
         );
         on_the_lab_route.one(CheckId::PythonUndefinedName, Status::Warn);
+    }
+
+    /// A function assigned where its result was meant, on the lab's route:
+    /// the lab's span is never made, a warning with the call as its edit.
+    #[test]
+    fn a_function_assigned_instead_of_called_is_named_with_the_call() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "    return jsonify(HomeActivities.run()), 200",
+                "    data = HomeActivities.run\n    return jsonify(data), 200",
+            ),
+            SHELL,
+        );
+        let found = checked.one(CheckId::PythonCallableNotCalled, Status::Warn);
+        let Some(crate::doctor::finding::Apply::Edit(edit)) = &found.apply else {
+            panic!("no edit: {found:#?}");
+        };
+        assert_eq!(edit.new.trim(), "data = HomeActivities.run()");
+        // Called later, the same assignment is on purpose.
+        let on_purpose = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "    return jsonify(HomeActivities.run()), 200",
+                "    data = HomeActivities.run\n    return jsonify(data()), 200",
+            ),
+            SHELL,
+        );
+        assert!(
+            !on_purpose
+                .findings
+                .iter()
+                .any(|f| f.id == CheckId::PythonCallableNotCalled)
+        );
     }
 
     /// A typo in an import: one problem, at the import, renamed there to
