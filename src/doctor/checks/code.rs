@@ -555,10 +555,31 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
                 ),
             )
         };
-        out.push(finding.fix(format!(
-            "after {}:  trace.set_tracer_provider(provider)",
-            at(file, call.line)
-        )));
+        // `provider = TracerProvider(...)`: set it on the line after the
+        // statement, at its indentation, when `trace` is the module's.
+        let assigned = file.facts.assignments.iter().find(|a| {
+            a.line == call.line
+                && matches!(&a.value, Value::Call(c, _) if c.ends_with("TracerProvider"))
+        });
+        let fix = format!(
+            "after {}:  trace.set_tracer_provider({})",
+            at(file, call.line),
+            assigned.map_or("provider", |a| a.target.as_str())
+        );
+        let insert = assigned
+            .filter(|_| file.facts.top_level_names.iter().any(|n| n == "trace"))
+            .and_then(|a| {
+                let indent = Edit::replace(&file.path, a.line, "")?.indent().to_string();
+                Some(Edit::insert(
+                    &file.path,
+                    a.end_line + 1,
+                    format!("{indent}trace.set_tracer_provider({})", a.target),
+                ))
+            });
+        out.push(match insert {
+            Some(edit) => finding.edit(edit).fix(fix),
+            None => finding.fix(fix),
+        });
     }
     if provider.is_some() && !ctx.auto_instrumented {
         check_flask_instrumented(ctx, app, &all_calls, out);
@@ -639,14 +660,25 @@ fn check_flask_instrumented(
             "below `app = Flask(__name__)`:  FlaskInstrumentor().instrument_app(app)".to_string(),
         ),
     };
-    out.push(
-        Finding::fail(
-            CheckId::CodeInstrumentor,
-            Layer::Code,
-            format!("{why}: requests make no server spans"),
-        )
-        .fix(fix),
+    let finding = Finding::fail(
+        CheckId::CodeInstrumentor,
+        Layer::Code,
+        format!("{why}: requests make no server spans"),
     );
+    // The commented call, as code again at the comment's indentation.
+    let uncomment = commented.first().and_then(|line| {
+        let edit = Edit::replace(&app.path, *line, "")?;
+        let code = edit.old.trim_start().strip_prefix('#')?.trim();
+        if !code.contains("instrument_app(") {
+            return None;
+        }
+        let new = format!("{}{code}", edit.indent());
+        Some(Edit { new, ..edit })
+    });
+    out.push(match uncomment {
+        Some(edit) => finding.edit(edit).fix(fix),
+        None => finding.fix(fix),
+    });
 }
 
 fn check_dead_telemetry(file: &PyFile, out: &mut Vec<Finding>) {
@@ -1111,6 +1143,35 @@ mod tests {
             "{}",
             warned.message
         );
+        // The fix is an edit: set it on the line after it is made.
+        let Some(Apply::Edit(edit)) = &lost.one(CheckId::CodeProviderNotSet, Status::Fail).apply
+        else {
+            panic!("no edit");
+        };
+        assert_eq!(
+            (edit.old.as_str(), edit.new.as_str()),
+            ("", "    trace.set_tracer_provider(provider)")
+        );
+    }
+
+    /// A commented-out instrumentation call is uncommented by the fix, at
+    /// the comment's indentation.
+    #[test]
+    fn a_commented_out_instrumentor_is_uncommented_by_the_fix() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "    FlaskInstrumentor().instrument_app(app)",
+                "    # FlaskInstrumentor().instrument_app(app)",
+            ),
+            SHELL,
+        );
+        let found = checked.one(CheckId::CodeInstrumentor, Status::Fail);
+        let Some(Apply::Edit(edit)) = &found.apply else {
+            panic!("no edit: {found:#?}");
+        };
+        assert_eq!(edit.new, "    FlaskInstrumentor().instrument_app(app)");
     }
 
     /// A span handle got from get_current_span() inside the block ends
