@@ -53,3 +53,43 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace, unchanged};
+    use crate::doctor::finding::{CheckId, Status};
+
+    /// boto3 reads AWS_DEFAULT_REGION only: the backend given AWS_REGION
+    /// alone fails at import.
+    #[test]
+    fn the_backend_needs_aws_default_region_not_aws_region() {
+        let checked = check(
+            "honeycomb,cloudwatch",
+            replace(
+                "docker-compose.yml",
+                "      AWS_DEFAULT_REGION: \"${AWS_DEFAULT_REGION}\"\n",
+                "      AWS_REGION: \"${AWS_DEFAULT_REGION}\"\n",
+            ),
+            SHELL,
+        );
+        let found = checked.one(CheckId::AwsRegion, Status::Fail);
+        assert_eq!(found.variable.as_deref(), Some("AWS_DEFAULT_REGION"));
+    }
+
+    /// A temporary key (ASIA...) without its session token.
+    #[test]
+    fn a_temporary_key_needs_its_session_token() {
+        let shell: Vec<(&str, &str)> = SHELL
+            .iter()
+            .map(|&(k, v)| match k {
+                "AWS_ACCESS_KEY_ID" => (k, "ASIAZ7Q4R5T6Y7U8I9O0"),
+                _ => (k, v),
+            })
+            .collect();
+        let checked = check("honeycomb,cloudwatch", unchanged, &shell);
+        checked.one(CheckId::AwsSessionToken, Status::Fail);
+        // With the generated workspace as it is, boto3 has what it reads.
+        let fine = check("honeycomb,cloudwatch", unchanged, SHELL);
+        fine.one(CheckId::AwsRegion, Status::Ok);
+    }
+}

@@ -61,3 +61,57 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, check, replace};
+    use crate::doctor::finding::{CheckId, Status};
+
+    const KEY: &str = "hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w";
+
+    /// A key written into committed code is named at its line, by its
+    /// fingerprint, never in full.
+    #[test]
+    fn a_key_in_code_is_named_by_its_fingerprint_at_its_line() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "import os\n",
+                &format!("import os\nHONEYCOMB_KEY = \"{KEY}\"\n"),
+            ),
+            SHELL,
+        );
+        let found = checked.one(CheckId::SecretCommitted, Status::Fail);
+        assert!(
+            found.message.contains("backend-flask/app.py:"),
+            "{}",
+            found.message
+        );
+        assert!(!found.message.contains(KEY), "{}", found.message);
+    }
+
+    /// In the compose file, the fix is the interpolation that reads it.
+    #[test]
+    fn a_key_in_the_compose_file_is_replaced_by_its_interpolation() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+                &format!("x-honeycomb-team={KEY}"),
+            ),
+            SHELL,
+        );
+        let found = checked.one(CheckId::EnvSecretInCompose, Status::Fail);
+        assert!(
+            found
+                .fix
+                .as_deref()
+                .unwrap_or("")
+                .contains("${HONEYCOMB_API_KEY}"),
+            "{found:#?}"
+        );
+        assert!(!format!("{found:?}").contains(KEY));
+    }
+}
