@@ -256,6 +256,41 @@ impl Edit {
         Some(Edit { new, ..edit })
     }
 
+    /// The commented-out line `line` of `path` as code again, at the
+    /// comment's indentation: `    # f()` becomes `    f()`. None when the
+    /// line is no comment.
+    pub fn uncomment(path: &std::path::Path, line: usize) -> Option<Edit> {
+        let edit = Edit::replace(path, line, "")?;
+        let code = edit.old.trim_start().strip_prefix('#')?.trim();
+        let new = format!("{}{code}", edit.indent());
+        Some(Edit { new, ..edit })
+    }
+
+    /// Line `line` of `path` with `callee`, named there once and not
+    /// called, made a call: `now.isoformat` becomes `now.isoformat()`.
+    pub fn call(path: &std::path::Path, line: usize, callee: &str) -> Option<Edit> {
+        let edit = Edit::replace(path, line, "")?;
+        let uses: Vec<usize> = edit.old.match_indices(callee).map(|(i, _)| i).collect();
+        let [at] = uses.as_slice() else {
+            return None;
+        };
+        let end = at + callee.len();
+        let next = edit.old[end..].chars().next();
+        if next.is_some_and(|c| c == '(' || c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let new = format!("{}(){}", &edit.old[..end], &edit.old[end..]);
+        Some(Edit { new, ..edit })
+    }
+
+    /// The leading whitespace of line `line` of `path` (empty when the file
+    /// has no such line).
+    pub fn indent_of(path: &std::path::Path, line: usize) -> String {
+        Edit::replace(path, line, "")
+            .map(|e| e.indent().to_string())
+            .unwrap_or_default()
+    }
+
     /// `new` inserted before line `line` of `path`.
     pub fn insert(path: &std::path::Path, line: usize, new: impl Into<String>) -> Edit {
         Edit {

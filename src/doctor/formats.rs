@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::catalogue::{self, CheckId};
 use super::finding::{Finding, Location, Status};
+use crate::workspace::lexically_normal;
 
 /// Where the findings were made, and the folder their paths are relative
 /// to: where the doctor ran when the workspace is below it (CI runs at the
@@ -23,8 +24,8 @@ pub struct Origin<'a> {
 
 impl Origin<'_> {
     pub fn new(workspace: &Path) -> Origin<'_> {
-        let cwd = normalise(&std::env::current_dir().unwrap_or_default());
-        let absolute = normalise(&cwd.join(workspace));
+        let cwd = lexically_normal(&std::env::current_dir().unwrap_or_default());
+        let absolute = lexically_normal(&cwd.join(workspace));
         let root = if absolute.starts_with(&cwd) {
             cwd
         } else {
@@ -36,28 +37,13 @@ impl Origin<'_> {
     /// The finding's place, its path relative to the root.
     fn place(&self, finding: &Finding) -> Option<Location> {
         let found = finding.location(self.workspace)?;
-        let file = normalise(&self.root.join(self.workspace).join(&found.file));
+        let file = lexically_normal(&self.root.join(self.workspace).join(&found.file));
         let relative = file.strip_prefix(&self.root).ok()?;
         Some(Location {
             file: relative.to_string_lossy().replace('\\', "/"),
             ..found
         })
     }
-}
-
-/// `a/./b/../c` as `a/c`, with no look at the disk (a link stays a link).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Problems and warnings: what an annotation or a SARIF result is for.

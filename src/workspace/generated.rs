@@ -7,7 +7,9 @@
 //! file (run by bash, or reading its template from the wrong folder) says
 //! why.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use super::lexically_normal;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -101,8 +103,11 @@ pub fn find(dir: &Path) -> Vec<GeneratedFile> {
 /// (`erb/backend-flask-local.env.erb`) into another file; a problem then
 /// says what it writes instead.
 pub fn making(generated: &[GeneratedFile], wanted: &Path) -> Option<GeneratedFile> {
-    let wanted = normal(wanted);
-    if let Some(exact) = generated.iter().find(|g| normal(&g.output) == wanted) {
+    let wanted = lexically_normal(wanted);
+    if let Some(exact) = generated
+        .iter()
+        .find(|g| lexically_normal(&g.output) == wanted)
+    {
         return Some(exact.clone());
     }
     let template_name = wanted
@@ -219,7 +224,7 @@ fn change_dir(dir: &Path, cwd: Option<&Path>, target: &str) -> Option<PathBuf> {
     if target.starts_with('/') || target.starts_with('$') || target.starts_with('~') {
         return None;
     }
-    Some(normal(&cwd?.join(target)))
+    Some(lexically_normal(&cwd?.join(target)))
 }
 
 /// A file of that name in the repository, the shallowest first.
@@ -258,21 +263,6 @@ fn shown(dir: &Path, path: &Path) -> String {
         Ok(rest) => rest.display().to_string(),
         Err(_) => path.display().to_string(),
     }
-}
-
-/// `a/./b/../c` as `a/c`, without asking the file system.
-fn normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

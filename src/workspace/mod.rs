@@ -27,3 +27,19 @@ pub use root::{is_workspace, locate, workspaces_below};
 
 /// The file a workspace tracelab made records its answers in.
 pub const ANSWERS_FILE: &str = ".tracelab.yml";
+
+/// `a/./b/../c` as `a/c`, without asking the file system (a link stays a
+/// link): how Compose and the shell read a path they join.
+pub fn lexically_normal(path: &std::path::Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -568,13 +568,13 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
         );
         let insert = assigned
             .filter(|_| file.facts.top_level_names.iter().any(|n| n == "trace"))
-            .and_then(|a| {
-                let indent = Edit::replace(&file.path, a.line, "")?.indent().to_string();
-                Some(Edit::insert(
+            .map(|a| {
+                let indent = Edit::indent_of(&file.path, a.line);
+                Edit::insert(
                     &file.path,
                     a.end_line + 1,
                     format!("{indent}trace.set_tracer_provider({})", a.target),
-                ))
+                )
             });
         out.push(match insert {
             Some(edit) => finding.edit(edit).fix(fix),
@@ -666,15 +666,10 @@ fn check_flask_instrumented(
         format!("{why}: requests make no server spans"),
     );
     // The commented call, as code again at the comment's indentation.
-    let uncomment = commented.first().and_then(|line| {
-        let edit = Edit::replace(&app.path, *line, "")?;
-        let code = edit.old.trim_start().strip_prefix('#')?.trim();
-        if !code.contains("instrument_app(") {
-            return None;
-        }
-        let new = format!("{}{code}", edit.indent());
-        Some(Edit { new, ..edit })
-    });
+    let uncomment = commented
+        .first()
+        .and_then(|line| Edit::uncomment(&app.path, *line))
+        .filter(|edit| edit.new.contains("instrument_app("));
     out.push(match uncomment {
         Some(edit) => finding.edit(edit).fix(fix),
         None => finding.fix(fix),
@@ -930,7 +925,7 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
                     at(file, call.line)
                 ),
             );
-            out.push(match call_the_method(file, call.line, value) {
+            out.push(match Edit::call(&file.path, call.line, value) {
                 Some(edit) => finding.edit(edit),
                 None => finding.fix(format!("{}: {value}()", at(file, call.line))),
             });
@@ -1074,23 +1069,6 @@ fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Fi
     }
 }
 
-/// The line with `method` (named, never called on it) made a call:
-/// `now.isoformat` becomes `now.isoformat()`.
-fn call_the_method(file: &PyFile, line: usize, method: &str) -> Option<Edit> {
-    let edit = Edit::replace(&file.path, line, "")?;
-    let uses: Vec<usize> = edit.old.match_indices(method).map(|(i, _)| i).collect();
-    let [at] = uses.as_slice() else {
-        return None;
-    };
-    let end = at + method.len();
-    let next = edit.old[end..].chars().next();
-    if next.is_some_and(|c| c == '(' || c.is_alphanumeric() || c == '_') {
-        return None;
-    }
-    let new = format!("{}(){}", &edit.old[..end], &edit.old[end..]);
-    Some(Edit { new, ..edit })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::{SHELL, check, replace};
@@ -1144,10 +1122,7 @@ mod tests {
             warned.message
         );
         // The fix is an edit: set it on the line after it is made.
-        let Some(Apply::Edit(edit)) = &lost.one(CheckId::CodeProviderNotSet, Status::Fail).apply
-        else {
-            panic!("no edit");
-        };
+        let edit = lost.edit(CheckId::CodeProviderNotSet, Status::Fail);
         assert_eq!(
             (edit.old.as_str(), edit.new.as_str()),
             ("", "    trace.set_tracer_provider(provider)")
@@ -1167,10 +1142,7 @@ mod tests {
             ),
             SHELL,
         );
-        let found = checked.one(CheckId::CodeInstrumentor, Status::Fail);
-        let Some(Apply::Edit(edit)) = &found.apply else {
-            panic!("no edit: {found:#?}");
-        };
+        let edit = checked.edit(CheckId::CodeInstrumentor, Status::Fail);
         assert_eq!(edit.new, "    FlaskInstrumentor().instrument_app(app)");
     }
 

@@ -453,7 +453,7 @@ fn check_frontend_env(ctx: &Context, file: &ComposeFile, out: &mut Vec<Finding>)
 #[cfg(test)]
 mod tests {
     use super::super::testing::{SHELL, check_after, unchanged};
-    use crate::doctor::finding::{Apply, CheckId, Status};
+    use crate::doctor::finding::{CheckId, Status};
 
     /// Browser tracing as the lab's frontend writes it, propagating to the
     /// backend.
@@ -479,10 +479,7 @@ mod tests {
     #[test]
     fn browser_tracing_needs_cors_to_allow_traceparent() {
         let blocked = check_after("honeycomb", without_traceparent, browser_tracing, SHELL);
-        let found = blocked.one(CheckId::FrontendCorsTraceparent, Status::Fail);
-        let Some(Apply::Edit(edit)) = &found.apply else {
-            panic!("no edit: {found:#?}");
-        };
+        let edit = blocked.edit(CheckId::FrontendCorsTraceparent, Status::Fail);
         assert!(
             edit.new
                 .contains("\"content-type,if-modified-since,traceparent,tracestate\""),

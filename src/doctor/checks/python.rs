@@ -199,13 +199,10 @@ fn check_callable_values(reach: &Reach, index: usize, file: &PyFile, out: &mut V
             ),
         );
         let fix = format!("{}: call it: {name}()", at(file, a.line));
-        out.push(renamed(
-            found,
-            file,
-            a.line,
-            (name, &format!("{name}()")),
-            fix,
-        ));
+        out.push(match Edit::call(&file.path, a.line, name) {
+            Some(edit) => found.edit(edit).fix(fix),
+            None => found.fix(fix),
+        });
     }
 }
 
@@ -225,14 +222,14 @@ fn renamed(
 }
 
 /// `from m import X` where m has no X but a name X is a typo of: the
-/// line, and the name meant.
-fn misspelt_import(import: &ImportedName) -> Option<(usize, &'static str)> {
+/// name meant.
+fn misspelt_import(import: &ImportedName) -> Option<&'static str> {
     let name = import.imported.as_deref()?;
     let module = python_modules::table().module(&import.module)?;
     if module.offers(name) {
         return None;
     }
-    Some((import.line, module.near_name(name)?))
+    module.near_name(name)
 }
 
 /// The name the module can see that is nearest to `name` (a typo or a
@@ -273,7 +270,7 @@ fn check_undefined_names(
             .imported_names
             .iter()
             .filter_map(misspelt_import)
-            .any(|(_, meant)| meant == name)
+            .any(|meant| meant == name)
         {
             continue;
         }
@@ -396,11 +393,7 @@ fn check_undefined_names(
         };
         // Uncommenting is an edit a program can make: the line, as code,
         // at the indentation the comment had.
-        let uncomment = commented.and_then(|c| {
-            let edit = Edit::replace(&file.path, c.line, "")?;
-            let new = format!("{}{}", edit.indent(), c.code);
-            Some(Edit { new, ..edit })
-        });
+        let uncomment = commented.and_then(|c| Edit::uncomment(&file.path, c.line));
         out.push(match uncomment {
             Some(edit) => found.edit(edit).fix(fix),
             None => found.fix(fix),
@@ -536,7 +529,7 @@ fn call_site(file: &PyFile, function: &Function) -> Option<Edit> {
     let after_app = app.filter(|_| needs_app).map(|a| a.end_line + 1);
     let (line, indent) = match after_app {
         Some(line) if line > after_def => (line, String::new()),
-        _ => (after_def, indent_of(&file.path, function.line)),
+        _ => (after_def, Edit::indent_of(&file.path, function.line)),
     };
     Some(Edit::insert(
         &file.path,
@@ -634,6 +627,9 @@ fn check_imports(
         let missing = (1..=parts.len())
             .map(|n| parts[..n].join("."))
             .find(|prefix| !table.exists(prefix));
+        // A typo of a name the module has: renamed where it stands (an
+        // alias, or other names on the line, kept).
+        let mut rename: Option<(&str, &str)> = None;
         let (error, what, fix) = if let Some(missing) = missing {
             let last = missing.rsplit('.').next().unwrap_or(&missing);
             let wanted = import.imported.as_deref();
@@ -661,31 +657,12 @@ fn check_imports(
             if offered {
                 continue;
             }
-            // A typo of a name the module has is renamed where it stands
-            // (an alias, or other names on the line, kept).
-            if let Some((_, meant)) = misspelt_import(import) {
-                reported.push(import.line);
-                let found = finding(
-                    reach,
-                    (index, import.function),
-                    CheckId::PythonImport,
-                    when,
-                    format!(
-                        "{}: cannot import name '{name}' from '{}' ({}): {}",
-                        at(file, import.line),
-                        import.module,
-                        version(&import.module),
-                        consequence(reach, file, when, "ImportError")
-                    ),
-                );
-                let fix = format!("{}: did you mean `{meant}`?", at(file, import.line));
-                out.push(renamed(found, file, import.line, (name, meant), fix));
-                continue;
-            }
+            rename = misspelt_import(import).map(|meant| (name.as_str(), meant));
             let instead = table
                 .modules_offering(name)
                 .first()
-                .map(|m| format!("from {m} import {name}"));
+                .map(|m| format!("from {m} import {name}"))
+                .filter(|_| rename.is_none());
             (
                 "ImportError",
                 format!(
@@ -701,7 +678,7 @@ fn check_imports(
         // Not pinned to the table's version, a module or name the table
         // lacks may be new: judged only when the table knows where the
         // imported name does live.
-        if fix.is_none() && !exactly_pinned(root, &pins) {
+        if fix.is_none() && rename.is_none() && !exactly_pinned(root, &pins) {
             continue;
         }
         reported.push(import.line);
@@ -734,6 +711,11 @@ fn check_imports(
                 consequence(reach, file, when, error)
             ),
         );
+        if let Some((name, meant)) = rename {
+            let fix = format!("{}: did you mean `{meant}`?", at(file, import.line));
+            out.push(renamed(found, file, import.line, (name, meant), fix));
+            continue;
+        }
         out.push(match (edit, fix) {
             (Some(edit), _) => found.edit(edit),
             (None, Some(statement)) => found.fix(format!("{}: {statement}", at(file, import.line))),
@@ -757,13 +739,6 @@ fn backend_of_import(code: &str) -> Option<crate::backend::Backend> {
     .into_iter()
     .find(|(module, _)| code.contains(module))
     .map(|(_, backend)| backend)
-}
-
-/// The leading whitespace of a line of a file.
-fn indent_of(path: &std::path::Path, line: usize) -> String {
-    Edit::replace(path, line, "")
-        .map(|e| e.indent().to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -810,10 +785,7 @@ mod tests {
             ),
             SHELL,
         );
-        let found = checked.one(CheckId::PythonCallableNotCalled, Status::Warn);
-        let Some(crate::doctor::finding::Apply::Edit(edit)) = &found.apply else {
-            panic!("no edit: {found:#?}");
-        };
+        let edit = checked.edit(CheckId::PythonCallableNotCalled, Status::Warn);
         assert_eq!(edit.new.trim(), "data = HomeActivities.run()");
         // Called later, the same assignment is on purpose.
         let on_purpose = check(
@@ -848,10 +820,7 @@ mod tests {
             SHELL,
         );
         assert_eq!(checked.ids(Status::Fail), [CheckId::PythonImport]);
-        let found = checked.one(CheckId::PythonImport, Status::Fail);
-        let Some(crate::doctor::finding::Apply::Edit(edit)) = &found.apply else {
-            panic!("no edit: {found:#?}");
-        };
+        let edit = checked.edit(CheckId::PythonImport, Status::Fail);
         assert_eq!(
             edit.new,
             "from opentelemetry.instrumentation.flask import FlaskInstrumentor"

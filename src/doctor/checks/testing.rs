@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::super::finding::{CheckId, Finding, Status};
+use super::super::finding::{Apply, CheckId, Edit, Finding, Status};
 use crate::answers::Answers;
 use crate::workspace::context::{Context, Options};
 use crate::workspace::layers::Vars;
@@ -58,6 +58,15 @@ impl Checked {
                 found.len(),
                 self.findings
             ),
+        }
+    }
+
+    /// The one edit the one finding of `id` with `status` makes; panics
+    /// when it makes none, or several.
+    pub fn edit(&self, id: CheckId, status: Status) -> &Edit {
+        match &self.one(id, status).apply {
+            Some(Apply::Edit(edit)) => edit,
+            other => panic!("{id} makes no single edit: {other:#?}"),
         }
     }
 }

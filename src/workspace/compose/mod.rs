@@ -185,17 +185,7 @@ pub fn absolute_in(dir: &Path, path: &str) -> PathBuf {
             .join(rest.trim_start_matches('/')),
         None => dir.join(path),
     };
-    let mut clean = PathBuf::new();
-    for part in joined.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                clean.pop();
-            }
-            other => clean.push(other),
-        }
-    }
-    clean
+    crate::workspace::lexically_normal(&joined)
 }
 
 impl Service {
