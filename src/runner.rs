@@ -200,11 +200,7 @@ fn installed_count(output: &str) -> Option<usize> {
         .lines()
         .find_map(|line| line.strip_prefix("Successfully installed "))
         .map(|names| names.split_whitespace().count());
-    match (uv, pip) {
-        (0, None) => None,
-        (0, Some(n)) => Some(n),
-        (n, _) => Some(n),
-    }
+    if uv > 0 { Some(uv) } else { pip }
 }
 
 /// Runs an install with its output (stdout and stderr) written to `log`,

@@ -157,8 +157,8 @@ fn one(source: &Source, folder: &Path, plan: &Plan) -> Entry {
 /// The doctor on the repository alone, exactly as `tracelab doctor
 /// --repository --dir DIR` runs it (its own `.tracelab.yml` ignores kept).
 pub fn examine(dir: &Path, plan: &Plan) -> anyhow::Result<Report> {
-    let root = crate::workspace::locate(Some(dir))?;
-    if !same_folder(&root, dir) {
+    // The clone itself: never a workspace above it, as `locate` would find.
+    if !crate::workspace::is_workspace(dir) {
         anyhow::bail!("no docker-compose.yml, .tracelab.yml or backend-flask/ at its root");
     }
     let options = Options {
@@ -175,11 +175,4 @@ pub fn examine(dir: &Path, plan: &Plan) -> anyhow::Result<Report> {
         ignored,
         checks,
     })
-}
-
-fn same_folder(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }

@@ -86,7 +86,7 @@ fn query(args: &ShowArgs, text: &str) -> Result<ExitStatus> {
     read_requests(&args.files, |more| spans.extend(more))?;
     let held: Vec<&ReceivedSpan> = spans.iter().collect();
     let outcome = crate::query::run(&spec, &held).map_err(|e| anyhow::anyhow!("--query: {e}"))?;
-    let link = crate::listen::honeycomb::query_link(None, &commonest_service(&held), &spec.source);
+    let link = crate::listen::honeycomb::query_link(None, &held, &spec.source);
     if args.json {
         let mut value = outcome.to_json(&spec);
         value["honeycomb_link"] = serde_json::Value::from(link);
@@ -103,18 +103,6 @@ fn query(args: &ShowArgs, text: &str) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Success)
-}
-
-/// The service most spans come from: the dataset Honeycomb puts them in.
-fn commonest_service(spans: &[&ReceivedSpan]) -> String {
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    for span in spans {
-        *counts.entry(&span.service).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map_or_else(|| "backend-flask".to_string(), |(s, _)| s.to_string())
 }
 
 fn serve(args: &ShowArgs, live: &Arc<Live>) -> Result<()> {

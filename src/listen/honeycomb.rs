@@ -72,10 +72,17 @@ impl Account {
 }
 
 /// The query's page in Honeycomb (a query template link: the
-/// specification as the `query` parameter), in the account's dataset; with
-/// no account known, with YOUR_TEAM and YOUR_ENVIRONMENT to replace by the
-/// part of the student's Honeycomb address after the host.
-pub fn query_link(account: Option<&Account>, service: &str, spec: &serde_json::Value) -> String {
+/// specification as the `query` parameter), in the dataset of the service
+/// most of `spans` come from; with no account known, with YOUR_TEAM and
+/// YOUR_ENVIRONMENT to replace by the part of the student's Honeycomb
+/// address after the host.
+pub fn query_link(
+    account: Option<&Account>,
+    spans: &[&crate::otlp::ReceivedSpan],
+    spec: &serde_json::Value,
+) -> String {
+    let service = commonest_service(spans);
+    let service = service.as_str();
     let query: String = form_urlencoded::byte_serialize(spec.to_string().as_bytes()).collect();
     let (ui, place, dataset) = match account {
         Some(account) => (
@@ -90,6 +97,18 @@ pub fn query_link(account: Option<&Account>, service: &str, spec: &serde_json::V
         ),
     };
     format!("{ui}/{place}/datasets/{dataset}?query={query}")
+}
+
+/// The service most spans come from: the dataset Honeycomb puts them in.
+fn commonest_service(spans: &[&crate::otlp::ReceivedSpan]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for span in spans {
+        *counts.entry(&span.service).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or_else(|| "backend-flask".to_string(), |(s, _)| s.to_string())
 }
 
 /// A trace id as 32 hex digits: ids missing their leading zeros break links.

@@ -246,14 +246,9 @@ fn query_route(live: &Live, text: &str) -> Reply {
     match crate::query::run(&spec, &spans) {
         Ok(outcome) => {
             let mut value = outcome.to_json(&spec);
-            let service = spans
-                .iter()
-                .find(|s| s.is_root())
-                .or(spans.first())
-                .map_or("backend-flask", |s| &s.service);
             value["honeycomb_link"] = Value::from(crate::listen::honeycomb::query_link(
                 live.account.get(),
-                service,
+                &spans,
                 &spec.source,
             ));
             value["account_known"] = Value::from(live.account.get().is_some());

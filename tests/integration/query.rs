@@ -313,15 +313,9 @@ fn calculations_without_heatmap(spec: &Value) -> Option<Value> {
         .cloned()
 }
 
-fn tracelab_query(spans: &Path, spec: &Path) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_tracelab"))
-        .arg("show")
-        .arg(spans)
-        .arg("--query")
-        .arg(format!("@{}", spec.display()))
-        .arg("--json")
-        .output()
-        .unwrap();
+/// What `command` printed, as JSON; it must succeed.
+fn json_of(command: &mut Command) -> Value {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -330,20 +324,25 @@ fn tracelab_query(spans: &Path, spec: &Path) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+fn tracelab_query(spans: &Path, spec: &Path) -> Value {
+    json_of(
+        Command::new(env!("CARGO_BIN_EXE_tracelab"))
+            .arg("show")
+            .arg(spans)
+            .arg("--query")
+            .arg(format!("@{}", spec.display()))
+            .arg("--json"),
+    )
+}
+
 fn reference_query(spans: &Path, spec: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/query_reference.py");
-    let output = Command::new(common::python())
-        .arg(script)
-        .arg(spans)
-        .arg(spec)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_of(
+        Command::new(common::python())
+            .arg(script)
+            .arg(spans)
+            .arg(spec),
+    )
 }
 
 /// Equal, numbers within a part in 10^9 (sums may add in another order).
