@@ -19,12 +19,15 @@ struct Running {
     child: Child,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+fn collect(
+    stream: impl Read + Send + 'static,
+) -> (Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&text);
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut stream = stream;
         let mut buffer = [0u8; 4096];
         while let Ok(n) = stream.read(&mut buffer) {
@@ -36,7 +39,7 @@ fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
                 .push_str(&String::from_utf8_lossy(&buffer[..n]));
         }
     });
-    text
+    (text, reader)
 }
 
 fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
@@ -52,12 +55,13 @@ fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = collect(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
+    let (stdout, out_reader) = collect(child.stdout.take().unwrap());
+    let (stderr, err_reader) = collect(child.stderr.take().unwrap());
     Running {
         child,
         stdout,
         stderr,
+        readers: vec![out_reader, err_reader],
     }
 }
 
@@ -92,8 +96,19 @@ impl Running {
     /// Ctrl-C, then the exit status and both outputs.
     fn interrupt(mut self) -> (i32, String, String) {
         kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
+        self.wait_for_exit()
+    }
+
+    /// The exit code and everything tracelab wrote: its output is read by
+    /// threads that may still be at it when it exits, so wait for both
+    /// streams to close (a few seconds at most, in case something it
+    /// started still holds them).
+    fn wait_for_exit(&mut self) -> (i32, String, String) {
         let status = self.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(200));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.readers.iter().all(|r| r.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let stdout = self.stdout.lock().unwrap().clone();
         let stderr = self.stderr.lock().unwrap().clone();
         (status.code().unwrap_or(-1), stdout, stderr)
@@ -231,17 +246,10 @@ fn a_workspace_that_cannot_export_is_not_started() {
         text.replace("https://api.honeycomb.io", "api.honeycomb.io:443"),
     )
     .unwrap();
-    let mut running = start(&dir, &[], &[]);
-    let status = running.child.wait().unwrap();
-    assert_eq!(status.code(), Some(1));
-    // Its output is read by threads that may still be at it: the findings
-    // (stdout) can arrive after the refusal (stderr).
-    let all = wait_until("the refusal and its reason", Duration::from_secs(5), || {
-        let stdout = running.stdout.lock().unwrap().clone();
-        let stderr = running.stderr.lock().unwrap().clone();
-        let all = format!("{stdout}{stderr}");
-        (all.contains("Not started") && all.contains("otlp-endpoint")).then_some(all)
-    });
+    let (code, stdout, stderr) = start(&dir, &[], &[]).wait_for_exit();
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("otlp-endpoint"), "{all}");
     // The missing key is said, but is no reason not to start.
     assert!(all.contains("HONEYCOMB_API_KEY"), "{all}");
     let refusal = all.lines().find(|l| l.contains("Not started")).unwrap();
