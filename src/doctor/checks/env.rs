@@ -39,7 +39,7 @@ fn misplaced_keys(ctx: &Context, out: &mut Vec<Finding>) {
     };
     // A headers variable misspelt (OTEL_EXPORTER_OTLP_HEADER) holds its key
     // by design too: otlp-variable-name renames it.
-    let misspelt_headers: Vec<String> = super::otlp::misspelt_variables(ctx)
+    let misspelt_headers: Vec<String> = super::facts::misspelt_variables(ctx)
         .into_iter()
         .filter(|(_, meant)| meant.ends_with("_HEADERS"))
         .map(|(written, _)| written)

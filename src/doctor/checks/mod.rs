@@ -6,6 +6,7 @@ mod code;
 mod collector;
 mod container;
 mod env;
+mod facts;
 mod honeycomb;
 mod hops;
 mod lab;
