@@ -294,16 +294,6 @@ pub fn backend_environment(ctx: &WorkspaceContext) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Spans to the receiver at `addr` in this process, whatever endpoint the
-/// workspace names.
-pub fn export_to(env: &mut BTreeMap<String, String>, addr: std::net::SocketAddr) {
-    env.insert(
-        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
-        format!("http://{addr}"),
-    );
-    env.remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-}
-
 /// The Dockerfile's command as this machine runs it (bound locally), and
 /// `env` completed as the container would have it: the image's ENV under
 /// Compose's (WEB_CONCURRENCY for gunicorn), the service's name when none

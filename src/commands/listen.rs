@@ -10,11 +10,12 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ListenArgs;
 use crate::exit::{ExitStatus, Stopped};
-use crate::listen::hosts::AllowedHosts;
-use crate::listen::http::{Server, runtime, typeable};
 use crate::listen::live::{Flush, Live, Output, Printer};
 use crate::listen::store::{Bounds, Store};
-use crate::listen::{Batch, Receiver, honeycomb, web};
+use crate::listen::{honeycomb, web};
+use crate::receive::hosts::AllowedHosts;
+use crate::receive::http::{Server, runtime, typeable};
+use crate::receive::{Batch, Receiver};
 use crate::style::{DIM, HEADING, count, paint};
 
 /// How long `/1/auth` may take before traces go without links.

@@ -14,19 +14,17 @@ use anyhow::Result;
 
 use crate::backend::Backend;
 use crate::cli::RunArgs;
-use crate::doctor::deep::xray::Daemon as XrayDaemon;
 use crate::doctor::{
     self,
     finding::{CheckId, Status},
 };
 use crate::exit::{ExitStatus, Stopped};
-use crate::listen::hosts::AllowedHosts;
-use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
 use crate::listen::live::{Flush, Live, Output, Printer};
 use crate::listen::store::Bounds;
 use crate::listen::trace::QUIET_INTERVAL_MS;
-use crate::listen::{Batch, Receiver, forward};
-use crate::runner::{self, App, AppOutput};
+use crate::receive::{Batch, Sink};
+use crate::runner::{self, AppOutput};
+use crate::session::{self, Plan, Session};
 use crate::style::{CODE, DIM, FAIL, HEADING, WARN, paint};
 use crate::workspace::context::{Context, Options};
 
@@ -36,9 +34,6 @@ const OFFLINE: Options = Options {
     use_compose_binary: false,
     repository_only: false,
 };
-
-/// Spans show half a second after they end, not the SDK's five.
-const SCHEDULE_DELAY_MS: &str = "500";
 
 /// Secrets an account gives, which the backend starts without (the SDKs
 /// read them when they send): missing, `run` still starts it.
@@ -61,56 +56,32 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
     }
     let ctx = &contexts[0];
     let service = ctx.backend_name().to_string();
-    let mut env = runner::backend_environment(ctx);
-    // Where the spans go when tracelab is not in the way.
-    let destination = forward::traces_url(&env);
-    let venv = runner::prepare_venv(&ctx.backend_dir)?;
+    let venv = session::prepare(ctx)?;
 
     // No Honeycomb key: nothing would arrive there, so the spans stay here,
     // in tracelab's receiver, and are shown.
     let no_key = ctx.uses(Backend::Honeycomb) && missing(&findings, "HONEYCOMB_API_KEY");
     let spans = Arc::new(AtomicU64::new(0));
-    let receiver = if ctx.uses(Backend::Local) || args.listen || no_key {
-        let forward = (!ctx.uses(Backend::Local) && !no_key)
-            .then(|| forward::traces_url(&env))
-            .flatten();
-        let receiver = start_receiver(Arc::clone(&spans), args.json, forward)?;
-        runner::export_to(&mut env, receiver.receiver.addr());
-        Some(receiver)
-    } else {
-        None
+    let shown = (ctx.uses(Backend::Local) || args.listen || no_key)
+        .then(|| Shown::start(Arc::clone(&spans), args.json));
+    let plan = Plan {
+        dockerfile: if args.prod {
+            "Dockerfile.prod"
+        } else {
+            "Dockerfile"
+        },
+        receive: shown.as_ref().map(Shown::sink),
+        forward: !ctx.uses(Backend::Local) && !no_key,
+        // No daemon runs outside Docker: a stand-in receives the segments
+        // (and answers the SDK's sampling polls, which otherwise log
+        // tracebacks).
+        xray: ctx.uses(Backend::Xray),
+        port: None,
+        output: AppOutput::Prefixed(service.clone()),
     };
-    env.entry("OTEL_BSP_SCHEDULE_DELAY".into())
-        .or_insert_with(|| SCHEDULE_DELAY_MS.into());
-    // No daemon runs outside Docker: a stand-in receives the segments (and
-    // answers the SDK's sampling polls, which otherwise log tracebacks).
-    let daemon = if ctx.uses(Backend::Xray) {
-        let daemon = XrayDaemon::start(runtime()?)?;
-        env.insert("AWS_XRAY_DAEMON_ADDRESS".into(), daemon.addr().to_string());
-        Some(daemon)
-    } else {
-        None
-    };
-    let dockerfile = ctx.backend_dir.join(if args.prod {
-        "Dockerfile.prod"
-    } else {
-        "Dockerfile"
-    });
-    let cmd = runner::image_command(ctx, &dockerfile, &mut env)?;
-    let env: Vec<(String, String)> = env.into_iter().collect();
     let stop_rx = crate::interrupt::stop_signal();
-    let mut app = App::start(
-        &ctx.backend_dir,
-        &venv,
-        &cmd,
-        &env,
-        AppOutput::Prefixed(service.clone()),
-    )?;
-    announce(
-        &service,
-        &cmd,
-        receiver.as_ref().map(|r| r.receiver.addr().to_string()),
-    );
+    let mut session = Session::start(ctx, &venv, plan)?;
+    announce(&service, &session.cmd, session.receiver_addr());
     if no_key {
         anstream::eprintln!(
             "  {}",
@@ -120,7 +91,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
             )
         );
     }
-    if let Some(daemon) = &daemon {
+    if let Some(daemon) = session.daemon() {
         anstream::eprintln!(
             "  {}",
             paint(
@@ -134,17 +105,21 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
     }
     let mut segments_shown = 0;
     let code = loop {
-        if stop_rx.recv_timeout(Duration::from_millis(100)).is_ok() {
+        // Ctrl-C stops the backend's group at once: its exit then is no
+        // failure of its own.
+        if stop_rx.recv_timeout(Duration::from_millis(100)).is_ok()
+            || crate::interrupt::interrupted()
+        {
             break Err(Stopped);
         }
-        if let Some(daemon) = &daemon {
+        if let Some(daemon) = session.daemon() {
             let segments = daemon.received();
             for segment in &segments[segments_shown..] {
                 anstream::println!("{}", segment_line(segment));
             }
             segments_shown = segments.len();
         }
-        if let Some(status) = app.exited() {
+        if let Some(status) = session.exited() {
             anstream::eprintln!(
                 "{} the backend stopped by itself ({status}): see its output above",
                 paint(FAIL, "✗")
@@ -152,13 +127,14 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
             break Ok(ExitStatus::Problems);
         }
     };
-    app.stop(Duration::from_secs(5));
-    let received = receiver.is_some();
-    if let Some(receiver) = receiver {
-        receiver.stop();
+    let xray = session.daemon().is_some();
+    let destination = session.destination.clone();
+    let segments = session.stop();
+    let received = shown.is_some();
+    if let Some(shown) = shown {
+        shown.stop();
     }
-    if let Some(daemon) = daemon {
-        let segments = daemon.stop();
+    if xray {
         let whole = segments.iter().filter(|s| !s.is_subsegment).count();
         anstream::eprintln!(
             "{}",
@@ -190,7 +166,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus> {
 
 /// One X-Ray document as it arrived: `x-ray segment backend-flask
 /// /api/activities/home (subsegments: mock-data)`.
-fn segment_line(segment: &crate::doctor::deep::xray::Document) -> String {
+fn segment_line(segment: &crate::receive::xray::Document) -> String {
     let kind = if segment.is_subsegment {
         "x-ray subsegment"
     } else {
@@ -256,53 +232,49 @@ fn check_first(dir: &std::path::Path, findings: &[doctor::finding::Finding]) -> 
     false
 }
 
-/// A receiver in this process that prints every trace and, with `forward`,
-/// passes each request on as it came.
-fn start_receiver(spans: Arc<AtomicU64>, json: bool, forward: Option<String>) -> Result<Listening> {
-    let forwarder = forward.map(forward::start);
-    let output = if json {
-        Output::JsonLines
-    } else {
-        Output::Tree
-    };
-    let live = Live::new(
-        Bounds::default(),
-        Duration::from_millis(QUIET_INTERVAL_MS),
-        output,
-    );
-    let sink_live = Arc::clone(&live);
-    let sink = Arc::new(move |batch: Batch| {
-        spans.fetch_add(batch.spans.len() as u64, Ordering::SeqCst);
-        if let Some(tx) = &forwarder {
-            let _ = tx.send(Arc::clone(&batch.raw));
-        }
-        sink_live.add(batch.spans, batch.team);
-    });
-    let receiver = Receiver::start(
-        runtime()?,
-        "127.0.0.1:0",
-        DEFAULT_READ_TIMEOUT,
-        AllowedHosts::default(),
-        sink,
-    )?;
-    let printer = Printer::start(live);
-    Ok(Listening { receiver, printer })
-}
-
-/// The receiver and the printer of its traces.
-struct Listening {
-    receiver: Receiver,
+/// The traces the receiver gets, printed as they complete.
+struct Shown {
+    live: Arc<Live>,
     printer: Printer,
+    spans: Arc<AtomicU64>,
 }
 
-impl Listening {
+impl Shown {
+    fn start(spans: Arc<AtomicU64>, json: bool) -> Shown {
+        let output = if json {
+            Output::JsonLines
+        } else {
+            Output::Tree
+        };
+        let live = Live::new(
+            Bounds::default(),
+            Duration::from_millis(QUIET_INTERVAL_MS),
+            output,
+        );
+        let printer = Printer::start(Arc::clone(&live));
+        Shown {
+            live,
+            printer,
+            spans,
+        }
+    }
+
+    /// Where the receiver hands each batch: counted and shown.
+    fn sink(&self) -> Sink {
+        let (live, spans) = (Arc::clone(&self.live), Arc::clone(&self.spans));
+        Arc::new(move |batch: Batch| {
+            spans.fetch_add(batch.spans.len() as u64, Ordering::SeqCst);
+            live.add(batch.spans, batch.team);
+        })
+    }
+
+    /// After the receiver stopped: what is still held prints.
     fn stop(self) {
-        self.receiver.stop();
         self.printer.stop(Flush::Stopped);
     }
 }
 
-fn announce(service: &str, cmd: &[String], receiver: Option<String>) {
+fn announce(service: &str, cmd: &[String], receiver: Option<std::net::SocketAddr>) {
     anstream::eprintln!(
         "{} {service}: {}",
         paint(HEADING, "Running"),

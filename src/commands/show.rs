@@ -11,13 +11,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::ShowArgs;
 use crate::exit::{ExitStatus, Stopped};
-use crate::listen::hosts::AllowedHosts;
-use crate::listen::http::runtime;
 use crate::listen::live::{Flush, Live, Output};
 use crate::listen::store::Bounds;
 use crate::listen::web;
 use crate::otlp::{self, Encoding, ReceivedSpan};
 use crate::query::spec::QuerySpec;
+use crate::receive::hosts::AllowedHosts;
+use crate::receive::http::runtime;
 use crate::style::{DIM, paint};
 
 pub fn run(args: ShowArgs) -> Result<ExitStatus> {

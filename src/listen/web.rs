@@ -15,16 +15,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-use super::hosts::AllowedHosts;
-use super::http::{
-    self, DEFAULT_READ_TIMEOUT, Handler, Limits, Pending, Reply, Server, reply, text,
-};
 use super::live::Live;
 use super::print::{unknown_service, unknown_service_fix};
 use super::store::Snapshot;
 use super::trace::{Gap, Trace};
 use crate::otlp::{self, ReceivedSpan};
 use crate::query::spec::QuerySpec;
+use crate::receive::hosts::AllowedHosts;
+use crate::receive::http::{
+    self, DEFAULT_READ_TIMEOUT, Handler, Limits, Pending, Reply, Server, reply, text,
+};
 use crate::style::{DIM, HEADING, paint};
 use tokio::sync::OnceCell;
 

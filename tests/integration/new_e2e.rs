@@ -14,8 +14,8 @@ use crate::common::app::{
 };
 use crate::common::{app_venv, free_port, new_workspace, read};
 use tracelab::fingerprint::fingerprint;
-use tracelab::listen::{Batch, Receiver};
 use tracelab::otlp::SpanRecord;
+use tracelab::receive::{Batch, Receiver};
 
 /// The app's environment: (name, value) pairs.
 type Environment = Vec<(String, String)>;
@@ -62,10 +62,10 @@ fn trace_with(
     let batches: Arc<Mutex<Vec<Batch>>> = Arc::default();
     let sink_batches = Arc::clone(&batches);
     let receiver = Receiver::start(
-        tracelab::listen::http::runtime().unwrap(),
+        tracelab::receive::http::runtime().unwrap(),
         "127.0.0.1:0",
-        tracelab::listen::http::DEFAULT_READ_TIMEOUT,
-        tracelab::listen::hosts::AllowedHosts::default(),
+        tracelab::receive::http::DEFAULT_READ_TIMEOUT,
+        tracelab::receive::hosts::AllowedHosts::default(),
         Arc::new(move |batch| sink_batches.lock().unwrap().push(batch)),
     )
     .unwrap();

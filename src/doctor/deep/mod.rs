@@ -9,23 +9,20 @@
 mod log;
 mod report;
 mod routes;
-pub mod xray;
 
 pub use report::as_confirmations;
 
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backend::Backend;
 use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::exit::Stopped;
-use crate::listen::hosts::AllowedHosts;
-use crate::listen::http::{DEFAULT_READ_TIMEOUT, runtime};
-use crate::listen::{Batch, Receiver, forward};
 use crate::otlp::ReceivedSpan;
-use crate::runner::{self, App, AppOutput};
+use crate::receive::{Batch, xray};
+use crate::runner::AppOutput;
+use crate::session::{self, Plan, SCHEDULE_DELAY_MS, Session};
 use crate::workspace::context::Context;
 use report::{
     did_not_start, method_texts, route_finding, span_findings, started, warning_findings,
@@ -40,18 +37,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one route may take to answer.
 const ROUTE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The batch processor's delay in the deep run: spans show in a fifth of a
-/// second, not the SDK's five.
-const SCHEDULE_DELAY_MS: u64 = 200;
-
-/// The process group of the backend being probed, for Ctrl-C to stop.
-static RUNNING: AtomicI32 = AtomicI32::new(0);
-
 /// What `--deep` found, in the doctor's findings.
 /// Ctrl-C stops the backend's whole group and the probe: what the run saw
 /// after it (a request it cut short) is not reported as the app's.
 pub fn probe(ctx: &Context, online: bool) -> Result<Vec<Finding>, Stopped> {
-    stop_on_ctrl_c();
     let found = probe_until_stopped(ctx, online);
     if crate::interrupt::interrupted() {
         return Err(Stopped);
@@ -60,7 +49,7 @@ pub fn probe(ctx: &Context, online: bool) -> Result<Vec<Finding>, Stopped> {
 }
 
 fn probe_until_stopped(ctx: &Context, online: bool) -> Vec<Finding> {
-    let venv = match runner::prepare_venv(&ctx.backend_dir) {
+    let venv = match session::prepare(ctx) {
         Ok(venv) => venv,
         Err(error) => {
             return vec![
@@ -84,81 +73,50 @@ fn probe_until_stopped(ctx: &Context, online: bool) -> Vec<Finding> {
 
 /// The backend, running, and what it sends.
 struct Run {
-    app: App,
+    session: Session,
     output: Arc<Mutex<Vec<String>>>,
     port: u16,
-    receiver: Receiver,
     batches: Arc<Mutex<Vec<Batch>>>,
-    daemon: xray::Daemon,
     service: String,
 }
 
 impl Run {
     fn start(ctx: &Context, venv: &std::path::Path, online: bool) -> Result<Self, Box<Finding>> {
-        let fail =
-            |message: String| Box::new(Finding::fail(CheckId::DeepStart, Layer::Code, message));
-        let service = ctx.backend_name().to_string();
-        let mut env = runner::backend_environment(ctx);
-        let forward_to = online.then(|| forward::traces_url(&env)).flatten();
-        let forwarder = forward_to.map(forward::start);
+        let fail = |error: anyhow::Error| {
+            Box::new(Finding::fail(
+                CheckId::DeepStart,
+                Layer::Code,
+                format!("{error:#}"),
+            ))
+        };
         let batches: Arc<Mutex<Vec<Batch>>> = Arc::default();
         let sink = {
             let batches = Arc::clone(&batches);
             Arc::new(move |batch: Batch| {
-                if let Some(tx) = &forwarder {
-                    let _ = tx.send(Arc::clone(&batch.raw));
-                }
                 batches
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(batch);
             })
         };
-        let runtime = runtime().map_err(|e| fail(format!("{e:#}")))?;
-        let receiver = Receiver::start(
-            Arc::clone(&runtime),
-            "127.0.0.1:0",
-            DEFAULT_READ_TIMEOUT,
-            AllowedHosts::default(),
-            sink,
-        )
-        .map_err(|e| fail(format!("{e:#}")))?;
-        let daemon = xray::Daemon::start(runtime).map_err(|e| fail(format!("{e:#}")))?;
-        let port = free_port().map_err(|e| fail(format!("no free port for the backend: {e}")))?;
-        runner::export_to(&mut env, receiver.addr());
-        env.insert("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into());
-        env.insert(
-            "OTEL_BSP_SCHEDULE_DELAY".into(),
-            SCHEDULE_DELAY_MS.to_string(),
-        );
-        env.insert("AWS_XRAY_DAEMON_ADDRESS".into(), daemon.addr().to_string());
-        env.insert("PORT".into(), port.to_string());
-        let dockerfile = ctx.backend_dir.join("Dockerfile");
-        let cmd = runner::image_command(ctx, &dockerfile, &mut env).map_err(|e| {
-            fail(format!(
-                "{e:#}: there is no command to start the backend with"
-            ))
-        })?;
-        let cmd = runner::on_port(cmd, port);
-        let env: Vec<(String, String)> = env.into_iter().collect();
+        let port =
+            free_port().map_err(|e| fail(anyhow::anyhow!("no free port for the backend: {e}")))?;
         let output: Arc<Mutex<Vec<String>>> = Arc::default();
-        let app = App::start(
-            &ctx.backend_dir,
-            venv,
-            &cmd,
-            &env,
-            AppOutput::Captured(Arc::clone(&output)),
-        )
-        .map_err(|e| fail(format!("{e:#}")))?;
-        RUNNING.store(app.id() as i32, Ordering::SeqCst);
+        let plan = Plan {
+            dockerfile: "Dockerfile",
+            receive: Some(sink),
+            forward: online,
+            xray: true,
+            port: Some(port),
+            output: AppOutput::Captured(Arc::clone(&output)),
+        };
+        let session = Session::start(ctx, venv, plan).map_err(fail)?;
         Ok(Run {
-            app,
+            session,
             output,
             port,
-            receiver,
             batches,
-            daemon,
-            service,
+            service: ctx.backend_name().to_string(),
         })
     }
 
@@ -239,7 +197,7 @@ impl Run {
                 self.port = port;
                 return Ok(());
             }
-            if let Some(status) = self.app.exited() {
+            if let Some(status) = self.session.exited() {
                 // Its last words arrive a moment after it exits.
                 std::thread::sleep(Duration::from_millis(200));
                 return Err(Box::new(did_not_start(ctx, &self.lines(), Some(status))));
@@ -273,7 +231,8 @@ impl Run {
         let mut seen = (usize::MAX, usize::MAX);
         let mut since = Instant::now();
         while Instant::now() < deadline {
-            let now = (self.spans().len(), self.daemon.received().len());
+            let segments = self.session.daemon().map_or(0, |d| d.received().len());
+            let now = (self.spans().len(), segments);
             if now != seen {
                 seen = now;
                 since = Instant::now();
@@ -284,13 +243,10 @@ impl Run {
         }
     }
 
-    /// Stops the backend's whole process group, then the receivers; what
-    /// the X-Ray stand-in received.
+    /// Stops the backend and the receivers: what the X-Ray stand-in
+    /// received.
     fn shut_down(self) -> Vec<xray::Document> {
-        RUNNING.store(0, Ordering::SeqCst);
-        self.app.stop(Duration::from_secs(3));
-        self.receiver.stop();
-        self.daemon.stop()
+        self.session.stop()
     }
 }
 
@@ -320,18 +276,4 @@ fn get(port: u16, path: &str) -> u16 {
         .get(format!("http://127.0.0.1:{port}{path}"))
         .call()
         .map_or(0, |r| r.status().as_u16())
-}
-
-/// Ctrl-C while the backend runs stops its whole group (registered once
-/// per process with the one Ctrl-C owner).
-fn stop_on_ctrl_c() {
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    REGISTERED.call_once(|| {
-        crate::interrupt::on_interrupt(|| {
-            let group = RUNNING.swap(0, Ordering::SeqCst);
-            if group > 0 {
-                runner::kill_group(group, Duration::from_secs(1), &mut || false);
-            }
-        });
-    });
 }

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use super::log::{self, Raised, SdkWarning};
 use super::routes::{self, Route};
-use super::xray;
 use super::{ROUTE_TIMEOUT, START_TIMEOUT};
 use crate::backend::Backend;
 use crate::doctor::finding::{CheckId, Finding, Layer};
 use crate::otlp::ReceivedSpan;
+use crate::receive::xray;
 use crate::workspace::context::Context;
 
 /// A problem the run saw that the static checks already named is the same

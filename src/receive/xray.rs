@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 use hyper::StatusCode;
 use serde_json::Value;
 
-use crate::listen::hosts::AllowedHosts;
-use crate::listen::http::{DEFAULT_READ_TIMEOUT, Handler, Limits, Server, reply, text};
+use crate::receive::hosts::AllowedHosts;
+use crate::receive::http::{DEFAULT_READ_TIMEOUT, Handler, Limits, Server, reply, text};
 
 /// One document as the SDK sent it: a segment, or a subsegment sent on its
 /// own (streamed when a segment grows large).
