@@ -93,6 +93,13 @@ impl Finding {
         self
     }
 
+    /// The same finding with no fix a program makes: its advice stays for a
+    /// person.
+    pub fn without_apply(mut self) -> Self {
+        self.apply = None;
+        self
+    }
+
     /// A command the student pastes into the shell the doctor ran in (one
     /// or more lines, run in order), from the workspace's folder.
     pub fn command(mut self, command: impl Into<String>) -> Self {

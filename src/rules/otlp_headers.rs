@@ -31,6 +31,33 @@ pub fn parse(text: &str, liberal: bool) -> Vec<Entry> {
         .collect()
 }
 
+/// `text` with each malformed entry written as `name=value` (':' for '=',
+/// quotes and spaces around the name and the value removed), when that
+/// makes every entry one the exporter sends; None when it does not, or
+/// nothing was wrong.
+pub fn repaired(text: &str) -> Option<String> {
+    let entries = parse(text, true);
+    if entries.iter().all(|e| e.problem.is_none()) {
+        return None;
+    }
+    let unquoted = |s: &str| s.trim().trim_matches(['"', '\'']).trim().to_string();
+    let written: Vec<String> = entries
+        .iter()
+        .map(|entry| match &entry.problem {
+            None => entry.raw.trim().to_string(),
+            Some(_) => match entry.raw.split_once(['=', ':']) {
+                Some((name, value)) => format!("{}={}", unquoted(name), unquoted(value)),
+                None => entry.raw.trim().to_string(),
+            },
+        })
+        .collect();
+    let text = written.join(",");
+    parse(&text, true)
+        .iter()
+        .all(|e| e.problem.is_none())
+        .then_some(text)
+}
+
 fn parse_entry(raw: &str, liberal: bool) -> Entry {
     let stripped = raw.trim();
     let dropped = |problem: String| Entry {
@@ -190,5 +217,20 @@ mod tests {
                 .unwrap()
                 .contains("single quotes")
         );
+    }
+
+    #[test]
+    fn a_malformed_entry_is_repaired_and_a_good_one_kept() {
+        assert_eq!(
+            repaired("x-honeycomb-team:${HONEYCOMB_API_KEY}").as_deref(),
+            Some("x-honeycomb-team=${HONEYCOMB_API_KEY}")
+        );
+        assert_eq!(
+            repaired("x-honeycomb-team = \"${K}\", x-honeycomb-dataset=d").as_deref(),
+            Some("x-honeycomb-team=${K},x-honeycomb-dataset=d")
+        );
+        assert_eq!(repaired("x-honeycomb-team=${K}"), None);
+        // A key pasted alone has no name to give it back.
+        assert_eq!(repaired("hcaik_0123"), None);
     }
 }

@@ -358,6 +358,116 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "an endpoint without its scheme",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "\"https://api.honeycomb.io\"",
+            "\"api.honeycomb.io\"",
+        )],
+    },
+    Planted {
+        name: "an endpoint over http",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "\"https://api.honeycomb.io\"",
+            "\"http://api.honeycomb.io\"",
+        )],
+    },
+    Planted {
+        name: "the base endpoint with /v1/traces",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "\"https://api.honeycomb.io\"",
+            "\"https://api.honeycomb.io/v1/traces\"",
+        )],
+    },
+    Planted {
+        name: "a header written with a colon",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+            "x-honeycomb-team: ${HONEYCOMB_API_KEY}",
+        )],
+    },
+    Planted {
+        name: "the header's name misspelt",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "x-honeycomb-team=",
+            "x-honeycomb-teams=",
+        )],
+    },
+    Planted {
+        name: "the key's variable misspelt where compose reads it",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "${HONEYCOMB_API_KEY}",
+            "${HONEYCOMB_APIKEY}",
+        )],
+    },
+    Planted {
+        name: "the daemon's address as this machine",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"",
+            "AWS_XRAY_DAEMON_ADDRESS: \"127.0.0.1:2000\"",
+        )],
+    },
+    Planted {
+        name: "the daemon without its region",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      AWS_REGION: \"${AWS_DEFAULT_REGION}\"\n",
+            "",
+        )],
+    },
+    Planted {
+        name: "the daemon's region under the name boto3 reads",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      AWS_REGION: \"${AWS_DEFAULT_REGION}\"\n",
+            "      AWS_DEFAULT_REGION: \"${AWS_DEFAULT_REGION}\"\n",
+        )],
+    },
+    Planted {
+        name: "the backend without its region",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      AWS_DEFAULT_REGION: \"${AWS_DEFAULT_REGION}\"\n",
+            "",
+        )],
+    },
+    Planted {
+        name: "the X-Ray SDK switched off",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      OTEL_SERVICE_NAME: \"backend-flask\"\n",
+            "      OTEL_SERVICE_NAME: \"backend-flask\"\n      AWS_XRAY_SDK_ENABLED: \"false\"\n",
+        )],
+    },
+    Planted {
         name: "import from a module the package lacks",
         set: &[],
         unset: &[],

@@ -170,6 +170,52 @@ fn rename_command(ctx: &Context, layer: Layer, written: &str, name: &str) -> Opt
     }
 }
 
+/// `${WRITTEN}` in the backend's compose environment, unset everywhere
+/// Compose interpolates from, where `name` was meant: one problem, with the
+/// reference renamed on its line.
+fn unset_reference(ctx: &Context, written: &str, name: &str) -> Option<Finding> {
+    let compose = ctx.compose.as_ref()?;
+    let service = compose.backend.as_deref()?;
+    if ctx.feeding(written).is_some() {
+        return None;
+    }
+    let (key, _) = compose
+        .file
+        .service(service)?
+        .environment
+        .iter()
+        .find(|(_, raw)| {
+            referenced(raw.as_deref().unwrap_or(""))
+                .iter()
+                .any(|r| r == written)
+        })?;
+    let (path, line) = compose.file.locate(service, &["environment", key])?;
+    let finding = Finding::fail(
+        CheckId::EnvNearMiss,
+        Layer::Compose,
+        format!(
+            "{}:{line}: {key} interpolates ${{{written}}}, which nothing sets, so the container gets it empty: did you mean {name}?",
+            path.display()
+        ),
+    )
+    .var(name);
+    let edit = Edit::replace(path, line, "").map(|edit| {
+        let new = edit
+            .old
+            .replace(&format!("${{{written}}}"), &format!("${{{name}}}"))
+            .replace(&format!("${{{written}:"), &format!("${{{name}:"))
+            .replace(&format!("${written}"), &format!("${name}"));
+        Edit { new, ..edit }
+    });
+    Some(match edit.filter(|e| e.new != e.old) {
+        Some(edit) => finding.edit(edit),
+        None => finding.fix(format!(
+            "rename ${{{written}}} to ${{{name}}} at {}:{line}",
+            path.display()
+        )),
+    })
+}
+
 fn check_variable(
     ctx: &Context,
     var: &NeededVar,
@@ -188,6 +234,14 @@ fn check_variable(
         out.push(missing(ctx, name, &near));
     }
     for (layer, candidate) in &near {
+        // A compose reference nothing sets interpolates to "": what it
+        // feeds is lost, whatever the shell holds under the right name.
+        if *layer == Layer::Compose
+            && let Some(finding) = unset_reference(ctx, candidate, name)
+        {
+            out.push(finding);
+            continue;
+        }
         let finding = if feeding.is_none() {
             Finding::fail
         } else {
@@ -558,6 +612,18 @@ fn passthrough_finding(ctx: &Context, missing: &[&str]) -> Option<Finding> {
     {
         let new = edit.old.replace(near.as_str(), name);
         return Some(finding.edit(Edit { new, ..edit }));
+    }
+    // None of them a typo: each added beside the service's other entries.
+    let interpolated: Vec<String> = missing.iter().map(|name| format!("${{{name}}}")).collect();
+    let entries: Vec<(&str, &str)> = missing
+        .iter()
+        .zip(&interpolated)
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    if typos.is_empty()
+        && let Some(edit) = super::compose_edits::add_entries(ctx, service, &entries)
+    {
+        return Some(finding.edit(edit));
     }
     Some(finding.fix(format!(
         "add to services.{service}.environment ({}):  {}",

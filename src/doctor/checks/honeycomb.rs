@@ -67,24 +67,40 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     };
     let sent = headers(&value);
     let Some(team) = header(&sent, TEAM) else {
-        out.push(
-            Finding::fail(
-                CheckId::HoneycombHeader,
-                layer,
-                format!("{variable} sends no usable {TEAM} header: Honeycomb answers 401"),
-            )
-            .var(variable)
-            .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
-        );
+        // A malformed entry is the cause: otlp-headers-format names it.
+        if crate::rules::otlp_headers::parse(&value, true)
+            .iter()
+            .any(|entry| entry.problem.is_some())
+        {
+            return out;
+        }
+        let finding = Finding::fail(
+            CheckId::HoneycombHeader,
+            layer,
+            format!("{variable} sends no usable {TEAM} header: Honeycomb answers 401"),
+        )
+        .var(variable);
+        out.push(the_team_header(finding, ctx, variable, true));
         return out;
     };
     if team.is_empty() {
-        // With the key unset, env-missing already names the cause and the fix.
-        if ctx.feeding(KEY).is_some_and(|(_, v)| !v.is_empty()) {
+        // With the key unset, env-missing already names the cause and the
+        // fix; with the key's name misspelt in the reference, env-near-miss.
+        let misspelt_reference = super::compose_edits::written(ctx, ctx.backend_name(), variable)
+            .is_some_and(|raw| {
+                crate::workspace::interpolate::referenced(&raw)
+                    .iter()
+                    .any(|r| crate::rules::names::is_near_miss(r, KEY))
+            });
+        if ctx.feeding(KEY).is_some_and(|(_, v)| !v.is_empty()) && !misspelt_reference {
             out.push(
-                Finding::fail(CheckId::HoneycombHeader, layer, format!("{TEAM} is empty after interpolation although {KEY} is set: the header refers to another variable"))
-                    .var(variable)
-                    .fix(format!("{variable}: \"x-honeycomb-team=${{{KEY}}}\"")),
+                the_team_header(
+                    Finding::fail(CheckId::HoneycombHeader, layer, format!("{TEAM} is empty after interpolation although {KEY} is set: the header refers to another variable"))
+                        .var(variable),
+                    ctx,
+                    variable,
+                    false,
+                ),
             );
         }
         return out;
@@ -180,6 +196,27 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         );
     }
     out
+}
+
+/// `finding` fixed by writing the headers as the one team header: an
+/// edit where that is all `variable` sends, else the line as advice. With
+/// `keep_value` the header keeps the value the file gives it (only its name
+/// was wrong); else it takes the key's variable.
+fn the_team_header(finding: Finding, ctx: &Context, variable: &str, keep_value: bool) -> Finding {
+    let written = super::compose_edits::written(ctx, ctx.backend_name(), variable);
+    let kept = written
+        .as_deref()
+        .filter(|w| keep_value && !w.contains(','))
+        .and_then(|w| w.split_once('='))
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|value| !value.is_empty());
+    let wanted = format!("{TEAM}={}", kept.unwrap_or_else(|| format!("${{{KEY}}}")));
+    if written.is_none_or(|w| w.contains(',')) {
+        return finding.fix(format!(
+            "{variable}: \"{wanted}\"   # beside any other headers"
+        ));
+    }
+    super::compose_edits::fix_value(finding, ctx, variable, &wanted, None)
 }
 
 #[cfg(test)]

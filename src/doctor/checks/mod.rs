@@ -4,6 +4,7 @@
 mod aws;
 mod code;
 mod collector;
+mod compose_edits;
 mod container;
 mod env;
 mod facts;

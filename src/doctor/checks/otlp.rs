@@ -9,6 +9,7 @@ use crate::rules::otlp_headers;
 use crate::workspace::context::Context;
 use crate::workspace::url;
 
+use super::compose_edits;
 use super::env::honeycomb_key_is_broken;
 use super::facts::misspelt_variables;
 use super::hops::{self, Reach};
@@ -43,7 +44,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     }
     let code_headers = destination(ctx).is_some_and(|d| d.headers_in_code);
     if !code_headers && !honeycomb_key_is_broken(ctx) {
-        check_headers_format(&get, layer, &mut out);
+        check_headers_format(ctx, &get, layer, &mut out);
     }
     check_service_name(ctx, &get, layer, &mut out);
     out
@@ -188,15 +189,17 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
             .var(var_name)
             .fix(fix)
     };
+    // A value the doctor knows is right: written where the file holds it.
+    let fail_to = |message: String, value: String| {
+        let finding = Finding::fail(CheckId::OtlpEndpoint, layer, message).var(var_name);
+        compose_edits::fix_value(finding, ctx, name, &value, origin.as_deref())
+    };
     let Some(parsed) = url::parse(url.trim()).filter(|u| !u.host.is_empty()) else {
-        out.push(fail(
+        out.push(fail_to(
             format!(
                 "{name}={url:?} has no scheme: the exporter fails with \"No connection adapters\""
             ),
-            format!(
-                "{name}: \"https://{}\"",
-                url.trim().trim_start_matches("//")
-            ),
+            format!("https://{}", url.trim().trim_start_matches("//")),
         ));
         return;
     };
@@ -250,43 +253,43 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
     }
     if !matches!(parsed.scheme, "http" | "https") {
         problems += 1;
-        out.push(fail(
+        out.push(fail_to(
             format!("{name}={url:?}: the scheme must be http or https"),
-            format!("{name}: \"https://{}\"", parsed.host),
+            format!("https://{}", parsed.host),
         ));
     } else if parsed.scheme == "http" && !is_local_host(ctx, parsed.host) {
         problems += 1;
-        out.push(fail(
+        out.push(fail_to(
             format!(
                 "{name}={url:?} uses http for the remote host {}: it only accepts https",
                 parsed.host
             ),
-            format!("{name}: \"{}\"", url.replacen("http://", "https://", 1)),
+            url.replacen("http://", "https://", 1),
         ));
     }
     let path = parsed.path.trim_end_matches('/');
     let as_is = name != BASE;
     if !as_is && path.ends_with("/v1/traces") && !grpc {
         problems += 1;
-        out.push(fail(
+        out.push(fail_to(
             format!("{BASE} ends in /v1/traces, and the exporter appends another: spans go to {}/v1/traces and get 404", url.trim_end_matches('/')),
-            format!("{BASE}: \"{}\"", url.trim_end_matches('/').trim_end_matches("/v1/traces")),
+            url.trim_end_matches('/').trim_end_matches("/v1/traces").to_string(),
         ));
     }
     if as_is && !path.ends_with("/v1/traces") && !grpc {
         problems += 1;
-        out.push(fail(
+        out.push(fail_to(
             format!("{name} is used as it is and must end in /v1/traces; {url:?} does not"),
-            format!("{name}: \"{}/v1/traces\"", url.trim_end_matches('/')),
+            format!("{}/v1/traces", url.trim_end_matches('/')),
         ));
     }
     if parsed.port == Some(4317) && !grpc {
         problems += 1;
-        out.push(fail(
+        out.push(fail_to(
             format!(
                 "{name}={url:?} points at 4317, the gRPC port, but the exporter speaks HTTP (4318)"
             ),
-            format!("{name}: \"{}\"", url.replacen(":4317", ":4318", 1)),
+            url.replacen(":4317", ":4318", 1),
         ));
     }
     let host = parsed.host.to_ascii_lowercase();
@@ -300,15 +303,20 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
         } else {
             US_API_HOST
         };
-        out.push(
-            Finding::warn(
-                CheckId::OtlpEndpointHost,
-                layer,
-                format!("{host} is not a Honeycomb API host (did you mean {guess}?)"),
-            )
-            .var(name)
-            .fix(format!("{name}: \"https://{guess}\"")),
-        );
+        let finding = Finding::warn(
+            CheckId::OtlpEndpointHost,
+            layer,
+            format!("{host} is not a Honeycomb API host (did you mean {guess}?)"),
+        )
+        .var(name);
+        let value = format!("https://{guess}");
+        out.push(compose_edits::fix_value(
+            finding,
+            ctx,
+            name,
+            &value,
+            origin.as_deref(),
+        ));
     } else if ctx.uses(Backend::Honeycomb)
         && !host.ends_with("honeycomb.io")
         && !goes_to_collector(ctx, &host)
@@ -333,6 +341,7 @@ fn goes_to_collector(ctx: &Context, host: &str) -> bool {
 }
 
 fn check_headers_format(
+    ctx: &Context,
     get: &dyn Fn(&str) -> Option<String>,
     layer: Layer,
     out: &mut Vec<Finding>,
@@ -341,6 +350,8 @@ fn check_headers_format(
         return;
     };
     let mut problems = 0;
+    let mut written = compose_edits::written(ctx, ctx.backend_name(), name)
+        .and_then(|raw| otlp_headers::repaired(&raw));
     for entry in otlp_headers::parse(&value, true) {
         let Some(problem) = entry.problem else {
             continue;
@@ -367,17 +378,21 @@ fn check_headers_format(
                 "then: tracelab env set HONEYCOMB_API_KEY (the key lives in .env, never here)",
             ),
         };
-        out.push(
-            finding(
-                CheckId::OtlpHeadersFormat,
-                layer,
-                format!("{name}: {shown} {problem}"),
-            )
-            .var(name)
-            .fix(format!(
-                "{name}: \"{clean_key}=${{HONEYCOMB_API_KEY}}\"   # {then}"
+        let finding = finding(
+            CheckId::OtlpHeadersFormat,
+            layer,
+            format!("{name}: {shown} {problem}"),
+        )
+        .var(name);
+        let wanted = format!("{clean_key}=${{HONEYCOMB_API_KEY}}");
+        // The value as the compose file writes it (its variables, not their
+        // values), repaired: one edit, on the first malformed entry.
+        match written.take() {
+            Some(repaired) => out.push(compose_edits::fix_value(
+                finding, ctx, name, &repaired, None,
             )),
-        );
+            None => out.push(finding.fix(format!("{name}: \"{wanted}\"   # {then}"))),
+        }
     }
     if problems == 0 {
         let names: Vec<String> = otlp_headers::headers(&value)

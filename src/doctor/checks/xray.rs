@@ -20,12 +20,28 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     if !ctx.uses(Backend::Xray) {
         return dormant_daemon(ctx);
     }
-    let mut out = Vec::new();
+    let live = judged_live(ctx);
     if let Some(finding) = sdk_disabled(ctx) {
         // Nothing is sent at all: the daemon's settings would be echoes.
-        out.push(finding);
-        return out;
+        // Switched on, they are judged: the switch is a file edit only
+        // when nothing else would then be wrong.
+        let clean = live
+            .iter()
+            .all(|f| matches!(f.status, Status::Ok | Status::Info));
+        return vec![match clean {
+            true => finding,
+            false => finding
+                .without_apply()
+                .fix("AWS_XRAY_SDK_ENABLED: \"true\" where it is set to false, then run tracelab doctor again: the daemon is judged once X-Ray is on"),
+        }];
     }
+    live
+}
+
+/// X-Ray as the SDK, switched on, would send: the address, the daemon, the
+/// sampling rule.
+fn judged_live(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
     let daemon = ctx.compose.as_ref().and_then(|c| xray::daemon(&c.file));
     let address_ok = check_address(ctx, daemon, &mut out);
     if let Some(daemon) = daemon {
@@ -95,9 +111,14 @@ fn sdk_disabled(ctx: &Context) -> Option<Finding> {
         })
         .unwrap_or_else(|| "the environment".into());
     Some(
-        Finding::fail(CheckId::XraySdkDisabled, Layer::Compose, format!("{place}: AWS_XRAY_SDK_ENABLED={value:?} switches the whole X-Ray SDK off: the middleware, capture and subsegments are no-ops and no segment is ever sent"))
-            .var("AWS_XRAY_SDK_ENABLED")
-            .fix(format!("delete {place} (or set it to \"true\")")),
+        super::compose_edits::fix_value(
+            Finding::fail(CheckId::XraySdkDisabled, Layer::Compose, format!("{place}: AWS_XRAY_SDK_ENABLED={value:?} switches the whole X-Ray SDK off: the middleware, capture and subsegments are no-ops and no segment is ever sent"))
+                .var("AWS_XRAY_SDK_ENABLED"),
+            ctx,
+            "AWS_XRAY_SDK_ENABLED",
+            "true",
+            None,
+        ),
     )
 }
 
@@ -119,14 +140,31 @@ fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>
         }
         _ => String::new(),
     };
+    // Written again where it stands, or added beside the backend's other
+    // variables.
     let fail = |message: String| {
-        Finding::fail(
+        let finding = Finding::fail(
             CheckId::XrayDaemonAddress,
             layer,
             format!("{place}{message}"),
         )
-        .var(ADDRESS)
-        .fix(format!("{place}{ADDRESS}: \"{suggested}\""))
+        .var(ADDRESS);
+        // Only a daemon service there is makes the suggested address right.
+        let service = ctx.backend_name();
+        let edit = daemon.and_then(|_| {
+            super::compose_edits::set_value(ctx, service, ADDRESS, &suggested).or_else(|| {
+                backend_var(ctx, ADDRESS)
+                    .is_none()
+                    .then(|| {
+                        super::compose_edits::add_entries(ctx, service, &[(ADDRESS, &suggested)])
+                    })
+                    .flatten()
+            })
+        });
+        match edit {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!("{place}{ADDRESS}: \"{suggested}\"")),
+        }
     };
     let Some(address) = backend_var(ctx, ADDRESS).or_else(|| explicit_address(ctx)) else {
         if ctx.compose.is_some() {
@@ -173,7 +211,13 @@ fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>
                     Finding::fail(CheckId::XrayDaemonAddress, layer, format!("{place}{why}"))
                         .var(ADDRESS);
                 finding = match daemon {
-                    Some(_) => finding.fix(format!("{ADDRESS}: \"{suggested}\"")),
+                    Some(_) => super::compose_edits::fix_value(
+                        finding,
+                        ctx,
+                        ADDRESS,
+                        &suggested,
+                        None,
+                    ),
                     None => finding.fix("add (or uncomment) an xray-daemon service: image amazon/aws-xray-daemon, AWS credentials and AWS_REGION in its environment"),
                 };
                 out.push(finding);
@@ -318,36 +362,47 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
                     ),
                 )
             };
-            out.push(
-                Finding::fail(
-                    CheckId::XrayDaemonCredentials,
-                    Layer::Compose,
-                    format!(
-                        "{why}: the daemon cannot sign its uploads, so no segment reaches X-Ray"
-                    ),
-                )
-                .var(name)
-                .fix(fix),
-            );
+            let finding = Finding::fail(
+                CheckId::XrayDaemonCredentials,
+                Layer::Compose,
+                format!("{why}: the daemon cannot sign its uploads, so no segment reaches X-Ray"),
+            )
+            .var(name);
+            let interpolated = format!("${{{name}}}");
+            let added = (!declared)
+                .then(|| {
+                    super::compose_edits::add_entries(ctx, &daemon.name, &[(name, &interpolated)])
+                })
+                .flatten();
+            out.push(match added {
+                Some(edit) => finding.edit(edit),
+                None => finding.fix(fix),
+            });
         }
     }
     let id = get("AWS_ACCESS_KEY_ID").unwrap_or_default();
     if id.starts_with("ASIA") && get("AWS_SESSION_TOKEN").is_none() {
-        out.push(
-            Finding::fail(
-                CheckId::AwsSessionToken,
-                Layer::Compose,
-                format!(
-                    "the {} service gets a temporary key (ASIA...) but no AWS_SESSION_TOKEN",
-                    daemon.name
-                ),
-            )
-            .var("AWS_SESSION_TOKEN")
-            .fix(format!(
+        let finding = Finding::fail(
+            CheckId::AwsSessionToken,
+            Layer::Compose,
+            format!(
+                "the {} service gets a temporary key (ASIA...) but no AWS_SESSION_TOKEN",
+                daemon.name
+            ),
+        )
+        .var("AWS_SESSION_TOKEN");
+        let added = super::compose_edits::add_entries(
+            ctx,
+            &daemon.name,
+            &[("AWS_SESSION_TOKEN", "${AWS_SESSION_TOKEN}")],
+        );
+        out.push(match added {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!(
                 "add to services.{}.environment:  AWS_SESSION_TOKEN: \"${{AWS_SESSION_TOKEN}}\"",
                 daemon.name
             )),
-        );
+        });
     }
 }
 
@@ -396,9 +451,47 @@ fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Findin
         .map(crate::workspace::interpolate::referenced)
         .and_then(|names| names.into_iter().find(|n| ctx.feeding(n).is_none()))
         .unwrap_or_else(|| "AWS_REGION".to_string());
-    Finding::fail(CheckId::XrayDaemonRegion, Layer::Compose, format!("{why}{ignored_note}: it finds no region, logs \"Cannot fetch region variable\" and exits, so no segment reaches X-Ray"))
-        .var(&variable)
-        .fix(fix)
+    let finding = Finding::fail(CheckId::XrayDaemonRegion, Layer::Compose, format!("{why}{ignored_note}: it finds no region, logs \"Cannot fetch region variable\" and exits, so no segment reaches X-Ray"))
+        .var(&variable);
+    // The name the daemon reads, where the student wrote the other one; or
+    // the entry the template has, beside the daemon's others.
+    let edit = match (&raw, has_default) {
+        (None, true) => {
+            let renamed = super::compose_edits::rename_key(
+                ctx,
+                &daemon.name,
+                "AWS_DEFAULT_REGION",
+                "AWS_REGION",
+            );
+            // The value kept when it is the student's region (or theirs is
+            // not known); else the daemon takes theirs, as the template does.
+            let written = daemon
+                .environment
+                .iter()
+                .find(|(k, _)| k == "AWS_DEFAULT_REGION")
+                .and_then(|(_, v)| v.clone())
+                .unwrap_or_default();
+            match ctx.student_region() {
+                Some((student, from)) if !written.contains('$') && written != student => renamed
+                    .and_then(|edit| {
+                        let value = format!("${{{from}}}");
+                        let new = super::compose_edits::rewritten(&edit.new, "AWS_REGION", &value)?;
+                        Some(Edit { new, ..edit })
+                    }),
+                _ => renamed,
+            }
+        }
+        (None, false) => super::compose_edits::add_entries(
+            ctx,
+            &daemon.name,
+            &[("AWS_REGION", "${AWS_DEFAULT_REGION}")],
+        ),
+        _ => None,
+    };
+    match edit {
+        Some(edit) => finding.edit(edit),
+        None => finding.fix(fix),
+    }
 }
 
 /// A keyword of `xray_recorder.configure(...)` in live code.
