@@ -518,6 +518,14 @@ catalogue! {
         blocks_run: false,
         statuses: [Fail],
     }
+    /// OTEL_SDK_DISABLED=true in the backend's environment: the SDK makes
+    /// every tracer a no-op, so no span is made or exported, whatever the
+    /// endpoint and headers say (they are judged once it is switched on).
+    OtlpSdkDisabled = "otlp-sdk-disabled" {
+        group: Exporter,
+        blocks_run: false,
+        statuses: [Fail],
+    }
     /// OTEL_EXPORTER_OTLP_PROTOCOL against the endpoint's port: the HTTP
     /// exporter pointed at 4317 (gRPC) fails, and the reverse.
     OtlpProtocol = "otlp-protocol" {

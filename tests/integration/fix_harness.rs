@@ -468,6 +468,46 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "a processor never added to the provider",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))\n",
+            "    processor = BatchSpanProcessor(OTLPSpanExporter())\n",
+        )],
+    },
+    Planted {
+        name: "the exporter's package not in requirements",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/requirements.txt",
+            "opentelemetry-exporter-otlp-proto-http==1.45.1\n",
+            "",
+        )],
+    },
+    Planted {
+        name: "the instrumentation's package not in requirements",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/requirements.txt",
+            "opentelemetry-instrumentation-flask==0.66b1\n",
+            "",
+        )],
+    },
+    Planted {
+        name: "the OpenTelemetry SDK switched off",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      OTEL_SERVICE_NAME: \"backend-flask\"\n",
+            "      OTEL_SERVICE_NAME: \"backend-flask\"\n      OTEL_SDK_DISABLED: \"true\"\n",
+        )],
+    },
+    Planted {
         name: "import from a module the package lacks",
         set: &[],
         unset: &[],

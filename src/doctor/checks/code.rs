@@ -506,22 +506,42 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
                 );
                 continue;
             }
-            out.push(
-                Finding::fail(
-                    CheckId::CodeUnattachedProcessor,
-                    Layer::Code,
-                    format!(
-                        "{}: {} is created but never added to the provider, so it does nothing",
-                        at(file, a.line),
-                        a.target
-                    ),
-                )
-                .fix(format!(
-                    "after {}:  provider.add_span_processor({})",
+            let finding = Finding::fail(
+                CheckId::CodeUnattachedProcessor,
+                Layer::Code,
+                format!(
+                    "{}: {} is created but never added to the provider, so it does nothing",
                     at(file, a.line),
                     a.target
-                )),
+                ),
             );
+            // Added on the line after it, by the one provider made in the
+            // same function (which one is meant is known).
+            let providers: Vec<&str> = file
+                .facts
+                .assignments
+                .iter()
+                .filter(|p| p.function == a.function && p.line < a.line)
+                .filter(|p| matches!(&p.value, Value::Call(c, _) if c.ends_with("TracerProvider")))
+                .map(|p| p.target.as_str())
+                .collect();
+            let advice = format!(
+                "after {}:  {}.add_span_processor({})",
+                at(file, a.line),
+                providers.first().copied().unwrap_or("provider"),
+                a.target
+            );
+            out.push(match providers.as_slice() {
+                [provider] => {
+                    let indent = Edit::indent_of(&file.path, a.line);
+                    finding.edit(Edit::insert(
+                        &file.path,
+                        a.end_line + 1,
+                        format!("{indent}{provider}.add_span_processor({})", a.target),
+                    ))
+                }
+                _ => finding.fix(advice),
+            });
         }
     }
     let provider = all_calls
@@ -1063,10 +1083,45 @@ fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Fi
                         requirements.path.display(),
                     ),
                 )
-                .fix(format!("add to {}: {package}", requirements.path.display())),
+                .edit(requirement_line(ctx, requirements, package)),
             );
         }
     }
+}
+
+/// `package` added to requirements.txt after its last OpenTelemetry line
+/// (else at the end), pinned as its family is: the SDK's version for the
+/// API, SDK and exporters, the instrumentations' for an instrumentation
+/// (the two families move in pairs), unpinned when the file pins neither.
+fn requirement_line(ctx: &Context, requirements: &SourceFile, package: &str) -> Edit {
+    // The core packages share one version; the contrib ones (0.xxbN) another.
+    let contrib = |name: &str| {
+        name.starts_with("opentelemetry-instrumentation")
+            || name.starts_with("opentelemetry-util")
+            || name.starts_with("opentelemetry-semantic-conventions")
+    };
+    let pin = package.starts_with("opentelemetry").then(|| {
+        ctx.requirement_pins()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("opentelemetry"))
+            .filter(|(name, _)| contrib(name) == contrib(package))
+            .find_map(|(_, pin)| pin)
+    });
+    let pin = pin.flatten();
+    let line = match pin {
+        Some(version) => format!("{package}=={version}"),
+        None => package.to_string(),
+    };
+    let lines: Vec<&str> = requirements.text.lines().collect();
+    let after = lines
+        .iter()
+        .rposition(|l| {
+            l.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("opentelemetry")
+        })
+        .map_or(lines.len(), |i| i + 1);
+    Edit::insert(&requirements.path, after + 1, line)
 }
 
 #[cfg(test)]

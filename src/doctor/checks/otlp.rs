@@ -2,7 +2,7 @@
 //! name, as opentelemetry-python reads them from the app's environment.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer, Status};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::names::edit_distance;
 use crate::rules::otlp_headers;
@@ -24,6 +24,58 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     if !(ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local)) {
         return Vec::new();
     }
+    let live = judged_live(ctx);
+    match sdk_disabled(ctx) {
+        // Nothing is exported at all: the exporter's settings would be
+        // echoes. Switched on, they are judged: the switch is a file edit
+        // only when nothing else would then be wrong.
+        Some(finding) => {
+            let clean = live
+                .iter()
+                .all(|f| matches!(f.status, Status::Ok | Status::Info));
+            vec![match clean {
+                true => finding,
+                false => finding.without_apply().fix(format!(
+                    "{DISABLED}: \"false\" where it is set, then run tracelab doctor again: the exporter is judged once the SDK is on"
+                )),
+            }]
+        }
+        None => live,
+    }
+}
+
+/// The switch the OpenTelemetry SDK reads: "true" (any case, spaces
+/// trimmed) makes every tracer a no-op.
+const DISABLED: &str = "OTEL_SDK_DISABLED";
+
+fn sdk_disabled(ctx: &Context) -> Option<Finding> {
+    let (layer, value) = ctx.app_var(DISABLED)?;
+    if !value.trim().eq_ignore_ascii_case("true") {
+        return None;
+    }
+    let place = ctx
+        .compose
+        .as_ref()
+        .map(|c| {
+            format!(
+                "{}: ",
+                c.file.place(ctx.backend_name(), &["environment", DISABLED])
+            )
+        })
+        .unwrap_or_default();
+    let finding = Finding::fail(
+        CheckId::OtlpSdkDisabled,
+        layer,
+        format!("{place}{DISABLED}={value:?} switches the OpenTelemetry SDK off: every tracer is a no-op, so no span is made or exported"),
+    )
+    .var(DISABLED);
+    Some(compose_edits::fix_value(
+        finding, ctx, DISABLED, "false", None,
+    ))
+}
+
+/// The exporter as the SDK, switched on, would send.
+fn judged_live(ctx: &Context) -> Vec<Finding> {
     let Some((layer, _)) = ctx.app_env() else {
         return Vec::new();
     };
@@ -635,6 +687,50 @@ mod tests {
             finding.message.contains("/v1/traces"),
             "{}",
             finding.message
+        );
+    }
+
+    #[test]
+    fn the_sdk_switched_off_is_one_problem_and_switching_it_on_is_its_edit() {
+        let off = |value: &'static str| {
+            replace(
+                "docker-compose.yml",
+                "      OTEL_SERVICE_NAME: \"backend-flask\"\n",
+                match value {
+                    "True" => {
+                        "      OTEL_SERVICE_NAME: \"backend-flask\"\n      OTEL_SDK_DISABLED: \" True\"\n"
+                    }
+                    _ => {
+                        "      OTEL_SERVICE_NAME: \"backend-flask\"\n      OTEL_SDK_DISABLED: \"false\"\n"
+                    }
+                },
+            )
+        };
+        let checked = check("honeycomb", off("True"), SHELL);
+        assert_eq!(checked.ids(Status::Fail), [CheckId::OtlpSdkDisabled]);
+        let edit = checked.edit(CheckId::OtlpSdkDisabled, Status::Fail);
+        assert_eq!(edit.new.trim(), "OTEL_SDK_DISABLED: \"false\"");
+        // Only "true" switches it off.
+        let on = check("honeycomb", off("false"), SHELL);
+        assert!(on.ids(Status::Fail).is_empty());
+        // Off, a broken endpoint is not judged; the switch is then advice.
+        let both = check(
+            "honeycomb",
+            |file: &str, text: String| {
+                let text = off("True")(file, text);
+                if file == "docker-compose.yml" {
+                    text.replace("\"https://api.honeycomb.io\"", "\"api.honeycomb.io\"")
+                } else {
+                    text
+                }
+            },
+            SHELL,
+        );
+        assert_eq!(both.ids(Status::Fail), [CheckId::OtlpSdkDisabled]);
+        assert!(
+            both.one(CheckId::OtlpSdkDisabled, Status::Fail)
+                .apply
+                .is_none()
         );
     }
 
