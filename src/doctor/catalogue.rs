@@ -400,14 +400,20 @@ catalogue! {
     EnvPlaceholder = "env-placeholder" {
         group: Environment,
         blocks_run: true,
-        statuses: [Fail],
+        statuses: [
+            Fail: "the value Compose uses",
+            Warn: "a value another layer's shadows: not used now, used where that layer is absent",
+        ],
     }
     /// A value with quotes or spaces around it, which Compose and the SDKs keep
     /// as part of the value.
     EnvQuotesWhitespace = "env-quotes-whitespace" {
         group: Environment,
         blocks_run: true,
-        statuses: [Fail],
+        statuses: [
+            Fail: "the value Compose uses",
+            Warn: "a value another layer's shadows: not used now, used where that layer is absent",
+        ],
     }
     /// A value that does not have the shape of what it holds: a Honeycomb key,
     /// an AWS key id or secret, a region (`can-central-1`), a Rollbar token.
@@ -416,8 +422,8 @@ catalogue! {
         group: Environment,
         blocks_run: false,
         statuses: [
-            Fail: "the value cannot be what it holds",
-            Warn: "an unusual but possible shape",
+            Fail: "the value Compose uses cannot be what it holds",
+            Warn: "an unusual but possible shape, or a wrong one that another layer's value shadows",
         ],
     }
     /// A variable that differs between the shell, .env and Gitpod: Compose

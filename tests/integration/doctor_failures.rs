@@ -189,6 +189,28 @@ fn shell_and_dotenv_disagree() {
     );
 }
 
+/// A broken value the shell's good one shadows loses nothing now: a
+/// warning that says so, and no mismatch echoing it.
+#[test]
+fn a_broken_value_the_shell_shadows_is_a_warning() {
+    let (code, report) = Fixture::new("honeycomb")
+        .write(".env", &format!("HONEYCOMB_API_KEY=\"{KEY} \"\n"))
+        .doctor();
+    expect(
+        &report,
+        "env-quotes-whitespace",
+        Some("HONEYCOMB_API_KEY"),
+        "warn",
+        "not used now: shell's value wins",
+        None,
+    );
+    assert!(
+        findings(&report, "env-mismatch", None).is_empty(),
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
+
 #[test]
 fn key_written_literally_into_the_compose_file() {
     let (_, report) = Fixture::new("honeycomb")

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer, Status};
 use crate::fingerprint::fingerprint;
 use crate::rules::names::{edit_distance, is_near_miss};
 use crate::rules::values::{hygiene, placeholder};
@@ -268,12 +268,34 @@ fn check_variable(
         distinct.entry(value.as_str()).or_default().push(*layer);
     }
     let mut all_good = feeding.is_some();
+    let mut shadowed_wrong = false;
     for (value, layers) in &distinct {
-        all_good &= check_value(ctx, name, value, layers, out);
+        // A value another layer's shadows is not the one Compose uses: its
+        // problem loses nothing now, and shows where that layer is absent.
+        let shadowed =
+            feeding.is_some_and(|(layer, used)| used != *value && !layers.contains(&layer));
+        let mut found = Vec::new();
+        let good = check_value(ctx, name, value, layers, &mut found);
+        all_good &= good;
+        if shadowed {
+            shadowed_wrong |= !good;
+            let (used_in, _) = feeding.expect("shadowed needs a value used");
+            for finding in found.iter_mut().filter(|f| f.status == Status::Fail) {
+                finding.status = Status::Warn;
+                finding.message.push_str(&format!(
+                    " (not used now: {}'s value wins; a terminal or Compose run without it uses this one)",
+                    used_in.name()
+                ));
+            }
+        }
+        out.extend(found);
     }
     if distinct.len() > 1 {
         all_good = false;
-        out.push(mismatch(ctx, name, var.secret, &values));
+        // A shadowed value with a problem of its own is that problem's echo.
+        if !shadowed_wrong {
+            out.push(mismatch(ctx, name, var.secret, &values));
+        }
     }
     if let Some(finding) = not_persisted(ctx, name) {
         out.push(finding);
@@ -514,6 +536,8 @@ fn mismatch(ctx: &Context, name: &str, secret: bool, values: &[(Layer, String)])
     } else {
         format!("check the compose file: it gives {name} a value that is not the shell's")
     };
+    // Two values that each look right: which one the student means is
+    // not known, and the one Compose uses may be the stale one.
     Finding::fail(
         CheckId::EnvMismatch,
         values[0].0,
