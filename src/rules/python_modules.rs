@@ -121,6 +121,30 @@ impl Table {
         found
     }
 
+    /// The one module that `missing` (a dotted path the table lacks) is a
+    /// typo of: a sibling under the same parent whose last part is one or
+    /// two letters off, offering every name in `names`.
+    /// `opentelemetry.sdk.trace.exports` is `opentelemetry.sdk.trace.export`.
+    pub fn near_module(&self, missing: &str, names: &[&str]) -> Option<&'static str> {
+        let (parent, last) = missing.rsplit_once('.')?;
+        let prefix = format!("{parent}.");
+        let near: Vec<&'static str> = self
+            .modules
+            .iter()
+            .filter(|(m, module)| {
+                m.strip_prefix(&prefix).is_some_and(|rest| {
+                    let allowed = if last.len() >= 8 { 2 } else { 1 };
+                    !rest.contains('.') && crate::rules::names::edit_distance(rest, last) <= allowed
+                }) && names.iter().all(|n| module.offers(n))
+            })
+            .map(|(m, _)| *m)
+            .collect();
+        match near.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
     /// Modules whose last component is `last`: `aws_xray_sdk.ext.flask`
     /// for a wrong `aws_xray_sdk.flask`.
     pub fn modules_ending(&self, last: &str) -> Vec<&'static str> {
@@ -138,6 +162,20 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_one_letter_off_is_the_sibling_that_offers_the_names() {
+        let table = table();
+        assert_eq!(
+            table.near_module("opentelemetry.sdk.trace.exports", &["BatchSpanProcessor"]),
+            Some("opentelemetry.sdk.trace.export")
+        );
+        // Not when the sibling lacks a name the line imports.
+        assert_eq!(
+            table.near_module("opentelemetry.sdk.trace.exports", &["NoSuchName"]),
+            None
+        );
+    }
 
     #[test]
     fn the_table_reads_and_holds_the_workspace_packages() {

@@ -508,6 +508,16 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "a module one letter off, imported across lines",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "from opentelemetry.sdk.trace.export import (",
+            "from opentelemetry.sdk.trace.exports import (",
+        )],
+    },
+    Planted {
         name: "import from a module the package lacks",
         set: &[],
         unset: &[],

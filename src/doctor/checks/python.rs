@@ -630,7 +630,22 @@ fn check_imports(
         // A typo of a name the module has: renamed where it stands (an
         // alias, or other names on the line, kept).
         let mut rename: Option<(&str, &str)> = None;
+        let mut module_rename: Option<&str> = None;
         let (error, what, fix) = if let Some(missing) = missing {
+            // A typo of a module that exists beside it: renamed in place,
+            // every name the line imports kept.
+            if missing == import.module {
+                let names: Vec<&str> = file
+                    .facts
+                    .imported_names
+                    .iter()
+                    .filter(|i| i.line == import.line && i.module == import.module)
+                    .filter_map(|i| i.imported.as_deref())
+                    .collect();
+                if let Some(meant) = table.near_module(&missing, &names) {
+                    module_rename = Some(meant);
+                }
+            }
             let last = missing.rsplit('.').next().unwrap_or(&missing);
             let wanted = import.imported.as_deref();
             let instead = wanted
@@ -678,7 +693,11 @@ fn check_imports(
         // Not pinned to the table's version, a module or name the table
         // lacks may be new: judged only when the table knows where the
         // imported name does live.
-        if fix.is_none() && rename.is_none() && !exactly_pinned(root, &pins) {
+        if fix.is_none()
+            && rename.is_none()
+            && module_rename.is_none()
+            && !exactly_pinned(root, &pins)
+        {
             continue;
         }
         reported.push(import.line);
@@ -711,6 +730,16 @@ fn check_imports(
                 consequence(reach, file, when, error)
             ),
         );
+        if let Some(meant) = module_rename {
+            let fix = format!("{}: did you mean `{meant}`?", at(file, import.line));
+            out.push(
+                match Edit::rename(&file.path, import.line, &import.module, meant) {
+                    Some(edit) => found.edit(edit).fix(fix),
+                    None => found.fix(fix),
+                },
+            );
+            continue;
+        }
         if let Some((name, meant)) = rename {
             let fix = format!("{}: did you mean `{meant}`?", at(file, import.line));
             out.push(renamed(found, file, import.line, (name, meant), fix));
