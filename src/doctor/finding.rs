@@ -185,7 +185,7 @@ pub struct Location {
 impl Location {
     /// Every `path/to/file.ext:LINE` (or a Dockerfile's) in `text`: a host
     /// and port read the same, so the caller keeps those that are files.
-    fn all_in(text: &str) -> impl Iterator<Item = Location> + '_ {
+    pub fn all_in(text: &str) -> impl Iterator<Item = Location> + '_ {
         static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
             regex::Regex::new(
                 r"(?:^|[\s(`'\x22])((?:[\w.-]+/)*(?:[\w-][\w.-]*\.[A-Za-z0-9]+|Dockerfile[\w.-]*|\.[\w.-]+)):([0-9]+)\b",

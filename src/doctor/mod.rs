@@ -89,7 +89,59 @@ pub fn check(contexts: &[Context]) -> Vec<Finding> {
         relative_paths(&ctx.dir, &mut findings);
     }
     one_verdict_per_variable(&mut findings);
+    same_mistake_once(&mut findings);
     findings
+}
+
+/// The same mistake in several places (a pattern copied into every
+/// service) is one finding that lists them, not one per copy. Findings a
+/// program fixes stay apart: each has its own edit.
+fn same_mistake_once(findings: &mut Vec<Finding>) {
+    static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:[\w.-]+/)*[\w.-]+\.[A-Za-z0-9]+:[0-9]+|\blines? [0-9]+")
+            .expect("a valid pattern")
+    });
+    let shape = |f: &Finding| PLACE.replace_all(&f.message, "_").into_owned();
+    let mut kept: Vec<(Finding, String, Vec<String>)> = Vec::new();
+    for finding in findings.drain(..) {
+        let merged = finding.apply.is_none()
+            && matches!(finding.status, Status::Fail | Status::Warn | Status::Info);
+        // Written as the message writes it (`./backend-flask/...`).
+        let place = finding::Location::all_in(&finding.message).next().map(|l| {
+            let dotted = format!("./{}:{}", l.file, l.line);
+            match finding.message.contains(&dotted) {
+                true => dotted,
+                false => format!("{}:{}", l.file, l.line),
+            }
+        });
+        let twin = kept.iter_mut().find(|(k, k_shape, _)| {
+            merged
+                && k.apply.is_none()
+                && (k.id, k.status, k.group) == (finding.id, finding.status, finding.group)
+                && *k_shape == shape(&finding)
+        });
+        match (twin, place) {
+            (Some((_, _, places)), Some(place)) => places.push(place),
+            _ => {
+                let shaped = shape(&finding);
+                kept.push((finding, shaped, Vec::new()));
+            }
+        }
+    }
+    findings.extend(kept.into_iter().map(|(mut finding, _, places)| {
+        if !places.is_empty() {
+            finding.message.push_str(&format!(
+                "; the same in {} more place{}: {}",
+                places.len(),
+                if places.len() == 1 { "" } else { "s" },
+                places.join(", ")
+            ));
+            if let Some(fix) = &mut finding.fix {
+                fix.push_str("   # and the same at each place listed");
+            }
+        }
+        finding
+    }));
 }
 
 /// A variable with a problem or a warning in a section has no passing line
@@ -215,5 +267,47 @@ mod tests {
                 (CheckId::EnvSet, Some("AWS_DEFAULT_REGION")),
             ]
         );
+    }
+
+    #[test]
+    fn the_same_mistake_in_several_places_is_one_finding_that_lists_them() {
+        use finding::{Edit, Layer};
+        let at = |file: &str, line: usize, exit: usize| {
+            Finding::fail(
+                CheckId::CodeXraySubsegment,
+                Layer::Code,
+                format!("./{file}:{line}: begin_subsegment() is not ended (the return at line {exit} leaves it open)"),
+            )
+            .fix(format!("./{file}:{line}: use `with`"))
+        };
+        let edited = Finding::fail(
+            CheckId::CodeXraySubsegment,
+            Layer::Code,
+            "./d.py:4: begin_subsegment() is not ended (the return at line 9 leaves it open)",
+        )
+        .edit(Edit::insert(std::path::Path::new("d.py"), 5, "x"));
+        let other = Finding::fail(
+            CheckId::CodeXraySegment,
+            Layer::Code,
+            "./e.py:1: begin_segment()",
+        );
+        let mut findings = vec![
+            at("a.py", 3, 8),
+            at("b.py", 10, 12),
+            other,
+            at("c.py", 7, 9),
+            edited,
+        ];
+        same_mistake_once(&mut findings);
+        assert_eq!(findings.len(), 3, "{findings:#?}");
+        assert!(
+            findings[0]
+                .message
+                .ends_with("; the same in 2 more places: ./b.py:10, ./c.py:7"),
+            "{}",
+            findings[0].message
+        );
+        // A finding with its own edit stays apart.
+        assert!(findings[2].apply.is_some());
     }
 }
