@@ -854,13 +854,15 @@ catalogue! {
         statuses: [Fail],
     }
     /// begin_segment inside a request XRayMiddleware already traces replaces
-    /// its segment (HTTP 500); at import, a segment never ended.
+    /// its segment: ended there too, the request fails (HTTP 500); not ended,
+    /// the segment is sent under another name without the request's data.
+    /// At import, a segment never ended is never sent.
     CodeXraySegment = "code-xray-segment" {
         group: Code,
         blocks_run: false,
         statuses: [
-            Fail: "begin_segment in a request replaces the middleware's segment (HTTP 500)",
-            Warn: "a segment begun at import is never ended (request segments unaffected)",
+            Fail: "begin_segment and end_segment in a request (the middleware raises, HTTP 500), or with a subsegment left open (nothing of the request is sent)",
+            Warn: "begin_segment in a request without end_segment (sent under its own name), or at import never ended",
         ],
     }
     /// begin_subsegment not ended on every path: the subsegment is never sent,
@@ -1079,6 +1081,7 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Ok: "the segments that arrived",
+            Warn: "a route's segment replaced by one begun in the request",
             Fail: "no segment, or a subsegment left open",
         ],
     }

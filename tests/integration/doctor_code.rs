@@ -99,7 +99,7 @@ fn a_span_used_after_its_block_is_one_finding_for_the_block() {
     let message = found[0]["message"].as_str().unwrap();
     assert!(
         message.contains(&format!(
-            "home_activities.py:{line}: span.set_attribute(...) (and at line {})",
+            "home_activities.py:{line}: span.set_attribute(\"app.result_length\", ...) (and at line {})",
             line + 1
         )),
         "{message}"

@@ -253,13 +253,13 @@ fn planted_defects_are_named_at_their_line() {
     );
     let (code, json, _) = deep(&dir);
     assert_eq!(code, 1);
-    let spans = found(&json, "deep-spans", "fail");
-    assert!(
-        spans
-            .iter()
-            .any(|m| m.contains("answered but no span arrived")),
+    // The run saw no span at all: the static finding it proves, marked.
+    assert_eq!(
+        confirmed(&json, "code-provider-not-set").len(),
+        1,
         "{json:#}"
     );
+    assert!(seen_wrong(&json, "deep-spans").is_empty(), "{json:#}");
     assert!(common::processes_in(&dir).is_empty());
 }
 
@@ -328,4 +328,141 @@ fn ctrl_c_stops_the_backend_and_everything_it_started() {
     std::thread::sleep(Duration::from_millis(300));
     let left = common::processes_in(&dir);
     assert!(left.is_empty(), "left running: {left:#?}");
+}
+
+/// A first-week slip, planted alone in a generated workspace with every
+/// backend: (name, file in backend-flask, text, replacement).
+const SLIPS: &[(&str, &str, &str, &str)] = &[
+    (
+        "provider never set",
+        "app.py",
+        "    trace.set_tracer_provider(provider)\n",
+        "",
+    ),
+    (
+        "processor never added",
+        "app.py",
+        "    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))\n",
+        "    processor = BatchSpanProcessor(OTLPSpanExporter())\n",
+    ),
+    (
+        "instrumentation commented out",
+        "app.py",
+        "    FlaskInstrumentor().instrument_app(app)",
+        "    # FlaskInstrumentor().instrument_app(app)\n    pass",
+    ),
+    (
+        "attribute set after the span ended",
+        "services/home_activities.py",
+        "            span.set_attribute(\"app.result_length\", len(results))\n            return results",
+        "        span.set_attribute(\"app.result_length\", len(results))\n        return results",
+    ),
+    (
+        "the tracer never made",
+        "services/home_activities.py",
+        "tracer = trace.get_tracer(\"home.activities\")\n",
+        "",
+    ),
+    (
+        "before_first_request on Flask 3",
+        "app.py",
+        "with app.app_context():\n    init_rollbar(app)\n",
+        "@app.before_first_request\ndef start_rollbar():\n    init_rollbar(app)\n",
+    ),
+    (
+        "a route's callable used as its value",
+        "app.py",
+        "return jsonify(HomeActivities.run()), 200",
+        "data = HomeActivities.run\n    return jsonify(data), 200",
+    ),
+    (
+        "a name misspelt on import",
+        "app.py",
+        "from opentelemetry.instrumentation.flask import FlaskInstrumentor",
+        "from opentelemetry.instrumentation.flask import FlaskInstrumenter",
+    ),
+    (
+        "a method passed uncalled",
+        "services/home_activities.py",
+        "span.set_attribute(\"app.now\", now.isoformat())",
+        "span.set_attribute(\"app.now\", now.isoformat)",
+    ),
+    (
+        "the lab's attribute misspelt",
+        "services/home_activities.py",
+        "\"app.result_length\"",
+        "\"app.results_length\"",
+    ),
+    (
+        "a subsegment never ended",
+        "services/home_activities.py",
+        "with xray_recorder.in_subsegment(\"mock-data\") as subsegment:\n                results = _mock_activities(now)\n                subsegment.put_metadata(\"result_length\", len(results), \"app\")",
+        "subsegment = xray_recorder.begin_subsegment(\"mock-data\")\n            results = _mock_activities(now)",
+    ),
+    (
+        "a segment begun inside a request",
+        "services/home_activities.py",
+        "with xray_recorder.in_subsegment(\"mock-data\") as subsegment:",
+        "xray_recorder.begin_segment(\"home\")\n            with xray_recorder.in_subsegment(\"mock-data\") as subsegment:",
+    ),
+    (
+        "the X-Ray SDK switched off while a subsegment's result is used",
+        "../docker-compose.yml",
+        "      OTEL_SERVICE_NAME: \"backend-flask\"\n",
+        "      OTEL_SERVICE_NAME: \"backend-flask\"\n      AWS_XRAY_SDK_ENABLED: \"false\"\n",
+    ),
+    (
+        "a segment begun and ended inside a request",
+        "services/home_activities.py",
+        "with xray_recorder.in_subsegment(\"mock-data\") as subsegment:",
+        "xray_recorder.begin_segment(\"home\")\n            xray_recorder.end_segment()\n            with xray_recorder.in_subsegment(\"mock-data\") as subsegment:",
+    ),
+    ("nothing planted: a healthy workspace", "app.py", "", ""),
+];
+
+/// The truth oracle: the static doctor against the run, both ways, on
+/// each slip. Every problem the static doctor names in the code is one the
+/// run saw (marked confirmed), or one the run cannot see; every loss the
+/// run saw is one a static check named (no deep-* finding is left on its
+/// own).
+#[test]
+fn the_static_doctor_and_the_run_agree_on_every_slip() {
+    // What a run of the app cannot see: a claim about another process.
+    const UNSEEN_BY_A_RUN: &[&str] = &[];
+    let mut disagreements = Vec::new();
+    for (name, file, from, to) in SLIPS {
+        let (_root, dir) = workspace("honeycomb,xray,cloudwatch,rollbar");
+        if !from.is_empty() {
+            plant(&dir, file, from, to);
+        }
+        let (_, json, elapsed) = deep(&dir);
+        println!("{name}: --deep in {elapsed:.1?}");
+        for check in json["checks"].as_array().unwrap() {
+            let id = check["id"].as_str().unwrap();
+            let status = check["status"].as_str().unwrap();
+            let message = check["message"].as_str().unwrap();
+            let problem = status == "fail" || status == "warn";
+            let code = ["code-", "python-", "lab-"]
+                .iter()
+                .any(|p| id.starts_with(p));
+            if problem && id.starts_with("deep-") {
+                disagreements.push(format!(
+                    "{name}: the run saw what no static check named: {id} {message}"
+                ));
+            } else if problem
+                && code
+                && check["confirmed"] != true
+                && !UNSEEN_BY_A_RUN.contains(&id)
+            {
+                disagreements.push(format!(
+                    "{name}: the run did not see the static claim: {id} {message}"
+                ));
+            }
+        }
+        assert!(
+            common::processes_in(&dir).is_empty(),
+            "{name}: left running"
+        );
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

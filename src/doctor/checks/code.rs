@@ -793,9 +793,13 @@ fn check_ended_spans(file: &PyFile, out: &mut Vec<Finding>) {
             CheckId::CodeSpanEnded,
             Layer::Code,
             format!(
-                "{}: {}(...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")",
+                "{}: {}({}...){also} runs after the `with` block of line {} ended the span: the SDK drops it (\"Setting attribute on ended span\")",
                 at(file, first.line),
                 first.name,
+                match first.args.first() {
+                    Some(Value::Str(key)) => format!("{key:?}, "),
+                    _ => String::new(),
+                },
                 block.line
             ),
         );
@@ -953,6 +957,22 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
     }
 }
 
+/// The line of a subsegment begun in `function` and not ended on every path.
+fn open_subsegment_in(
+    facts: &crate::workspace::python::Facts,
+    function: Option<usize>,
+) -> Option<usize> {
+    facts
+        .open_subsegments
+        .iter()
+        .map(|open| open.begin_line)
+        .find(|line| {
+            facts.calls.iter().any(|c| {
+                c.line == *line && c.method() == "begin_subsegment" && c.function == function
+            })
+        })
+}
+
 fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
     let facts = &file.facts;
     let middleware = ctx.live_call("XRayMiddleware").is_some();
@@ -960,15 +980,23 @@ fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
     for call in facts.calls_to("begin_segment").filter(|c| !c.guarded) {
         match call.function {
             Some(_) if middleware => {
-                let end = facts
+                let fix = format!("{}: use xray_recorder.begin_subsegment(...) (and end_subsegment()), or `with xray_recorder.in_subsegment(...)`", at(file, call.line));
+                // Checked with aws-xray-sdk 2.15: ended in the request, the
+                // middleware then finds no segment and raises; not ended, it
+                // ends and sends the student's in place of its own.
+                let finding = match facts
                     .calls_to("end_segment")
                     .find(|c| c.function == call.function)
-                    .map(|c| format!(", and end_segment() at line {} then clears the context", c.line))
-                    .unwrap_or_default();
-                out.push(
-                    Finding::fail(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened{end}: the middleware's own segment is lost and the request fails (AttributeError ... put_http_meta, HTTP 500)", at(file, call.line)))
-                        .fix(format!("{}: use xray_recorder.begin_subsegment(...) (and end_subsegment()), or `with xray_recorder.in_subsegment(...)`", at(file, call.line))),
-                );
+                {
+                    Some(end) => Finding::fail(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened, and end_segment() at line {} then clears the context: the request fails (AttributeError ... put_http_meta, HTTP 500)", at(file, call.line), end.line)),
+                    None => match open_subsegment_in(facts, call.function) {
+                        // The segment sent in the request's place waits for
+                        // its open subsegment: nothing of the request is sent.
+                        Some(open) => Finding::fail(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened, and the subsegment begun at line {open} is never ended: the middleware closes the wrong segment, which is never sent, and the request's own is lost", at(file, call.line))),
+                        None => Finding::warn(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() inside a request replaces the segment XRayMiddleware opened: the request's segment is sent under the name begin_segment() gives, without its HTTP data, not as the service the lab looks for", at(file, call.line))),
+                    },
+                };
+                out.push(finding.fix(fix));
             }
             None if !ended_at_import => out.push(
                 Finding::warn(CheckId::CodeXraySegment, Layer::Code, format!("{}: begin_segment() at import is never ended, so that segment is never sent (request segments are not affected)", at(file, call.line)))

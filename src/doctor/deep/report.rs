@@ -37,9 +37,7 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
                 .iter_mut()
                 .filter(|f| is_problem(f))
                 .filter(|f| {
-                    places(&f.message).iter().any(|p| here.contains(p))
-                        || (f.id == CheckId::OtlpServiceName
-                            && finding.message.contains("unknown_service"))
+                    places(&f.message).iter().any(|p| here.contains(p)) || same_fact(&finding, f)
                 })
                 .collect();
             let seen_before = is_problem(&finding) && !confirmed.is_empty();
@@ -56,6 +54,52 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
             None
         })
         .collect()
+}
+
+/// A run's finding and a static one that say the same thing without a
+/// place in common: what the run saw is what the static check predicts.
+fn same_fact(seen: &Finding, claimed: &Finding) -> bool {
+    use CheckId::*;
+    let says = |text: &str| seen.message.contains(text);
+    match seen.id {
+        // Nothing at all: the pipeline is never set up.
+        DeepSpans if says("no span arrived") => matches!(
+            claimed.id,
+            CodeProviderNotSet | CodeUnattachedProcessor | OtlpSdkDisabled
+        ),
+        // Spans, but none from Flask: it is never instrumented.
+        DeepSpans if says("no server span") => {
+            matches!(claimed.id, CodeInstrumentor | CodeFlaskInstrumentationOrder)
+                || (claimed.id == PythonCallableNotCalled && claimed.message.contains("instrument"))
+        }
+        DeepSpans if says("unknown_service") => claimed.id == OtlpServiceName,
+        // A segment begun and ended in the request: the middleware, or the
+        // code after it, finds no segment (a 500, the SDK's complaint).
+        DeepRoute | DeepSdkWarning
+            if claimed.id == CodeXraySegment
+                && claimed.status == crate::doctor::finding::Status::Fail =>
+        {
+            // The 500 raised (its last place) in the file that begins the
+            // segment.
+            let file = |text: &str| {
+                text.split_whitespace()
+                    .rev()
+                    .find_map(|word| word.trim_start_matches("./").split_once(".py:"))
+                    .map(|(file, _)| file.to_string())
+            };
+            says("no segment")
+                || (says("AttributeError")
+                    && file(&seen.message)
+                        .is_some_and(|f| claimed.message.contains(&format!("{f}.py:"))))
+        }
+        // No segment at all: the SDK is switched off.
+        DeepXray if says("no X-Ray segment arrived") => claimed.id == XraySdkDisabled,
+        // The lab's attribute missing: the static finding names that key.
+        DeepLabSpan => crate::rules::lab::ATTRIBUTES
+            .iter()
+            .any(|key| says(key) && claimed.message.contains(&format!("\"{key}\""))),
+        _ => false,
+    }
 }
 
 pub(super) fn started(service: &str, port: u16) -> Finding {
@@ -152,8 +196,9 @@ pub(super) fn route_finding(
                     CheckId::DeepRoute,
                     Layer::Code,
                     format!(
-                        "GET {} answered {status}{why} at {}",
+                        "GET {} (routed at {}) answered {status}{why} at {}",
                         route.path,
+                        shown(ctx, &route.at),
                         shown(ctx, &at)
                     ),
                 )
@@ -459,6 +504,24 @@ pub(super) fn xray_findings(
             let open = f.facts.open_subsegments.first()?;
             Some(format!("{}:{}", shown_file(ctx, &f.path), open.begin_line))
         });
+        // A segment begun in a request is sent in place of the route's.
+        let replaced = ctx.code.iter().find_map(|f| {
+            let begun = f
+                .facts
+                .calls_to("begin_segment")
+                .find(|c| c.function.is_some() && !c.guarded)?;
+            Some(format!("{}:{}", shown_file(ctx, &f.path), begun.line))
+        });
+        if held.is_none()
+            && let Some(at) = replaced
+        {
+            out.push(Finding::warn(
+                CheckId::DeepXray,
+                Layer::Code,
+                format!("GET {}: no segment for it arrived as the service: begin_segment() at {at} replaced the middleware's", route.path),
+            ));
+            continue;
+        }
         // Without one, a missing segment is most often sampling's choice.
         let Some(at) = held else { continue };
         out.push(
