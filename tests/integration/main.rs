@@ -42,6 +42,7 @@ mod precommit;
 mod python_modules;
 mod python_semantics;
 mod query;
+mod readme;
 mod release;
 mod run;
 mod update;
