@@ -789,6 +789,14 @@ catalogue! {
         blocks_run: false,
         statuses: [Fail],
     }
+    /// Spans exported to the console only: the code builds a
+    /// ConsoleSpanExporter and no OTLPSpanExporter, so nothing is sent to
+    /// Honeycomb (or tracelab listen), whatever the endpoint says.
+    CodeNoOtlpExporter = "code-no-otlp-exporter" {
+        group: Code,
+        blocks_run: false,
+        statuses: [Fail],
+    }
     /// A TracerProvider that is never set with trace.set_tracer_provider: spans
     /// go to the no-op provider. When the Flask instrumentation is given it
     /// (`tracer_provider=`), its server spans still arrive: only the manual

@@ -518,6 +518,26 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "the endpoint left out",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      OTEL_EXPORTER_OTLP_ENDPOINT: \"https://api.honeycomb.io\"\n",
+            "",
+        )],
+    },
+    Planted {
+        name: "the headers left out",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "docker-compose.yml",
+            "      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\"\n",
+            "",
+        )],
+    },
+    Planted {
         name: "import from a module the package lacks",
         set: &[],
         unset: &[],

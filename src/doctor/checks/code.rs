@@ -4,6 +4,7 @@
 //! the app exists, hooks Flask removed, processors never added, spans used
 //! after they ended, X-Ray segments misused, Rollbar given a literal.
 
+use crate::backend::Backend;
 use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::otel_attributes::{self, Kind};
 use crate::workspace::context::{Context, SourceFile};
@@ -460,6 +461,48 @@ fn added_twice<'a>(calls: &[(&'a PyFile, &'a Call)]) -> Option<(&'a PyFile, &'a 
     })
 }
 
+/// Honeycomb, or tracelab's receiver, gets what an OTLP exporter sends: a
+/// workspace whose code builds a console exporter and no OTLP one sends
+/// nothing there.
+fn check_exported_over_otlp(ctx: &Context, out: &mut Vec<Finding>) {
+    if !(ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local)) || ctx.auto_instrumented {
+        return;
+    }
+    let built = |exporter: &str| {
+        ctx.code.iter().any(|f| {
+            f.facts.calls.iter().any(|c| c.method() == exporter)
+                || f.facts
+                    .assignments
+                    .iter()
+                    .any(|a| matches!(&a.value, Value::Call(c, _) if c.rsplit('.').next() == Some(exporter)))
+        })
+    };
+    let console = ctx
+        .live_calls()
+        .find(|(_, c)| c.method() == "ConsoleSpanExporter");
+    let Some((file, call)) = console else {
+        return;
+    };
+    if built("OTLPSpanExporter") {
+        return;
+    }
+    out.push(
+        Finding::fail(
+            CheckId::CodeNoOtlpExporter,
+            Layer::Code,
+            format!(
+                "{}: spans are exported to the console only (ConsoleSpanExporter), and no OTLPSpanExporter is built: nothing is sent to {}",
+                at(file, call.line),
+                if ctx.uses(Backend::Honeycomb) { "Honeycomb" } else { "tracelab listen" }
+            ),
+        )
+        .fix(format!(
+            "beside it:  provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))   # from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter (at {})",
+            at(file, call.line)
+        )),
+    );
+}
+
 /// Provider, processors and instrumentors: set up, added, live.
 fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
     let all_calls: Vec<(&PyFile, &Call)> = ctx.live_calls().collect();
@@ -544,6 +587,7 @@ fn check_pipeline_setup(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {
             });
         }
     }
+    check_exported_over_otlp(ctx, out);
     let provider = all_calls
         .iter()
         .find(|(_, c)| c.method() == "TracerProvider");
@@ -1156,6 +1200,29 @@ fn requirement_line(ctx: &Context, requirements: &SourceFile, package: &str) -> 
 mod tests {
     use super::super::testing::{SHELL, check, replace};
     use crate::doctor::finding::{Apply, CheckId, Status};
+
+    /// The console exporter alone sends nothing to Honeycomb; beside an OTLP
+    /// one it is the lab's own debugging aid.
+    #[test]
+    fn spans_exported_to_the_console_only_are_one_problem() {
+        let console_only = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "BatchSpanProcessor(OTLPSpanExporter())",
+                "SimpleSpanProcessor(ConsoleSpanExporter())",
+            ),
+            SHELL,
+        );
+        let finding = console_only.one(CheckId::CodeNoOtlpExporter, Status::Fail);
+        assert!(
+            finding.message.contains("nothing is sent to Honeycomb"),
+            "{}",
+            finding.message
+        );
+        let both = check("honeycomb", |_: &str, text: String| text, SHELL);
+        assert!(both.ids(Status::Fail).is_empty());
+    }
 
     /// A provider never set loses every span, unless the instrumentation is
     /// handed it: then only the manual spans, a warning that says so.

@@ -58,11 +58,20 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     };
     let service = ctx.backend_name().to_string();
     let Some((variable, value)) = headers_variable(|n| ctx.app_var(n).map(|(_, v)| v)) else {
-        out.push(
-            Finding::fail(CheckId::HoneycombHeader, layer, "OTEL_EXPORTER_OTLP_HEADERS is not set: Honeycomb answers 401 to spans without x-honeycomb-team")
-                .var("OTEL_EXPORTER_OTLP_HEADERS")
-                .fix(format!("add to services.{service}.environment:  OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${{{KEY}}}\"")),
+        let finding = Finding::fail(CheckId::HoneycombHeader, layer, "OTEL_EXPORTER_OTLP_HEADERS is not set: Honeycomb answers 401 to spans without x-honeycomb-team")
+            .var("OTEL_EXPORTER_OTLP_HEADERS");
+        let wanted = format!("{TEAM}=${{{KEY}}}");
+        let added = super::compose_edits::add_entries(
+            ctx,
+            &service,
+            &[("OTEL_EXPORTER_OTLP_HEADERS", &wanted)],
         );
+        out.push(match added {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!(
+                "add to services.{service}.environment:  OTEL_EXPORTER_OTLP_HEADERS: \"{wanted}\""
+            )),
+        });
         return out;
     };
     let sent = headers(&value);

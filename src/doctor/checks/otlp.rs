@@ -218,11 +218,21 @@ fn check_endpoint(ctx: &Context, layer: Layer, protocol: Option<&str>, out: &mut
         Some(d) if d.from_code => (d.source.as_str(), d.url.clone()),
         Some(d) => (if d.as_is { TRACES } else { BASE }, d.url.clone()),
         None => {
-            out.push(
-                Finding::fail(CheckId::OtlpEndpoint, layer, format!("{BASE} is not set: spans go to http://localhost:4318, where nothing listens inside the container"))
-                    .var(BASE)
-                    .fix(format!("{BASE}: \"https://{US_API_HOST}\"   # or https://{EU_API_HOST} for EU teams")),
+            let finding = Finding::fail(CheckId::OtlpEndpoint, layer, format!("{BASE} is not set: spans go to http://localhost:4318, where nothing listens inside the container"))
+                .var(BASE);
+            let advice = format!(
+                "{BASE}: \"https://{US_API_HOST}\"   # or https://{EU_API_HOST} for EU teams"
             );
+            // Honeycomb's US host, beside the backend's other variables.
+            let us = format!("https://{US_API_HOST}");
+            let added = ctx
+                .uses(Backend::Honeycomb)
+                .then(|| compose_edits::add_entries(ctx, ctx.backend_name(), &[(BASE, &us)]))
+                .flatten();
+            out.push(match added {
+                Some(edit) => finding.edit(edit).fix(advice),
+                None => finding.fix(advice),
+            });
             return;
         }
     };
