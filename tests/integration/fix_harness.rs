@@ -538,6 +538,33 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "the middleware before the app exists",
+        set: &[],
+        unset: &[],
+        edits: &[
+            (
+                "backend-flask/app.py",
+                "XRayMiddleware(app, xray_recorder)\n",
+                "",
+            ),
+            (
+                "backend-flask/app.py",
+                "app = Flask(__name__)\n",
+                "XRayMiddleware(app, xray_recorder)\napp = Flask(__name__)\n",
+            ),
+        ],
+    },
+    Planted {
+        name: "the lab's attribute one letter off",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/services/home_activities.py",
+            "\"app.result_length\", len(results)",
+            "\"app.results_length\", len(results)",
+        )],
+    },
+    Planted {
         name: "import from a module the package lacks",
         set: &[],
         unset: &[],

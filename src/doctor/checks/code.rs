@@ -347,23 +347,42 @@ fn check_app_order(app: &PyFile, out: &mut Vec<Finding>) {
             } else {
                 "it wraps no app, so requests are not traced".to_string()
             };
-            out.push(
-                Finding::fail(
-                    id,
-                    Layer::Code,
-                    format!(
-                        "{}: {what} runs before `{name} = Flask(...)` (line {created}): {effect}",
-                        at(app, call.line)
-                    ),
-                )
-                .fix(format!(
-                    "move line {} below line {created} in {}",
-                    call.line,
-                    app.path.display()
-                )),
+            let finding = Finding::fail(
+                id,
+                Layer::Code,
+                format!(
+                    "{}: {what} runs before `{name} = Flask(...)` (line {created}): {effect}",
+                    at(app, call.line)
+                ),
             );
+            let advice = format!(
+                "move line {} below line {created} in {}",
+                call.line,
+                app.path.display()
+            );
+            out.push(match moved_below_creation(app, call.line, created) {
+                Some(edits) => finding.edits(edits, advice),
+                None => finding.fix(advice),
+            });
         }
     }
+}
+
+/// Line `line` (a whole statement at the module's top level) moved to just
+/// after the statement that creates the app at `created`: deleted where it
+/// is, inserted there. None for an indented line (moving it out of its
+/// block would change what runs) or one that is not a whole call.
+fn moved_below_creation(app: &PyFile, line: usize, created: usize) -> Option<Vec<Edit>> {
+    let delete = Edit::replace(&app.path, line, "")?;
+    let text = delete.old.clone();
+    let whole = !text.starts_with([' ', '\t']) && text.trim_end().ends_with(')');
+    let creation_end = app
+        .facts
+        .assignments
+        .iter()
+        .find(|a| a.line == created)
+        .map_or(created, |a| a.end_line);
+    whole.then(|| vec![delete, Edit::insert(&app.path, creation_end + 1, text)])
 }
 
 fn check_flask_hooks(ctx: &Context, app: &PyFile, out: &mut Vec<Finding>) {

@@ -2,7 +2,7 @@
 //! lab's queries look for `app.now` and `app.result_length` on the span in
 //! services/home_activities.py, so a renamed attribute finds nothing.
 
-use crate::doctor::finding::{CheckId, Finding, Layer};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::names::edit_distance;
 use crate::workspace::context::Context;
 use crate::workspace::python::Value;
@@ -61,14 +61,32 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             .iter()
             .find(|(k, _)| k.starts_with("app.") && edit_distance(k, wanted) <= 2);
         match near {
-            Some((k, line)) => out.push(
-                Finding::warn(
+            Some((k, line)) => {
+                let finding = Finding::warn(
                     CheckId::LabSpan,
                     Layer::Code,
-                    format!("{place}:{line}: the attribute is {k:?}, the lab's is {wanted:?}: queries on {wanted} find nothing"),
-                )
-                .fix(format!("{place}:{line}: span.set_attribute(\"{wanted}\", ...)")),
-            ),
+                    format!(
+                        "{place}:{line}: the attribute is {k:?}, the lab's is {wanted:?}: queries on {wanted} find nothing"
+                    ),
+                );
+                // The key renamed where it is written, quotes and all.
+                let renamed =
+                    Edit::rename(&file.path, *line, &format!("{k:?}"), &format!("{wanted:?}"))
+                        .or_else(|| {
+                            Edit::rename(
+                                &file.path,
+                                *line,
+                                &format!("'{k}'"),
+                                &format!("'{wanted}'"),
+                            )
+                        });
+                out.push(match renamed {
+                    Some(edit) => finding.edit(edit),
+                    None => finding.fix(format!(
+                        "{place}:{line}: span.set_attribute(\"{wanted}\", ...)"
+                    )),
+                });
+            }
             None => absent.push(wanted),
         }
     }
