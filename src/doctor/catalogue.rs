@@ -349,7 +349,10 @@ catalogue! {
     ComposeQuotedValue = "compose-quoted-value" {
         group: Workspace,
         blocks_run: false,
-        statuses: [Fail],
+        statuses: [
+            Fail: "a key, token or address with its quotes",
+            Warn: "the service name with its quotes: the spans' dataset is called so",
+        ],
     }
     /// The backend's healthcheck asks for a path no route of the app serves
     /// (@app.route, @app.get, add_url_rule): the container stays unhealthy.
@@ -566,8 +569,7 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Ok: "the service name the spans carry",
-            Warn: "a name a letter or two from the service, or from a variable set nowhere",
-            Fail: "unset or empty: spans land in unknown_service",
+            Warn: "unset, empty, from a variable set nowhere (spans land in unknown_service), or a letter or two from the service",
         ],
     }
     /// The collector's config, found through its --config flag and the
@@ -1067,8 +1069,8 @@ catalogue! {
         blocks_run: false,
         statuses: [
             Ok: "the spans that arrived for a route",
-            Warn: "no server span for a route that answered",
-            Fail: "no span at all, or spans under unknown_service",
+            Warn: "no server span for a route that answered, or spans under unknown_service",
+            Fail: "no span at all",
             Skip: "the code exports past tracelab's receiver",
         ],
     }

@@ -601,34 +601,47 @@ fn check_service_name(
         );
         return;
     }
+    // Spans in the dataset unknown_service arrive, where the student will
+    // not look: a warning, with the name written where it belongs.
+    let named = |finding: Finding| {
+        let service = ctx.backend_name();
+        let edit = compose_edits::set_value(ctx, service, NAME, fix_value)
+            .or_else(|| compose_edits::add_entries(ctx, service, &[(NAME, fix_value)]));
+        match edit {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!("{at}{NAME}: \"{fix_value}\"")),
+        }
+    };
     let Some(name) = get(NAME).or(from_attributes) else {
-        out.push(
-            Finding::fail(
+        out.push(named(
+            Finding::warn(
                 CheckId::OtlpServiceName,
                 layer,
                 format!("{NAME} is not set: spans land in the dataset unknown_service"),
             )
-            .var(NAME)
-            .fix(format!("{at}{NAME}: \"{fix_value}\"")),
-        );
+            .var(NAME),
+        ));
         return;
     };
     if name.starts_with("unknown_service") {
-        out.push(
-            Finding::fail(
+        out.push(named(
+            Finding::warn(
                 CheckId::OtlpServiceName,
                 layer,
                 format!("{NAME}={name:?}: spans land in unknown_service"),
             )
-            .var(NAME)
-            .fix(format!("{at}{NAME}: \"{fix_value}\"")),
-        );
+            .var(NAME),
+        ));
         return;
     }
     // `backend_flask` for `backend-flask` is a choice of separator, not a
     // typo: only a letter missing, added or changed is one.
     let words = |s: &str| s.to_ascii_lowercase().replace(['_', '.', ' '], "-");
+    // A name in quotes is compose-quoted-value's finding: its quotes are
+    // the difference, not a typo.
+    let quoted = name.len() >= 2 && (name.starts_with(['"', '\'']) && name.ends_with(['"', '\'']));
     if let Some(service) = service
+        && !quoted
         && words(&name) != words(service)
         && edit_distance(&name, service) <= 2
     {

@@ -364,11 +364,28 @@ fn check_quoted_values(ctx: &Context, out: &mut Vec<Finding>) {
             } else {
                 fingerprint(value)
             };
-            out.push(
+            // A name with quotes still carries the spans, under a dataset
+            // called so; a key or token with quotes is refused.
+            let finding = if key == "OTEL_SERVICE_NAME" {
+                Finding::warn(CheckId::ComposeQuotedValue, Layer::Compose, format!("{place}: {service} gets {key} as {value}: the quotes are part of the name, so the spans land in a dataset called {value}, with its quotes"))
+            } else {
                 Finding::fail(CheckId::ComposeQuotedValue, Layer::Compose, format!("{place}: {service} gets {key} as {shown}: the quotes are part of the value (quotes inside a quoted YAML string), so whatever reads it gets a wrong value (AWS rejects such a token: \"The security token included in the request is invalid\")"))
-                    .var(key)
-                    .fix(format!("at {place}: {key}: \"${{{key}}}\"  (one pair of quotes), or delete the line if {service} does not need it")),
-            );
+            }
+            .var(key);
+            // The value as written, one pair of quotes fewer.
+            let unquoted = super::compose_edits::written(ctx, &service, key).and_then(|raw| {
+                let inner = raw
+                    .strip_prefix('\'')
+                    .and_then(|r| r.strip_suffix('\''))
+                    .or_else(|| raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')))?;
+                Some(inner.to_string())
+            });
+            let edit = unquoted
+                .and_then(|inner| super::compose_edits::set_value(ctx, &service, key, &inner));
+            out.push(match edit {
+                Some(edit) => finding.edit(edit),
+                None => finding.fix(format!("at {place}: {key}: \"${{{key}}}\"  (one pair of quotes), or delete the line if {service} does not need it")),
+            });
         }
     }
 }
