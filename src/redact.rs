@@ -119,6 +119,8 @@ fn hidden(value: &str) -> String {
     let no_secret = value.len() < 8
         || value.contains('…')
         || value.starts_with(['$', '/', '<', '{'])
+        // A call in code (`token = os.getenv("X")` stops at the quote).
+        || value.ends_with('(')
         || value
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');

@@ -791,6 +791,17 @@ catalogue! {
         blocks_run: false,
         statuses: [Fail],
     }
+    /// The code reads an environment variable the container does not have,
+    /// a letter or two from one it has (`os.getenv("ROLLBAR_ACCES_TOKEN")`):
+    /// it gets None or its default.
+    CodeEnvName = "code-env-name" {
+        group: Code,
+        blocks_run: false,
+        statuses: [
+            Fail: "the variable meant is one a backend needs (a key, a token, a region): it sends nothing",
+            Warn: "another setting: its default applies",
+        ],
+    }
     /// Spans exported to the console only: the code builds a
     /// ConsoleSpanExporter and no OTLPSpanExporter, so nothing is sent to
     /// Honeycomb (or tracelab listen), whatever the endpoint says.

@@ -565,6 +565,26 @@ const PLANTED: &[Planted] = &[
         )],
     },
     Planted {
+        name: "the code reads the token under a misspelt name",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "token = os.getenv(\"ROLLBAR_ACCESS_TOKEN\")",
+            "token = os.getenv(\"ROLLBAR_ACCES_TOKEN\")",
+        )],
+    },
+    Planted {
+        name: "the token passed as the text ${...}",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "token = os.getenv(\"ROLLBAR_ACCESS_TOKEN\")",
+            "token = \"${ROLLBAR_ACCESS_TOKEN}\"",
+        )],
+    },
+    Planted {
         name: "import from a module the package lacks",
         set: &[],
         unset: &[],

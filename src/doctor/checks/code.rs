@@ -156,6 +156,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_xray_segments(ctx, file, &mut out);
         check_rollbar(file, &mut out);
     }
+    check_env_names(ctx, &mut out);
     if let Some(requirements) = &ctx.requirements {
         check_requirements(ctx, requirements, &mut out);
     }
@@ -167,6 +168,56 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// `os.getenv("ROLLBAR_ACCES_TOKEN")`: the code reads a variable the
+/// container does not have, a letter or two from one it has. It gets None
+/// (or its default): what needs that value (a token, a region) is off.
+fn check_env_names(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some((_, env)) = ctx.app_env() else {
+        return;
+    };
+    let image: Vec<String> =
+        crate::workspace::dockerfile::environment(&ctx.backend_dir.join("Dockerfile"))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+    let has = |name: &str| env.contains_key(name) || image.iter().any(|k| k == name);
+    for (file, call) in ctx.live_calls() {
+        let reads = matches!(
+            call.name.as_str(),
+            "os.getenv" | "os.environ.get" | "getenv" | "environ.get"
+        );
+        let Some(Value::Str(read)) = call.args.first().filter(|_| reads) else {
+            continue;
+        };
+        if has(read) {
+            continue;
+        }
+        let Some(meant) = env
+            .keys()
+            .find(|k| crate::rules::names::is_near_miss(read, k))
+        else {
+            continue;
+        };
+        // A secret or setting the lab needs: that backend sends nothing.
+        let needed = crate::vars::NEEDED_VARS.iter().any(|v| v.name == meant);
+        let finding = if needed { Finding::fail } else { Finding::warn };
+        let finding = finding(
+            CheckId::CodeEnvName,
+            Layer::Code,
+            format!(
+                "{}: the code reads {read}, which the container does not have (it has {meant}): it gets {}",
+                at(file, call.line),
+                if call.args.len() > 1 { "the default" } else { "None" }
+            ),
+        )
+        .var(meant);
+        out.push(match Edit::rename(&file.path, call.line, read, meant) {
+            Some(edit) => finding.edit(edit),
+            None => finding.fix(format!("{}: {meant}", at(file, call.line))),
+        });
+    }
 }
 
 /// Set-up calls whose name a typo can assign over instead of calling.
@@ -1093,15 +1144,52 @@ fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
 
 fn check_rollbar(file: &PyFile, out: &mut Vec<Finding>) {
     for call in file.facts.calls.iter().filter(|c| c.name == "rollbar.init") {
-        if let Some(Value::Str(token)) = call.args.first()
+        // The token as written, or as the name it is passed by was last
+        // assigned before the call in the same function.
+        let (token, line) = match call.args.first() {
+            Some(Value::Str(token)) => (
+                Some(token.clone()),
+                call.arg_lines.first().copied().unwrap_or(call.line),
+            ),
+            Some(Value::Ref(name)) => file
+                .facts
+                .assignments
+                .iter()
+                .filter(|a| a.target == *name && a.function == call.function && a.line < call.line)
+                .max_by_key(|a| a.line)
+                .map_or((None, call.line), |a| match &a.value {
+                    Value::Str(token) => (Some(token.clone()), a.line),
+                    _ => (None, call.line),
+                }),
+            _ => (None, call.line),
+        };
+        if let Some(token) = token
             && token.contains('$')
         {
-            let line = call.arg_lines.first().copied().unwrap_or(call.line);
-            out.push(
-                Finding::fail(CheckId::CodeRollbarToken, Layer::Code, format!("{}: rollbar.init gets the literal text {token:?}: Python does not interpolate ${{...}}, so Rollbar rejects every item", at(file, line)))
-                    .var("ROLLBAR_ACCESS_TOKEN")
-                    .fix(format!("{}: os.environ['ROLLBAR_ACCESS_TOKEN'] instead of the string", at(file, line))),
-            );
+            let finding = Finding::fail(CheckId::CodeRollbarToken, Layer::Code, format!("{}: rollbar.init gets the literal text {token:?}: Python does not interpolate ${{...}}, so Rollbar rejects every item", at(file, line)))
+                .var("ROLLBAR_ACCESS_TOKEN");
+            // The string, in either quotes, replaced by a read of the
+            // variable it names, where `os` is imported.
+            let variable = crate::workspace::interpolate::referenced(&token)
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "ROLLBAR_ACCESS_TOKEN".to_string());
+            let read = format!("os.getenv(\"{variable}\")");
+            let edit = file
+                .facts
+                .top_level_names
+                .iter()
+                .any(|n| n == "os")
+                .then(|| {
+                    ['\'', '"'].iter().find_map(|q| {
+                        Edit::rename(&file.path, line, &format!("{q}{token}{q}"), &read)
+                    })
+                })
+                .flatten();
+            out.push(match edit {
+                Some(edit) => finding.edit(edit),
+                None => finding.fix(format!("{}: {read} instead of the string", at(file, line))),
+            });
         }
         let per_request = file
             .facts
