@@ -19,17 +19,17 @@ use crate::fingerprint::fingerprint;
 static SHAPES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         // Honeycomb ingest keys: hcaik_, hcxik_, hcaic_, hcxic_ and 58 more.
-        r"\bhc[a-z]i[kc]_[0-9a-z]{58}\b",
+        r"(?-u:\b)hc[a-z]i[kc]_[0-9a-z]{58}(?-u:\b)",
         // AWS access key ids.
         // AWS access key ids, even run into the text after them.
-        r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}",
+        r"|(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}",
     ))
     .expect("a valid pattern")
 });
 
 /// `scheme://user:password@host`: the user-info.
 static USER_INFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s?#]+)@").expect("a valid pattern")
+    Regex::new(r"((?-u:\b)[a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s?#]+)@").expect("a valid pattern")
 });
 
 /// `NAME=value`, `?name=value`, `NAME: "value"` (YAML, quoted), where the
@@ -37,7 +37,7 @@ static USER_INFO: LazyLock<Regex> = LazyLock::new(|| {
 /// `NAME: text` is prose (`HONEYCOMB_API_KEY: configuration key ...`).
 static NAMED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)\b([a-z0-9_.-]*(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|authorization|x-honeycomb-team|credential)[a-z0-9_.-]*)(\s*=\s*"?|:\s*")([^\s"',&#;]+)"#,
+        r#"(?-u:\b)((?i-u:[a-z0-9_.-]*(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|authorization|x-honeycomb-team|credential)[a-z0-9_.-]*))(\s*=\s*"?|:\s*")([^\s"',&#;]+)"#,
     )
     .expect("a valid pattern")
 });
@@ -45,7 +45,7 @@ static NAMED: LazyLock<Regex> = LazyLock::new(|| {
 /// `Authorization: Bearer value`, `x-honeycomb-team: value`: headers as
 /// HTTP writes them.
 static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b((?:authorization|x-honeycomb-team|x-api-key)\s*:\s*(?:bearer\s+|basic\s+)?)([^\s"',]+)"#)
+    Regex::new(r#"(?-u:\b)((?i-u:(?:authorization|x-honeycomb-team|x-api-key)\s*:\s*(?:bearer\s+|basic\s+)?))([^\s"',]+)"#)
         .expect("a valid pattern")
 });
 

@@ -188,7 +188,7 @@ impl Location {
     pub fn all_in(text: &str) -> impl Iterator<Item = Location> + '_ {
         static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
             regex::Regex::new(
-                r"(?:^|[\s(`'\x22])((?:[\w.-]+/)*(?:[\w-][\w.-]*\.[A-Za-z0-9]+|Dockerfile[\w.-]*|\.[\w.-]+)):([0-9]+)\b",
+                r"(?:^|[\s(`'\x22])((?:[A-Za-z0-9_.-]+/)*(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*\.[A-Za-z0-9]+|Dockerfile[A-Za-z0-9_.-]*|\.[A-Za-z0-9_.-]+)):([0-9]+)(?-u:\b)",
             )
             .expect("a valid pattern")
         });

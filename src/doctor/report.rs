@@ -72,7 +72,7 @@ impl Here {
     /// of the workspace written relative to here.
     pub fn text<'t>(&self, text: &'t str) -> Cow<'t, str> {
         static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r"[\w.][\w./-]*").expect("a valid pattern")
+            regex::Regex::new(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*").expect("a valid pattern")
         });
         if self.root == self.cwd {
             return Cow::Borrowed(text);

@@ -132,32 +132,32 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     };
     vec![
         p(
-            r#"(?i)x-honeycomb-team['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{16,})"#,
+            r#"(?i-u)x-honeycomb-team['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{16,})"#,
             "Honeycomb key",
             "HONEYCOMB_API_KEY",
         ),
         p(
-            r#"(?i)honeycomb_?(?:api_?)?key['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{20,})"#,
+            r#"(?i-u)honeycomb_?(?:api_?)?key['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{20,})"#,
             "Honeycomb key",
             "HONEYCOMB_API_KEY",
         ),
         p(
-            r"\b(hc[a-z]i[kc]_[a-z0-9]{58})\b",
+            r"(?-u)\b(hc[a-z]i[kc]_[a-z0-9]{58})\b",
             "Honeycomb ingest key",
             "HONEYCOMB_API_KEY",
         ),
         p(
-            r"\b((?:AKIA|ASIA)[A-Z0-9]{16})\b",
+            r"(?-u)\b((?:AKIA|ASIA)[A-Z0-9]{16})\b",
             "AWS access key id",
             "AWS_ACCESS_KEY_ID",
         ),
         p(
-            r#"(?i)aws_secret_access_key['"]?\s*[:=]\s*['"]?([A-Za-z0-9/+]{40})\b"#,
+            r#"(?i-u)aws_secret_access_key['"]?\s*[:=]\s*['"]?([A-Za-z0-9/+]{40})\b"#,
             "AWS secret access key",
             "AWS_SECRET_ACCESS_KEY",
         ),
         p(
-            r#"(?i)rollbar\w*token['"]?\s*[:=]\s*['"]?([a-f0-9]{32})\b"#,
+            r#"(?i-u)rollbar\w*token['"]?\s*[:=]\s*['"]?([a-f0-9]{32})\b"#,
             "Rollbar token",
             "ROLLBAR_ACCESS_TOKEN",
         ),

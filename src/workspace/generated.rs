@@ -139,7 +139,7 @@ pub fn making(generated: &[GeneratedFile], wanted: &Path) -> Option<GeneratedFil
 /// `source` or by its own name, which renders an ERB template.
 fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<GeneratedFile> {
     static RUN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^(?:(source|\.|ruby|bash|sh)\s+)?"?((?:\$\{?(?:THEIA_WORKSPACE_ROOT|GITPOD_REPO_ROOT)\}?/)?[\w./-]+)"?\s*$"#)
+        Regex::new(r#"^(?:(source|\.|ruby|bash|sh)\s+)?"?((?:\$\{?(?:THEIA_WORKSPACE_ROOT|GITPOD_REPO_ROOT)\}?/)?[A-Za-z0-9_./-]+)"?\s*$"#)
             .expect("a valid pattern")
     });
     let found = RUN.captures(line)?;
@@ -157,7 +157,7 @@ fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<Gener
         Regex::new(r#"File\.read\s*\(?\s*['"]([^'"]+)['"]"#).expect("a valid pattern")
     });
     static WRITE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"File\.write\s*\(?\s*(?:['"]([^'"]+)['"]|(\w+))"#).expect("a valid pattern")
+        Regex::new(r#"File\.write\s*\(?\s*(?:['"]([^'"]+)['"]|([A-Za-z0-9_]+))"#).expect("a valid pattern")
     });
     let template = READ.captures(&script)?[1].to_string();
     let written = WRITE.captures(&script)?;

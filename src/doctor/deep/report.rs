@@ -20,7 +20,7 @@ use crate::workspace::context::Context;
 pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -> Vec<Finding> {
     use crate::doctor::finding::Status;
     static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"[\w./-]+\.py:\d+").expect("a valid pattern")
+        regex::Regex::new(r"[A-Za-z0-9_./-]+\.py:[0-9]+").expect("a valid pattern")
     });
     let places = |text: &str| -> Vec<String> {
         PLACE
