@@ -98,8 +98,10 @@ pub fn check(contexts: &[Context]) -> Vec<Finding> {
 /// program fixes stay apart: each has its own edit.
 fn same_mistake_once(findings: &mut Vec<Finding>) {
     static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\.[A-Za-z0-9]+:[0-9]+|(?-u:\b)lines? [0-9]+")
-            .expect("a valid pattern")
+        regex::Regex::new(
+            r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\.[A-Za-z0-9]+:[0-9]+|(?-u:\b)lines? [0-9]+",
+        )
+        .expect("a valid pattern")
     });
     let shape = |f: &Finding| PLACE.replace_all(&f.message, "_").into_owned();
     let mut kept: Vec<(Finding, String, Vec<String>)> = Vec::new();

@@ -157,7 +157,8 @@ fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<Gener
         Regex::new(r#"File\.read\s*\(?\s*['"]([^'"]+)['"]"#).expect("a valid pattern")
     });
     static WRITE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"File\.write\s*\(?\s*(?:['"]([^'"]+)['"]|([A-Za-z0-9_]+))"#).expect("a valid pattern")
+        Regex::new(r#"File\.write\s*\(?\s*(?:['"]([^'"]+)['"]|([A-Za-z0-9_]+))"#)
+            .expect("a valid pattern")
     });
     let template = READ.captures(&script)?[1].to_string();
     let written = WRITE.captures(&script)?;
