@@ -78,3 +78,81 @@ fn a_recipe_with_a_flag_that_does_not_exist_is_refused() {
     assert!(Cli::try_parse_from(["tracelab", "doctor", "--no-such-flag"]).is_err());
     assert!(Cli::try_parse_from(["tracelab", "doctor", "--json"]).is_ok());
 }
+
+/// The recipes a test can run as they are written, offline and at once:
+/// each in a fresh folder (the workspace ones in a workspace `new` made),
+/// ending as the command line promises (0, or 1 for problems found),
+/// never as a usage error or a panic. `run`, `listen`, `class`, `--deep`,
+/// `--online` and `env set` wait on processes, the network or a person:
+/// their own suites run them.
+#[test]
+fn the_offline_readme_recipes_run_as_written() {
+    const WAITS: &[&str] = &["run", "listen", "class", "man", "show"];
+    const REACHES_OUT: &[&str] = &["--online", "--deep", "set"];
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for (line, words) in recipes() {
+        let command = words[1].as_str();
+        if WAITS.contains(&command)
+            || words
+                .iter()
+                .any(|w| REACHES_OUT.contains(&w.as_str()) || w == "[DIR]")
+        {
+            continue;
+        }
+        // The README's placeholder for a check id, as a student fills it in.
+        let args: Vec<String> = words[1..]
+            .iter()
+            .map(|w| {
+                if w == "ID" {
+                    "env-missing".to_string()
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let root = tempfile::tempdir().unwrap();
+        let workspace = root.path().join("week2");
+        let creates = command == "new" && !args.iter().any(|a| a == "--force");
+        if !creates {
+            crate::common::tracelab()
+                .args(["new", "--defaults", "--no-check"])
+                .arg(&workspace)
+                .assert()
+                .success();
+        }
+        let cwd = if command == "new" {
+            root.path()
+        } else {
+            workspace.as_path()
+        };
+        let run = |args: &[String]| {
+            crate::common::tracelab()
+                .args(args)
+                .current_dir(cwd)
+                .env("HOME", root.path())
+                .env("NO_COLOR", "1")
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap()
+        };
+        let mut output = run(&args);
+        // A recipe that asks first refuses without a terminal, saying how
+        // to answer; answered so (the README's --yes), it runs.
+        if String::from_utf8_lossy(&output.stderr).contains("no terminal to ask on") {
+            assert_eq!(output.status.code(), Some(2), "README.md:{line}");
+            output = run(&[args.clone(), vec!["--yes".to_string()]].concat());
+        }
+        ran += 1;
+        let code = output.status.code();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !matches!(code, Some(0 | 1)) || stderr.contains("panicked") {
+            failures.push(format!(
+                "README.md:{line}: tracelab {} exited {code:?}\n{stderr}",
+                args.join(" ")
+            ));
+        }
+    }
+    assert!(ran >= 20, "only {ran} recipes ran");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
