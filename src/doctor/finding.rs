@@ -159,6 +159,15 @@ impl Finding {
             .or_else(|| in_text(self.fix.as_deref()?))
     }
 
+    /// The edit when there is one, else the advice for a person: what a
+    /// fix that a program can make only where the file allows it gives.
+    pub fn edit_or(self, edit: Option<Edit>, advice: impl Into<String>) -> Self {
+        match edit {
+            Some(edit) => self.edit(edit),
+            None => self.fix(advice),
+        }
+    }
+
     /// Several edits that together are one fix (made bottom-up, so each
     /// line number is the one the doctor read), with the advice that
     /// describes them.

@@ -116,18 +116,16 @@ fn same_mistake_once(findings: &mut Vec<Finding>) {
                 false => format!("{}:{}", l.file, l.line),
             }
         });
+        let shaped = shape(&finding);
         let twin = kept.iter_mut().find(|(k, k_shape, _)| {
             merged
                 && k.apply.is_none()
                 && (k.id, k.status, k.group) == (finding.id, finding.status, finding.group)
-                && *k_shape == shape(&finding)
+                && *k_shape == shaped
         });
         match (twin, place) {
             (Some((_, _, places)), Some(place)) => places.push(place),
-            _ => {
-                let shaped = shape(&finding);
-                kept.push((finding, shaped, Vec::new()));
-            }
+            _ => kept.push((finding, shaped, Vec::new())),
         }
     }
     findings.extend(kept.into_iter().map(|(mut finding, _, places)| {

@@ -120,11 +120,15 @@ pub fn placeholder(name: &str, value: &str) -> Option<String> {
 }
 
 /// Literal quotes or whitespace that would become part of the value.
-pub fn hygiene(value: &str) -> Option<String> {
-    if value.len() >= 2
+/// `"abc"` or `'abc'`: quotes that are part of the value itself.
+pub fn wrapped_in_quotes(value: &str) -> bool {
+    value.len() >= 2
         && ((value.starts_with('"') && value.ends_with('"'))
             || (value.starts_with('\'') && value.ends_with('\'')))
-    {
+}
+
+pub fn hygiene(value: &str) -> Option<String> {
+    if wrapped_in_quotes(value) {
         return Some("is wrapped in literal quotes, which become part of the value".into());
     }
     if value.contains('\n') || value.contains('\r') {

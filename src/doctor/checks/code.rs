@@ -213,10 +213,10 @@ fn check_env_names(ctx: &Context, out: &mut Vec<Finding>) {
             ),
         )
         .var(meant);
-        out.push(match Edit::rename(&file.path, call.line, read, meant) {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!("{}: {meant}", at(file, call.line))),
-        });
+        out.push(finding.edit_or(
+            Edit::rename(&file.path, call.line, read, meant),
+            format!("{}: {meant}", at(file, call.line)),
+        ));
     }
 }
 
@@ -263,13 +263,10 @@ fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
             let new = format!("{}{api}({args})", edit.indent());
             Some(Edit { new, ..edit })
         });
-        out.push(match edit {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!(
-                "{}: call it: {api}(...) (drop the ` = `)",
-                at(file, a.line)
-            )),
-        });
+        out.push(finding.edit_or(
+            edit,
+            format!("{}: call it: {api}(...) (drop the ` = `)", at(file, a.line)),
+        ));
     }
     for (name, line) in &file.facts.bare_names {
         let method = name.rsplit('.').next().unwrap_or(name);
@@ -296,10 +293,7 @@ fn check_api_assigned(file: &PyFile, out: &mut Vec<Finding>) {
             let new = edit.old.trim_end().to_string() + &format!("({args})");
             Some(Edit { new, ..edit })
         });
-        out.push(match edit {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!("{}: call it: {name}(...)", at(file, *line))),
-        });
+        out.push(finding.edit_or(edit, format!("{}: call it: {name}(...)", at(file, *line))));
     }
 }
 
@@ -1063,10 +1057,10 @@ fn check_spans(file: &PyFile, out: &mut Vec<Finding>) {
                     at(file, call.line)
                 ),
             );
-            out.push(match Edit::call(&file.path, call.line, value) {
-                Some(edit) => finding.edit(edit),
-                None => finding.fix(format!("{}: {value}()", at(file, call.line))),
-            });
+            out.push(finding.edit_or(
+                Edit::call(&file.path, call.line, value),
+                format!("{}: {value}()", at(file, call.line)),
+            ));
         }
     }
 }
@@ -1186,10 +1180,10 @@ fn check_rollbar(file: &PyFile, out: &mut Vec<Finding>) {
                     })
                 })
                 .flatten();
-            out.push(match edit {
-                Some(edit) => finding.edit(edit),
-                None => finding.fix(format!("{}: {read} instead of the string", at(file, line))),
-            });
+            out.push(finding.edit_or(
+                edit,
+                format!("{}: {read} instead of the string", at(file, line)),
+            ));
         }
         let per_request = file
             .facts

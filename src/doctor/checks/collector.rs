@@ -97,12 +97,10 @@ fn check_cors_traceparent(ctx: &Context, out: &mut Vec<Finding>) {
         }
         _ => None,
     };
-    out.push(match edit {
-        Some(edit) => finding.edit(edit),
-        None => finding.fix(format!(
-            "{place}: add \"traceparent\" and \"tracestate\" to allow_headers"
-        )),
-    });
+    out.push(finding.edit_or(
+        edit,
+        format!("{place}: add \"traceparent\" and \"tracestate\" to allow_headers"),
+    ));
 }
 
 fn at(config: &CollectorConfig, line: Option<usize>) -> String {

@@ -34,10 +34,7 @@ pub fn fix_value_in(
     if let Some(note) = note {
         return finding.fix(format!("{advice}   # {note}"));
     }
-    match set_value(ctx, service, name, value) {
-        Some(edit) => finding.edit(edit),
-        None => finding.fix(advice),
-    }
+    finding.edit_or(set_value(ctx, service, name, value), advice)
 }
 
 /// `services.SERVICE.environment.NAME` as the compose file writes it,

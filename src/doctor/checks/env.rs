@@ -207,13 +207,13 @@ fn unset_reference(ctx: &Context, written: &str, name: &str) -> Option<Finding> 
             .replace(&format!("${written}"), &format!("${name}"));
         Edit { new, ..edit }
     });
-    Some(match edit.filter(|e| e.new != e.old) {
-        Some(edit) => finding.edit(edit),
-        None => finding.fix(format!(
+    Some(finding.edit_or(
+        edit.filter(|e| e.new != e.old),
+        format!(
             "rename ${{{written}}} to ${{{name}}} at {}:{line}",
             path.display()
-        )),
-    })
+        ),
+    ))
 }
 
 fn check_variable(

@@ -66,12 +66,12 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
             &service,
             &[("OTEL_EXPORTER_OTLP_HEADERS", &wanted)],
         );
-        out.push(match added {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!(
+        out.push(finding.edit_or(
+            added,
+            format!(
                 "add to services.{service}.environment:  OTEL_EXPORTER_OTLP_HEADERS: \"{wanted}\""
-            )),
-        });
+            ),
+        ));
         return out;
     };
     let sent = headers(&value);

@@ -80,12 +80,10 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
                                 &format!("'{wanted}'"),
                             )
                         });
-                out.push(match renamed {
-                    Some(edit) => finding.edit(edit),
-                    None => finding.fix(format!(
-                        "{place}:{line}: span.set_attribute(\"{wanted}\", ...)"
-                    )),
-                });
+                out.push(finding.edit_or(
+                    renamed,
+                    format!("{place}:{line}: span.set_attribute(\"{wanted}\", ...)"),
+                ));
             }
             None => absent.push(wanted),
         }

@@ -128,3 +128,20 @@ fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Fin
     };
     findings.iter().filter(|f| !is_echo(f)).cloned().collect()
 }
+
+/// A backend's switch turned off (`switch`) makes what `live` says of its
+/// settings echoes: the switch alone is reported. Its fix is a file edit
+/// only when, switched on, nothing else would be wrong; otherwise
+/// `advice` says to switch it on and look again.
+fn switched_off(switch: Option<Finding>, live: Vec<Finding>, advice: &str) -> Vec<Finding> {
+    let Some(switch) = switch else {
+        return live;
+    };
+    let clean = live
+        .iter()
+        .all(|f| matches!(f.status, Status::Ok | Status::Info));
+    vec![match clean {
+        true => switch,
+        false => switch.without_apply().fix(advice),
+    }]
+}

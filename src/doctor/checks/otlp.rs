@@ -2,7 +2,7 @@
 //! name, as opentelemetry-python reads them from the app's environment.
 
 use crate::backend::Backend;
-use crate::doctor::finding::{CheckId, Edit, Finding, Layer, Status};
+use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::honeycomb::{EU_API_HOST, US_API_HOST};
 use crate::rules::names::edit_distance;
 use crate::rules::otlp_headers;
@@ -24,24 +24,13 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     if !(ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local)) {
         return Vec::new();
     }
-    let live = judged_live(ctx);
-    match sdk_disabled(ctx) {
-        // Nothing is exported at all: the exporter's settings would be
-        // echoes. Switched on, they are judged: the switch is a file edit
-        // only when nothing else would then be wrong.
-        Some(finding) => {
-            let clean = live
-                .iter()
-                .all(|f| matches!(f.status, Status::Ok | Status::Info));
-            vec![match clean {
-                true => finding,
-                false => finding.without_apply().fix(format!(
-                    "{DISABLED}: \"false\" where it is set, then run tracelab doctor again: the exporter is judged once the SDK is on"
-                )),
-            }]
-        }
-        None => live,
-    }
+    super::switched_off(
+        sdk_disabled(ctx),
+        judged_live(ctx),
+        &format!(
+            "{DISABLED}: \"false\" where it is set, then run tracelab doctor again: the exporter is judged once the SDK is on"
+        ),
+    )
 }
 
 /// The switch the OpenTelemetry SDK reads: "true" (any case, spaces
@@ -607,10 +596,7 @@ fn check_service_name(
         let service = ctx.backend_name();
         let edit = compose_edits::set_value(ctx, service, NAME, fix_value)
             .or_else(|| compose_edits::add_entries(ctx, service, &[(NAME, fix_value)]));
-        match edit {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!("{at}{NAME}: \"{fix_value}\"")),
-        }
+        finding.edit_or(edit, format!("{at}{NAME}: \"{fix_value}\""))
     };
     let Some(name) = get(NAME).or(from_attributes) else {
         out.push(named(
@@ -639,9 +625,8 @@ fn check_service_name(
     let words = |s: &str| s.to_ascii_lowercase().replace(['_', '.', ' '], "-");
     // A name in quotes is compose-quoted-value's finding: its quotes are
     // the difference, not a typo.
-    let quoted = name.len() >= 2 && (name.starts_with(['"', '\'']) && name.ends_with(['"', '\'']));
     if let Some(service) = service
-        && !quoted
+        && !crate::rules::values::wrapped_in_quotes(&name)
         && words(&name) != words(service)
         && edit_distance(&name, service) <= 2
     {

@@ -487,15 +487,15 @@ fn check_never_called(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<
                 at(file, call.line)
             ),
         );
-        out.push(match call_site(file, function) {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!(
+        out.push(finding.edit_or(
+            call_site(file, function),
+            format!(
                 "call {}({}) once, after the app is created in {}",
                 function.name,
                 signature(function, 0),
                 file.path.display()
-            )),
-        });
+            ),
+        ));
     }
 }
 

@@ -255,14 +255,14 @@ fn check_dockerfile_commands(ctx: &Context, out: &mut Vec<Finding>) {
                     ..edit
                 })
             });
-            out.push(match edit {
-                Some(edit) => finding.edit(edit),
-                None => finding.fix(format!(
+            out.push(finding.edit_or(
+                edit,
+                format!(
                     "{}:{}: write it as JSON: double quotes, a comma between every two words",
                     path.display(),
                     instruction.line
-                )),
-            });
+                ),
+            ));
         }
     }
 }
@@ -352,10 +352,7 @@ fn check_quoted_values(ctx: &Context, out: &mut Vec<Finding>) {
         };
         for (key, value) in env {
             let Some(value) = value else { continue };
-            let quoted = value.len() >= 2
-                && ((value.starts_with('\'') && value.ends_with('\''))
-                    || (value.starts_with('"') && value.ends_with('"')));
-            if !quoted {
+            if !crate::rules::values::wrapped_in_quotes(value) {
                 continue;
             }
             let place = compose.file.place(&service, &["environment", key]);
@@ -382,10 +379,7 @@ fn check_quoted_values(ctx: &Context, out: &mut Vec<Finding>) {
             });
             let edit = unquoted
                 .and_then(|inner| super::compose_edits::set_value(ctx, &service, key, &inner));
-            out.push(match edit {
-                Some(edit) => finding.edit(edit),
-                None => finding.fix(format!("at {place}: {key}: \"${{{key}}}\"  (one pair of quotes), or delete the line if {service} does not need it")),
-            });
+            out.push(finding.edit_or(edit, format!("at {place}: {key}: \"${{{key}}}\"  (one pair of quotes), or delete the line if {service} does not need it")));
         }
     }
 }

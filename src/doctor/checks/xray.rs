@@ -20,22 +20,11 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
     if !ctx.uses(Backend::Xray) {
         return dormant_daemon(ctx);
     }
-    let live = judged_live(ctx);
-    if let Some(finding) = sdk_disabled(ctx) {
-        // Nothing is sent at all: the daemon's settings would be echoes.
-        // Switched on, they are judged: the switch is a file edit only
-        // when nothing else would then be wrong.
-        let clean = live
-            .iter()
-            .all(|f| matches!(f.status, Status::Ok | Status::Info));
-        return vec![match clean {
-            true => finding,
-            false => finding
-                .without_apply()
-                .fix("AWS_XRAY_SDK_ENABLED: \"true\" where it is set to false, then run tracelab doctor again: the daemon is judged once X-Ray is on"),
-        }];
-    }
-    live
+    super::switched_off(
+        sdk_disabled(ctx),
+        judged_live(ctx),
+        "AWS_XRAY_SDK_ENABLED: \"true\" where it is set to false, then run tracelab doctor again: the daemon is judged once X-Ray is on",
+    )
 }
 
 /// X-Ray as the SDK, switched on, would send: the address, the daemon, the
@@ -161,10 +150,7 @@ fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>
                     .flatten()
             })
         });
-        match edit {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!("{place}{ADDRESS}: \"{suggested}\"")),
-        }
+        finding.edit_or(edit, format!("{place}{ADDRESS}: \"{suggested}\""))
     };
     let Some(address) = backend_var(ctx, ADDRESS).or_else(|| explicit_address(ctx)) else {
         if ctx.compose.is_some() {
@@ -325,15 +311,22 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
                 let place = file.place(&daemon.name, &["environment", "AWS_REGION"]);
                 let finding = Finding::warn(CheckId::XrayDaemonRegion, Layer::Compose, format!("{place}: segments go to {region} (the daemon's {source}), while your {from} is {student}: they are in the X-Ray console of {region}, not yours (https://{region}.console.aws.amazon.com/xray/home?region={region})"))
                     .var("AWS_REGION");
+                // The daemon made to take the student's AWS_DEFAULT_REGION,
+                // on the line that sets its own.
                 let edit = (source == "AWS_REGION" && from.contains("AWS_DEFAULT_REGION"))
-                    .then(|| region_from_default(&place))
+                    .then(|| {
+                        super::compose_edits::set_value(
+                            ctx,
+                            &daemon.name,
+                            "AWS_REGION",
+                            "${AWS_DEFAULT_REGION}",
+                        )
+                    })
                     .flatten();
-                out.push(match edit {
-                    Some(edit) => finding.edit(edit),
-                    None => {
-                        finding.fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\""))
-                    }
-                });
+                out.push(finding.edit_or(
+                    edit,
+                    format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\""),
+                ));
             }
         }
     }
@@ -374,10 +367,7 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
                     super::compose_edits::add_entries(ctx, &daemon.name, &[(name, &interpolated)])
                 })
                 .flatten();
-            out.push(match added {
-                Some(edit) => finding.edit(edit),
-                None => finding.fix(fix),
-            });
+            out.push(finding.edit_or(added, fix));
         }
     }
     let id = get("AWS_ACCESS_KEY_ID").unwrap_or_default();
@@ -396,13 +386,13 @@ fn check_daemon(ctx: &Context, daemon: &Service, out: &mut Vec<Finding>) {
             &daemon.name,
             &[("AWS_SESSION_TOKEN", "${AWS_SESSION_TOKEN}")],
         );
-        out.push(match added {
-            Some(edit) => finding.edit(edit),
-            None => finding.fix(format!(
+        out.push(finding.edit_or(
+            added,
+            format!(
                 "add to services.{}.environment:  AWS_SESSION_TOKEN: \"${{AWS_SESSION_TOKEN}}\"",
                 daemon.name
-            )),
-        });
+            ),
+        ));
     }
 }
 
@@ -465,11 +455,7 @@ fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Findin
             );
             // The value kept when it is the student's region (or theirs is
             // not known); else the daemon takes theirs, as the template does.
-            let written = daemon
-                .environment
-                .iter()
-                .find(|(k, _)| k == "AWS_DEFAULT_REGION")
-                .and_then(|(_, v)| v.clone())
+            let written = super::compose_edits::written(ctx, &daemon.name, "AWS_DEFAULT_REGION")
                 .unwrap_or_default();
             match ctx.student_region() {
                 Some((student, from)) if !written.contains('$') && written != student => renamed
@@ -488,10 +474,7 @@ fn region_missing(ctx: &Context, daemon: &Service, ignored_note: &str) -> Findin
         ),
         _ => None,
     };
-    match edit {
-        Some(edit) => finding.edit(edit),
-        None => finding.fix(fix),
-    }
+    finding.edit_or(edit, fix)
 }
 
 /// A keyword of `xray_recorder.configure(...)` in live code.
@@ -566,39 +549,10 @@ fn wrong_region(
             ..edit
         })
     });
-    match edit {
-        Some(edit) => finding.edit(edit),
-        None => finding.fix(format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"")),
-    }
-}
-
-/// The daemon's `AWS_REGION` line at `place` (FILE:LINE), made to take the
-/// student's AWS_DEFAULT_REGION: `AWS_REGION: "${AWS_DEFAULT_REGION}"` in a
-/// mapping, `- AWS_REGION=${AWS_DEFAULT_REGION}` in a list.
-fn region_from_default(place: &str) -> Option<Edit> {
-    let (path, line) = place.rsplit_once(':')?;
-    let edit = Edit::replace(std::path::Path::new(path), line.parse().ok()?, "")?;
-    let key = edit.old.find("AWS_REGION")?;
-    let after = &edit.old[key + "AWS_REGION".len()..];
-    let new = if after.trim_start().starts_with(':') {
-        format!(
-            "{}AWS_REGION: \"${{AWS_DEFAULT_REGION}}\"",
-            &edit.old[..key]
-        )
-    } else if after.starts_with('=') {
-        let quote = if edit.old[..key].ends_with('"') {
-            "\""
-        } else {
-            ""
-        };
-        format!(
-            "{}AWS_REGION=${{AWS_DEFAULT_REGION}}{quote}",
-            &edit.old[..key]
-        )
-    } else {
-        return None;
-    };
-    Some(Edit { new, ..edit })
+    finding.edit_or(
+        edit,
+        format!("{place}: AWS_REGION: \"${{AWS_DEFAULT_REGION}}\""),
+    )
 }
 
 #[cfg(test)]

@@ -15,19 +15,10 @@ use crate::workspace::context::Context;
 
 /// A problem the run saw that the static checks already named is the same
 /// root cause: kept as a note that the run confirmed it, not counted twice.
-/// The same place is a `file:line` both name; the same fact is the
-/// service name the spans arrive under.
+/// The same place is a `file:line` both name; the same fact is what
+/// `same_fact` links.
 pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -> Vec<Finding> {
     use crate::doctor::finding::Status;
-    static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"[A-Za-z0-9_./-]+\.py:[0-9]+").expect("a valid pattern")
-    });
-    let places = |text: &str| -> Vec<String> {
-        PLACE
-            .find_iter(text)
-            .map(|m| m.as_str().trim_start_matches("./").to_string())
-            .collect()
-    };
     let is_problem = |f: &Finding| matches!(f.status, Status::Fail | Status::Warn);
     probed
         .into_iter()
@@ -56,6 +47,17 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
         .collect()
 }
 
+/// Every Python `file:line` in `text`, without a leading `./`.
+fn places(text: &str) -> Vec<String> {
+    static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z0-9_./-]+\.py:[0-9]+").expect("a valid pattern")
+    });
+    PLACE
+        .find_iter(text)
+        .map(|m| m.as_str().trim_start_matches("./").to_string())
+        .collect()
+}
+
 /// A run's finding and a static one that say the same thing without a
 /// place in common: what the run saw is what the static check predicts.
 fn same_fact(seen: &Finding, claimed: &Finding) -> bool {
@@ -81,16 +83,15 @@ fn same_fact(seen: &Finding, claimed: &Finding) -> bool {
         {
             // The 500 raised (its last place) in the file that begins the
             // segment.
-            let file = |text: &str| {
-                text.split_whitespace()
-                    .rev()
-                    .find_map(|word| word.trim_start_matches("./").split_once(".py:"))
-                    .map(|(file, _)| file.to_string())
-            };
+            let file = |place: &String| place.split_once(".py:").map(|(file, _)| file.to_string());
+            let raised_in = places(&seen.message).last().and_then(file);
             says("no segment")
                 || (says("AttributeError")
-                    && file(&seen.message)
-                        .is_some_and(|f| claimed.message.contains(&format!("{f}.py:"))))
+                    && raised_in.is_some_and(|f| {
+                        places(&claimed.message)
+                            .iter()
+                            .any(|p| file(p).as_ref() == Some(&f))
+                    }))
         }
         // No segment at all: the SDK is switched off.
         DeepXray if says("no X-Ray segment arrived") => claimed.id == XraySdkDisabled,
@@ -493,6 +494,20 @@ pub(super) fn xray_findings(
             }
         ),
     ));
+    // What keeps a route's segment from arriving, the same for every route.
+    // A subsegment never ended keeps its segment from being sent.
+    let held = ctx.code.iter().find_map(|f| {
+        let open = f.facts.open_subsegments.first()?;
+        Some(format!("{}:{}", shown_file(ctx, &f.path), open.begin_line))
+    });
+    // A segment begun in a request is sent in place of the route's.
+    let replaced = ctx.code.iter().find_map(|f| {
+        let begun = f
+            .facts
+            .calls_to("begin_segment")
+            .find(|c| c.function.is_some() && !c.guarded)?;
+        Some(format!("{}:{}", shown_file(ctx, &f.path), begun.line))
+    });
     for (route, _, _) in asked.iter().filter(|(_, status, _)| ran(*status)) {
         let arrived = segments
             .iter()
@@ -500,21 +515,8 @@ pub(super) fn xray_findings(
         if arrived {
             continue;
         }
-        // A subsegment never ended keeps its segment from being sent.
-        let held = ctx.code.iter().find_map(|f| {
-            let open = f.facts.open_subsegments.first()?;
-            Some(format!("{}:{}", shown_file(ctx, &f.path), open.begin_line))
-        });
-        // A segment begun in a request is sent in place of the route's.
-        let replaced = ctx.code.iter().find_map(|f| {
-            let begun = f
-                .facts
-                .calls_to("begin_segment")
-                .find(|c| c.function.is_some() && !c.guarded)?;
-            Some(format!("{}:{}", shown_file(ctx, &f.path), begun.line))
-        });
         if held.is_none()
-            && let Some(at) = replaced
+            && let Some(at) = &replaced
         {
             out.push(Finding::warn(
                 CheckId::DeepXray,
@@ -524,7 +526,7 @@ pub(super) fn xray_findings(
             continue;
         }
         // Without one, a missing segment is most often sampling's choice.
-        let Some(at) = held else { continue };
+        let Some(at) = &held else { continue };
         out.push(
             Finding::fail(
                 CheckId::DeepXray,
