@@ -1299,7 +1299,7 @@ fn requirement_line(ctx: &Context, requirements: &SourceFile, package: &str) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{SHELL, check, replace};
+    use super::super::testing::{SHELL, check, in_file, replace};
     use crate::doctor::finding::{Apply, CheckId, Status};
 
     /// The console exporter alone sends nothing to Honeycomb; beside an OTLP
@@ -1335,25 +1335,12 @@ mod tests {
                 "    pass  # trace.set_tracer_provider(provider)\n",
             )
         };
-        let lost = check(
-            "honeycomb",
-            |file: &str, text: String| {
-                if file == "backend-flask/app.py" {
-                    unset(text)
-                } else {
-                    text
-                }
-            },
-            SHELL,
-        );
+        let lost = check("honeycomb", in_file("backend-flask/app.py", unset), SHELL);
         lost.one(CheckId::CodeProviderNotSet, Status::Fail);
         let handed = check(
             "honeycomb",
-            |file: &str, text: String| {
-                if file != "backend-flask/app.py" {
-                    return text;
-                }
-                // The provider made at module level, so the call below sees it.
+            // The provider made at module level, so the call below sees it.
+            in_file("backend-flask/app.py", |text| {
                 unset(text)
                     .replace(
                         "    provider = TracerProvider(",
@@ -1363,7 +1350,7 @@ mod tests {
                         "FlaskInstrumentor().instrument_app(app)",
                         "FlaskInstrumentor().instrument_app(app, tracer_provider=provider)",
                     )
-            },
+            }),
             SHELL,
         );
         let warned = handed.one(CheckId::CodeProviderNotSet, Status::Warn);
@@ -1404,10 +1391,7 @@ mod tests {
         let path = "backend-flask/services/home_activities.py";
         let checked = check(
             "honeycomb",
-            |file: &str, text: String| {
-                if file != path {
-                    return text;
-                }
+            in_file(path, |text| {
                 text.replace(
                     "with tracer.start_as_current_span(\"home-activities-mock-data\") as span:",
                     "with tracer.start_as_current_span(\"home-activities-mock-data\"):\n            span = trace.get_current_span()",
@@ -1416,7 +1400,7 @@ mod tests {
                     "            span.set_attribute(\"app.result_length\", len(results))\n            return results",
                     "        span.set_attribute(\"app.result_length\", len(results))\n        return results",
                 )
-            },
+            }),
             SHELL,
         );
         let finding = checked.one(CheckId::CodeSpanEnded, Status::Fail);

@@ -152,13 +152,18 @@ pub fn replace<'a>(
     from: &'a str,
     to: &'a str,
 ) -> impl Fn(&str, String) -> String + 'a {
-    move |file, text| {
-        if file != path {
-            return text;
-        }
+    in_file(path, move |text| {
         assert!(text.contains(from), "{path} no longer holds {from:?}");
         text.replace(from, to)
-    }
+    })
+}
+
+/// The file `path` as `edit` makes it; every other file as rendered.
+pub fn in_file<'a>(
+    path: &'a str,
+    edit: impl Fn(String) -> String + 'a,
+) -> impl Fn(&str, String) -> String + 'a {
+    move |file, text| if file == path { edit(text) } else { text }
 }
 
 /// Every file as rendered.
