@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod exit;
 pub mod fingerprint;
 mod interrupt;
+mod keyed;
 pub mod listen;
 pub mod otlp;
 mod ports;

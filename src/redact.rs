@@ -9,50 +9,58 @@
 //! a header that carries a key (`x-honeycomb-team=...`).
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Captures;
 
 use crate::fingerprint::fingerprint;
+use crate::keyed::Keyed;
 
 /// Secrets by their own shape, wherever they appear.
-static SHAPES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+static SHAPES: Keyed = Keyed::new(
+    concat!(
         // Honeycomb ingest keys: hcaik_, hcxik_, hcaic_, hcxic_ and 58 more.
         r"(?-u:\b)hc[a-z]i[kc]_[0-9a-z]{58}(?-u:\b)",
-        // AWS access key ids.
         // AWS access key ids, even run into the text after them.
         r"|(?-u:\b)(?:AKIA|ASIA)[0-9A-Z]{16}",
-    ))
-    .expect("a valid pattern")
-});
+    ),
+    &["hc", "akia", "asia"],
+);
 
 /// `scheme://user:password@host`: the user-info.
-static USER_INFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?-u:\b)[a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s?#]+)@").expect("a valid pattern")
+static USER_INFO: Keyed = Keyed::new(
+    r"((?-u:\b)[a-zA-Z][a-zA-Z0-9+.-]*://)([^/@\s?#]+)@",
+    &["://"],
+)
+.followed_by(|rest| {
+    rest.find(|c: char| matches!(c, '/' | '@' | '?' | '#') || c.is_whitespace())
+        .is_some_and(|end| end > 0 && rest[end..].starts_with('@'))
 });
 
 /// `NAME=value`, `?name=value`, `NAME: "value"` (YAML, quoted), where the
 /// name says the value is a secret. The value runs to a delimiter. A bare
 /// `NAME: text` is prose (`HONEYCOMB_API_KEY: configuration key ...`).
-static NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?-u:\b)((?i-u:[a-z0-9_.-]*(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|authorization|x-honeycomb-team|credential)[a-z0-9_.-]*))(\s*=\s*"?|:\s*")([^\s"',&#;]+)"#,
-    )
-    .expect("a valid pattern")
+static NAMED: Keyed = Keyed::new(
+    r#"(?-u:\b)((?i-u:[a-z0-9_.-]*(?:api[_-]?key|access[_-]?key|secret|token|password|passwd|authorization|x-honeycomb-team|credential)[a-z0-9_.-]*))(\s*=\s*"?|:\s*")([^\s"',&#;]+)"#,
+    &["key", "secret", "token", "passw", "authorization", "x-honeycomb-team", "credential"],
+)
+.followed_by(|rest| {
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    rest.trim_start().starts_with('=')
+        || rest.strip_prefix(':').is_some_and(|value| value.trim_start().starts_with('"'))
 });
 
 /// `Authorization: Bearer value`, `x-honeycomb-team: value`: headers as
 /// HTTP writes them.
-static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?-u:\b)((?i-u:(?:authorization|x-honeycomb-team|x-api-key)\s*:\s*(?:bearer\s+|basic\s+)?))([^\s"',]+)"#)
-        .expect("a valid pattern")
-});
+static HEADER: Keyed = Keyed::new(
+    r#"(?-u:\b)((?i-u:(?:authorization|x-honeycomb-team|x-api-key)\s*:\s*(?:bearer\s+|basic\s+)?))([^\s"',]+)"#,
+    &["authorization", "x-honeycomb-team", "x-api-key"],
+)
+.followed_by(|rest| rest.trim_start().starts_with(':'));
 
 /// The kind of key `text` holds by its shape, if any: for a key found in a
 /// variable that should not hold one.
 pub fn key_in(text: &str) -> Option<(&'static str, String)> {
-    let found = SHAPES.find(text)?.as_str();
+    let found = SHAPES.captures(text)?.get(0)?.as_str();
     let kind = if found.starts_with("hc") {
         "a Honeycomb key"
     } else {
@@ -69,7 +77,7 @@ pub fn text(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     type Hide = fn(&Captures) -> String;
-    let rules: [(&Regex, Hide); 4] = [
+    let rules: [(&Keyed, Hide); 4] = [
         (&SHAPES, |c| fingerprint(&c[0])),
         (&NAMED, |c| format!("{}{}{}", &c[1], &c[2], hidden(&c[3]))),
         (&HEADER, |c| format!("{}{}", &c[1], hidden(&c[2]))),
@@ -169,6 +177,25 @@ mod tests {
             let redacted = text(&shown);
             assert!(!redacted.contains(secret), "{redacted}");
             assert!(redacted.contains('…'), "{redacted}");
+        }
+    }
+
+    #[test]
+    fn the_keywords_never_reject_a_text_a_pattern_matches() {
+        let mut texts = crate::keyed::corpus();
+        texts.extend(
+            [
+                format!("OTEL_SERVICE_NAME={KEY}"),
+                "HONEYCOMB_KEY = 'abcdefghijklmnopqrstuv'".into(),
+                "x-honeycomb-team : Fk7TqZ2mWc9RbX4nLp0Jd3".into(),
+                "aws_secret_access_key: \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"".into(),
+                "redis://user:pa55word@cache:6379/0".into(),
+                "Authorization:Basic dXNlcjpwYXNz".into(),
+            ]
+            .map(String::from),
+        );
+        for pattern in [&SHAPES, &NAMED, &HEADER, &USER_INFO] {
+            crate::keyed::assert_gate_holds(pattern, texts.iter().map(String::as_str));
         }
     }
 

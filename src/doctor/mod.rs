@@ -104,10 +104,24 @@ fn same_mistake_once(findings: &mut Vec<Finding>) {
         .expect("a valid pattern")
     });
     let shape = |f: &Finding| PLACE.replace_all(&f.message, "_").into_owned();
-    let mut kept: Vec<(Finding, String, Vec<String>)> = Vec::new();
+    // A finding's shape is computed only once another of its id, status and
+    // section is kept: most runs have no two, and then no pattern is built.
+    let mut kept: Vec<(Finding, Option<String>, Vec<String>)> = Vec::new();
     for finding in findings.drain(..) {
         let merged = finding.apply.is_none()
             && matches!(finding.status, Status::Fail | Status::Warn | Status::Info);
+        let same_kind = |k: &Finding| {
+            k.apply.is_none()
+                && (k.id, k.status, k.group) == (finding.id, finding.status, finding.group)
+        };
+        if !merged || !kept.iter().any(|(k, _, _)| same_kind(k)) {
+            kept.push((finding, None, Vec::new()));
+            continue;
+        }
+        let shaped = shape(&finding);
+        let twin = kept.iter_mut().position(|(k, k_shape, _)| {
+            same_kind(k) && *k_shape.get_or_insert_with(|| shape(k)) == shaped
+        });
         // Written as the message writes it (`./backend-flask/...`).
         let place = finding::Location::all_in(&finding.message).next().map(|l| {
             let dotted = format!("./{}:{}", l.file, l.line);
@@ -116,16 +130,9 @@ fn same_mistake_once(findings: &mut Vec<Finding>) {
                 false => format!("{}:{}", l.file, l.line),
             }
         });
-        let shaped = shape(&finding);
-        let twin = kept.iter_mut().find(|(k, k_shape, _)| {
-            merged
-                && k.apply.is_none()
-                && (k.id, k.status, k.group) == (finding.id, finding.status, finding.group)
-                && *k_shape == shaped
-        });
         match (twin, place) {
-            (Some((_, _, places)), Some(place)) => places.push(place),
-            _ => kept.push((finding, shaped, Vec::new())),
+            (Some(twin), Some(place)) => kept[twin].2.push(place),
+            _ => kept.push((finding, Some(shaped), Vec::new())),
         }
     }
     findings.extend(kept.into_iter().map(|(mut finding, _, places)| {

@@ -6,12 +6,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::LazyLock;
 use std::time::Duration;
 
-use regex::Regex;
-
 use super::process::run_with_timeout;
+use crate::keyed::Keyed;
 use crate::rules::values::placeholder;
 
 /// Folders no one commits, and that would take long to read.
@@ -117,57 +115,85 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 struct Pattern {
-    regex: Regex,
+    regex: Keyed,
     kind: &'static str,
     variable: &'static str,
 }
 
+/// A name (`HONEYCOMB_API_KEY`, `x-honeycomb-team`) assigned a literal
+/// value: what must follow a keyword for a key to be written there. An
+/// interpolation (`${X}`), a call (`getenv("X")`) or prose fails it before
+/// any pattern is compiled.
+fn assigned_a_literal(rest: &str) -> bool {
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let rest = rest.strip_prefix(['\'', '"']).unwrap_or(rest).trim_start();
+    let Some(value) = rest.strip_prefix([':', '=']) else {
+        return false;
+    };
+    let value = value.trim_start();
+    let value = value.strip_prefix(['\'', '"']).unwrap_or(value);
+    value.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '+'))
+}
+
 /// Each pattern's first group is the secret. Values that interpolate a
 /// variable (`${X}`, `process.env.X`) never match: they hold no secret.
-static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
-    let p = |re: &str, kind, variable| Pattern {
-        regex: Regex::new(re).expect("secret pattern compiles"),
-        kind,
-        variable,
-    };
-    vec![
-        p(
+/// Each is compiled only for a line holding its keywords.
+static PATTERNS: [Pattern; 7] = [
+    Pattern {
+        regex: Keyed::new(
             r#"(?i-u)x-honeycomb-team['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{16,})"#,
-            "Honeycomb key",
-            "HONEYCOMB_API_KEY",
-        ),
-        p(
+            &["x-honeycomb-team"],
+        )
+        .followed_by(assigned_a_literal),
+        kind: "Honeycomb key",
+        variable: "HONEYCOMB_API_KEY",
+    },
+    Pattern {
+        regex: Keyed::new(
             r#"(?i-u)honeycomb_?(?:api_?)?key['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{20,})"#,
-            "Honeycomb key",
-            "HONEYCOMB_API_KEY",
-        ),
-        p(
-            r"(?-u)\b(hc[a-z]i[kc]_[a-z0-9]{58})\b",
-            "Honeycomb ingest key",
-            "HONEYCOMB_API_KEY",
-        ),
-        p(
-            r"(?-u)\b((?:AKIA|ASIA)[A-Z0-9]{16})\b",
-            "AWS access key id",
-            "AWS_ACCESS_KEY_ID",
-        ),
-        p(
+            &["honeycomb"],
+        )
+        .followed_by(assigned_a_literal),
+        kind: "Honeycomb key",
+        variable: "HONEYCOMB_API_KEY",
+    },
+    Pattern {
+        regex: Keyed::new(r"(?-u)\b(hc[a-z]i[kc]_[a-z0-9]{58})\b", &["hc"]),
+        kind: "Honeycomb ingest key",
+        variable: "HONEYCOMB_API_KEY",
+    },
+    Pattern {
+        regex: Keyed::new(r"(?-u)\b((?:AKIA|ASIA)[A-Z0-9]{16})\b", &["akia", "asia"]),
+        kind: "AWS access key id",
+        variable: "AWS_ACCESS_KEY_ID",
+    },
+    Pattern {
+        regex: Keyed::new(
             r#"(?i-u)aws_secret_access_key['"]?\s*[:=]\s*['"]?([A-Za-z0-9/+]{40})\b"#,
-            "AWS secret access key",
-            "AWS_SECRET_ACCESS_KEY",
-        ),
-        p(
+            &["aws_secret_access_key"],
+        )
+        .followed_by(assigned_a_literal),
+        kind: "AWS secret access key",
+        variable: "AWS_SECRET_ACCESS_KEY",
+    },
+    Pattern {
+        regex: Keyed::new(
             r#"(?i-u)rollbar\w*token['"]?\s*[:=]\s*['"]?([a-f0-9]{32})\b"#,
-            "Rollbar token",
-            "ROLLBAR_ACCESS_TOKEN",
-        ),
-        p(
+            &["rollbar"],
+        )
+        .followed_by(assigned_a_literal),
+        kind: "Rollbar token",
+        variable: "ROLLBAR_ACCESS_TOKEN",
+    },
+    Pattern {
+        regex: Keyed::new(
             r#"rollbar\.init\(\s*['"]([a-f0-9]{32})['"]"#,
-            "Rollbar token",
-            "ROLLBAR_ACCESS_TOKEN",
+            &["rollbar.init("],
         ),
-    ]
-});
+        kind: "Rollbar token",
+        variable: "ROLLBAR_ACCESS_TOKEN",
+    },
+];
 
 /// Secrets in the committed files: one per line, placeholders left out.
 pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
@@ -214,6 +240,28 @@ fn secret_in_line(line: &str) -> Option<CommittedSecret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_keywords_never_reject_a_line_a_pattern_matches() {
+        let mut texts = crate::keyed::corpus();
+        let written = [
+            r#"HONEYCOMB_API_KEY: "Fk7TqZ2mWc9RbX4nLp0Jd3""#,
+            r#"  "honeycombKey" : 'Fk7TqZ2mWc9RbX4nLp0Jd3',"#,
+            r#"'x-honeycomb-team':'Qz8FakeKey2ForTests7Xy',"#,
+            "export HONEYCOMB_APIKEY=hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w",
+            "ENV AWS_ACCESS_KEY_ID=AKIAZ7Q4R5T6Y7U8I9O0",
+            r#"aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY""#,
+            "ROLLBAR_ACCESS_TOKEN='0123456789abcdef0123456789abcdef'",
+            r#"rollbar.init( "0123456789abcdef0123456789abcdef")"#,
+        ];
+        for line in written {
+            assert!(secret_in_line(line).is_some(), "{line}");
+        }
+        texts.extend(written.map(String::from));
+        for pattern in &PATTERNS {
+            crate::keyed::assert_gate_holds(&pattern.regex, texts.iter().map(String::as_str));
+        }
+    }
 
     #[test]
     fn finds_literal_keys_but_not_interpolations() {
