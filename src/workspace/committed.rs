@@ -151,14 +151,22 @@ static PATTERNS: [Pattern; 7] = [
     Pattern {
         regex: Keyed::new(
             r#"(?i-u)honeycomb_?(?:api_?)?key['"]?\s*[:=]\s*['"]?([A-Za-z0-9_]{20,})"#,
-            &["honeycomb"],
+            &[
+                "honeycombkey",
+                "honeycomb_key",
+                "honeycombapikey",
+                "honeycomb_apikey",
+                "honeycombapi_key",
+                "honeycomb_api_key",
+            ],
         )
         .followed_by(assigned_a_literal),
         kind: "Honeycomb key",
         variable: "HONEYCOMB_API_KEY",
     },
     Pattern {
-        regex: Keyed::new(r"(?-u)\b(hc[a-z]i[kc]_[a-z0-9]{58})\b", &["hc"]),
+        regex: Keyed::new(r"(?-u)\b(hc[a-z]i[kc]_[a-z0-9]{58})\b", &["hc"])
+            .followed_by(|rest| matches!(rest.as_bytes(), [_, b'i', b'k' | b'c', b'_', ..])),
         kind: "Honeycomb ingest key",
         variable: "HONEYCOMB_API_KEY",
     },
@@ -206,8 +214,15 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
         let Ok(text) = super::read::text(&path) else {
             continue; // binary
         };
+        let candidates: Vec<&Pattern> = PATTERNS
+            .iter()
+            .filter(|p| p.regex.may_match(&text))
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
         for (index, line) in text.lines().enumerate() {
-            if let Some(secret) = secret_in_line(line) {
+            if let Some(secret) = secret_in_line(&candidates, line) {
                 found.push(CommittedSecret {
                     path: path.clone(),
                     line: index + 1,
@@ -219,8 +234,9 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
     found
 }
 
-fn secret_in_line(line: &str) -> Option<CommittedSecret> {
-    PATTERNS.iter().find_map(|pattern| {
+/// The first of `patterns` (in their order) that finds a secret.
+fn secret_in_line(patterns: &[&Pattern], line: &str) -> Option<CommittedSecret> {
+    patterns.iter().find_map(|pattern| {
         let value = pattern.regex.captures(line)?.get(1)?.as_str();
         if placeholder(pattern.variable, value).is_some()
             || value.chars().all(|c| c == value.as_bytes()[0] as char)
@@ -254,8 +270,9 @@ mod tests {
             "ROLLBAR_ACCESS_TOKEN='0123456789abcdef0123456789abcdef'",
             r#"rollbar.init( "0123456789abcdef0123456789abcdef")"#,
         ];
+        let all: Vec<&Pattern> = PATTERNS.iter().collect();
         for line in written {
-            assert!(secret_in_line(line).is_some(), "{line}");
+            assert!(secret_in_line(&all, line).is_some(), "{line}");
         }
         texts.extend(written.map(String::from));
         for pattern in &PATTERNS {
@@ -265,7 +282,8 @@ mod tests {
 
     #[test]
     fn finds_literal_keys_but_not_interpolations() {
-        let found = |line: &str| secret_in_line(line).map(|s| (s.kind, s.value));
+        let all: Vec<&Pattern> = PATTERNS.iter().collect();
+        let found = |line: &str| secret_in_line(&all, line).map(|s| (s.kind, s.value));
         assert_eq!(
             found(
                 r#"      OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=hcaik_01fakekey0fake0000fake0000""#

@@ -138,13 +138,8 @@ pub fn making(generated: &[GeneratedFile], wanted: &Path) -> Option<GeneratedFil
 /// One line of a task: a script of the repository run by `ruby`, `bash`,
 /// `source` or by its own name, which renders an ERB template.
 fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<GeneratedFile> {
-    static RUN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^(?:(source|\.|ruby|bash|sh)\s+)?"?((?:\$\{?(?:THEIA_WORKSPACE_ROOT|GITPOD_REPO_ROOT)\}?/)?[A-Za-z0-9_./-]+)"?\s*$"#)
-            .expect("a valid pattern")
-    });
-    let found = RUN.captures(line)?;
-    let runner = found.get(1).map(|m| m.as_str());
-    let named = found[2].to_string();
+    let (runner, named) = script_run_by(line)?;
+    let runner = runner.as_deref();
     let script_path = match named.split_once('/') {
         Some((root, rest)) if root.starts_with('$') => dir.join(rest),
         _ => cwd.join(&named),
@@ -197,6 +192,31 @@ fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<Gener
         run_at,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
     })
+}
+
+/// `[source|.|ruby|bash|sh] script`: the script a task line runs (by a
+/// path in the repository, from the folder or the workspace root), and
+/// what runs it. The line is split as the shell splits it.
+fn script_run_by(line: &str) -> Option<(Option<String>, String)> {
+    let mut words = shlex::split(line)?;
+    let script = words.pop()?;
+    let runner = match words.as_slice() {
+        [] => None,
+        [runner] if matches!(runner.as_str(), "source" | "." | "ruby" | "bash" | "sh") => {
+            Some(runner.clone())
+        }
+        _ => return None,
+    };
+    let in_repository = ["THEIA_WORKSPACE_ROOT", "GITPOD_REPO_ROOT"]
+        .iter()
+        .flat_map(|root| [format!("${root}/"), format!("${{{root}}}/")])
+        .find_map(|root| script.strip_prefix(&root))
+        .unwrap_or(&script);
+    let a_path = !in_repository.is_empty()
+        && in_repository
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'));
+    a_path.then_some((runner, script))
 }
 
 /// `filename = "backend-flask.env"`: the literal a variable is given.
@@ -286,6 +306,37 @@ mod tests {
     }
 
     const SCRIPT: &str = "#!/usr/bin/env ruby\nrequire 'erb'\ntemplate = File.read 'erb/backend-flask.env.erb'\ncontent = ERB.new(template).result(binding)\nfilename = \"backend-flask.env\"\nFile.write(filename, content)\n";
+
+    #[test]
+    fn a_task_line_names_its_script_and_runner_as_the_shell_splits_it() {
+        let run = |line: &str| script_run_by(line).map(|(r, s)| (r.unwrap_or_default(), s));
+        let pair = |r: &str, s: &str| Some((r.to_string(), s.to_string()));
+        assert_eq!(
+            run("ruby bin/backend/generate-env"),
+            pair("ruby", "bin/backend/generate-env")
+        );
+        assert_eq!(
+            run("  ./bin/generate-env  "),
+            pair("", "./bin/generate-env")
+        );
+        assert_eq!(
+            run(r#"source "$THEIA_WORKSPACE_ROOT/bin/frontend/generate-env""#),
+            pair("source", "$THEIA_WORKSPACE_ROOT/bin/frontend/generate-env")
+        );
+        assert_eq!(
+            run("bash ${GITPOD_REPO_ROOT}/bin/x"),
+            pair("bash", "${GITPOD_REPO_ROOT}/bin/x")
+        );
+        for not_a_script in [
+            "cd backend-flask",
+            "pip install -r requirements.txt",
+            "",
+            "$HOME/x",
+            "ruby 'a b'",
+        ] {
+            assert_eq!(run(not_a_script), None, "{not_a_script}");
+        }
+    }
 
     #[test]
     fn a_ruby_task_generates_the_env_file_from_its_template() {

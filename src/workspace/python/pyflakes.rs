@@ -50,16 +50,88 @@ pub struct Lint {
     pub unbound: Vec<Unbound>,
 }
 
+/// Ruff's settings for our rules, written out: `LinterSettings::default()`
+/// compiles the copyright notice pattern of a rule we never run, 5% of an
+/// offline doctor (`perf`). Every other field is what `for_rules` gives
+/// (ruff_linter's `LinterSettings::new`); Ruff is pinned, so a field it
+/// adds is a compile error here, not a silent difference.
+fn settings() -> LinterSettings {
+    // Ruff's own default is the working directory (path_dedot's CWD).
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    LinterSettings {
+        rules: COMPILE_ERRORS
+            .iter()
+            .copied()
+            .chain([
+                Rule::UndefinedName,
+                Rule::UndefinedLocal,
+                Rule::UndefinedLocalWithImportStarUsage,
+            ])
+            .collect(),
+        unresolved_target_version: ruff_python_ast::PythonVersion::latest().into(),
+        src: vec![cwd.clone(), cwd.join("src")],
+        project_root: cwd,
+        dummy_variable_rgx: ruff_linter::settings::DUMMY_VARIABLE_RGX.clone(),
+        ignore_init_module_imports: true,
+        task_tags: ruff_linter::settings::TASK_TAGS
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        typing_extensions: true,
+        flake8_copyright: ruff_linter::rules::flake8_copyright::settings::Settings {
+            // CPY001 is not among our rules: a pattern that builds at once.
+            notice_rgx: regex::Regex::new("^$").expect("a valid pattern"),
+            author: None,
+            min_file_size: 0,
+        },
+        exclude: Default::default(),
+        extension: Default::default(),
+        per_file_ignores: Default::default(),
+        fix_safety: Default::default(),
+        per_file_target_version: Default::default(),
+        preview: Default::default(),
+        explicit_preview_rules: false,
+        allowed_confusables: Default::default(),
+        builtins: Vec::new(),
+        external: Vec::new(),
+        logger_objects: Vec::new(),
+        namespace_packages: Vec::new(),
+        tab_size: Default::default(),
+        line_length: Default::default(),
+        typing_modules: Vec::new(),
+        future_annotations: false,
+        flake8_annotations: Default::default(),
+        flake8_bandit: Default::default(),
+        flake8_boolean_trap: Default::default(),
+        flake8_bugbear: Default::default(),
+        flake8_builtins: Default::default(),
+        flake8_comprehensions: Default::default(),
+        flake8_errmsg: Default::default(),
+        flake8_gettext: Default::default(),
+        flake8_implicit_str_concat: Default::default(),
+        flake8_import_conventions: Default::default(),
+        flake8_pytest_style: Default::default(),
+        flake8_quotes: Default::default(),
+        flake8_self: Default::default(),
+        flake8_tidy_imports: Default::default(),
+        flake8_type_checking: Default::default(),
+        flake8_unused_arguments: Default::default(),
+        isort: Default::default(),
+        mccabe: Default::default(),
+        pep8_naming: Default::default(),
+        pycodestyle: Default::default(),
+        pydoclint: Default::default(),
+        pydocstyle: Default::default(),
+        pyflakes: Default::default(),
+        pylint: Default::default(),
+        pyupgrade: Default::default(),
+        ruff: Default::default(),
+    }
+}
+
 pub fn lint(path: &Path, text: &str, parsed: Parsed<ModModule>) -> Lint {
-    // Built once: Ruff's settings compile their patterns, and the backend
-    // has a module per service.
-    static SETTINGS: std::sync::LazyLock<LinterSettings> = std::sync::LazyLock::new(|| {
-        LinterSettings::for_rules(COMPILE_ERRORS.iter().copied().chain([
-            Rule::UndefinedName,
-            Rule::UndefinedLocal,
-            Rule::UndefinedLocalWithImportStarUsage,
-        ]))
-    });
+    // Built once: the backend has a module per service.
+    static SETTINGS: std::sync::LazyLock<LinterSettings> = std::sync::LazyLock::new(settings);
     let result = lint_only(
         path,
         None,
