@@ -71,7 +71,9 @@ fn parse(text: &'static str) -> Table {
                 let names = line.splitn(3, ' ').nth(2).unwrap_or("");
                 let module_entry = Module {
                     distribution,
-                    any_name: names.split(' ').any(|n| n == "*"),
+                    // The generator sorts the names, and `*` sorts first: a
+                    // scan of every name was 6% of an offline doctor.
+                    any_name: names == "*" || names.starts_with("* "),
                     names,
                 };
                 modules.insert(module, module_entry);
@@ -191,5 +193,11 @@ mod tests {
             table.modules_offering("OTLPSpanExporter").first(),
             Some(&"opentelemetry.exporter.otlp.proto.http.trace_exporter")
         );
+        // A module answering any name says so first: the names are sorted.
+        assert!(table.module("flask").unwrap().offers("NoSuchName"));
+        for module in table.modules.values() {
+            let star = module.names.split(' ').any(|n| n == "*");
+            assert_eq!(module.any_name, star, "{}", module.names);
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading a workspace into its contexts: each compose configuration,
 //! the layers around it, the backend's code, collectors and X-Ray rules.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -237,6 +238,9 @@ fn runs_under_auto_instrumentation(ctx: &Context) -> bool {
 fn read_code(backend_dir: &Path) -> Vec<PyFile> {
     let mut files: Vec<PyFile> = Vec::new();
     let mut queue = vec![backend_dir.join("app.py")];
+    // Where each dotted path was found, if anywhere: every module imports
+    // `opentelemetry...`, and each probe is a system call.
+    let mut probed: HashMap<String, Option<PathBuf>> = HashMap::new();
     while let Some(path) = queue.pop() {
         if files.len() >= 200 || files.iter().any(|f| f.path == path) {
             continue;
@@ -250,14 +254,17 @@ fn read_code(backend_dir: &Path) -> Vec<PyFile> {
             let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
             for len in (1..=parts.len()).rev() {
                 let rel = parts[..len].join("/");
-                let candidates = [
-                    backend_dir.join(format!("{rel}.py")),
-                    backend_dir.join(&rel).join("__init__.py"),
-                ];
-                // Not only regular files: a module that is a FIFO or a
-                // device is one Python tries to import, and is reported.
-                if let Some(found) = candidates.into_iter().find(|c| c.exists()) {
-                    queue.push(found);
+                let found = probed.entry(rel).or_insert_with_key(|rel| {
+                    let candidates = [
+                        backend_dir.join(format!("{rel}.py")),
+                        backend_dir.join(rel).join("__init__.py"),
+                    ];
+                    // Not only regular files: a module that is a FIFO or a
+                    // device is one Python tries to import, and is reported.
+                    candidates.into_iter().find(|c| c.exists())
+                });
+                if let Some(found) = found {
+                    queue.push(found.clone());
                     break;
                 }
             }
