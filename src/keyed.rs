@@ -85,6 +85,50 @@ impl Keyed {
     }
 }
 
+/// Several keyed patterns, their keywords searched for in one pass: for a
+/// file that each of them would otherwise scan.
+pub struct KeyedSet {
+    members: Vec<&'static Keyed>,
+    finder: AhoCorasick,
+    /// The member each keyword belongs to, by the keyword's index.
+    owner: Vec<usize>,
+}
+
+impl KeyedSet {
+    pub fn new(members: impl IntoIterator<Item = &'static Keyed>) -> Self {
+        let members: Vec<&'static Keyed> = members.into_iter().collect();
+        let (keywords, owner): (Vec<&str>, Vec<usize>) = members
+            .iter()
+            .enumerate()
+            .flat_map(|(index, keyed)| keyed.keywords.iter().map(move |k| (*k, index)))
+            .unzip();
+        let finder = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(keywords)
+            .expect("keywords build");
+        Self {
+            members,
+            finder,
+            owner,
+        }
+    }
+
+    /// For each member, in order, whether it may match `text`.
+    pub fn may_match(&self, text: &str) -> Vec<bool> {
+        let mut may = vec![false; self.members.len()];
+        for found in self.finder.find_overlapping_iter(text) {
+            let member = self.owner[found.pattern().as_usize()];
+            if !may[member] {
+                may[member] = self.members[member]
+                    .follows
+                    .is_none_or(|follows| follows(&text[found.end()..]));
+            }
+        }
+        may
+    }
+}
+
 /// Every text `pattern` matches passes its gate.
 #[cfg(test)]
 pub fn assert_gate_holds<'a>(pattern: &Keyed, texts: impl IntoIterator<Item = &'a str>) {
@@ -154,5 +198,24 @@ mod tests {
         let caught = std::panic::catch_unwind(|| assert_gate_holds(&WRONG, ["secret=1"]));
         assert!(caught.is_err());
         assert_gate_holds(&ASSIGNED, ["token = 1", "Token_2=x", "no"]);
+    }
+
+    #[test]
+    fn a_set_says_what_each_of_its_members_says() {
+        static SECRET: Keyed = Keyed::new(r"secret=(\w+)", &["secret"]);
+        let set = KeyedSet::new([&ASSIGNED, &SECRET]);
+        for text in [
+            "token = 1",
+            "secret=2 token",
+            "TOKEN is",
+            "none",
+            "Secret token_x=3",
+        ] {
+            assert_eq!(
+                set.may_match(text),
+                [ASSIGNED.may_match(text), SECRET.may_match(text)],
+                "{text}"
+            );
+        }
     }
 }

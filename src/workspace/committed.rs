@@ -6,10 +6,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use super::process::run_with_timeout;
-use crate::keyed::Keyed;
+use crate::keyed::{Keyed, KeyedSet};
 use crate::rules::values::placeholder;
 
 /// Folders no one commits, and that would take long to read.
@@ -208,15 +209,15 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
     let mut found = Vec::new();
     for rel in &committed.files {
         let path = dir.join(rel);
-        if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE_BYTES) {
-            continue;
-        }
-        let Ok(text) = super::read::text(&path) else {
-            continue; // binary
+        let Ok(text) = super::read::text_within(&path, MAX_FILE_BYTES) else {
+            continue; // binary, or too large to be a file someone wrote
         };
+        static KEYWORDS: LazyLock<KeyedSet> =
+            LazyLock::new(|| KeyedSet::new(PATTERNS.iter().map(|p| &p.regex)));
         let candidates: Vec<&Pattern> = PATTERNS
             .iter()
-            .filter(|p| p.regex.may_match(&text))
+            .zip(KEYWORDS.may_match(&text))
+            .filter_map(|(pattern, may)| may.then_some(pattern))
             .collect();
         if candidates.is_empty() {
             continue;

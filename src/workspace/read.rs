@@ -12,7 +12,12 @@ pub const MAX_BYTES: u64 = 5 * 1024 * 1024;
 
 /// The text of `path`, or why it cannot be read.
 pub fn text(path: &Path) -> Result<String> {
-    let bytes = bytes(path)?;
+    text_within(path, MAX_BYTES)
+}
+
+/// The text of `path` when it holds at most `max` bytes.
+pub fn text_within(path: &Path, max: u64) -> Result<String> {
+    let bytes = bytes_within(path, max)?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {
@@ -34,6 +39,10 @@ pub fn optional_text(path: &Path) -> Result<Option<String>> {
 
 /// The bytes of `path`, or why it cannot be read.
 pub fn bytes(path: &Path) -> Result<Vec<u8>> {
+    bytes_within(path, MAX_BYTES)
+}
+
+fn bytes_within(path: &Path, max: u64) -> Result<Vec<u8>> {
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(e) => bail!("cannot read {}: {e}", path.display()),
@@ -41,26 +50,25 @@ pub fn bytes(path: &Path) -> Result<Vec<u8>> {
     if !metadata.is_file() {
         bail!("{} is not a regular file: not read", path.display());
     }
-    if metadata.len() > MAX_BYTES {
+    if metadata.len() > max {
+        let limit = match max % (1024 * 1024) {
+            0 => format!("{} MB", max / (1024 * 1024)),
+            _ => format!("{} KB", max / 1024),
+        };
         bail!(
-            "{} is {} bytes, over the {} MB a workspace file can be: not read",
+            "{} is {} bytes, over the {limit} a workspace file can be: not read",
             path.display(),
             metadata.len(),
-            MAX_BYTES / (1024 * 1024)
         );
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
     let file = std::fs::File::open(path);
-    let read = file.and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes));
+    let read = file.and_then(|f| f.take(max + 1).read_to_end(&mut bytes));
     if let Err(e) = read {
         bail!("cannot read {}: {e}", path.display());
     }
-    if bytes.len() as u64 > MAX_BYTES {
-        bail!(
-            "{} grew past {} bytes while read: not read",
-            path.display(),
-            MAX_BYTES
-        );
+    if bytes.len() as u64 > max {
+        bail!("{} grew past {max} bytes while read: not read", path.display());
     }
     Ok(bytes)
 }
