@@ -77,6 +77,16 @@ impl Keyed {
         self.regex().captures(text)
     }
 
+    pub fn captures_iter<'k, 't>(
+        &'k self,
+        text: &'t str,
+    ) -> impl Iterator<Item = Captures<'t>> + use<'k, 't> {
+        self.may_match(text)
+            .then(|| self.regex().captures_iter(text))
+            .into_iter()
+            .flatten()
+    }
+
     pub fn replace_all<'t>(&self, text: &'t str, replace: impl Replacer) -> Cow<'t, str> {
         if !self.may_match(text) {
             return Cow::Borrowed(text);

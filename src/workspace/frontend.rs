@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::keyed::Keyed;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvUse {
     pub name: String,
@@ -24,9 +26,15 @@ pub struct TracingFile {
     pub live_text: String,
 }
 
-static LITERAL_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:\bapiKey|['"]x-honeycomb-team['"])\s*:\s*['"`]([^'"`]*)['"`]"#)
-        .expect("regex compiles")
+static LITERAL_KEY: Keyed = Keyed::new(
+    r#"(?:\bapiKey|['"]x-honeycomb-team['"])\s*:\s*['"`]([^'"`]*)['"`]"#,
+    &["apikey", "x-honeycomb-team"],
+)
+// A value written as a string, not read from a variable.
+.followed_by(|rest| {
+    let rest = rest.strip_prefix(['\'', '"']).unwrap_or(rest).trim_start();
+    rest.strip_prefix(':')
+        .is_some_and(|value| value.trim_start().starts_with(['\'', '"', '`']))
 });
 
 static ENV_USE: LazyLock<Regex> =
@@ -93,5 +101,25 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<TracingFile>) {
             literal_keys,
             live_text: live.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("\n"),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_pattern_is_only_skipped_where_it_cannot_match() {
+        let mut texts = crate::keyed::corpus();
+        texts.extend(
+            [
+                "  apiKey : 'Fk7TqZ2mWc9RbX4nLp0Jd3',",
+                r#"headers: { "x-honeycomb-team": `${key}` }"#,
+                "'x-honeycomb-team':\"abc\"",
+            ]
+            .map(String::from),
+        );
+        crate::keyed::assert_gate_holds(&LITERAL_KEY, texts.iter().map(String::as_str));
+        assert!(!LITERAL_KEY.may_match("apiKey: process.env.REACT_APP_HONEYCOMB_API_KEY"));
     }
 }

@@ -148,19 +148,13 @@ fn generator(dir: &Path, cwd: &Path, line: &str, run_at: String) -> Option<Gener
     if !script.contains("ERB.new") {
         return None;
     }
-    static READ: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"File\.read\s*\(?\s*['"]([^'"]+)['"]"#).expect("a valid pattern")
-    });
-    static WRITE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"File\.write\s*\(?\s*(?:['"]([^'"]+)['"]|([A-Za-z0-9_]+))"#)
-            .expect("a valid pattern")
-    });
-    let template = READ.captures(&script)?[1].to_string();
-    let written = WRITE.captures(&script)?;
-    let output = match (written.get(1), written.get(2)) {
-        (Some(literal), _) => literal.as_str().to_string(),
-        (None, Some(variable)) => assigned(&script, variable.as_str())?,
-        _ => return None,
+    let template = arguments_of(&script, "File.read").find_map(|argument| match argument {
+        Argument::Literal(path) => Some(path.to_string()),
+        Argument::Name(_) => None,
+    })?;
+    let output = match arguments_of(&script, "File.write").next()? {
+        Argument::Literal(path) => path.to_string(),
+        Argument::Name(variable) => assigned(&script, variable)?,
     };
     let mut problems = Vec::new();
     let ruby = script.starts_with("#!") && script.lines().next()?.contains("ruby");
@@ -219,14 +213,47 @@ fn script_run_by(line: &str) -> Option<(Option<String>, String)> {
     a_path.then_some((runner, script))
 }
 
+/// The first argument of a call in a Ruby script.
+enum Argument<'s> {
+    /// A string literal: `File.read('erb/x.erb')`, `File.write "x", ...`.
+    Literal(&'s str),
+    /// A variable: `File.write(filename, ...)`.
+    Name(&'s str),
+}
+
+/// The first argument of each `call` in `script` that has one, in order.
+fn arguments_of<'s>(script: &'s str, call: &'s str) -> impl Iterator<Item = Argument<'s>> {
+    script.match_indices(call).filter_map(move |(at, _)| {
+        let rest = &script[at + call.len()..];
+        if rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            return None; // another method: `File.readlines`
+        }
+        let rest = rest.trim_start();
+        let rest = rest.strip_prefix('(').unwrap_or(rest).trim_start();
+        if let Some(literal) = quoted(rest) {
+            return Some(Argument::Literal(literal));
+        }
+        let name_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        (name_end > 0).then(|| Argument::Name(&rest[..name_end]))
+    })
+}
+
+/// The text of a string literal at the start of `text` (`'...'` or
+/// `"..."`, ending at the first quote of either kind), when not empty.
+fn quoted(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix(['\'', '"'])?;
+    let end = inner.find(['\'', '"'])?;
+    (end > 0).then(|| &inner[..end])
+}
+
 /// `filename = "backend-flask.env"`: the literal a variable is given.
 fn assigned(script: &str, variable: &str) -> Option<String> {
-    let pattern = Regex::new(&format!(
-        r#"(?m)^\s*{}\s*=\s*['"]([^'"]+)['"]"#,
-        regex::escape(variable)
-    ))
-    .ok()?;
-    Some(pattern.captures(script)?[1].to_string())
+    script.lines().find_map(|line| {
+        let value = line.trim_start().strip_prefix(variable)?.trim_start();
+        Some(quoted(value.strip_prefix('=')?.trim_start())?.to_string())
+    })
 }
 
 /// Where `cd TARGET` leads from `cwd`; None outside the repository.
@@ -306,6 +333,31 @@ mod tests {
     }
 
     const SCRIPT: &str = "#!/usr/bin/env ruby\nrequire 'erb'\ntemplate = File.read 'erb/backend-flask.env.erb'\ncontent = ERB.new(template).result(binding)\nfilename = \"backend-flask.env\"\nFile.write(filename, content)\n";
+
+    #[test]
+    fn a_script_reads_and_writes_what_its_calls_name() {
+        let first = |script: &str, call| match arguments_of(script, call).next() {
+            Some(Argument::Literal(path)) => format!("'{path}'"),
+            Some(Argument::Name(name)) => name.to_string(),
+            None => String::new(),
+        };
+        assert_eq!(first(SCRIPT, "File.read"), "'erb/backend-flask.env.erb'");
+        assert_eq!(first(SCRIPT, "File.write"), "filename");
+        assert_eq!(
+            assigned(SCRIPT, "filename").as_deref(),
+            Some("backend-flask.env")
+        );
+        assert_eq!(
+            first("File.write( \"out.env\", x)", "File.write"),
+            "'out.env'"
+        );
+        assert_eq!(first("File.readlines('x')", "File.read"), "");
+        assert_eq!(first("File.write('', x)", "File.write"), "");
+        assert_eq!(
+            assigned("filename2 = 'x'\nfilename == 'y'\n", "filename"),
+            None
+        );
+    }
 
     #[test]
     fn a_task_line_names_its_script_and_runner_as_the_shell_splits_it() {

@@ -68,7 +68,10 @@ fn bytes_within(path: &Path, max: u64) -> Result<Vec<u8>> {
         bail!("cannot read {}: {e}", path.display());
     }
     if bytes.len() as u64 > max {
-        bail!("{} grew past {max} bytes while read: not read", path.display());
+        bail!(
+            "{} grew past {max} bytes while read: not read",
+            path.display()
+        );
     }
     Ok(bytes)
 }
