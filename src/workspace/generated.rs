@@ -10,9 +10,6 @@
 use std::path::{Path, PathBuf};
 
 use super::lexically_normal;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 /// A file a start-up task generates.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,20 +33,49 @@ impl GeneratedFile {
     /// tag renders as nothing.
     pub fn render(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         let text = crate::workspace::read::text(self.template.as_ref()?).ok()?;
-        static ENV: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(
-                r#"<%=\s*ENV(?:\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\]|\.fetch\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"][^)]*\))\s*-?%>"#,
-            )
-            .expect("a valid pattern")
-        });
-        static OTHER: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"(?s)<%.*?%>").expect("a valid pattern"));
-        let filled = ENV.replace_all(&text, |c: &regex::Captures| {
-            let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-            lookup(name).unwrap_or_default()
-        });
-        Some(OTHER.replace_all(&filled, "").into_owned())
+        let mut rendered = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find("<%") {
+            rendered.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find("%>") else {
+                rest = &rest[open..]; // never closed: text, as ERB leaves it
+                break;
+            };
+            let tag = &rest[open + 2..open + close];
+            if let Some(name) = tag.strip_prefix('=').and_then(env_lookup) {
+                rendered.push_str(&lookup(name).unwrap_or_default());
+            }
+            rest = &rest[open + close + 2..];
+        }
+        rendered.push_str(rest);
+        Some(rendered)
     }
+}
+
+/// The variable an ERB expression reads: `ENV['X']`, `ENV["X"]`,
+/// `ENV.fetch('X', ...)`, with spaces and a trailing `-` around it.
+fn env_lookup(expression: &str) -> Option<&str> {
+    let expression = expression.trim();
+    let expression = expression
+        .strip_suffix('-')
+        .unwrap_or(expression)
+        .trim_end();
+    let after_env = expression.strip_prefix("ENV")?;
+    let (inside, close) = match after_env.strip_prefix('[') {
+        Some(inside) => (inside, ']'),
+        None => (after_env.strip_prefix(".fetch(")?, ')'),
+    };
+    let name = quoted(inside.trim_start())?;
+    let after_name = &inside.trim_start()[name.len() + 2..];
+    let closed = match close {
+        ']' => after_name.trim() == "]",
+        _ => after_name
+            .find(')')
+            .is_some_and(|end| after_name[end + 1..].is_empty()),
+    };
+    let identifier = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (closed && identifier).then_some(name)
 }
 
 /// Every file the workspace's `.gitpod.yml` tasks generate with an ERB
@@ -387,6 +413,23 @@ mod tests {
             "ruby 'a b'",
         ] {
             assert_eq!(run(not_a_script), None, "{not_a_script}");
+        }
+    }
+
+    #[test]
+    fn an_erb_expression_reads_the_variable_its_env_lookup_names() {
+        for (expression, name) in [
+            (" ENV['HONEYCOMB_API_KEY'] ", Some("HONEYCOMB_API_KEY")),
+            ("ENV[ \"AWS_REGION\" ] -", Some("AWS_REGION")),
+            (" ENV.fetch('X_1', 'default') ", Some("X_1")),
+            (" ENV.fetch(\"X\") ", Some("X")),
+            (" ENV['1X'] ", None),
+            (" ENV['X'].upcase ", None),
+            (" ENV.fetch('X') + 1 ", None),
+            (" other ", None),
+            (" ENV['X' ", None),
+        ] {
+            assert_eq!(env_lookup(expression), name, "{expression}");
         }
     }
 

@@ -1275,10 +1275,10 @@ fn requirement_line(ctx: &Context, requirements: &SourceFile, package: &str) -> 
     };
     let pin = package.starts_with("opentelemetry").then(|| {
         ctx.requirement_pins()
-            .into_iter()
+            .iter()
             .filter(|(name, _)| name.starts_with("opentelemetry"))
             .filter(|(name, _)| contrib(name) == contrib(package))
-            .find_map(|(_, pin)| pin)
+            .find_map(|(_, pin)| pin.clone())
     });
     let pin = pin.flatten();
     let line = match pin {

@@ -608,7 +608,7 @@ fn check_imports(
             continue;
         };
         let root = import.module.split('.').next().unwrap_or("");
-        if !judged_root(root, &pins) {
+        if !judged_root(root, pins) {
             continue;
         }
         let version = |module: &str| {
@@ -696,7 +696,7 @@ fn check_imports(
         if fix.is_none()
             && rename.is_none()
             && module_rename.is_none()
-            && !exactly_pinned(root, &pins)
+            && !exactly_pinned(root, pins)
         {
             continue;
         }

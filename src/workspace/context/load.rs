@@ -116,6 +116,7 @@ impl Context {
                 // An app.py Python cannot read is code-syntax's, from `code`.
                 app_py: read_source(&backend_dir.join("app.py"), &mut Vec::new()),
                 requirements: read_source(&backend_dir.join("requirements.txt"), &mut unreadable),
+                pins: Default::default(),
                 unreadable,
                 code: match code_of.iter().find(|(d, _)| *d == backend_dir) {
                     Some((_, code)) => code.clone(),

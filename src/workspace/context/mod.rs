@@ -67,6 +67,8 @@ pub struct Context {
     pub backends: Vec<Backend>,
     pub app_py: Option<SourceFile>,
     pub requirements: Option<SourceFile>,
+    /// `requirements`' pins, read once: several checks ask.
+    pub pins: std::sync::OnceLock<Vec<(String, Option<String>)>>,
     /// Files there that cannot be read (`requirements.txt` a FIFO), each
     /// with why: reported, where a missing file would be a quiet None.
     pub unreadable: Vec<String>,
@@ -250,41 +252,19 @@ impl Context {
     /// Each distribution requirements.txt lists, by normalised name (pip's
     /// `Flask_Cors` is `flask-cors`), with the version it pins with `==`
     /// (None: unpinned, pip installs the latest).
-    pub fn requirement_pins(&self) -> Vec<(String, Option<String>)> {
-        let Some(requirements) = &self.requirements else {
-            return Vec::new();
-        };
-        requirements
-            .text
-            .lines()
-            .filter_map(|line| {
-                let line = line.split('#').next()?.trim();
-                if line.is_empty() || line.starts_with('-') {
-                    return None;
-                }
-                let name_end = line
-                    .find(|c: char| {
-                        !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-                    })
-                    .unwrap_or(line.len());
-                let name = line[..name_end]
-                    .to_ascii_lowercase()
-                    .replace(['_', '.'], "-");
-                let pin = line[name_end..]
-                    .trim()
-                    .strip_prefix("==")
-                    .map(|v| v.trim().to_string());
-                Some((name, pin))
-            })
-            .collect()
+    pub fn requirement_pins(&self) -> &[(String, Option<String>)] {
+        self.pins.get_or_init(|| match &self.requirements {
+            Some(requirements) => read_pins(&requirements.text),
+            None => Vec::new(),
+        })
     }
 
     /// The version requirements.txt pins `distribution` to with `==`.
     pub fn pinned_version(&self, distribution: &str) -> Option<String> {
         self.requirement_pins()
-            .into_iter()
+            .iter()
             .find(|(name, _)| name == distribution)
-            .and_then(|(_, pin)| pin)
+            .and_then(|(_, pin)| pin.clone())
     }
 
     pub fn dotenv_value(&self, name: &str) -> Option<&str> {
@@ -359,4 +339,27 @@ impl Context {
         self.backend_service()
             .unwrap_or(crate::answers::DEFAULT_SERVICE_NAME)
     }
+}
+
+/// `name==version` lines of a requirements file (pip's normalised name).
+fn read_pins(text: &str) -> Vec<(String, Option<String>)> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.split('#').next()?.trim();
+            if line.is_empty() || line.starts_with('-') {
+                return None;
+            }
+            let name_end = line
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+                .unwrap_or(line.len());
+            let name = line[..name_end]
+                .to_ascii_lowercase()
+                .replace(['_', '.'], "-");
+            let pin = line[name_end..]
+                .trim()
+                .strip_prefix("==")
+                .map(|v| v.trim().to_string());
+            Some((name, pin))
+        })
+        .collect()
 }
