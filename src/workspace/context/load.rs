@@ -27,6 +27,20 @@ impl Context {
     /// one with no compose file when there is none. What does not depend on
     /// the configuration is read once.
     pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
+        // The committed-secret scan reads every file of the repository and
+        // needs nothing else: on a second core while the rest is read.
+        std::thread::scope(|scope| {
+            let secrets = scope.spawn(|| committed::secrets(dir, &committed::list(dir)));
+            Self::load_all_with(dir, shell, options, || secrets.join().unwrap_or_default())
+        })
+    }
+
+    fn load_all_with(
+        dir: &Path,
+        shell: Vars,
+        options: Options,
+        secrets: impl FnOnce() -> Vec<committed::CommittedSecret>,
+    ) -> Result<Vec<Self>> {
         let dotenv = layers::read_dotenv(dir, &shell)?;
         // Compose reads COMPOSE_FILE and COMPOSE_PROFILES from the shell, then `.env`.
         let compose_env = compose_lookup(&shell, dotenv.as_ref());
@@ -72,8 +86,7 @@ impl Context {
             let skipped = || Source::Unavailable("not read by the quick check".into());
             (skipped(), skipped(), None)
         };
-        let committed = committed::list(dir);
-        let secrets = committed::secrets(dir, &committed);
+        let secrets = secrets();
         let gitpod_file = GitpodFile::read(dir);
         // The backend's code, read and parsed once per folder: most
         // configurations build the same one (a repository with three
