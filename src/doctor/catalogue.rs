@@ -972,6 +972,20 @@ catalogue! {
             Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
+    /// A call of a name a module does not have (`trace.getTracer(...)` after
+    /// `from opentelemetry import trace`), judged against the same table as
+    /// python-import: AttributeError where the call runs. Packages outside
+    /// the table are not judged, nor a name rebound in the file; one left
+    /// unpinned only where the module has a name it is a typo of.
+    PythonModuleAttribute = "python-module-attribute" {
+        group: Python,
+        blocks_run: false,
+        statuses: [
+            Fail: "at import: the backend does not start",
+            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
+            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
+        ],
+    }
     /// A function that holds the backend's set-up (rollbar.init,
     /// set_tracer_provider, add_span_processor, instrument_app, XRayMiddleware)
     /// and that nothing calls, registers or passes: that backend stays silent.

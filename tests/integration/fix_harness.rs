@@ -594,6 +594,16 @@ const PLANTED: &[Planted] = &[
             "aws_xray_sdk.flask.middleware",
         )],
     },
+    Planted {
+        name: "a module's function called by a name it does not have",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/services/home_activities.py",
+            "trace.get_tracer(",
+            "trace.getTracer(",
+        )],
+    },
 ];
 
 #[test]

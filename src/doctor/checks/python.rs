@@ -54,6 +54,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_never_called(&reach, index, file, &mut out);
         check_callable_values(&reach, index, file, &mut out);
         check_imports(ctx, &reach, index, file, &mut out);
+        check_module_attributes(ctx, &reach, index, file, &mut out);
     }
     out
 }
@@ -757,6 +758,100 @@ fn check_imports(
     }
 }
 
+/// `trace.getTracer(...)`: a call through an imported module of a name
+/// the module does not have, where the call runs: AttributeError.
+fn check_module_attributes(
+    ctx: &Context,
+    reach: &Reach,
+    index: usize,
+    file: &PyFile,
+    out: &mut Vec<Finding>,
+) {
+    let table = python_modules::table();
+    let pins = ctx.requirement_pins();
+    let mut reported: Vec<usize> = Vec::new();
+    for call in &file.facts.calls {
+        let Some((head, path)) = call.name.split_once('.') else {
+            continue;
+        };
+        // The name is the module only where nothing in the file rebinds it.
+        let imported = file
+            .facts
+            .imported_names
+            .iter()
+            .find(|i| i.name == head && (i.function.is_none() || i.function == call.function));
+        let Some(import) = imported else {
+            continue;
+        };
+        if file.facts.assignments.iter().any(|a| a.target == head) || reported.contains(&call.line)
+        {
+            continue;
+        }
+        // Down the dotted path while it names modules; the next part is
+        // what the last module is asked for.
+        let mut module = import.target.clone();
+        let mut attribute = None;
+        // `head.path` up to the end of the part read last.
+        let mut written = head.len();
+        for part in path.split('.') {
+            if !table.exists(&module) {
+                break;
+            }
+            written += 1 + part.len();
+            let submodule = format!("{module}.{part}");
+            if table.exists(&submodule) {
+                module = submodule;
+            } else {
+                attribute = Some(part);
+                break;
+            }
+        }
+        let (Some(attribute), Some(entry)) = (attribute, table.module(&module)) else {
+            continue;
+        };
+        let root = module.split('.').next().unwrap_or("");
+        if entry.offers(attribute) || !judged_root(root, pins) {
+            continue;
+        }
+        let meant = entry.near_name(attribute);
+        if meant.is_none() && !exactly_pinned(root, pins) {
+            continue;
+        }
+        let Some(when) = reach.when(index, call.function) else {
+            continue;
+        };
+        reported.push(call.line);
+        let version = table
+            .versions
+            .get(entry.distribution)
+            .map(|v| format!("{} {v}", entry.distribution))
+            .unwrap_or_else(|| entry.distribution.to_string());
+        let found = finding(
+            reach,
+            (index, call.function),
+            CheckId::PythonModuleAttribute,
+            when,
+            format!(
+                "{}: module '{module}' has no attribute '{attribute}' ({version}): {}",
+                at(file, call.line),
+                consequence(reach, file, when, "AttributeError")
+            ),
+        );
+        let written = &call.name[..written];
+        out.push(match meant {
+            Some(meant) => {
+                let fix = format!("{}: did you mean `{meant}`?", at(file, call.line));
+                let right = format!("{}{meant}", &written[..written.len() - attribute.len()]);
+                found.edit_or(Edit::rename(&file.path, call.line, written, &right), fix)
+            }
+            None => found.fix(format!(
+                "{}: check the name in the package's documentation (python -c 'import {module}; print(dir({module}))' lists what it has)",
+                at(file, call.line)
+            )),
+        });
+    }
+}
+
 /// The backend whose SDK an import line brings in.
 fn backend_of_import(code: &str) -> Option<crate::backend::Backend> {
     use crate::backend::Backend;
@@ -831,6 +926,51 @@ mod tests {
                 .findings
                 .iter()
                 .any(|f| f.id == CheckId::PythonCallableNotCalled)
+        );
+    }
+
+    /// `trace.getTracer(...)` at import: AttributeError, the backend does
+    /// not start; renamed to the name the module has. A name the file
+    /// rebinds is its own, and not judged.
+    #[test]
+    fn a_module_attribute_it_does_not_have_is_renamed_to_the_one_it_has() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/services/home_activities.py",
+                "trace.get_tracer(",
+                "trace.getTracer(",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::PythonModuleAttribute, Status::Fail);
+        assert!(
+            finding
+                .message
+                .contains("module 'opentelemetry.trace' has no attribute 'getTracer'"),
+            "{}",
+            finding.message
+        );
+        let edit = checked.edit(CheckId::PythonModuleAttribute, Status::Fail);
+        assert!(
+            edit.new.contains("trace.get_tracer(\"home.activities\")"),
+            "{}",
+            edit.new
+        );
+        assert_eq!(checked.ids(Status::Fail), [CheckId::PythonModuleAttribute]);
+        let rebound = check(
+            "honeycomb",
+            replace(
+                "backend-flask/services/home_activities.py",
+                "tracer = trace.get_tracer(",
+                "trace = object()\ntracer = trace.getTracer(",
+            ),
+            SHELL,
+        );
+        assert!(
+            rebound.ids(Status::Fail).is_empty(),
+            "{:?}",
+            rebound.findings
         );
     }
 
