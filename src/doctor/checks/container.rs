@@ -95,3 +95,81 @@ fn export_failure_code(logs: &str) -> Option<String> {
         Some(rest.chars().take_while(char::is_ascii_digit).collect())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, context, unchanged};
+    use super::*;
+    use crate::doctor::finding::Status;
+
+    fn with_container(logs: Option<&str>) -> Vec<Finding> {
+        let (_dir, mut ctx) = context("honeycomb", unchanged, SHELL);
+        ctx.container = Source::Read(
+            SHELL
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        ctx.container_logs = logs.map(str::to_string);
+        run(&ctx)
+    }
+
+    fn statuses(findings: &[Finding]) -> Vec<(CheckId, Status)> {
+        findings.iter().map(|f| (f.id, f.status)).collect()
+    }
+
+    #[test]
+    fn a_container_not_read_is_said_once_and_judged_no_further() {
+        let (_dir, ctx) = context("honeycomb", unchanged, SHELL);
+        let found = run(&ctx);
+        assert_eq!(statuses(&found), [(CheckId::ContainerEnv, Status::Skip)]);
+        assert!(
+            found[0].message.contains("container not checked"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn quiet_logs_pass_and_each_export_failure_says_its_cause() {
+        let quiet = with_container(Some(" * Running on http://0.0.0.0:4567\n"));
+        assert_eq!(statuses(&quiet), [(CheckId::ContainerEnv, Status::Ok)]);
+        for (code, cause) in [
+            ("401", "rejected the key"),
+            ("404", "does not exist"),
+            ("500", "requests fail"),
+        ] {
+            let logs = format!("ERROR Failed to export span batch code: {code}, reason: x\n");
+            let found = with_container(Some(&logs));
+            let failed = found
+                .iter()
+                .find(|f| f.id == CheckId::ContainerExportErrors)
+                .unwrap();
+            assert_eq!(failed.status, Status::Fail);
+            assert!(failed.message.contains(cause), "{code}: {}", failed.message);
+        }
+        let transient = with_container(Some("Transient error StatusCode.UNAVAILABLE\n"));
+        assert!(
+            transient
+                .iter()
+                .any(|f| f.id == CheckId::ContainerExportErrors)
+        );
+    }
+
+    #[test]
+    fn a_full_queue_counts_the_lines_that_say_so() {
+        let logs =
+            "Queue full, dropping spans.\nok\nQueue is full, likely spans will be dropped.\n";
+        let found = with_container(Some(logs));
+        let dropped = found
+            .iter()
+            .find(|f| f.id == CheckId::ContainerSpansDropped)
+            .unwrap();
+        assert!(
+            dropped.message.contains("(2 time(s))"),
+            "{}",
+            dropped.message
+        );
+        assert!(!found.iter().any(|f| f.id == CheckId::ContainerExportErrors));
+    }
+}

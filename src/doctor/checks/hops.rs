@@ -155,3 +155,62 @@ pub fn network_finding(ctx: &Context, target: &str, id: CheckId, what: &str) -> 
         )),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{SHELL, context, replace, unchanged};
+    use super::*;
+
+    #[test]
+    fn a_host_is_what_the_backend_container_reaches_by_it() {
+        let (_dir, ctx) = context("honeycomb,xray", unchanged, SHELL);
+        assert_eq!(reach(&ctx, "localhost"), Reach::ContainerItself);
+        assert_eq!(reach(&ctx, "127.0.0.1"), Reach::ContainerItself);
+        assert_eq!(
+            reach(&ctx, "XRAY-DAEMON"),
+            Reach::Service("xray-daemon".into())
+        );
+        assert_eq!(reach(&ctx, "xray-deamon"), Reach::UnknownService);
+        assert_eq!(reach(&ctx, "api.honeycomb.io"), Reach::External);
+        assert_eq!(reach(&ctx, "host.docker.internal"), Reach::External);
+        assert_eq!(
+            network_finding(&ctx, "xray-daemon", CheckId::XrayDaemonNetwork, "segments"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_host_network_makes_localhost_this_machine() {
+        let (_dir, ctx) = context(
+            "honeycomb",
+            replace(
+                "docker-compose.yml",
+                "  backend-flask:\n",
+                "  backend-flask:\n    network_mode: host\n",
+            ),
+            SHELL,
+        );
+        assert_eq!(reach(&ctx, "localhost"), Reach::ThisMachine);
+    }
+
+    #[test]
+    fn services_on_no_common_network_do_not_resolve_each_other() {
+        let (_dir, ctx) = context(
+            "honeycomb,xray",
+            replace(
+                "docker-compose.yml",
+                "  xray-daemon:\n",
+                "  xray-daemon:\n    networks: [elsewhere]\n",
+            ),
+            SHELL,
+        );
+        let found = network_finding(&ctx, "xray-daemon", CheckId::XrayDaemonNetwork, "segments")
+            .expect("a finding");
+        assert!(
+            found.message.contains("does not resolve"),
+            "{}",
+            found.message
+        );
+        assert!(found.fix.unwrap().contains("networks: [default]"));
+    }
+}

@@ -130,18 +130,38 @@ fn checked(dir: tempfile::TempDir, shell: &[(&str, &str)]) -> Checked {
     }
 }
 
-/// The checklist on the workspace at `dir`, with nothing outside asked.
-pub fn check_dir(dir: &Path, shell: &[(&str, &str)]) -> Vec<Finding> {
-    let shell: Vars = shell
+/// The default configuration's model of a generated workspace, for a
+/// check whose layer the quick load leaves out (the running container)
+/// to be given it as data. The folder lives as long as the first value.
+pub fn context(
+    backends: &str,
+    edit: impl Fn(&str, String) -> String,
+    shell: &[(&str, &str)],
+) -> (tempfile::TempDir, Context) {
+    let dir = render(backends, edit, |path| path.to_string());
+    let context = Context::load(dir.path(), vars(shell), quick()).expect("the workspace reads");
+    (dir, context)
+}
+
+fn vars(shell: &[(&str, &str)]) -> Vars {
+    shell
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let options = Options {
+        .collect()
+}
+
+/// Nothing outside the folder asked: no docker, no gp, no Compose binary.
+fn quick() -> Options {
+    Options {
         external_layers: false,
         use_compose_binary: false,
         repository_only: false,
-    };
-    let contexts = Context::load_all(dir, shell, options).expect("the workspace reads");
+    }
+}
+
+/// The checklist on the workspace at `dir`, with nothing outside asked.
+pub fn check_dir(dir: &Path, shell: &[(&str, &str)]) -> Vec<Finding> {
+    let contexts = Context::load_all(dir, vars(shell), quick()).expect("the workspace reads");
     crate::doctor::check(&contexts)
 }
 
