@@ -85,6 +85,15 @@ fn parse(text: &'static str) -> Table {
 }
 
 impl Table {
+    /// `aws-xray-sdk 2.15.0`: a distribution at the version the table was
+    /// made from, as a finding names it.
+    pub fn at_pin(&self, distribution: &str) -> String {
+        match self.versions.get(distribution) {
+            Some(version) => format!("{distribution} {version}"),
+            None => distribution.to_string(),
+        }
+    }
+
     pub fn module(&self, name: &str) -> Option<&Module> {
         self.modules.get(name)
     }

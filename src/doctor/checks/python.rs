@@ -618,10 +618,7 @@ fn check_imports(
                 .map(|m| m.distribution)
                 .or_else(|| table.sole_distribution(root))
                 .unwrap_or(root);
-            match table.versions.get(distribution) {
-                Some(v) => format!("{distribution} {v}"),
-                None => distribution.to_string(),
-            }
+            table.at_pin(distribution)
         };
         // The first prefix of the dotted path that is not a module.
         let parts: Vec<&str> = import.module.split('.').collect();
@@ -821,11 +818,7 @@ fn check_module_attributes(
             continue;
         };
         reported.push(call.line);
-        let version = table
-            .versions
-            .get(entry.distribution)
-            .map(|v| format!("{} {v}", entry.distribution))
-            .unwrap_or_else(|| entry.distribution.to_string());
+        let version = table.at_pin(entry.distribution);
         let found = finding(
             reach,
             (index, call.function),
