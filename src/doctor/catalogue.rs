@@ -928,10 +928,15 @@ catalogue! {
             Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
-    /// A project function called with arguments it does not take (TypeError, as
-    /// CPython words it): at import a problem, in a request as for
-    /// python-undefined-name. Calls
-    /// with *args or **kwargs, and decorated functions, are not judged.
+    /// A function called with arguments it does not take (TypeError, as
+    /// CPython words it): a project function, or a callable of the packages
+    /// the workspace installs (`TracerProvider(resouce=...)`,
+    /// `XRayMiddleware(app)` without its recorder), known from a table made
+    /// from the real packages at tracelab's pins. At import a problem, in a
+    /// request as for python-undefined-name. Calls with *args or **kwargs,
+    /// decorated functions, and a package at another version than the
+    /// table's are not judged; unpinned, a keyword the table does not know
+    /// is judged only when it is a misspelling of one it does.
     PythonCallArity = "python-call-arity" {
         group: Python,
         blocks_run: false,

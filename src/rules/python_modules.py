@@ -5,13 +5,32 @@ workspace's requirements.txt, all backends).
 
     python3 -m venv /tmp/v && /tmp/v/bin/pip install -r backend-flask/requirements.txt
     /tmp/v/bin/python src/rules/python_modules.py > src/rules/python_modules.txt
+    /tmp/v/bin/python src/rules/python_modules.py --signatures > src/rules/python_signatures.txt
 
-tests/integration/python_modules.rs regenerates it the same way and compares.
+With --signatures it writes what each public callable of those modules
+accepts instead (python_signatures.txt): one line per way code reaches it,
+
+    opentelemetry.sdk.trace.TracerProvider TracerProvider.__init__ 1 self sampler= resource= ...
+    aws_xray_sdk.core.xray_recorder.configure AWSXRayRecorder.configure 1 self sampling= ...
+    opentelemetry.instrumentation.flask.FlaskInstrumentor().instrument_app FlaskInstrumentor.instrument_app 0 app ...
+
+the path, the name CPython's TypeError gives it, how many leading
+parameters Python passes itself (the instance or class a method is bound
+to: CPython counts them in its words), and the parameters as a def writes
+them without defaults: `name` required, `name=` with a default, `/` after
+the positional-only ones, `*` or `*args`, then keyword-only ones,
+`**kwargs`.
+
+tests/integration/python_modules.rs regenerates both the same way and
+compares, and calls every callable the way the doctor says it refuses, to
+hold it to CPython's own TypeError.
 """
 
 import ast
+import enum
 import importlib
 import importlib.metadata
+import inspect
 import io
 import sys
 import warnings
@@ -105,7 +124,156 @@ def has_star(path):
         return "import *" in source.read()
 
 
+def load_quietly(module):
+    """The module, or None when importing it fails here."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stdout, sys.stdout = sys.stdout, io.StringIO()
+            try:
+                return importlib.import_module(module)
+            finally:
+                sys.stdout = stdout
+    except BaseException:  # noqa: BLE001 - as names_of
+        return None
+
+
+def parameters(signature):
+    """The parameters as a def writes them, without their defaults."""
+    tokens = []
+    kinds = inspect.Parameter
+    previous = None
+    for parameter in signature.parameters.values():
+        kind = parameter.kind
+        if previous == kinds.POSITIONAL_ONLY and kind != kinds.POSITIONAL_ONLY:
+            tokens.append("/")
+        if kind == kinds.KEYWORD_ONLY and previous not in (kinds.KEYWORD_ONLY, kinds.VAR_POSITIONAL):
+            tokens.append("*")
+        if kind == kinds.VAR_POSITIONAL:
+            tokens.append("*" + parameter.name)
+        elif kind == kinds.VAR_KEYWORD:
+            tokens.append("**" + parameter.name)
+        else:
+            has_default = parameter.default is not inspect.Parameter.empty
+            tokens.append(parameter.name + ("=" if has_default else ""))
+        previous = kind
+    if previous == kinds.POSITIONAL_ONLY:
+        tokens.append("/")
+    return tokens
+
+
+def ours(value, roots):
+    """Defined in one of the distributions' packages."""
+    module = getattr(value, "__module__", None) or ""
+    return module.split(".")[0] in roots
+
+
+def plain_function(value):
+    return inspect.isfunction(value) and not inspect.iscoroutinefunction(value)
+
+
+def takes_self(signature):
+    """Whether its first parameter can take the instance or class."""
+    params = list(signature.parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return bool(params) and params[0].kind in positional
+
+
+def class_entry(cls):
+    """(name in CPython's TypeError, bound, signature) for calling the class; None
+    when a call is not a plain binding to __init__ (an abstract class, an
+    enum, a metaclass of its own, a class of C)."""
+    if type(cls) not in (type, getattr(__import__("abc"), "ABCMeta")) or inspect.isabstract(cls):
+        return None
+    if issubclass(cls, (enum.Enum, BaseException)) or cls.__new__ is not object.__new__:
+        return None
+    init = inspect.getattr_static(cls, "__init__")
+    entry = function_entry(init)
+    if entry is None or not takes_self(entry[1]):
+        return None
+    return entry[0], 1, entry[1]
+
+
+def function_entry(value):
+    """Only a def of Python whose signature is its own: a wrapper a decorator
+    returns (functools.wraps, wrapt) may take other arguments than it says."""
+    if not plain_function(value) or hasattr(value, "__wrapped__"):
+        return None
+    return value.__qualname__, inspect.signature(value)
+
+
+def method_entries(cls, roots):
+    """(method, name, bound, signature) for the public methods a class of
+    ours defines or inherits from ours."""
+    for klass in cls.__mro__:
+        if not ours(klass, roots):
+            continue
+        for name, raw in vars(klass).items():
+            if name.startswith("_"):
+                continue
+            if inspect.getattr_static(cls, name) is not raw:
+                continue
+            if isinstance(raw, staticmethod):
+                entry = function_entry(raw.__func__)
+                bound = 0
+            elif isinstance(raw, classmethod):
+                entry = function_entry(raw.__func__)
+                bound = 1
+            else:
+                entry = function_entry(raw)
+                bound = 1
+            if entry is None:
+                continue
+            qualname, signature = entry
+            if bound and not takes_self(signature):
+                continue
+            yield name, qualname, bound, signature
+
+
+def signature_lines(modules, roots):
+    """Every way code reaches a public callable of ours through a public
+    module: `module.name`, `module.instance.method`, `module.Class().method`."""
+    lines = []
+    for module_name in sorted(modules):
+        if any(part.startswith("_") for part in module_name.split(".")):
+            continue
+        module = load_quietly(module_name)
+        if module is None:
+            continue
+        for name, value in sorted(vars(module).items()):
+            if name.startswith("_") or not ours(value, roots):
+                continue
+            path = f"{module_name}.{name}"
+            if inspect.isclass(value):
+                entry = class_entry(value)
+                if entry is not None:
+                    lines.append((path, *entry))
+                for method, *entry in method_entries(value, roots):
+                    lines.append((f"{path}().{method}", *entry))
+            elif inspect.isfunction(value):
+                entry = function_entry(value)
+                if entry is not None:
+                    lines.append((path, entry[0], 0, entry[1]))
+            elif not inspect.ismodule(value) and ours(type(value), roots):
+                for method, *entry in method_entries(type(value), roots):
+                    lines.append((f"{path}.{method}", *entry))
+    # Sorted by path: the doctor finds a path by binary search.
+    return [
+        f"{path} {qualname} {bound} {' '.join(parameters(signature))}".rstrip()
+        for path, qualname, bound, signature in sorted(lines, key=lambda line: line[0])
+    ]
+
+
 def main():
+    if sys.argv[1:] == ["--signatures"]:
+        print("# Generated by src/rules/python_modules.py --signatures; do not edit.")
+        modules = {}
+        for distribution in DISTRIBUTIONS:
+            modules.update(modules_of(distribution))
+        roots = {m.split(".")[0] for m in modules}
+        for line in signature_lines(modules, roots):
+            print(line)
+        return
     print("# Generated by src/rules/python_modules.py; do not edit.")
     owners = {}
     for distribution in DISTRIBUTIONS:

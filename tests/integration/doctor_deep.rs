@@ -417,6 +417,18 @@ const SLIPS: &[(&str, &str, &str, &str)] = &[
         "with xray_recorder.in_subsegment(\"mock-data\") as subsegment:",
         "xray_recorder.begin_segment(\"home\")\n            xray_recorder.end_segment()\n            with xray_recorder.in_subsegment(\"mock-data\") as subsegment:",
     ),
+    (
+        "a library class given a misspelt keyword",
+        "app.py",
+        "TracerProvider(resource=",
+        "TracerProvider(resouce=",
+    ),
+    (
+        "the X-Ray middleware without its recorder",
+        "app.py",
+        "XRayMiddleware(app, xray_recorder)",
+        "XRayMiddleware(app)",
+    ),
     ("nothing planted: a healthy workspace", "app.py", "", ""),
 ];
 

@@ -604,6 +604,16 @@ const PLANTED: &[Planted] = &[
             "trace.getTracer(",
         )],
     },
+    Planted {
+        name: "a library class given a misspelt keyword",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "TracerProvider(resource=",
+            "TracerProvider(resouce=",
+        )],
+    },
 ];
 
 #[test]

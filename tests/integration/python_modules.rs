@@ -1,40 +1,52 @@
-//! src/rules/python_modules.txt is what its generator prints from the real
-//! packages at tracelab's pins: regenerated here from a fresh venv of a
-//! generated workspace's requirements.txt (every backend) and compared.
+//! src/rules/python_modules.txt and python_signatures.txt are what their
+//! generator prints from the real packages at tracelab's pins: regenerated
+//! here from a fresh venv of a generated workspace's requirements.txt (every
+//! backend) and compared; and the signatures are held to CPython's calls.
 
 use crate::common;
 
 use std::process::Command;
 
+use tracelab::workspace::python::PyFile;
+use tracelab::workspace::python::arity::misfit_params;
+use tracelab::workspace::python::library;
+
 #[test]
-fn the_module_table_matches_the_real_packages_at_our_pins() {
+fn the_module_tables_match_the_real_packages_at_our_pins() {
     let (_dir, workspace) =
         common::new_workspace(&["--set", "backends=honeycomb,xray,cloudwatch,rollbar"]);
     let venv = common::app_venv(&workspace.join("backend-flask/requirements.txt"));
     let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = common::run_ok(
-        Command::new(venv.join("bin/python"))
-            .arg(checkout.join("src/rules/python_modules.py"))
-            // Not the checkout: a module that reads the working directory
-            // (flask's CLI does) must find nothing of ours there.
-            .current_dir(std::env::temp_dir()),
-    );
-    let generated = String::from_utf8(output.stdout).unwrap();
-    let committed = common::read(checkout.join("src/rules/python_modules.txt"));
-    if generated != committed {
-        let differing: Vec<String> = generated
-            .lines()
-            .zip(committed.lines())
-            .filter(|(a, b)| a != b)
-            .take(5)
-            .map(|(a, b)| format!("generated: {:.200}\ncommitted: {:.200}", a, b))
-            .collect();
-        panic!(
-            "src/rules/python_modules.txt is stale ({} lines generated, {} committed); regenerate it with src/rules/python_modules.py:\n{}",
-            generated.lines().count(),
-            committed.lines().count(),
-            differing.join("\n")
+    for (table, flags) in [
+        ("python_modules.txt", &[][..]),
+        ("python_signatures.txt", &["--signatures"][..]),
+    ] {
+        let output = common::run_ok(
+            Command::new(venv.join("bin/python"))
+                .arg(checkout.join("src/rules/python_modules.py"))
+                .args(flags)
+                // Not the checkout: a module that reads the working directory
+                // (flask's CLI does) must find nothing of ours there.
+                .current_dir(std::env::temp_dir()),
         );
+        let generated = String::from_utf8(output.stdout).unwrap();
+        let committed = common::read(checkout.join("src/rules").join(table));
+        if generated != committed {
+            let differing: Vec<String> = generated
+                .lines()
+                .zip(committed.lines())
+                .filter(|(a, b)| a != b)
+                .take(5)
+                .map(|(a, b)| format!("generated: {:.200}\ncommitted: {:.200}", a, b))
+                .collect();
+            panic!(
+                "src/rules/{table} is stale ({} lines generated, {} committed); regenerate it with src/rules/python_modules.py {}:\n{}",
+                generated.lines().count(),
+                committed.lines().count(),
+                flags.join(" "),
+                differing.join("\n")
+            );
+        }
     }
 }
 
@@ -82,3 +94,119 @@ fn the_workspace_lock_pins_every_installed_package() {
         "only {checked} packages installed:\n{installed}"
     );
 }
+
+/// Calls every callable of src/rules/python_signatures.txt the ways the
+/// doctor says it refuses (a keyword it does not know, no argument at all,
+/// one positional argument too many) in a venv of the real packages, and
+/// holds each verdict to CPython's own: the same TypeError, word for word.
+/// Only calls the doctor refuses are made, so no callable's body runs
+/// unless the table is wrong.
+#[test]
+fn the_signature_table_refuses_what_cpython_refuses() {
+    let (_dir, workspace) =
+        common::new_workspace(&["--set", "backends=honeycomb,xray,cloudwatch,rollbar"]);
+    let venv = common::app_venv(&workspace.join("backend-flask/requirements.txt"));
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = common::read(checkout.join("src/rules/python_signatures.txt"));
+
+    let mut cases: Vec<(String, String, String)> = Vec::new();
+    for line in table.lines().filter(|l| !l.starts_with('#')) {
+        let path = line.split(' ').next().unwrap();
+        let callable = library::signature(path).unwrap();
+        let params = &callable.params;
+        let most = (params.positional.len() + 1).saturating_sub(callable.bound);
+        let tries = [
+            "tracelab_unknown_keyword=1".to_string(),
+            String::new(),
+            vec!["1"; most].join(", "),
+        ];
+        for arguments in tries {
+            let source = format!("f({arguments})\n");
+            let file = PyFile::parse(std::path::Path::new("case.py"), &source);
+            if let Some(why) =
+                misfit_params(&file.facts.calls[0], callable.name, params, callable.bound)
+            {
+                cases.push((path.to_string(), arguments, why));
+            }
+        }
+    }
+    assert!(cases.len() > 1000, "only {} cases", cases.len());
+    let input: String = cases
+        .iter()
+        .map(|(path, arguments, _)| format!("{path}\t{arguments}\n"))
+        .collect();
+    let output = common::output_with_stdin(
+        Command::new(venv.join("bin/python"))
+            .args(["-c", CALLER])
+            .current_dir(std::env::temp_dir()),
+        &input,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let verdicts: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        verdicts.len(),
+        cases.len(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let disagreements: Vec<String> = cases
+        .iter()
+        .zip(&verdicts)
+        .filter(|((_, _, ours), cpython)| ours != *cpython)
+        .map(|((path, arguments, ours), cpython)| {
+            format!("{path}({arguments})\n  cpython: {cpython}\n  ours:    {ours}")
+        })
+        .collect();
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} calls differ:\n{}",
+        disagreements.len(),
+        cases.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// Reads `path<TAB>arguments` lines; calls each and prints the TypeError's
+/// words, or `ok`, or `raised NAME` for any other exception.
+const CALLER: &str = r#"
+import importlib, inspect, io, sys, warnings
+warnings.simplefilter("ignore")
+
+def resolve(path):
+    """As `from a.b import c` finds it: the longest module that leaves an
+    attribute to get (`a.b.patch` is the function `patch` of `a.b`, and
+    `a.b.patch.f` the `f` of the module `a.b.patch`)."""
+    head, _, method = path.partition("().")
+    parts = head.split(".")
+    stdout, sys.stdout = sys.stdout, io.StringIO()
+    try:
+        for i in range(len(parts) - 1, 0, -1):
+            try:
+                found = importlib.import_module(".".join(parts[:i]))
+                break
+            except ImportError:
+                continue
+    finally:
+        sys.stdout = stdout
+    for part in parts[i:]:
+        found = getattr(found, part)
+    if not method:
+        return found
+    raw = inspect.getattr_static(found, method)
+    if isinstance(raw, staticmethod):
+        return raw.__func__
+    if isinstance(raw, classmethod):
+        return getattr(found, method)
+    return lambda *a, **k: raw(None, *a, **k)
+
+for line in sys.stdin.read().splitlines():
+    path, arguments = line.split("\t")
+    try:
+        exec(f"target({arguments})", {"target": resolve(path)})
+        print("ok")
+    except TypeError as error:
+        print(str(error).replace("\n", " "))
+    except BaseException as error:
+        print(f"raised {type(error).__name__}")
+    sys.stdout.flush()
+"#;

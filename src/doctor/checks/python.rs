@@ -1,13 +1,15 @@
 //! `python-*`: what CPython raises when the backend's code runs, in the code
 //! that does run: a name nothing binds (Ruff's pyflakes rules), a project
-//! function called with arguments it does not take, and set-up code in a
+//! or library function called with arguments it does not take, a module's
+//! attribute or import it does not have, and set-up code in a
 //! function nothing calls. Each says when it happens: at import (the
 //! backend does not start) or in a request (that request fails, HTTP 500).
 
 use crate::doctor::finding::{CheckId, Edit, Finding, Layer};
 use crate::rules::python_modules;
 use crate::workspace::context::Context;
-use crate::workspace::python::arity::{misfit, signature};
+use crate::workspace::python::arity::{misfit, misfit_params, signature, signature_of};
+use crate::workspace::python::library;
 use crate::workspace::python::reach::{EVERY_REQUEST_HOOKS, FunctionId, Reach, When};
 use crate::workspace::python::{Call, Function, ImportedName, PyFile, UndefinedName, Value};
 
@@ -51,6 +53,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         }
         check_undefined_names(ctx, &reach, index, file, &mut out);
         check_arity(&reach, index, file, &mut out);
+        check_library_arity(ctx, &reach, index, file, &mut out);
         check_never_called(&reach, index, file, &mut out);
         check_callable_values(&reach, index, file, &mut out);
         check_imports(ctx, &reach, index, file, &mut out);
@@ -156,6 +159,7 @@ fn check_callable_values(reach: &Reach, index: usize, file: &PyFile, out: &mut V
             args: Vec::new(),
             arg_lines: Vec::new(),
             keywords: Vec::new(),
+            keyword_lines: Vec::new(),
             function: a.function,
             in_span_block: false,
             guarded: false,
@@ -445,6 +449,155 @@ fn check_arity(reach: &Reach, index: usize, file: &PyFile, out: &mut Vec<Finding
                 function.name
             )),
         );
+    }
+}
+
+/// What a callee is in the installed packages, when its first name is an
+/// import the file never rebinds: `trace.get_tracer` is
+/// `opentelemetry.trace.get_tracer`, `FlaskInstrumentor().instrument_app`
+/// is `opentelemetry.instrumentation.flask.FlaskInstrumentor().instrument_app`.
+/// A name bound once, from a call of such a class (`provider =
+/// TracerProvider()`), stands for its instance: `provider.add_span_processor`
+/// is `opentelemetry.sdk.trace.TracerProvider().add_span_processor`.
+fn library_path(file: &PyFile, callee: &str, function: Option<usize>) -> Option<String> {
+    let (head, rest) = match callee.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (callee, None),
+    };
+    let name = head.trim_end_matches("()");
+    let called = &head[name.len()..];
+    let rest = rest.map(|r| format!(".{r}")).unwrap_or_default();
+    // A def of that name, or a parameter of the function the call is in,
+    // is another object.
+    let parameter = function.is_some_and(|f| {
+        let params = &file.facts.functions[f].params;
+        params
+            .positional
+            .iter()
+            .chain(&params.keyword_only)
+            .any(|p| p == name)
+    });
+    let defined = parameter
+        || file
+            .facts
+            .functions
+            .iter()
+            .any(|f| f.name == name && f.class.is_none());
+    let bindings: Vec<&crate::workspace::python::Assignment> = file
+        .facts
+        .assignments
+        .iter()
+        .filter(|a| a.target == name)
+        .collect();
+    let imported = file
+        .facts
+        .imported_names
+        .iter()
+        .filter(|i| i.name == name)
+        .collect::<Vec<_>>();
+    match (imported.as_slice(), bindings.as_slice()) {
+        ([import], [])
+            if !defined && (import.function.is_none() || import.function == function) =>
+        {
+            Some(format!("{}{called}{rest}", import.target))
+        }
+        // One binding, from a call of a library class, and nothing else
+        // named so: the name is that class's instance.
+        ([], [binding])
+            if !defined
+                && called.is_empty()
+                && !rest.is_empty()
+                && (binding.function.is_none() || binding.function == function) =>
+        {
+            let Value::Call(class, _) = &binding.value else {
+                return None;
+            };
+            let class = library_path(file, class, binding.function)?;
+            library::signature(&class)?;
+            Some(format!("{class}(){rest}"))
+        }
+        _ => None,
+    }
+}
+
+/// A library callable (the packages' public API, at the table's pins)
+/// called with arguments it does not take: CPython's TypeError at the call.
+/// Unpinned, a newer release may take a keyword the table lacks: a keyword
+/// it does not know is judged only when it is near one it does (a typo) or
+/// the package is pinned to the table's version.
+fn check_library_arity(
+    ctx: &Context,
+    reach: &Reach,
+    index: usize,
+    file: &PyFile,
+    out: &mut Vec<Finding>,
+) {
+    let pins = ctx.requirement_pins();
+    for call in file.facts.calls.iter().filter(|c| !c.unpacks) {
+        let Some(path) = library_path(file, &call.name, call.function) else {
+            continue;
+        };
+        let Some(callable) = library::signature(&path) else {
+            continue;
+        };
+        let root = path.split('.').next().unwrap_or("");
+        if !judged_root(root, pins) {
+            continue;
+        }
+        let Some(why) = misfit_params(call, callable.name, &callable.params, callable.bound) else {
+            continue;
+        };
+        let unknown = call
+            .keywords
+            .iter()
+            .zip(&call.keyword_lines)
+            .find(|((keyword, _), _)| !callable.accepts_keyword(keyword));
+        let meant = unknown.and_then(|((keyword, _), _)| callable.near_keyword(keyword));
+        if unknown.is_some() && meant.is_none() && !exactly_pinned(root, pins) {
+            continue;
+        }
+        let Some(when) = reach.when(index, call.function) else {
+            continue;
+        };
+        let found = finding(
+            reach,
+            (index, call.function),
+            CheckId::PythonCallArity,
+            when,
+            format!(
+                "{}: {why} ({}): {}",
+                at(file, call.line),
+                python_modules::table().at_pin(distribution_of(&path)),
+                consequence(reach, file, when, "TypeError")
+            ),
+        );
+        out.push(match (unknown, meant) {
+            (Some(((keyword, _), line)), Some(meant)) => found.edit_or(
+                Edit::rename(&file.path, *line, keyword, meant),
+                format!("{}: did you mean `{meant}=`?", at(file, *line)),
+            ),
+            _ => found.fix(format!(
+                "{}: call it as {}({})",
+                at(file, call.line),
+                call.name,
+                signature_of(&callable.params, callable.bound)
+            )),
+        });
+    }
+}
+
+/// The distribution that holds the module a library path starts with.
+fn distribution_of(path: &str) -> &str {
+    let table = python_modules::table();
+    let mut prefix = path;
+    loop {
+        if let Some(module) = table.module(prefix) {
+            return module.distribution;
+        }
+        match prefix.rsplit_once('.') {
+            Some((shorter, _)) => prefix = shorter,
+            None => return path.split('.').next().unwrap_or(path),
+        }
     }
 }
 
@@ -920,6 +1073,138 @@ mod tests {
                 .iter()
                 .any(|f| f.id == CheckId::PythonCallableNotCalled)
         );
+    }
+
+    /// A library callable called with arguments it does not take, at import:
+    /// CPython's TypeError, and the backend does not start. A keyword one
+    /// letter off is renamed to the parameter; a missing argument is told
+    /// with the call's shape; a method is known through the name its
+    /// instance is bound to.
+    #[test]
+    fn a_library_call_with_arguments_it_does_not_take_is_a_type_error() {
+        let misspelt = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "TracerProvider(resource=",
+                "TracerProvider(resouce=",
+            ),
+            SHELL,
+        );
+        let found = misspelt.one(CheckId::PythonCallArity, Status::Fail);
+        assert!(
+            found.message.contains(
+                "TracerProvider.__init__() got an unexpected keyword argument 'resouce' (opentelemetry-sdk 1.45.1)"
+            ),
+            "{}",
+            found.message
+        );
+        let edit = misspelt.edit(CheckId::PythonCallArity, Status::Fail);
+        assert!(
+            edit.new.contains("TracerProvider(resource="),
+            "{}",
+            edit.new
+        );
+
+        let missing = check(
+            "honeycomb,xray",
+            replace(
+                "backend-flask/app.py",
+                "XRayMiddleware(app, xray_recorder)",
+                "XRayMiddleware(app)",
+            ),
+            SHELL,
+        );
+        let found = missing.one(CheckId::PythonCallArity, Status::Fail);
+        assert!(
+            found.message.contains(
+                "XRayMiddleware.__init__() missing 1 required positional argument: 'recorder'"
+            ),
+            "{}",
+            found.message
+        );
+        let fix = found.fix.as_deref().unwrap_or_default();
+        assert!(
+            fix.contains("call it as XRayMiddleware(app, recorder)"),
+            "{fix}"
+        );
+
+        let method = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))",
+                "provider.add_span_processor()",
+            ),
+            SHELL,
+        );
+        let found = method.one(CheckId::PythonCallArity, Status::Fail);
+        assert!(
+            found.message.contains(
+                "TracerProvider.add_span_processor() missing 1 required positional argument: 'span_processor'"
+            ),
+            "{}",
+            found.message
+        );
+    }
+
+    /// A name stands for a library object only where the call runs sees
+    /// that binding: a parameter of the same name is another object.
+    #[test]
+    fn a_library_path_is_what_the_name_is_bound_to_where_the_call_runs() {
+        let source = "from opentelemetry.sdk.trace import TracerProvider as TP\n\
+                      provider = TP()\n\
+                      provider.add_span_processor(1)\n\
+                      def f(provider):\n    provider.add_span_processor(1)\n\
+                      def g():\n    TP().shutdown()\n";
+        let file = crate::workspace::python::PyFile::parse(std::path::Path::new("app.py"), source);
+        let paths: Vec<Option<String>> = file
+            .facts
+            .calls
+            .iter()
+            .map(|c| super::library_path(&file, &c.name, c.function))
+            .collect();
+        let class = "opentelemetry.sdk.trace.TracerProvider";
+        assert_eq!(
+            paths,
+            [
+                Some(class.to_string()),
+                Some(format!("{class}().add_span_processor")),
+                None,
+                Some(format!("{class}().shutdown")),
+                Some(class.to_string()),
+            ]
+        );
+    }
+
+    /// Unpinned, a newer release may take a keyword the table lacks: one
+    /// near no parameter is not judged; pinned to the table's version it is.
+    #[test]
+    fn an_unknown_keyword_is_judged_only_at_the_table_pin() {
+        let call = |requirement: &'static str| {
+            check(
+                "honeycomb",
+                move |path: &str, text: String| match path {
+                    "backend-flask/app.py" => text.replace(
+                        "TracerProvider(resource=",
+                        "TracerProvider(exporter_of_the_future=None, resource=",
+                    ),
+                    "backend-flask/requirements.txt" => {
+                        text.replace("opentelemetry-sdk==1.45.1", requirement)
+                    }
+                    _ => text,
+                },
+                SHELL,
+            )
+        };
+        let unpinned = call("opentelemetry-sdk");
+        assert!(
+            unpinned.ids(Status::Fail).is_empty(),
+            "{:#?}",
+            unpinned.findings
+        );
+        let pinned = call("opentelemetry-sdk==1.45.1");
+        pinned.one(CheckId::PythonCallArity, Status::Fail);
     }
 
     /// `trace.getTracer(...)` at import: AttributeError, the backend does

@@ -1,19 +1,23 @@
 //! Whether a call's arguments fit the function it calls, and CPython's
 //! words when they do not (the TypeError raised at the call).
 
-use super::{Call, Function};
+use super::{Call, Function, Params};
 
-/// Why a call's arguments do not fit the function, in CPython's words: the
-/// checks in the order CPython makes them when it binds the arguments
-/// (keywords, then too many positional, then missing positional, then
-/// missing keyword-only). `bound` leading parameters (self, cls) are passed
-/// by Python itself.
+/// Why a call's arguments do not fit a project function, in CPython's words.
+/// `bound` leading parameters (self, cls) are passed by Python itself.
 pub fn misfit(call: &Call, function: &Function, bound: usize) -> Option<String> {
-    let params = &function.params;
     let name = match &function.class {
         Some(class) => format!("{class}.{}", function.name),
         None => function.name.clone(),
     };
+    misfit_params(call, &name, &function.params, bound)
+}
+
+/// Why a call's arguments do not fit the parameters of `name`, in CPython's
+/// words: the checks in the order CPython makes them when it binds the
+/// arguments (keywords, then too many positional, then missing positional,
+/// then missing keyword-only).
+pub fn misfit_params(call: &Call, name: &str, params: &Params, bound: usize) -> Option<String> {
     let given = call.args.len() + bound;
     let count = params.positional.len();
     // Which parameters have a value: positional ones first.
@@ -92,7 +96,7 @@ pub fn misfit(call: &Call, function: &Function, bound: usize) -> Option<String> 
         .map(|i| params.positional[i].as_str())
         .collect();
     if !missing.is_empty() {
-        return Some(missing_message(&name, "positional", &missing));
+        return Some(missing_message(name, "positional", &missing));
     }
     let missing: Vec<&str> = params
         .required_keywords
@@ -101,7 +105,7 @@ pub fn misfit(call: &Call, function: &Function, bound: usize) -> Option<String> 
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
-        return Some(missing_message(&name, "keyword-only", &missing));
+        return Some(missing_message(name, "keyword-only", &missing));
     }
     None
 }
@@ -124,7 +128,11 @@ fn missing_message(name: &str, kind: &str, missing: &[&str]) -> String {
 
 /// The parameters a caller passes: `app, token, *, env`.
 pub fn signature(function: &Function, bound: usize) -> String {
-    let params = &function.params;
+    signature_of(&function.params, bound)
+}
+
+/// The parameters a caller must pass: `app, recorder`.
+pub fn signature_of(params: &Params, bound: usize) -> String {
     let positional = params.positional.get(bound..).unwrap_or_default();
     let required = positional.len().saturating_sub(params.defaults);
     let mut parts: Vec<String> = positional[..required].to_vec();

@@ -16,6 +16,7 @@ use ruff_text_size::{Ranged, TextSize};
 use crate::rules::otel_attributes::Kind;
 
 pub mod arity;
+pub mod library;
 mod limits;
 mod pyflakes;
 pub mod reach;
@@ -81,6 +82,8 @@ pub struct Call {
     /// The line each positional argument starts on.
     pub arg_lines: Vec<usize>,
     pub keywords: Vec<(String, Value)>,
+    /// The line each keyword argument starts on.
+    pub keyword_lines: Vec<usize>,
     /// The innermost function it runs in (None: at import).
     pub function: Option<usize>,
     /// Inside a `with ...start_as_current_span(...)` block.
@@ -1054,6 +1057,13 @@ impl<'e> Visitor<'e> for CallCollector<'_, '_> {
                     .filter_map(|k| {
                         Some((k.arg.as_ref()?.as_str().to_string(), value_of(&k.value)))
                     })
+                    .collect(),
+                keyword_lines: call
+                    .arguments
+                    .keywords
+                    .iter()
+                    .filter(|k| k.arg.is_some())
+                    .map(|k| self.walker.line(k))
                     .collect(),
                 function: self.function,
                 in_span_block: self.walker.span_depth > 0,

@@ -1,0 +1,142 @@
+//! What each public callable of the packages a workspace installs accepts,
+//! at tracelab's pins: src/rules/python_signatures.txt, generated from the
+//! real packages by `python_modules.py --signatures` (the integration test
+//! regenerates it, and calls every entry the way the doctor says it refuses
+//! to hold it to CPython's own TypeError).
+
+use std::sync::OnceLock;
+
+use super::Params;
+
+const TABLE: &str = include_str!("../../rules/python_signatures.txt");
+
+/// A library callable as code reaches it.
+pub struct Signature {
+    /// As CPython's TypeError names it: `TracerProvider.__init__`.
+    pub name: &'static str,
+    /// How many leading parameters Python passes itself (self, cls):
+    /// CPython counts them in its words.
+    pub bound: usize,
+    pub params: Params,
+}
+
+impl Signature {
+    /// Whether a keyword argument of this name binds to a parameter.
+    pub fn accepts_keyword(&self, keyword: &str) -> bool {
+        let params = &self.params;
+        params.var_keyword
+            || params.positional[params.positional_only..]
+                .iter()
+                .chain(&params.keyword_only)
+                .any(|p| p == keyword)
+    }
+
+    /// The parameter `keyword` is a misspelling of, when one is.
+    pub fn near_keyword(&self, keyword: &str) -> Option<&str> {
+        let params = &self.params;
+        let mut near = params.positional[params.positional_only..]
+            .iter()
+            .chain(&params.keyword_only)
+            .filter(|p| crate::rules::names::is_near_miss(keyword, &p.to_ascii_uppercase()));
+        match (near.next(), near.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// The callable at `path` (`opentelemetry.sdk.trace.TracerProvider`,
+/// `aws_xray_sdk.core.xray_recorder.configure`, `flask.Flask().run`).
+pub fn signature(path: &str) -> Option<Signature> {
+    let lines = lines();
+    let at = lines.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
+    let mut fields = lines[at].1.splitn(3, ' ');
+    let name = fields.next()?;
+    let bound = fields.next()?.parse().ok()?;
+    Some(Signature {
+        name,
+        bound,
+        params: parse(fields.next().unwrap_or("")),
+    })
+}
+
+/// (path, the rest of the line), in the table's order: sorted by path.
+fn lines() -> &'static [(&'static str, &'static str)] {
+    static LINES: OnceLock<Vec<(&str, &str)>> = OnceLock::new();
+    LINES.get_or_init(|| {
+        TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(' '))
+            .collect()
+    })
+}
+
+/// Parameters as a def writes them without defaults: `a b= / *args k ** kw`.
+fn parse(text: &str) -> Params {
+    let mut params = Params::default();
+    let mut keyword_only = false;
+    for token in text.split(' ').filter(|t| !t.is_empty()) {
+        if token == "/" {
+            params.positional_only = params.positional.len();
+        } else if token.starts_with("**") {
+            params.var_keyword = true;
+        } else if let Some(rest) = token.strip_prefix('*') {
+            params.var_positional |= !rest.is_empty();
+            keyword_only = true;
+        } else {
+            let (name, default) = match token.strip_suffix('=') {
+                Some(name) => (name.to_string(), true),
+                None => (token.to_string(), false),
+            };
+            if keyword_only {
+                if !default {
+                    params.required_keywords.push(name.clone());
+                }
+                params.keyword_only.push(name);
+            } else {
+                params.defaults += usize::from(default);
+                params.positional.push(name);
+            }
+        }
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_for_the_search() {
+        let lines = lines();
+        assert!(lines.len() > 100, "{} entries", lines.len());
+        assert!(lines.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn an_entry_reads_as_the_parameters_it_names() {
+        let params = parse("a b= / c= *args k j= **kwargs");
+        assert_eq!(params.positional, ["a", "b", "c"]);
+        assert_eq!(params.positional_only, 2);
+        assert_eq!(params.defaults, 2);
+        assert!(params.var_positional && params.var_keyword);
+        assert_eq!(params.keyword_only, ["k", "j"]);
+        assert_eq!(params.required_keywords, ["k"]);
+        let bare = parse("* k=");
+        assert!(!bare.var_positional);
+        assert_eq!(bare.keyword_only, ["k"]);
+    }
+
+    #[test]
+    fn the_middleware_needs_its_recorder() {
+        let middleware = signature("aws_xray_sdk.ext.flask.middleware.XRayMiddleware").unwrap();
+        assert_eq!(middleware.bound, 1);
+        assert_eq!(middleware.params.positional, ["self", "app", "recorder"]);
+        assert_eq!(middleware.params.defaults, 0);
+        let provider = signature("opentelemetry.sdk.trace.TracerProvider").unwrap();
+        assert!(provider.accepts_keyword("resource"));
+        assert_eq!(provider.near_keyword("resouce"), Some("resource"));
+        assert!(signature("opentelemetry.sdk.trace.NoSuchThing").is_none());
+    }
+}
