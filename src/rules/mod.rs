@@ -9,6 +9,7 @@ pub mod names;
 pub mod otel_attributes;
 pub mod otlp_headers;
 pub mod python_modules;
+pub mod sorted_lines;
 pub mod values;
 
 /// The verdict of a shape rule on one value.

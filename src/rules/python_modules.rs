@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::sorted_lines;
+
 const TABLE: &str = include_str!("python_modules.txt");
 
 pub struct Module {
@@ -49,7 +51,9 @@ impl Module {
 pub struct Table {
     /// Distribution name to the version the table was made from.
     pub versions: HashMap<&'static str, &'static str>,
-    modules: HashMap<&'static str, Module>,
+    /// "module distribution name name ..." lines, sorted by module: looked
+    /// up by bisection (an index of them all was a twentieth of a doctor).
+    modules: &'static str,
 }
 
 pub fn table() -> &'static Table {
@@ -57,31 +61,41 @@ pub fn table() -> &'static Table {
     PARSED.get_or_init(|| parse(TABLE))
 }
 
+/// The `dist` lines at the top, and where the module lines begin.
 fn parse(text: &'static str) -> Table {
     let mut versions = HashMap::new();
-    let mut modules = HashMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let mut words = line.split(' ');
-        match (words.next(), words.next()) {
-            (Some("dist"), Some(distribution)) => {
+    let mut rest = text;
+    while let Some((line, after)) = rest.split_once('\n') {
+        if let Some(dist) = line.strip_prefix("dist ") {
+            let mut words = dist.split(' ');
+            if let Some(distribution) = words.next() {
                 versions.insert(distribution, words.next().unwrap_or(""));
             }
-            (Some(module), Some(distribution)) => {
-                // "module distribution name name ...": the rest of the line.
-                let names = line.splitn(3, ' ').nth(2).unwrap_or("");
-                let module_entry = Module {
-                    distribution,
-                    // The generator sorts the names, and `*` sorts first: a
-                    // scan of every name was 6% of an offline doctor.
-                    any_name: names == "*" || names.starts_with("* "),
-                    names,
-                };
-                modules.insert(module, module_entry);
-            }
-            _ => {}
+        } else if !line.starts_with('#') {
+            break;
         }
+        rest = after;
     }
-    Table { versions, modules }
+    Table {
+        versions,
+        modules: rest,
+    }
+}
+
+/// A module line as the entry it is.
+fn entry(line: &'static str) -> (&'static str, Module) {
+    let mut words = line.splitn(3, ' ');
+    let module = words.next().unwrap_or("");
+    let distribution = words.next().unwrap_or("");
+    let names = words.next().unwrap_or("");
+    let module_entry = Module {
+        distribution,
+        // The generator sorts the names, and `*` sorts first: a scan of
+        // every name was 6% of an offline doctor.
+        any_name: names == "*" || names.starts_with("* "),
+        names,
+    };
+    (module, module_entry)
 }
 
 impl Table {
@@ -94,25 +108,36 @@ impl Table {
         }
     }
 
-    pub fn module(&self, name: &str) -> Option<&Module> {
-        self.modules.get(name)
+    pub fn module(&self, name: &str) -> Option<Module> {
+        sorted_lines::find(self.modules, name).map(|line| entry(line).1)
+    }
+
+    /// Every module, in order.
+    fn entries(&self) -> impl Iterator<Item = (&'static str, Module)> {
+        self.modules.lines().map(entry)
+    }
+
+    /// The modules `name` is or holds (`opentelemetry` holds
+    /// `opentelemetry.trace`): one run of lines, since `.` sorts before
+    /// every character a module name goes on with.
+    fn family(&self, name: &str) -> impl Iterator<Item = (&'static str, Module)> {
+        let prefix = format!("{name}.");
+        let name = name.to_string();
+        sorted_lines::from(self.modules, &name)
+            .lines()
+            .map(entry)
+            .take_while(move |(m, _)| *m == name || m.starts_with(&prefix))
     }
 
     /// A module, or a namespace package (`opentelemetry`) some module is in.
     pub fn exists(&self, name: &str) -> bool {
-        let prefix = format!("{name}.");
-        self.modules.contains_key(name) || self.modules.keys().any(|m| m.starts_with(&prefix))
+        self.family(name).next().is_some()
     }
 
     /// The distribution a module of this top-level package comes from, when
     /// one distribution holds all of it (not a namespace like opentelemetry).
     pub fn sole_distribution(&self, root: &str) -> Option<&'static str> {
-        let prefix = format!("{root}.");
-        let mut owners = self
-            .modules
-            .iter()
-            .filter(|(m, _)| **m == root || m.starts_with(&prefix))
-            .map(|(_, module)| module.distribution);
+        let mut owners = self.family(root).map(|(_, module)| module.distribution);
         let first = owners.next()?;
         owners.all(|d| d == first).then_some(first)
     }
@@ -121,12 +146,11 @@ impl Table {
     /// of it should come from.
     pub fn modules_offering(&self, name: &str) -> Vec<&'static str> {
         let mut found: Vec<&'static str> = self
-            .modules
-            .iter()
+            .entries()
             .filter(|(m, module)| {
                 !module.any_name && module.lists(name) && !m.split('.').any(|p| p.starts_with('_'))
             })
-            .map(|(m, _)| *m)
+            .map(|(m, _)| m)
             .collect();
         found.sort_by_key(|m| (m.len(), *m));
         found
@@ -140,15 +164,14 @@ impl Table {
         let (parent, last) = missing.rsplit_once('.')?;
         let prefix = format!("{parent}.");
         let near: Vec<&'static str> = self
-            .modules
-            .iter()
+            .family(parent)
             .filter(|(m, module)| {
                 m.strip_prefix(&prefix).is_some_and(|rest| {
                     let allowed = if last.len() >= 8 { 2 } else { 1 };
                     !rest.contains('.') && crate::rules::names::edit_distance(rest, last) <= allowed
                 }) && names.iter().all(|n| module.offers(n))
             })
-            .map(|(m, _)| *m)
+            .map(|(m, _)| m)
             .collect();
         match near.as_slice() {
             [one] => Some(one),
@@ -160,10 +183,9 @@ impl Table {
     /// for a wrong `aws_xray_sdk.flask`.
     pub fn modules_ending(&self, last: &str) -> Vec<&'static str> {
         let mut found: Vec<&'static str> = self
-            .modules
-            .keys()
+            .entries()
+            .map(|(m, _)| m)
             .filter(|m| m.rsplit('.').next() == Some(last))
-            .copied()
             .collect();
         found.sort_by_key(|m| (m.len(), *m));
         found
@@ -173,6 +195,15 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry_names(module: &str) -> &'static str {
+        table()
+            .entries()
+            .find(|(m, _)| *m == module)
+            .unwrap()
+            .1
+            .names
+    }
 
     #[test]
     fn a_module_one_letter_off_is_the_sibling_that_offers_the_names() {
@@ -204,9 +235,18 @@ mod tests {
         );
         // A module answering any name says so first: the names are sorted.
         assert!(table.module("flask").unwrap().offers("NoSuchName"));
-        for module in table.modules.values() {
+        for (_, module) in table.entries() {
             let star = module.names.split(' ').any(|n| n == "*");
             assert_eq!(module.any_name, star, "{}", module.names);
+        }
+        // Sorted, for the bisection; and every module found by it.
+        let names: Vec<&str> = table.entries().map(|(m, _)| m).collect();
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "the table is not sorted"
+        );
+        for name in names {
+            assert_eq!(table.module(name).map(|m| m.names), Some(entry_names(name)));
         }
     }
 }

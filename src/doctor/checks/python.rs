@@ -540,13 +540,13 @@ fn check_library_arity(
         let Some(callable) = library::signature(&path) else {
             continue;
         };
+        let Some(why) = misfit_params(call, callable.name, &callable.params, callable.bound) else {
+            continue;
+        };
         let root = path.split('.').next().unwrap_or("");
         if !judged_root(root, pins) {
             continue;
         }
-        let Some(why) = misfit_params(call, callable.name, &callable.params, callable.bound) else {
-            continue;
-        };
         let unknown = call
             .keywords
             .iter()

@@ -4,9 +4,8 @@
 //! regenerates it, and calls every entry the way the doctor says it refuses
 //! to hold it to CPython's own TypeError).
 
-use std::sync::OnceLock;
-
 use super::Params;
+use crate::rules::sorted_lines;
 
 const TABLE: &str = include_str!("../../rules/python_signatures.txt");
 
@@ -48,27 +47,15 @@ impl Signature {
 /// The callable at `path` (`opentelemetry.sdk.trace.TracerProvider`,
 /// `aws_xray_sdk.core.xray_recorder.configure`, `flask.Flask().run`).
 pub fn signature(path: &str) -> Option<Signature> {
-    let lines = lines();
-    let at = lines.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
-    let mut fields = lines[at].1.splitn(3, ' ');
+    // The table is sorted by path: found by bisection, without an index.
+    let line = sorted_lines::find(TABLE, path)?;
+    let mut fields = line.splitn(4, ' ').skip(1);
     let name = fields.next()?;
     let bound = fields.next()?.parse().ok()?;
     Some(Signature {
         name,
         bound,
         params: parse(fields.next().unwrap_or("")),
-    })
-}
-
-/// (path, the rest of the line), in the table's order: sorted by path.
-fn lines() -> &'static [(&'static str, &'static str)] {
-    static LINES: OnceLock<Vec<(&str, &str)>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        TABLE
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once(' '))
-            .collect()
     })
 }
 
@@ -107,11 +94,22 @@ fn parse(text: &str) -> Params {
 mod tests {
     use super::*;
 
+    /// Every entry is found by the bisection: the table is sorted
+    /// (comments sort first).
     #[test]
-    fn the_table_is_sorted_for_the_search() {
-        let lines = lines();
-        assert!(lines.len() > 100, "{} entries", lines.len());
-        assert!(lines.windows(2).all(|w| w[0].0 < w[1].0));
+    fn every_entry_is_found_by_the_search() {
+        let paths: Vec<&str> = TABLE.lines().map(sorted_lines::first_word).collect();
+        assert!(paths.len() > 100, "{} entries", paths.len());
+        assert!(
+            paths.windows(2).all(|w| w[0] < w[1]),
+            "the table is not sorted"
+        );
+        for line in TABLE.lines().filter(|l| !l.starts_with('#')) {
+            assert_eq!(
+                sorted_lines::find(TABLE, sorted_lines::first_word(line)),
+                Some(line)
+            );
+        }
     }
 
     #[test]
