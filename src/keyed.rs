@@ -5,8 +5,11 @@
 //!
 //! Why: compiling the secret and redaction patterns took a third of an
 //! offline `doctor` (`perf`: 0.1 to 0.8 ms each, for a run of 10 ms), and
-//! a healthy workspace has no line any of them matches. An Aho-Corasick
-//! pass over the keywords costs microseconds.
+//! a healthy workspace has no line any of them matches. A search for the
+//! keywords costs microseconds: for one pattern's few words, memchr's
+//! `memmem` on the text in lower case (building an Aho-Corasick automaton
+//! for each pattern took longer than all its searches); for several
+//! patterns over one file, one Aho-Corasick pass (`KeyedSet`).
 //!
 //! The keywords must be a necessary condition of a match: every match
 //! contains one of them (ASCII case-insensitively), and, where `follows`
@@ -24,17 +27,30 @@ pub struct Keyed {
     keywords: &'static [&'static str],
     /// What must follow one of the keywords for a match to be possible.
     follows: Option<fn(&str) -> bool>,
-    finder: OnceLock<AhoCorasick>,
     regex: OnceLock<Regex>,
 }
 
 impl Keyed {
     pub const fn new(source: &'static str, keywords: &'static [&'static str]) -> Self {
+        // Searched for in the text in lower case: checked when the static
+        // is compiled.
+        let mut k = 0;
+        while k < keywords.len() {
+            let bytes = keywords[k].as_bytes();
+            let mut b = 0;
+            while b < bytes.len() {
+                assert!(
+                    !bytes[b].is_ascii_uppercase(),
+                    "a keyword must be in lower case"
+                );
+                b += 1;
+            }
+            k += 1;
+        }
         Self {
             source,
             keywords,
             follows: None,
-            finder: OnceLock::new(),
             regex: OnceLock::new(),
         }
     }
@@ -48,21 +64,15 @@ impl Keyed {
 
     /// False when no match is possible; true says only "run the pattern".
     pub fn may_match(&self, text: &str) -> bool {
-        let finder = self.finder.get_or_init(|| {
-            // The NFA, not the DFA the builder picks for a few words: it
-            // builds in a fraction of the time and the texts are short.
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                .build(self.keywords)
-                .expect("keywords build")
-        });
-        match self.follows {
-            None => finder.is_match(text),
-            Some(follows) => finder
-                .find_overlapping_iter(text)
-                .any(|found| follows(&text[found.end()..])),
-        }
+        // Lower case keeps every byte offset (only ASCII letters change),
+        // so an offset found in it is one in `text`, on a char boundary.
+        let lower = text.to_ascii_lowercase();
+        self.keywords.iter().any(|keyword| {
+            memchr::memmem::find_iter(lower.as_bytes(), keyword.as_bytes()).any(|at| {
+                self.follows
+                    .is_none_or(|follows| follows(&text[at + keyword.len()..]))
+            })
+        })
     }
 
     pub fn regex(&self) -> &Regex {

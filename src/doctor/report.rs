@@ -71,25 +71,44 @@ impl Here {
     /// `text` with each workspace-relative path that names a file or folder
     /// of the workspace written relative to here.
     pub fn text<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*").expect("a valid pattern")
-        });
         if self.root == self.cwd {
             return Cow::Borrowed(text);
         }
-        TOKEN.replace_all(text, |found: &regex::Captures| {
-            let token = &found[0];
-            let bare = token.trim_end_matches('.');
-            let tail = &token[bare.len()..];
-            let inside = bare.trim_start_matches("./");
-            let is_path = inside.contains('/') || inside.contains('.');
-            if !is_path || inside.starts_with("..") || !self.root.join(inside).exists() {
-                return token.to_string();
-            }
-            let shown = pathdiff::diff_paths(self.root.join(inside), &self.cwd)
-                .map_or_else(|| inside.to_string(), |p| p.display().to_string());
-            format!("{shown}{tail}")
-        })
+        // Tokens as `[A-Za-z0-9_.][A-Za-z0-9_./-]*` would find them (a
+        // regex cost more to compile than all the reports it read).
+        let starts = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.');
+        let goes_on = |c: char| starts(c) || matches!(c, '/' | '-');
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(starts) {
+            let length = rest[start..]
+                .find(|c| !goes_on(c))
+                .unwrap_or(rest.len() - start);
+            out.push_str(&rest[..start]);
+            out.push_str(&self.token(&rest[start..start + length]));
+            rest = &rest[start + length..];
+        }
+        out.push_str(rest);
+        if out == text {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(out)
+        }
+    }
+
+    /// A token of a report, as seen from here when it is a path in the
+    /// workspace.
+    fn token<'t>(&self, token: &'t str) -> Cow<'t, str> {
+        let bare = token.trim_end_matches('.');
+        let tail = &token[bare.len()..];
+        let inside = bare.trim_start_matches("./");
+        let is_path = inside.contains('/') || inside.contains('.');
+        if !is_path || inside.starts_with("..") || !self.root.join(inside).exists() {
+            return Cow::Borrowed(token);
+        }
+        let shown = pathdiff::diff_paths(self.root.join(inside), &self.cwd)
+            .map_or_else(|| inside.to_string(), |p| p.display().to_string());
+        Cow::Owned(format!("{shown}{tail}"))
     }
 }
 
@@ -222,5 +241,34 @@ pub fn print_short(root: &Path, findings: &[Finding]) {
     let here = Here::new(root);
     for finding in problems {
         print_finding(finding, "", width, &here);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Here;
+
+    /// A path of the workspace is written as seen from where the doctor
+    /// ran; a word that is no path in it, and the sentence's full stop,
+    /// are left as they are.
+    #[test]
+    fn paths_in_a_report_are_written_from_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(root.join("backend-flask")).unwrap();
+        std::fs::write(root.join("backend-flask/app.py"), "").unwrap();
+        std::fs::write(root.join("docker-compose.yml"), "").unwrap();
+        let here = Here {
+            root,
+            cwd: dir.path().to_path_buf(),
+        };
+        assert_eq!(
+            here.text("backend-flask/app.py:12: see docker-compose.yml. not/here.py, fine."),
+            "ws/backend-flask/app.py:12: see ws/docker-compose.yml. not/here.py, fine."
+        );
+        assert!(matches!(
+            here.text("nothing to change"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }
