@@ -28,10 +28,24 @@ impl Context {
     /// the configuration is read once.
     pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
         // The committed-secret scan reads every file of the repository and
-        // needs nothing else: on a second core while the rest is read.
+        // needs nothing else, and the backend's code is almost always in
+        // backend-flask/: both on other cores while the rest is read.
         std::thread::scope(|scope| {
             let secrets = scope.spawn(|| committed::secrets(dir, &committed::list(dir)));
-            Self::load_all_with(dir, shell, options, || secrets.join().unwrap_or_default())
+            let usual_dir = dir.join("backend-flask");
+            let usual_code = scope.spawn({
+                let usual_dir = usual_dir.clone();
+                move || read_code(&usual_dir)
+            });
+            let usual = UsualCode {
+                dir: usual_dir,
+                code: Some(Box::new(|| {
+                    usual_code
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })),
+            };
+            Self::load_all_with(dir, shell, options, || secrets.join().unwrap_or_default(), usual)
         })
     }
 
@@ -40,6 +54,7 @@ impl Context {
         shell: Vars,
         options: Options,
         secrets: impl FnOnce() -> Vec<committed::CommittedSecret>,
+        mut usual: UsualCode<'_>,
     ) -> Result<Vec<Self>> {
         let dotenv = layers::read_dotenv(dir, &shell)?;
         // Compose reads COMPOSE_FILE and COMPOSE_PROFILES from the shell, then `.env`.
@@ -134,7 +149,10 @@ impl Context {
                 code: match code_of.iter().find(|(d, _)| *d == backend_dir) {
                     Some((_, code)) => code.clone(),
                     None => {
-                        let code = read_code(&backend_dir);
+                        let code = match usual.code.take_if(|_| backend_dir == usual.dir) {
+                            Some(read) => read(),
+                            None => read_code(&backend_dir),
+                        };
                         code_of.push((backend_dir.clone(), code.clone()));
                         code
                     }
@@ -154,6 +172,13 @@ impl Context {
         }
         Ok(contexts)
     }
+}
+
+/// The backend's code where it usually is, read before the compose file
+/// says where it is: used when the backend is there.
+struct UsualCode<'a> {
+    dir: PathBuf,
+    code: Option<Box<dyn FnOnce() -> Vec<PyFile> + 'a>>,
 }
 
 /// A variable as Compose interpolates it: the shell's, else `.env`'s.
@@ -255,6 +280,20 @@ fn read_code(backend_dir: &Path) -> Vec<PyFile> {
     // Where each dotted path was found, if anywhere: every module imports
     // `opentelemetry...`, and each probe is a system call.
     let mut probed: HashMap<String, Option<PathBuf>> = HashMap::new();
+    // What the folder holds: a module whose first part is not there (every
+    // `opentelemetry...`) is no project module, and needs no probe.
+    let top: Option<std::collections::HashSet<String>> = std::fs::read_dir(backend_dir)
+        .ok()
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        });
+    let may_be_here = |first: &str| {
+        top.as_ref()
+            .is_none_or(|top| top.contains(first) || top.contains(&format!("{first}.py")))
+    };
     while let Some(path) = queue.pop() {
         if files.len() >= 200 || files.iter().any(|f| f.path == path) {
             continue;
@@ -266,6 +305,9 @@ fn read_code(backend_dir: &Path) -> Vec<PyFile> {
             let module = module.trim_start_matches('.');
             // `a.b.c` may be the module a/b/c.py, or the name c in a/b.py.
             let parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+            if parts.first().is_none_or(|first| !may_be_here(first)) {
+                continue;
+            }
             for len in (1..=parts.len()).rev() {
                 let rel = parts[..len].join("/");
                 let found = probed.entry(rel).or_insert_with_key(|rel| {
