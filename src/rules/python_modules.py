@@ -16,7 +16,8 @@ accepts instead (python_signatures.txt): one line per way code reaches it,
 
 the path, the name CPython's TypeError gives it, how many leading
 parameters Python passes itself (the instance or class a method is bound
-to: CPython counts them in its words), and the parameters as a def writes
+to: CPython counts them in its words; `c` for a classmethod, bound to its
+class however it is reached), and the parameters as a def writes
 them without defaults: `name` required, `name=` with a default, `/` after
 the positional-only ones, `*` or `*args`, then keyword-only ones,
 `**kwargs`.
@@ -179,15 +180,39 @@ def takes_self(signature):
     return bool(params) and params[0].kind in positional
 
 
+def takes_anything(function):
+    try:
+        kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+    except (TypeError, ValueError):
+        return False
+    return {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD} <= kinds
+
+
 def class_entry(cls):
     """(name in CPython's TypeError, bound, signature) for calling the class; None
     when a call is not a plain binding to __init__ (an abstract class, an
     enum, a metaclass of its own, a class of C)."""
     if type(cls) not in (type, getattr(__import__("abc"), "ABCMeta")) or inspect.isabstract(cls):
         return None
-    if issubclass(cls, (enum.Enum, BaseException)) or cls.__new__ is not object.__new__:
+    if issubclass(cls, (enum.Enum, BaseException)):
         return None
+    custom_new = cls.__new__ is not object.__new__
     init = inspect.getattr_static(cls, "__init__")
+    if custom_new and init is not object.__init__:
+        # A __new__ of its own runs first, and may refuse anything (SDK
+        # spans must come from a tracer): not judged.
+        return None
+    if init is object.__init__:
+        # With a __new__ of its own that takes anything (the instrumentors'
+        # singleton), object's __init__ takes any arguments too: an entry
+        # that refuses nothing, which says `RequestsInstrumentor()` works.
+        if not custom_new or not takes_anything(cls.__new__):
+            return None
+        kinds = inspect.Parameter
+        anything = inspect.Signature(
+            [kinds("args", kinds.VAR_POSITIONAL), kinds("kwargs", kinds.VAR_KEYWORD)]
+        )
+        return cls.__qualname__, 0, anything
     entry = function_entry(init)
     if entry is None or not takes_self(entry[1]):
         return None
@@ -218,7 +243,7 @@ def method_entries(cls, roots):
                 bound = 0
             elif isinstance(raw, classmethod):
                 entry = function_entry(raw.__func__)
-                bound = 1
+                bound = "c"
             else:
                 entry = function_entry(raw)
                 bound = 1

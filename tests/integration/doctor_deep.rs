@@ -429,6 +429,12 @@ const SLIPS: &[(&str, &str, &str, &str)] = &[
         "XRayMiddleware(app, xray_recorder)",
         "XRayMiddleware(app)",
     ),
+    (
+        "a method called on its class",
+        "app.py",
+        "RequestsInstrumentor().instrument()",
+        "RequestsInstrumentor.instrument()",
+    ),
     ("nothing planted: a healthy workspace", "app.py", "", ""),
 ];
 

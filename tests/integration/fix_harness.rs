@@ -614,6 +614,16 @@ const PLANTED: &[Planted] = &[
             "TracerProvider(resouce=",
         )],
     },
+    Planted {
+        name: "a method called on its class, not an instance",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "RequestsInstrumentor().instrument()",
+            "RequestsInstrumentor.instrument()",
+        )],
+    },
 ];
 
 #[test]

@@ -571,11 +571,36 @@ fn check_library_arity(
                 consequence(reach, file, when, "TypeError")
             ),
         );
-        out.push(match (unknown, meant) {
-            (Some(((keyword, _), line)), Some(meant)) => found.edit_or(
+        let class = call.name.rsplit_once('.').map(|(class, _)| class);
+        out.push(match (unknown, meant, class) {
+            (Some(((keyword, _), line)), Some(meant), _) => found.edit_or(
                 Edit::rename(&file.path, *line, keyword, meant),
                 format!("{}: did you mean `{meant}=`?", at(file, *line)),
             ),
+            // `RequestsInstrumentor.instrument()`: the method of an
+            // instance the call never made.
+            (_, _, Some(class)) if callable.through_class => {
+                let made = path
+                    .rsplit_once('.')
+                    .and_then(|(class_path, _)| library::signature(class_path))
+                    .is_some_and(|c| c.takes_no_argument());
+                let method = &call.name[class.len()..];
+                let fix = format!(
+                    "{}: call it on an instance: {class}(){method}(...)",
+                    at(file, call.line)
+                );
+                let edit = made
+                    .then(|| {
+                        Edit::rename(
+                            &file.path,
+                            call.line,
+                            &call.name,
+                            &format!("{class}(){method}"),
+                        )
+                    })
+                    .flatten();
+                found.edit_or(edit, fix)
+            }
             _ => found.fix(format!(
                 "{}: call it as {}({})",
                 at(file, call.line),
@@ -1146,6 +1171,27 @@ mod tests {
             "{}",
             found.message
         );
+
+        // A method called on the class, not an instance: nothing binds self.
+        let on_the_class = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "RequestsInstrumentor().instrument()",
+                "RequestsInstrumentor.instrument()",
+            ),
+            SHELL,
+        );
+        let found = on_the_class.one(CheckId::PythonCallArity, Status::Fail);
+        assert!(
+            found.message.contains(
+                "BaseInstrumentor.instrument() missing 1 required positional argument: 'self'"
+            ),
+            "{}",
+            found.message
+        );
+        let edit = on_the_class.edit(CheckId::PythonCallArity, Status::Fail);
+        assert_eq!(edit.new.trim(), "RequestsInstrumentor().instrument()");
     }
 
     /// A name stands for a library object only where the call runs sees

@@ -45,7 +45,13 @@ impl Context {
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 })),
             };
-            Self::load_all_with(dir, shell, options, || secrets.join().unwrap_or_default(), usual)
+            Self::load_all_with(
+                dir,
+                shell,
+                options,
+                || secrets.join().unwrap_or_default(),
+                usual,
+            )
         })
     }
 
@@ -282,9 +288,8 @@ fn read_code(backend_dir: &Path) -> Vec<PyFile> {
     let mut probed: HashMap<String, Option<PathBuf>> = HashMap::new();
     // What the folder holds: a module whose first part is not there (every
     // `opentelemetry...`) is no project module, and needs no probe.
-    let top: Option<std::collections::HashSet<String>> = std::fs::read_dir(backend_dir)
-        .ok()
-        .map(|entries| {
+    let top: Option<std::collections::HashSet<String>> =
+        std::fs::read_dir(backend_dir).ok().map(|entries| {
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -17,9 +17,18 @@ pub struct Signature {
     /// CPython counts them in its words.
     pub bound: usize,
     pub params: Params,
+    /// An instance method reached through its class: `self` is not bound.
+    pub through_class: bool,
 }
 
 impl Signature {
+    /// Whether a call with no argument fits: `RequestsInstrumentor()`.
+    pub fn takes_no_argument(&self) -> bool {
+        let params = &self.params;
+        params.positional.len().saturating_sub(params.defaults) <= self.bound
+            && params.required_keywords.is_empty()
+    }
+
     /// Whether a keyword argument of this name binds to a parameter.
     pub fn accepts_keyword(&self, keyword: &str) -> bool {
         let params = &self.params;
@@ -45,17 +54,34 @@ impl Signature {
 }
 
 /// The callable at `path` (`opentelemetry.sdk.trace.TracerProvider`,
-/// `aws_xray_sdk.core.xray_recorder.configure`, `flask.Flask().run`).
+/// `aws_xray_sdk.core.xray_recorder.configure`, `flask.Flask().run`), or a
+/// method reached through its class (`RequestsInstrumentor.instrument`:
+/// no instance, so nothing is bound but a classmethod's class).
 pub fn signature(path: &str) -> Option<Signature> {
+    if let Some(found) = entry(path, false) {
+        return Some(found);
+    }
+    let (class, method) = path.rsplit_once('.')?;
+    entry(&format!("{class}().{method}"), true)
+}
+
+/// The table's line for `path`, read; `through_class` for a method the
+/// table lists as reached through an instance.
+fn entry(path: &str, through_class: bool) -> Option<Signature> {
     // The table is sorted by path: found by bisection, without an index.
     let line = sorted_lines::find(TABLE, path)?;
     let mut fields = line.splitn(4, ' ').skip(1);
     let name = fields.next()?;
-    let bound = fields.next()?.parse().ok()?;
+    let (bound, through_class) = match fields.next()? {
+        "c" => (1, false),
+        _ if through_class => (0, true),
+        count => (count.parse().ok()?, false),
+    };
     Some(Signature {
         name,
         bound,
         params: parse(fields.next().unwrap_or("")),
+        through_class,
     })
 }
 
@@ -136,5 +162,18 @@ mod tests {
         assert!(provider.accepts_keyword("resource"));
         assert_eq!(provider.near_keyword("resouce"), Some("resource"));
         assert!(signature("opentelemetry.sdk.trace.NoSuchThing").is_none());
+        // Through its class, an instance method binds nothing.
+        let instrument = "opentelemetry.instrumentation.requests.RequestsInstrumentor";
+        assert_eq!(
+            signature(&format!("{instrument}().instrument"))
+                .unwrap()
+                .bound,
+            1
+        );
+        let unbound = signature(&format!("{instrument}.instrument")).unwrap();
+        assert_eq!(
+            (unbound.bound, unbound.params.positional[0].as_str()),
+            (0, "self")
+        );
     }
 }
