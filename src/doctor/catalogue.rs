@@ -946,17 +946,21 @@ catalogue! {
             Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
         ],
     }
-    /// A project function assigned where its result was meant (`data =
-    /// HomeActivities.run`, no parentheses) in code that runs: whatever uses
-    /// the name gets the function itself (a route returning it answers 500,
-    /// TypeError), and the function, with the spans it makes, never runs.
-    /// Not judged when the name is called later, or the function needs
-    /// arguments (then it is passed on purpose).
+    /// A callable used as its value where its result was meant, in code that
+    /// runs. A project function assigned (`data = HomeActivities.run`, no
+    /// parentheses): whatever uses the name gets the function itself (a
+    /// route returning it answers 500, TypeError), and the function, with
+    /// the spans it makes, never runs; not judged when the name is called
+    /// later, or the function needs arguments (then it is passed on
+    /// purpose). A class of the packages given to the OpenTelemetry or
+    /// X-Ray SDK where the parameter's annotation asks for an instance of it
+    /// (`BatchSpanProcessor(OTLPSpanExporter)`): each call the SDK makes on
+    /// it raises TypeError, so nothing it should export is exported.
     PythonCallableNotCalled = "python-callable-not-called" {
         group: Python,
         blocks_run: false,
         statuses: [
-            Fail: "at import: what uses it fails as the backend starts",
+            Fail: "at import: what uses it fails as the backend starts, or the SDK part it was given to never works (nothing exported)",
             Warn: "in a request on the lab's route, or in code that sends telemetry: the lab's span or that telemetry is never made",
             Info: "in any other request: that request fails or returns the wrong thing",
         ],

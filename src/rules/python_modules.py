@@ -34,6 +34,8 @@ import importlib.metadata
 import inspect
 import io
 import sys
+import types
+import typing
 import warnings
 
 # The distributions whose imports the doctor judges, and for boto3 only
@@ -139,8 +141,26 @@ def load_quietly(module):
         return None
 
 
-def parameters(signature):
-    """The parameters as a def writes them, without their defaults."""
+def canonical(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def instance_of(annotation, roots):
+    """The class of ours an annotation asks an instance of (`SpanExporter`,
+    `Resource | None`); None for anything else (`type[X]` asks a class)."""
+    if inspect.isclass(annotation) and ours(annotation, roots):
+        # A Protocol asks for a shape, not a class: anything may fit it.
+        return None if getattr(annotation, "_is_protocol", False) else annotation
+    members = [m for m in typing.get_args(annotation) if m is not type(None)]
+    is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    if is_union and len(members) == 1:
+        return instance_of(members[0], roots)
+    return None
+
+
+def parameters(signature, roots):
+    """The parameters as a def writes them, without their defaults; one
+    annotated with a class of ours has it after a colon."""
     tokens = []
     kinds = inspect.Parameter
     previous = None
@@ -156,7 +176,9 @@ def parameters(signature):
             tokens.append("**" + parameter.name)
         else:
             has_default = parameter.default is not inspect.Parameter.empty
-            tokens.append(parameter.name + ("=" if has_default else ""))
+            wanted = instance_of(parameter.annotation, roots)
+            annotation = f":{canonical(wanted)}" if wanted is not None else ""
+            tokens.append(parameter.name + annotation + ("=" if has_default else ""))
         previous = kind
     if previous == kinds.POSITIONAL_ONLY:
         tokens.append("/")
@@ -224,7 +246,12 @@ def function_entry(value):
     returns (functools.wraps, wrapt) may take other arguments than it says."""
     if not plain_function(value) or hasattr(value, "__wrapped__"):
         return None
-    return value.__qualname__, inspect.signature(value)
+    try:
+        # Annotations as objects (a module may write them as strings).
+        signature = inspect.signature(value, eval_str=True)
+    except Exception:  # noqa: BLE001 - a name only a type checker knows
+        signature = inspect.signature(value)
+    return value.__qualname__, signature
 
 
 def method_entries(cls, roots):
@@ -259,6 +286,7 @@ def signature_lines(modules, roots):
     """Every way code reaches a public callable of ours through a public
     module: `module.name`, `module.instance.method`, `module.Class().method`."""
     lines = []
+    class_values = {}
     for module_name in sorted(modules):
         if any(part.startswith("_") for part in module_name.split(".")):
             continue
@@ -273,6 +301,7 @@ def signature_lines(modules, roots):
                 entry = class_entry(value)
                 if entry is not None:
                     lines.append((path, *entry))
+                    class_values[path] = value
                 for method, *entry in method_entries(value, roots):
                     lines.append((f"{path}().{method}", *entry))
             elif inspect.isfunction(value):
@@ -282,9 +311,24 @@ def signature_lines(modules, roots):
             elif not inspect.ismodule(value) and ours(type(value), roots):
                 for method, *entry in method_entries(type(value), roots):
                     lines.append((f"{path}.{method}", *entry))
+    # Each class, after its parameters, with the annotated classes it is
+    # one of (`^opentelemetry.sdk.trace.export.SpanExporter`): the class
+    # itself given where an instance of those is asked is a slip.
+    wanted = {
+        instance_of(p.annotation, roots)
+        for *_, signature in lines
+        for p in signature.parameters.values()
+    } - {None}
+    def is_a(path):
+        cls = class_values.get(path)
+        if cls is None:
+            return []
+        found = sorted(canonical(w) for w in wanted if issubclass(cls, w))
+        return ["^" + ",".join(found)] if found else []
+
     # Sorted by path: the doctor finds a path by binary search.
     return [
-        f"{path} {qualname} {bound} {' '.join(parameters(signature))}".rstrip()
+        " ".join([path, qualname, str(bound), *parameters(signature, roots), *is_a(path)])
         for path, qualname, bound, signature in sorted(lines, key=lambda line: line[0])
     ]
 

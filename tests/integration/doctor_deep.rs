@@ -435,6 +435,12 @@ const SLIPS: &[(&str, &str, &str, &str)] = &[
         "RequestsInstrumentor().instrument()",
         "RequestsInstrumentor.instrument()",
     ),
+    (
+        "a class given where an instance is meant",
+        "app.py",
+        "BatchSpanProcessor(OTLPSpanExporter())",
+        "BatchSpanProcessor(OTLPSpanExporter)",
+    ),
     ("nothing planted: a healthy workspace", "app.py", "", ""),
 ];
 

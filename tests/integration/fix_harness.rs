@@ -624,6 +624,16 @@ const PLANTED: &[Planted] = &[
             "RequestsInstrumentor.instrument()",
         )],
     },
+    Planted {
+        name: "a class given where an instance is meant",
+        set: &[],
+        unset: &[],
+        edits: &[(
+            "backend-flask/app.py",
+            "BatchSpanProcessor(OTLPSpanExporter())",
+            "BatchSpanProcessor(OTLPSpanExporter)",
+        )],
+    },
 ];
 
 #[test]

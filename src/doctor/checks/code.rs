@@ -532,22 +532,29 @@ fn check_exported_over_otlp(ctx: &Context, out: &mut Vec<Finding>) {
     if !(ctx.uses(Backend::Honeycomb) || ctx.uses(Backend::Local)) || ctx.auto_instrumented {
         return;
     }
-    let built = |exporter: &str| {
-        ctx.code.iter().any(|f| {
-            f.facts.calls.iter().any(|c| c.method() == exporter)
-                || f.facts
-                    .assignments
+    // Built, or given as the class itself where an instance is meant: that
+    // slip is python-callable-not-called's, one cause named once.
+    let is_exporter = |name: &str| name.rsplit('.').next() == Some("OTLPSpanExporter");
+    let named = ctx.code.iter().any(|f| {
+        f.facts.calls.iter().any(|c| {
+            is_exporter(&c.name)
+                || c.args
                     .iter()
-                    .any(|a| matches!(&a.value, Value::Call(c, _) if c.rsplit('.').next() == Some(exporter)))
-        })
-    };
+                    .chain(c.keywords.iter().map(|(_, v)| v))
+                    .any(|v| matches!(v, Value::Ref(given) if is_exporter(given)))
+        }) || f
+            .facts
+            .assignments
+            .iter()
+            .any(|a| matches!(&a.value, Value::Call(c, _) if is_exporter(c)))
+    });
     let console = ctx
         .live_calls()
         .find(|(_, c)| c.method() == "ConsoleSpanExporter");
     let Some((file, call)) = console else {
         return;
     };
-    if built("OTLPSpanExporter") {
+    if named {
         return;
     }
     out.push(

@@ -54,6 +54,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_undefined_names(ctx, &reach, index, file, &mut out);
         check_arity(&reach, index, file, &mut out);
         check_library_arity(ctx, &reach, index, file, &mut out);
+        check_classes_given_for_instances(&reach, index, file, &mut out);
         check_never_called(&reach, index, file, &mut out);
         check_callable_values(&reach, index, file, &mut out);
         check_imports(ctx, &reach, index, file, &mut out);
@@ -608,6 +609,85 @@ fn check_library_arity(
                 signature_of(&callable.params, callable.bound)
             )),
         });
+    }
+}
+
+/// The SDKs whose components a class given for an instance breaks: what
+/// they set up then exports nothing.
+const TELEMETRY_ROOTS: &[&str] = &["opentelemetry", "aws_xray_sdk"];
+
+/// A class of the packages given to a telemetry SDK where its annotation
+/// asks for an instance (`BatchSpanProcessor(OTLPSpanExporter)`, no
+/// parentheses): the SDK calls its methods with no instance to bind, each
+/// call raises TypeError, and what it should do for each span is never
+/// done.
+fn check_classes_given_for_instances(
+    reach: &Reach,
+    index: usize,
+    file: &PyFile,
+    out: &mut Vec<Finding>,
+) {
+    for call in file.facts.calls.iter().filter(|c| !c.unpacks) {
+        let Some(path) = library_path(file, &call.name, call.function) else {
+            continue;
+        };
+        let root = path.split('.').next().unwrap_or("");
+        if !TELEMETRY_ROOTS.contains(&root) {
+            continue;
+        }
+        let Some(callee) = library::signature(&path) else {
+            continue;
+        };
+        let positional = call
+            .args
+            .iter()
+            .zip(&call.arg_lines)
+            .enumerate()
+            .filter_map(|(i, arg)| {
+                Some((
+                    callee.params.positional.get(callee.bound + i)?.as_str(),
+                    arg,
+                ))
+            });
+        let keywords = call
+            .keywords
+            .iter()
+            .zip(&call.keyword_lines)
+            .map(|((keyword, value), line)| (keyword.as_str(), (value, line)));
+        for (param, (value, line)) in positional.chain(keywords) {
+            let Value::Ref(given) = value else {
+                continue;
+            };
+            let Some((_, wanted)) = callee.annotations.iter().find(|(p, _)| p == param) else {
+                continue;
+            };
+            let class =
+                library_path(file, given, call.function).and_then(|p| library::signature(&p));
+            let Some(class) = class.filter(|c| c.is_a.contains(wanted)) else {
+                continue;
+            };
+            let Some(when) = reach.when(index, call.function) else {
+                continue;
+            };
+            let short = wanted.rsplit('.').next().unwrap_or(wanted);
+            let found = finding(
+                reach,
+                (index, call.function),
+                CheckId::PythonCallableNotCalled,
+                when,
+                format!(
+                    "{}: `{given}` is the class itself, given to {}() as {param} where a {short} instance is asked: each call the SDK makes on it raises TypeError (no instance to bind self), so what it should do for every span is never done",
+                    at(file, *line),
+                    callee.name.trim_end_matches(".__init__"),
+                ),
+            );
+            let fix = format!("{}: pass an instance, `{given}()`", at(file, *line));
+            let edit = class
+                .takes_no_argument()
+                .then(|| Edit::call(&file.path, *line, given))
+                .flatten();
+            out.push(found.edit_or(edit, fix));
+        }
     }
 }
 
@@ -1220,6 +1300,46 @@ mod tests {
                 Some(format!("{class}().shutdown")),
                 Some(class.to_string()),
             ]
+        );
+    }
+
+    /// A class given to the SDK where its annotation asks an instance:
+    /// nothing is exported, a problem at import, made an instance by the
+    /// edit. A class where a class is meant is not judged.
+    #[test]
+    fn a_class_given_for_an_instance_is_made_one() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "BatchSpanProcessor(OTLPSpanExporter())",
+                "BatchSpanProcessor(OTLPSpanExporter)",
+            ),
+            SHELL,
+        );
+        let found = checked.one(CheckId::PythonCallableNotCalled, Status::Fail);
+        assert!(
+            found.message.contains("`OTLPSpanExporter` is the class itself, given to BatchSpanProcessor() as span_exporter"),
+            "{}",
+            found.message
+        );
+        // One cause, one problem: not also "no OTLP exporter is built".
+        assert_eq!(
+            checked.ids(Status::Fail),
+            [CheckId::PythonCallableNotCalled]
+        );
+        let edit = checked.edit(CheckId::PythonCallableNotCalled, Status::Fail);
+        assert!(
+            edit.new.contains("BatchSpanProcessor(OTLPSpanExporter())"),
+            "{}",
+            edit.new
+        );
+        let healthy = check("honeycomb", super::super::testing::unchanged, SHELL);
+        assert!(
+            !healthy
+                .findings
+                .iter()
+                .any(|f| f.id == CheckId::PythonCallableNotCalled)
         );
     }
 

@@ -19,6 +19,11 @@ pub struct Signature {
     pub params: Params,
     /// An instance method reached through its class: `self` is not bound.
     pub through_class: bool,
+    /// Parameters annotated with a class of the packages, an instance of
+    /// which they ask: (`span_exporter`, `opentelemetry.sdk.trace.export.SpanExporter`).
+    pub annotations: Vec<(String, &'static str)>,
+    /// For a class: the annotated classes it is one of.
+    pub is_a: Vec<&'static str>,
 }
 
 impl Signature {
@@ -77,20 +82,32 @@ fn entry(path: &str, through_class: bool) -> Option<Signature> {
         _ if through_class => (0, true),
         count => (count.parse().ok()?, false),
     };
+    let (params, annotations, is_a) = parse(fields.next().unwrap_or(""));
     Some(Signature {
         name,
         bound,
-        params: parse(fields.next().unwrap_or("")),
+        params,
         through_class,
+        annotations,
+        is_a,
     })
 }
 
-/// Parameters as a def writes them without defaults: `a b= / *args k ** kw`.
-fn parse(text: &str) -> Params {
+/// What a def's parameters and annotations say, and what a class is.
+type Parsed = (Params, Vec<(String, &'static str)>, Vec<&'static str>);
+
+/// Parameters as a def writes them without defaults, an annotation after a
+/// colon: `a b:pkg.Class= / *args k j= **kw`, then `^pkg.Class,...` for a
+/// class.
+fn parse(text: &'static str) -> Parsed {
     let mut params = Params::default();
+    let mut annotations = Vec::new();
+    let mut is_a = Vec::new();
     let mut keyword_only = false;
     for token in text.split(' ').filter(|t| !t.is_empty()) {
-        if token == "/" {
+        if let Some(classes) = token.strip_prefix('^') {
+            is_a.extend(classes.split(','));
+        } else if token == "/" {
             params.positional_only = params.positional.len();
         } else if token.starts_with("**") {
             params.var_keyword = true;
@@ -98,9 +115,16 @@ fn parse(text: &str) -> Params {
             params.var_positional |= !rest.is_empty();
             keyword_only = true;
         } else {
-            let (name, default) = match token.strip_suffix('=') {
-                Some(name) => (name.to_string(), true),
-                None => (token.to_string(), false),
+            let (token, default) = match token.strip_suffix('=') {
+                Some(token) => (token, true),
+                None => (token, false),
+            };
+            let name = match token.split_once(':') {
+                Some((name, class)) => {
+                    annotations.push((name.to_string(), class));
+                    name.to_string()
+                }
+                None => token.to_string(),
             };
             if keyword_only {
                 if !default {
@@ -113,7 +137,7 @@ fn parse(text: &str) -> Params {
             }
         }
     }
-    params
+    (params, annotations, is_a)
 }
 
 #[cfg(test)]
@@ -140,14 +164,16 @@ mod tests {
 
     #[test]
     fn an_entry_reads_as_the_parameters_it_names() {
-        let params = parse("a b= / c= *args k j= **kwargs");
+        let (params, annotations, is_a) = parse("a b:p.C= / c= *args k j= **kwargs ^p.D,p.E");
+        assert_eq!(annotations, [("b".to_string(), "p.C")]);
+        assert_eq!(is_a, ["p.D", "p.E"]);
         assert_eq!(params.positional, ["a", "b", "c"]);
         assert_eq!(params.positional_only, 2);
         assert_eq!(params.defaults, 2);
         assert!(params.var_positional && params.var_keyword);
         assert_eq!(params.keyword_only, ["k", "j"]);
         assert_eq!(params.required_keywords, ["k"]);
-        let bare = parse("* k=");
+        let (bare, _, _) = parse("* k=");
         assert!(!bare.var_positional);
         assert_eq!(bare.keyword_only, ["k"]);
     }
