@@ -340,6 +340,8 @@ def main():
         for distribution in DISTRIBUTIONS:
             modules.update(modules_of(distribution))
         roots = {m.split(".")[0] for m in modules}
+        # What a path must start with to be here: read before any search.
+        print(f"# roots: {' '.join(sorted(roots))}")
         for line in signature_lines(modules, roots):
             print(line)
         return

@@ -53,8 +53,9 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         }
         check_undefined_names(ctx, &reach, index, file, &mut out);
         check_arity(&reach, index, file, &mut out);
-        check_library_arity(ctx, &reach, index, file, &mut out);
-        check_classes_given_for_instances(&reach, index, file, &mut out);
+        let library = library_calls(file);
+        check_library_arity(ctx, &reach, index, file, &library, &mut out);
+        check_classes_given_for_instances(&reach, index, file, &library, &mut out);
         check_never_called(&reach, index, file, &mut out);
         check_callable_values(&reach, index, file, &mut out);
         check_imports(ctx, &reach, index, file, &mut out);
@@ -521,6 +522,32 @@ fn library_path(file: &PyFile, callee: &str, function: Option<usize>) -> Option<
     }
 }
 
+/// A call of a library callable: what the signature table says of it.
+struct LibraryCall<'a> {
+    call: &'a Call,
+    path: String,
+    callable: library::Signature,
+}
+
+/// The file's calls of library callables, looked up once for every check
+/// that judges them (with *args or **kwargs, how many is not known).
+fn library_calls(file: &PyFile) -> Vec<LibraryCall<'_>> {
+    file.facts
+        .calls
+        .iter()
+        .filter(|c| !c.unpacks)
+        .filter_map(|call| {
+            let path = library_path(file, &call.name, call.function)?;
+            let callable = library::signature(&path)?;
+            Some(LibraryCall {
+                call,
+                path,
+                callable,
+            })
+        })
+        .collect()
+}
+
 /// A library callable (the packages' public API, at the table's pins)
 /// called with arguments it does not take: CPython's TypeError at the call.
 /// Unpinned, a newer release may take a keyword the table lacks: a keyword
@@ -531,16 +558,16 @@ fn check_library_arity(
     reach: &Reach,
     index: usize,
     file: &PyFile,
+    library: &[LibraryCall],
     out: &mut Vec<Finding>,
 ) {
     let pins = ctx.requirement_pins();
-    for call in file.facts.calls.iter().filter(|c| !c.unpacks) {
-        let Some(path) = library_path(file, &call.name, call.function) else {
-            continue;
-        };
-        let Some(callable) = library::signature(&path) else {
-            continue;
-        };
+    for LibraryCall {
+        call,
+        path,
+        callable,
+    } in library
+    {
         let Some(why) = misfit_params(call, callable.name, &callable.params, callable.bound) else {
             continue;
         };
@@ -568,7 +595,7 @@ fn check_library_arity(
             format!(
                 "{}: {why} ({}): {}",
                 at(file, call.line),
-                python_modules::table().at_pin(distribution_of(&path)),
+                python_modules::table().at_pin(distribution_of(path)),
                 consequence(reach, file, when, "TypeError")
             ),
         );
@@ -625,19 +652,19 @@ fn check_classes_given_for_instances(
     reach: &Reach,
     index: usize,
     file: &PyFile,
+    library: &[LibraryCall],
     out: &mut Vec<Finding>,
 ) {
-    for call in file.facts.calls.iter().filter(|c| !c.unpacks) {
-        let Some(path) = library_path(file, &call.name, call.function) else {
-            continue;
-        };
+    for LibraryCall {
+        call,
+        path,
+        callable: callee,
+    } in library
+    {
         let root = path.split('.').next().unwrap_or("");
         if !TELEMETRY_ROOTS.contains(&root) {
             continue;
         }
-        let Some(callee) = library::signature(&path) else {
-            continue;
-        };
         let positional = call
             .args
             .iter()
