@@ -149,11 +149,30 @@ pub fn command(dockerfile: &Path) -> Result<Vec<String>> {
             });
             words[0] = here.display().to_string();
             if !executable {
-                words.insert(0, "sh".into());
+                // As the kernel would run it, had it the bit: by its `#!`.
+                let interpreter = interpreter_of(&here).unwrap_or_else(|| vec!["sh".into()]);
+                words.splice(0..0, interpreter);
             }
         }
     }
     Ok(words)
+}
+
+/// The interpreter a script's `#!` line names, with its argument:
+/// `#!/bin/bash` is `bash`, `#!/usr/bin/env bash` is `bash`. By name, found
+/// on this machine's PATH where the image's path is not here.
+fn interpreter_of(script: &Path) -> Option<Vec<String>> {
+    let text = crate::workspace::read::text(script).ok()?;
+    let line = text.lines().next()?.strip_prefix("#!")?;
+    let mut words: Vec<String> = line.split_whitespace().map(String::from).collect();
+    if words.first()?.rsplit('/').next() == Some("env") {
+        words.remove(0);
+    }
+    let program = words.first_mut()?;
+    if !Path::new(program.as_str()).is_file() {
+        *program = program.rsplit('/').next()?.to_string();
+    }
+    Some(words)
 }
 
 /// The script of the build context an exec-form ENTRYPOINT or CMD runs
@@ -240,6 +259,32 @@ pub fn environment(dockerfile: &Path) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A script the checkout holds without its exec bit runs as the kernel
+    /// would run it with the bit: by its `#!` line (bash's `==` in `[` is
+    /// an error under sh).
+    #[test]
+    fn a_script_without_its_bit_runs_by_its_shebang() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            "FROM python:3.11\nCMD [\"./entrypoint.sh\", \"FLASK\"]\n",
+        )
+        .unwrap();
+        let script = dir.path().join("entrypoint.sh");
+        for (first, runs) in [
+            ("#!/bin/bash", "bash"),
+            ("#!/usr/bin/env bash", "bash"),
+            ("#!/no/such/dir/bash -e", "bash"),
+            ("echo no shebang", "sh"),
+        ] {
+            std::fs::write(&script, format!("{first}\necho hi\n")).unwrap();
+            let words = super::command(&dir.path().join("Dockerfile")).unwrap();
+            let program = words[0].rsplit('/').next().unwrap();
+            assert_eq!(program, runs, "{first}: {words:?}");
+            assert_eq!(words.last().map(String::as_str), Some("FLASK"));
+        }
+    }
     use super::*;
 
     #[test]

@@ -490,3 +490,125 @@ fn the_static_doctor_and_the_run_agree_on_every_slip() {
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// Why a fixture's backend could not start here, when it is this machine
+/// and not the student's code: no network to AWS (or to a local DynamoDB),
+/// a package the shared venv (the generated workspace's, every backend)
+/// does not hold, or a file only the image holds (`COPY ... /etc/...`).
+fn started_elsewhere_only(json: &serde_json::Value) -> Option<String> {
+    const NOT_THE_CODE: &[&str] = &[
+        "EndpointConnectionError",
+        "Could not connect to the endpoint",
+        "NoCredentialsError",
+        "ModuleNotFoundError",
+        "' doesn't exist",
+    ];
+    found(json, "deep-start", "fail")
+        .into_iter()
+        .find(|message| NOT_THE_CODE.iter().any(|n| message.contains(n)))
+}
+
+/// The truth oracle on the training fixtures: each one's backend run by
+/// `--deep` in the shared venv (the packages at tracelab's pins), and held
+/// to the static doctor both ways, as on the planted slips. A fixture
+/// whose backend cannot start on this machine (no network to AWS, a
+/// package the venv lacks) is counted and left out, and so is a claim a
+/// run of the app cannot see.
+#[test]
+fn the_static_doctor_and_the_run_agree_on_the_training_fixtures() {
+    let Some(fixtures) = common::realrepos::folder(
+        "doctor_deep::the_static_doctor_and_the_run_agree_on_the_training_fixtures",
+    ) else {
+        return;
+    };
+    let (_root, generated) = workspace("honeycomb,xray,cloudwatch,rollbar");
+    let venv = std::fs::canonicalize(generated.join("backend-flask/.venv")).unwrap();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("EXPECTED.md").exists() && p.join("backend-flask/app.py").exists())
+        .collect();
+    names.sort();
+    let (mut started, mut stopped_by_code, mut elsewhere) = (0, 0, Vec::new());
+    // What a run of the app cannot see: the X-Ray service, not the SDK,
+    // drops an annotation of another type, and a segment never ended is
+    // never sent (nothing arrives to look at).
+    const UNSEEN_BY_A_RUN: &[(&str, &str)] = &[
+        ("code-annotation-value", ""),
+        ("code-xray-segment", "at import is never ended"),
+    ];
+    // This machine reaches no network: an exporter the code points at
+    // Honeycomb itself cannot send from here.
+    const NO_NETWORK_HERE: &[&str] = &["NameResolutionError", "Failed to export spans batch"];
+    let mut disagreements = Vec::new();
+    for repo in &names {
+        let name = repo.file_name().unwrap().to_string_lossy().into_owned();
+        let copy = tempfile::tempdir().unwrap();
+        let dir = copy.path().join(&name);
+        common::realrepos::copy_repo(repo, &dir);
+        let backend = dir.join("backend-flask");
+        std::os::unix::fs::symlink(&venv, backend.join(".venv")).unwrap();
+        // Marked as filled for this requirements.txt: the run uses the
+        // shared packages, and a module they lack stops it (counted).
+        let digest: String =
+            Sha256::digest(std::fs::read(backend.join("requirements.txt")).unwrap_or_default())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+        let marker = venv.join(".tracelab-requirements");
+        let kept = std::fs::read(&marker).ok();
+        std::fs::write(&marker, digest).unwrap();
+        let (_, json, elapsed) = deep(&dir);
+        if let Some(kept) = kept {
+            std::fs::write(&marker, kept).unwrap();
+        }
+        println!("{name}: --deep in {elapsed:.1?}");
+        let ran = !found(&json, "deep-start", "ok").is_empty();
+        if !ran {
+            if let Some(why) = started_elsewhere_only(&json) {
+                elsewhere.push(format!("{name}: {why:.160}"));
+                continue;
+            }
+            stopped_by_code += 1;
+        } else {
+            started += 1;
+        }
+        for check in json["checks"].as_array().unwrap() {
+            let id = check["id"].as_str().unwrap();
+            let status = check["status"].as_str().unwrap();
+            let message = check["message"].as_str().unwrap();
+            let problem = status == "fail" || status == "warn";
+            let code = ["code-", "python-", "lab-"]
+                .iter()
+                .any(|p| id.starts_with(p));
+            let unseen = UNSEEN_BY_A_RUN
+                .iter()
+                .any(|(i, part)| id == *i && message.contains(part));
+            if problem && id.starts_with("deep-") {
+                if NO_NETWORK_HERE.iter().any(|n| message.contains(n)) {
+                    continue;
+                }
+                disagreements.push(format!(
+                    "{name}: the run saw what no static check named: {id} {message}"
+                ));
+            } else if ran && problem && code && !unseen && check["confirmed"] != true {
+                disagreements.push(format!(
+                    "{name}: the run did not see the static claim: {id} {message}"
+                ));
+            }
+        }
+        assert!(
+            common::processes_in(&dir).is_empty(),
+            "{name}: left running"
+        );
+    }
+    println!(
+        "{} fixtures: {started} started and were held to the static doctor, {stopped_by_code} stopped by a problem it named, {} could not start here:\n{}",
+        names.len(),
+        elsewhere.len(),
+        elsewhere.join("\n")
+    );
+    assert!(started > 0, "no fixture's backend started");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

@@ -19,7 +19,9 @@ use crate::workspace::context::Context;
 /// `same_fact` links.
 pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -> Vec<Finding> {
     use crate::doctor::finding::Status;
-    let is_problem = |f: &Finding| matches!(f.status, Status::Fail | Status::Warn);
+    // A note counts too: a 500 on a route the lab never uses is a note, as
+    // the static finding of it is, and is the same cause said twice.
+    let is_problem = |f: &Finding| matches!(f.status, Status::Fail | Status::Warn | Status::Info);
     probed
         .into_iter()
         .filter_map(|finding| {
@@ -98,10 +100,19 @@ fn same_fact(seen: &Finding, claimed: &Finding) -> bool {
         }
         // No segment at all: the SDK is switched off.
         DeepXray if says("no X-Ray segment arrived") => claimed.id == XraySdkDisabled,
-        // The lab's attribute missing: the static finding names that key.
-        DeepLabSpan => crate::rules::lab::ATTRIBUTES
-            .iter()
-            .any(|key| says(key) && claimed.message.contains(&format!("\"{key}\""))),
+        // The lab's attribute missing: the static finding names that key,
+        // quoted or in a list.
+        DeepLabSpan => crate::rules::lab::ATTRIBUTES.iter().any(|key| {
+            says(key)
+                && claimed
+                    .message
+                    .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_'))
+                    .any(|word| word == *key)
+        }),
+        // The SDK refused an attribute's value: the static finding named it.
+        DeepSdkWarning if says("could not take an attribute value") => {
+            claimed.id == CodeAttributeValue
+        }
         _ => false,
     }
 }
@@ -173,11 +184,16 @@ pub(super) fn route_finding(
     status: u16,
     window: &[String],
 ) -> Option<Finding> {
+    // As a static finding of a failing request is (FACTS: severity is a
+    // promise): on the lab's route the lab's span is lost, a warning; on
+    // any other, the request's span still arrives, marked as an error.
+    let on_lab_route = route.path == crate::rules::lab::ROUTE;
     match status {
         // A 4xx is the app's own answer (search without a query is 422).
         200..=499 => None,
+        // No answer: the request's span never ends, and never arrives.
         0 => Some(
-            Finding::fail(
+            Finding::warn(
                 CheckId::DeepRoute,
                 Layer::Code,
                 format!(
@@ -195,8 +211,13 @@ pub(super) fn route_finding(
                 None => (String::new(), None),
             };
             let at = at.unwrap_or_else(|| route.at.clone());
+            let found = if on_lab_route {
+                Finding::warn
+            } else {
+                Finding::info
+            };
             Some(
-                Finding::fail(
+                found(
                     CheckId::DeepRoute,
                     Layer::Code,
                     format!(
@@ -694,7 +715,7 @@ mod tests {
                 Layer::Code,
                 "spans arrive as unknown_service:python3",
             ),
-            Finding::fail(
+            Finding::info(
                 CheckId::DeepRoute,
                 Layer::Code,
                 "GET /x answered 500 at backend-flask/app.py:9",
@@ -704,7 +725,7 @@ mod tests {
         // What the static report named is not said twice: its finding is
         // marked confirmed; the 500 it did not name is the run's own.
         let statuses: Vec<Status> = kept.iter().map(|f| f.status).collect();
-        assert_eq!(statuses, [Status::Fail]);
+        assert_eq!(statuses, [Status::Info]);
         assert!(static_findings.iter().all(|f| f.confirmed));
         // The run saw spans arrive under unknown_service, where the
         // student will not look: the static warning stays a warning.
