@@ -38,8 +38,9 @@ pub fn as_confirmations(probed: Vec<Finding>, static_findings: &mut [Finding]) -
                 return Some(finding);
             }
             // One finding, marked: the static one, proved by the run, and at
-            // least as grave as what the run saw (a warning about a request
-            // the run saw fail is a problem).
+            // least as grave as what the run saw (a request the run saw fail
+            // that the static check named a note is a warning on the lab's
+            // route).
             for static_finding in confirmed {
                 static_finding.raise_to(finding.status);
                 static_finding.confirmed = true;
