@@ -446,6 +446,52 @@ const SLIPS: &[(&str, &str, &str, &str)] = &[
     ("nothing planted: a healthy workspace", "app.py", "", ""),
 ];
 
+/// What the run cannot judge: static claims (id, part of the message)
+/// about what no run of the app shows, and things the run saw that are
+/// this machine's, not the code's (parts of their message).
+#[derive(Default)]
+struct Unseen {
+    claims: &'static [(&'static str, &'static str)],
+    seen: &'static [&'static str],
+}
+
+/// Where the run and the static doctor disagree in one report: a problem
+/// the run saw that no static check named, or, when the backend ran, a
+/// static claim about the code that the run did not see.
+fn disagreements_in(
+    name: &str,
+    json: &serde_json::Value,
+    ran: bool,
+    unseen: &Unseen,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    for check in json["checks"].as_array().unwrap() {
+        let id = check["id"].as_str().unwrap();
+        let status = check["status"].as_str().unwrap();
+        let message = check["message"].as_str().unwrap();
+        let problem = status == "fail" || status == "warn";
+        let code = ["code-", "python-", "lab-"]
+            .iter()
+            .any(|p| id.starts_with(p));
+        let not_judged = unseen
+            .claims
+            .iter()
+            .any(|(i, part)| id == *i && message.contains(part));
+        if problem && id.starts_with("deep-") {
+            if !unseen.seen.iter().any(|n| message.contains(n)) {
+                found.push(format!(
+                    "{name}: the run saw what no static check named: {id} {message}"
+                ));
+            }
+        } else if ran && problem && code && !not_judged && check["confirmed"] != true {
+            found.push(format!(
+                "{name}: the run did not see the static claim: {id} {message}"
+            ));
+        }
+    }
+    found
+}
+
 /// The truth oracle: the static doctor against the run, both ways, on
 /// each slip. Every problem the static doctor names in the code is one the
 /// run saw (marked confirmed), or one the run cannot see; every loss the
@@ -453,8 +499,6 @@ const SLIPS: &[(&str, &str, &str, &str)] = &[
 /// own).
 #[test]
 fn the_static_doctor_and_the_run_agree_on_every_slip() {
-    // What a run of the app cannot see: a claim about another process.
-    const UNSEEN_BY_A_RUN: &[&str] = &[];
     let mut disagreements = Vec::new();
     for (name, file, from, to) in SLIPS {
         let (_root, dir) = workspace("honeycomb,xray,cloudwatch,rollbar");
@@ -463,34 +507,34 @@ fn the_static_doctor_and_the_run_agree_on_every_slip() {
         }
         let (_, json, elapsed) = deep(&dir);
         println!("{name}: --deep in {elapsed:.1?}");
-        for check in json["checks"].as_array().unwrap() {
-            let id = check["id"].as_str().unwrap();
-            let status = check["status"].as_str().unwrap();
-            let message = check["message"].as_str().unwrap();
-            let problem = status == "fail" || status == "warn";
-            let code = ["code-", "python-", "lab-"]
-                .iter()
-                .any(|p| id.starts_with(p));
-            if problem && id.starts_with("deep-") {
-                disagreements.push(format!(
-                    "{name}: the run saw what no static check named: {id} {message}"
-                ));
-            } else if problem
-                && code
-                && check["confirmed"] != true
-                && !UNSEEN_BY_A_RUN.contains(&id)
-            {
-                disagreements.push(format!(
-                    "{name}: the run did not see the static claim: {id} {message}"
-                ));
-            }
-        }
+        disagreements.extend(disagreements_in(name, &json, true, &Unseen::default()));
         assert!(
             common::processes_in(&dir).is_empty(),
             "{name}: left running"
         );
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// `backend/.venv` as the shared venv (every entry a link to it) marked as
+/// filled for this backend's requirements.txt: the run uses the shared
+/// packages, and a module they lack stops it (counted). The shared venv's
+/// own mark is left alone: other tests read it at the same time.
+fn venv_view(shared: &Path, backend: &Path) {
+    let view = backend.join(".venv");
+    std::fs::create_dir(&view).unwrap();
+    const MARK: &str = ".tracelab-requirements";
+    for entry in std::fs::read_dir(shared).unwrap().flatten() {
+        if entry.file_name() != MARK {
+            std::os::unix::fs::symlink(entry.path(), view.join(entry.file_name())).unwrap();
+        }
+    }
+    let requirements = std::fs::read(backend.join("requirements.txt")).unwrap_or_default();
+    let digest: String = Sha256::digest(requirements)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(view.join(MARK), digest).unwrap();
 }
 
 /// Why a fixture's backend could not start here, when it is this machine
@@ -533,16 +577,18 @@ fn the_static_doctor_and_the_run_agree_on_the_training_fixtures() {
         .collect();
     names.sort();
     let (mut started, mut stopped_by_code, mut elsewhere) = (0, 0, Vec::new());
-    // What a run of the app cannot see: the X-Ray service, not the SDK,
-    // drops an annotation of another type, and a segment never ended is
-    // never sent (nothing arrives to look at).
-    const UNSEEN_BY_A_RUN: &[(&str, &str)] = &[
-        ("code-annotation-value", ""),
-        ("code-xray-segment", "at import is never ended"),
-    ];
-    // This machine reaches no network: an exporter the code points at
-    // Honeycomb itself cannot send from here.
-    const NO_NETWORK_HERE: &[&str] = &["NameResolutionError", "Failed to export spans batch"];
+    let unseen = Unseen {
+        // The X-Ray service, not the SDK, drops an annotation of another
+        // type, and a segment never ended is never sent (nothing arrives
+        // to look at).
+        claims: &[
+            ("code-annotation-value", ""),
+            ("code-xray-segment", "at import is never ended"),
+        ],
+        // This machine reaches no network: an exporter the code points at
+        // Honeycomb itself cannot send from here.
+        seen: &["NameResolutionError", "Failed to export spans batch"],
+    };
     let mut disagreements = Vec::new();
     for repo in &names {
         let name = repo.file_name().unwrap().to_string_lossy().into_owned();
@@ -550,21 +596,8 @@ fn the_static_doctor_and_the_run_agree_on_the_training_fixtures() {
         let dir = copy.path().join(&name);
         common::realrepos::copy_repo(repo, &dir);
         let backend = dir.join("backend-flask");
-        std::os::unix::fs::symlink(&venv, backend.join(".venv")).unwrap();
-        // Marked as filled for this requirements.txt: the run uses the
-        // shared packages, and a module they lack stops it (counted).
-        let digest: String =
-            Sha256::digest(std::fs::read(backend.join("requirements.txt")).unwrap_or_default())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-        let marker = venv.join(".tracelab-requirements");
-        let kept = std::fs::read(&marker).ok();
-        std::fs::write(&marker, digest).unwrap();
+        venv_view(&venv, &backend);
         let (_, json, elapsed) = deep(&dir);
-        if let Some(kept) = kept {
-            std::fs::write(&marker, kept).unwrap();
-        }
         println!("{name}: --deep in {elapsed:.1?}");
         let ran = !found(&json, "deep-start", "ok").is_empty();
         if !ran {
@@ -576,30 +609,7 @@ fn the_static_doctor_and_the_run_agree_on_the_training_fixtures() {
         } else {
             started += 1;
         }
-        for check in json["checks"].as_array().unwrap() {
-            let id = check["id"].as_str().unwrap();
-            let status = check["status"].as_str().unwrap();
-            let message = check["message"].as_str().unwrap();
-            let problem = status == "fail" || status == "warn";
-            let code = ["code-", "python-", "lab-"]
-                .iter()
-                .any(|p| id.starts_with(p));
-            let unseen = UNSEEN_BY_A_RUN
-                .iter()
-                .any(|(i, part)| id == *i && message.contains(part));
-            if problem && id.starts_with("deep-") {
-                if NO_NETWORK_HERE.iter().any(|n| message.contains(n)) {
-                    continue;
-                }
-                disagreements.push(format!(
-                    "{name}: the run saw what no static check named: {id} {message}"
-                ));
-            } else if ran && problem && code && !unseen && check["confirmed"] != true {
-                disagreements.push(format!(
-                    "{name}: the run did not see the static claim: {id} {message}"
-                ));
-            }
-        }
+        disagreements.extend(disagreements_in(&name, &json, ran, &unseen));
         assert!(
             common::processes_in(&dir).is_empty(),
             "{name}: left running"
