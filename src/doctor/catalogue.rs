@@ -96,6 +96,14 @@ pub struct Reports {
     pub when: Option<&'static str>,
 }
 
+/// When a Python error is a problem, a warning or a note: as grave as
+/// where it runs (`checks::python::finding` decides it; the checks whose
+/// finding it makes declare it so).
+const RAISES_AT_IMPORT: &str = "at import: the backend does not start";
+const RAISES_IN_A_LAB_REQUEST: &str = "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost";
+const RAISES_IN_ANOTHER_REQUEST: &str =
+    "in any other request: HTTP 500, its span still arrives, marked as an error";
+
 /// Declares `CheckId`, one variant per check, with its entry.
 macro_rules! catalogue {
     ($(
@@ -103,7 +111,7 @@ macro_rules! catalogue {
         $variant:ident = $id:literal {
             group: $group:ident,
             blocks_run: $blocks:literal,
-            statuses: [$($status:ident $(: $when:literal)?),+ $(,)?],
+            statuses: [$($status:ident $(: $when:expr)?),+ $(,)?],
         }
     )+) => {
         /// The id of a check: what a finding carries, `--explain` and
@@ -154,7 +162,7 @@ macro_rules! catalogue {
             }
         }
     };
-    (@when $when:literal) => { Some($when) };
+    (@when $when:expr) => { Some($when) };
     (@when) => { None };
 }
 
@@ -923,9 +931,9 @@ catalogue! {
         group: Python,
         blocks_run: false,
         statuses: [
-            Fail: "at import: the backend does not start",
-            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
-            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
+            Fail: RAISES_AT_IMPORT,
+            Warn: RAISES_IN_A_LAB_REQUEST,
+            Info: RAISES_IN_ANOTHER_REQUEST,
         ],
     }
     /// A function called with arguments it does not take (TypeError, as
@@ -941,9 +949,9 @@ catalogue! {
         group: Python,
         blocks_run: false,
         statuses: [
-            Fail: "at import: the backend does not start",
-            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
-            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
+            Fail: RAISES_AT_IMPORT,
+            Warn: RAISES_IN_A_LAB_REQUEST,
+            Info: RAISES_IN_ANOTHER_REQUEST,
         ],
     }
     /// A callable used as its value where its result was meant, in code that
@@ -976,9 +984,9 @@ catalogue! {
         group: Python,
         blocks_run: false,
         statuses: [
-            Fail: "at import: the backend does not start",
-            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
-            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
+            Fail: RAISES_AT_IMPORT,
+            Warn: RAISES_IN_A_LAB_REQUEST,
+            Info: RAISES_IN_ANOTHER_REQUEST,
         ],
     }
     /// A call of a name a module does not have (`trace.getTracer(...)` after
@@ -990,9 +998,9 @@ catalogue! {
         group: Python,
         blocks_run: false,
         statuses: [
-            Fail: "at import: the backend does not start",
-            Warn: "in a request on the lab's route, or in code that sends telemetry: HTTP 500, and the lab's span or that telemetry is lost",
-            Info: "in any other request: HTTP 500, its span still arrives, marked as an error",
+            Fail: RAISES_AT_IMPORT,
+            Warn: RAISES_IN_A_LAB_REQUEST,
+            Info: RAISES_IN_ANOTHER_REQUEST,
         ],
     }
     /// A function that holds the backend's set-up (rollbar.init,
