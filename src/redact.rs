@@ -26,20 +26,10 @@ static SHAPES: Keyed = Keyed::new(
     &["hc", "akia", "asia"],
 )
 .followed_by(|rest| {
-    // What either shape needs after its prefix: a fingerprint such as
-    // `hcaik_…(64 chars` has the prefix and not the key, and is told apart
-    // without compiling the pattern.
-    let bytes = rest.as_bytes();
-    let honeycomb = bytes.len() >= 62
-        && matches!(bytes[1..4], [b'i', b'k' | b'c', b'_'])
-        && bytes[4..62]
-            .iter()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
-    let aws = bytes.len() >= 16
-        && bytes[..16]
-            .iter()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-    honeycomb || aws
+    // A fingerprint such as `hcaik_…(64 chars` has the prefix and not the
+    // key, and is told apart without compiling the pattern.
+    crate::rules::honeycomb::goes_on_as_ingest_key(rest)
+        || crate::rules::aws::goes_on_as_access_key_id(rest)
 });
 
 /// `scheme://user:password@host`: the user-info.

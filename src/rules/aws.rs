@@ -46,6 +46,15 @@ pub const REGIONS: &[&str] = &[
     "cn-northwest-1",
 ];
 
+/// Whether `text` goes on as an access key id does after its `AKIA` or
+/// `ASIA`: 16 uppercase letters or digits.
+pub fn goes_on_as_access_key_id(text: &str) -> bool {
+    text.as_bytes().get(..16).is_some_and(|tail| {
+        tail.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
 pub fn access_key_shape(id: &str) -> Shape {
     let standard = id.len() == 20
         && id

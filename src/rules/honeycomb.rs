@@ -36,21 +36,33 @@ fn lower_alnum(s: &str) -> bool {
 
 /// `hc` + one letter + `ik_`/`ic_` + 58 lowercase alphanumerics.
 fn ingest_kind(key: &str) -> Option<KeyKind> {
-    let bytes = key.as_bytes();
-    // Byte slicing below is only safe on ASCII; real keys always are.
-    if !key.is_ascii()
-        || key.len() != 64
-        || !key.starts_with("hc")
-        || !bytes[2].is_ascii_lowercase()
-    {
+    if key.len() != 64 {
         return None;
     }
-    let kind = match &key[3..6] {
+    ingest_tail_kind(key.strip_prefix("hc")?)
+}
+
+/// What follows an ingest key's `hc`: one letter + `ik_`/`ic_` + 58
+/// lowercase alphanumerics (62 bytes).
+fn ingest_tail_kind(tail: &str) -> Option<KeyKind> {
+    let bytes = tail.as_bytes();
+    // Byte slicing below is only safe on ASCII; real keys always are.
+    if !tail.is_ascii() || tail.len() != 62 || !bytes[0].is_ascii_lowercase() {
+        return None;
+    }
+    let kind = match &tail[1..4] {
         "ik_" => KeyKind::Ingest,
         "ic_" => KeyKind::ClassicIngest,
         _ => return None,
     };
-    lower_alnum(&key[6..]).then_some(kind)
+    lower_alnum(&tail[4..]).then_some(kind)
+}
+
+/// Whether `text` goes on as an ingest key does after its `hc`: for a
+/// search that found the `hc` and asks whether a key can start there.
+pub fn goes_on_as_ingest_key(text: &str) -> bool {
+    text.get(..62)
+        .is_some_and(|tail| ingest_tail_kind(tail).is_some())
 }
 
 pub fn classify(key: &str) -> Option<KeyKind> {

@@ -167,12 +167,13 @@ static PATTERNS: [Pattern; 7] = [
     },
     Pattern {
         regex: Keyed::new(r"(?-u)\b(hc[a-z]i[kc]_[a-z0-9]{58})\b", &["hc"])
-            .followed_by(|rest| matches!(rest.as_bytes(), [_, b'i', b'k' | b'c', b'_', ..])),
+            .followed_by(crate::rules::honeycomb::goes_on_as_ingest_key),
         kind: "Honeycomb ingest key",
         variable: "HONEYCOMB_API_KEY",
     },
     Pattern {
-        regex: Keyed::new(r"(?-u)\b((?:AKIA|ASIA)[A-Z0-9]{16})\b", &["akia", "asia"]),
+        regex: Keyed::new(r"(?-u)\b((?:AKIA|ASIA)[A-Z0-9]{16})\b", &["akia", "asia"])
+            .followed_by(crate::rules::aws::goes_on_as_access_key_id),
         kind: "AWS access key id",
         variable: "AWS_ACCESS_KEY_ID",
     },
