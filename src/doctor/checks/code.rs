@@ -536,17 +536,14 @@ fn check_exported_over_otlp(ctx: &Context, out: &mut Vec<Finding>) {
     // slip is python-callable-not-called's, one cause named once.
     let is_exporter = |name: &str| name.rsplit('.').next() == Some("OTLPSpanExporter");
     let named = ctx.code.iter().any(|f| {
-        f.facts.calls.iter().any(|c| {
-            is_exporter(&c.name)
-                || c.args
-                    .iter()
-                    .chain(c.keywords.iter().map(|(_, v)| v))
-                    .any(|v| matches!(v, Value::Ref(given) if is_exporter(given)))
-        }) || f
-            .facts
-            .assignments
+        f.facts
+            .calls
             .iter()
-            .any(|a| matches!(&a.value, Value::Call(c, _) if is_exporter(c)))
+            .any(|c| is_exporter(&c.name) || c.passed_names().any(is_exporter))
+            || f.facts
+                .assignments
+                .iter()
+                .any(|a| matches!(&a.value, Value::Call(c, _) if is_exporter(c)))
     });
     let console = ctx
         .live_calls()

@@ -101,6 +101,18 @@ impl Call {
         self.name.rsplit('.').next().unwrap_or(&self.name)
     }
 
+    /// The names passed as arguments without being called: `f` and `h`
+    /// in `g(f, key=h)`.
+    pub fn passed_names(&self) -> impl Iterator<Item = &str> {
+        self.args
+            .iter()
+            .chain(self.keywords.iter().map(|(_, v)| v))
+            .filter_map(|v| match v {
+                Value::Ref(name) => Some(name.as_str()),
+                _ => None,
+            })
+    }
+
     pub fn keyword(&self, name: &str) -> Option<&Value> {
         self.keywords
             .iter()

@@ -157,15 +157,7 @@ impl<'a> Reach<'a> {
         }
         // Functions passed by name: a registrar calls them per request;
         // anything else may call them as soon as it is called itself.
-        let passed = call
-            .args
-            .iter()
-            .chain(call.keywords.iter().map(|(_, v)| v))
-            .filter_map(|v| match v {
-                Value::Ref(name) => Some(name.as_str()),
-                _ => None,
-            });
-        for name in passed {
+        for name in call.passed_names() {
             for id in self.named(file, name, call.function) {
                 queue.push_back((id, if registrar { When::Request(id) } else { when }));
             }
