@@ -36,20 +36,14 @@ impl Signature {
 
     /// Whether a keyword argument of this name binds to a parameter.
     pub fn accepts_keyword(&self, keyword: &str) -> bool {
-        let params = &self.params;
-        params.var_keyword
-            || params.positional[params.positional_only..]
-                .iter()
-                .chain(&params.keyword_only)
-                .any(|p| p == keyword)
+        self.params.var_keyword || self.params.by_keyword().any(|p| p == keyword)
     }
 
     /// The parameter `keyword` is a misspelling of, when one is.
     pub fn near_keyword(&self, keyword: &str) -> Option<&str> {
-        let params = &self.params;
-        let mut near = params.positional[params.positional_only..]
-            .iter()
-            .chain(&params.keyword_only)
+        let mut near = self
+            .params
+            .by_keyword()
             .filter(|p| crate::rules::names::is_near_miss(keyword, &p.to_ascii_uppercase()));
         match (near.next(), near.next()) {
             (Some(one), None) => Some(one),

@@ -155,6 +155,16 @@ pub struct Params {
     pub positional_only: usize,
 }
 
+impl Params {
+    /// The parameters a keyword argument can bind to: every ordinary and
+    /// keyword-only one, not the positional-only.
+    pub fn by_keyword(&self) -> impl Iterator<Item = &String> {
+        self.positional[self.positional_only.min(self.positional.len())..]
+            .iter()
+            .chain(&self.keyword_only)
+    }
+}
+
 /// `from flask import Flask as F` (the name `F` bound to `flask.Flask`), or
 /// `import a.b` (the name `a`, bound by importing the module `a.b`).
 #[derive(Debug, Clone, PartialEq)]
