@@ -88,7 +88,10 @@ fn entry(path: &str, through_class: bool) -> Option<Signature> {
     let mut fields = line.splitn(4, ' ').skip(1);
     let name = fields.next()?;
     let (bound, through_class) = match fields.next()? {
+        // A classmethod binds its class, a staticmethod nothing, however
+        // they are reached.
         "c" => (1, false),
+        "0" => (0, false),
         _ if through_class => (0, true),
         count => (count.parse().ok()?, false),
     };
@@ -224,5 +227,11 @@ mod tests {
             (unbound.bound, unbound.params.positional[0].as_str()),
             (0, "self")
         );
+        assert!(unbound.through_class);
+        // A staticmethod through its class is the same callable.
+        let flask = "opentelemetry.instrumentation.flask.FlaskInstrumentor";
+        let static_ = signature(&format!("{flask}.instrument_app")).unwrap();
+        assert_eq!(static_.bound, 0);
+        assert!(!static_.through_class);
     }
 }
