@@ -39,11 +39,7 @@ impl Context {
             });
             let usual = UsualCode {
                 dir: usual_dir,
-                code: Some(Box::new(|| {
-                    usual_code
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })),
+                reading: Some(usual_code),
             };
             Self::load_all_with(
                 dir,
@@ -155,10 +151,9 @@ impl Context {
                 code: match code_of.iter().find(|(d, _)| *d == backend_dir) {
                     Some((_, code)) => code.clone(),
                     None => {
-                        let code = match usual.code.take_if(|_| backend_dir == usual.dir) {
-                            Some(read) => read(),
-                            None => read_code(&backend_dir),
-                        };
+                        let code = usual
+                            .take_for(&backend_dir)
+                            .unwrap_or_else(|| read_code(&backend_dir));
                         code_of.push((backend_dir.clone(), code.clone()));
                         code
                     }
@@ -182,9 +177,21 @@ impl Context {
 
 /// The backend's code where it usually is, read before the compose file
 /// says where it is: used when the backend is there.
-struct UsualCode<'a> {
+struct UsualCode<'scope> {
     dir: PathBuf,
-    code: Option<Box<dyn FnOnce() -> Vec<PyFile> + 'a>>,
+    reading: Option<std::thread::ScopedJoinHandle<'scope, Vec<PyFile>>>,
+}
+
+impl UsualCode<'_> {
+    /// The code read for `backend_dir`, once, when that is where it was read.
+    fn take_for(&mut self, backend_dir: &Path) -> Option<Vec<PyFile>> {
+        let reading = self.reading.take_if(|_| backend_dir == self.dir)?;
+        Some(
+            reading
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    }
 }
 
 /// A variable as Compose interpolates it: the shell's, else `.env`'s.
