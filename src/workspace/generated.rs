@@ -79,15 +79,9 @@ fn env_lookup(expression: &str) -> Option<&str> {
 }
 
 /// Every file the workspace's `.gitpod.yml` tasks generate with an ERB
-/// script of the repository.
-pub fn find(dir: &Path) -> Vec<GeneratedFile> {
+/// script of the repository (`text`, and `yaml` as it is parsed).
+pub fn find(dir: &Path, text: &str, yaml: &serde_yaml::Value) -> Vec<GeneratedFile> {
     let path = dir.join(".gitpod.yml");
-    let Ok(text) = crate::workspace::read::text(&path) else {
-        return Vec::new();
-    };
-    let Ok(yaml) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
-        return Vec::new();
-    };
     let tasks = yaml
         .get("tasks")
         .and_then(|t| t.as_sequence())
@@ -111,7 +105,7 @@ pub fn find(dir: &Path) -> Vec<GeneratedFile> {
                 let Some(cwd) = cwd.as_deref() else {
                     continue;
                 };
-                let run_at = line_of(&text, line)
+                let run_at = line_of(text, line)
                     .map(|n| format!("{}:{n}", path.display()))
                     .unwrap_or_else(|| path.display().to_string());
                 if let Some(file) = generator(dir, cwd, line, run_at) {
@@ -343,6 +337,12 @@ fn shown(dir: &Path, path: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// What `find` makes of the folder's `.gitpod.yml`.
+    fn find_in(dir: &Path) -> Vec<GeneratedFile> {
+        let text = std::fs::read_to_string(dir.join(".gitpod.yml")).unwrap();
+        find(dir, &text, &serde_yaml::from_str(&text).unwrap())
+    }
+
     fn workspace(gitpod: &str, script: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -439,7 +439,7 @@ mod tests {
             "tasks:\n  - name: flask\n    command: |\n      ruby $THEIA_WORKSPACE_ROOT/bin/backend/generate-env\n      cd backend-flask\n",
             SCRIPT,
         );
-        let found = find(dir.path());
+        let found = find_in(dir.path());
         assert_eq!(found.len(), 1, "{found:?}");
         let file = &found[0];
         assert_eq!(file.output, dir.path().join("backend-flask.env"));
@@ -461,7 +461,7 @@ mod tests {
             "tasks:\n  - command: |\n      source \"$THEIA_WORKSPACE_ROOT/bin/backend/generate-env\"\n",
             &script,
         );
-        let found = find(dir.path());
+        let found = find_in(dir.path());
         let problem = found[0].problem.clone().unwrap();
         assert!(
             problem.contains("with bash, which cannot run it"),
@@ -487,7 +487,7 @@ mod tests {
             "tasks:\n  - command: |\n      ruby $THEIA_WORKSPACE_ROOT/bin/backend/generate-env\n",
             &script,
         );
-        let found = find(dir.path());
+        let found = find_in(dir.path());
         let made = making(&found, &dir.path().join("backend-flask.env")).unwrap();
         let problem = made.problem.unwrap();
         assert!(
@@ -503,6 +503,6 @@ mod tests {
             "tasks:\n  - before: |\n      cd /workspace\n      ruby bin/backend/generate-env\n",
             SCRIPT,
         );
-        assert!(find(dir.path()).is_empty());
+        assert!(find_in(dir.path()).is_empty());
     }
 }

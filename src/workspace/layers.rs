@@ -54,9 +54,9 @@ pub fn read_dotenv(dir: &Path, shell: &Vars) -> Result<Option<DotEnv>> {
     Ok(Some(DotEnv { path, entries }))
 }
 
-/// Gitpod's persisted variables, from `gp env` when `gp` is on PATH.
-pub fn read_gitpod() -> Source<Vars> {
-    let Ok(gp) = which::which("gp") else {
+/// Gitpod's persisted variables, from `gp env` (`gp`, where it was found on PATH).
+pub fn read_gitpod(gp: Option<&Path>) -> Source<Vars> {
+    let Some(gp) = gp else {
         return Source::Unavailable("gp is not on PATH (not in a Gitpod workspace)".into());
     };
     match run_with_timeout(Command::new(gp).arg("env"), Duration::from_secs(5)) {
@@ -87,13 +87,15 @@ fn compose_command(compose: &[String], compose_file: &Path, args: &[&str]) -> Co
     command
 }
 
-/// The environment of the running container of `service`, through docker.
+/// The environment of the running container of `service`, through docker
+/// (`docker`, where it was found on PATH).
 pub fn read_container(
+    docker: Option<&Path>,
     compose: Option<&[String]>,
     compose_file: &Path,
     service: &str,
 ) -> Source<Vars> {
-    let Ok(docker) = which::which("docker") else {
+    let Some(docker) = docker else {
         return Source::Unavailable("docker is not on PATH".into());
     };
     let Some(compose) = compose else {
@@ -119,7 +121,7 @@ pub fn read_container(
         return Source::Unavailable(format!("the {service} container is not running"));
     };
     match run_with_timeout(
-        Command::new(&docker).args(["inspect", "--format", "{{json .Config.Env}}", id]),
+        Command::new(docker).args(["inspect", "--format", "{{json .Config.Env}}", id]),
         timeout,
     ) {
         Ok(out) if out.status.success() => {

@@ -74,7 +74,11 @@ impl Context {
         let resolver_bin = compose_bin
             .as_deref()
             .filter(|_| options.use_compose_binary);
-        let generated = crate::workspace::generated::find(dir);
+        let gitpod_file = GitpodFile::read(dir);
+        let generated = gitpod_file
+            .as_ref()
+            .map(|g| g.generated.clone())
+            .unwrap_or_default();
         let configs: Vec<Result<ComposeLayer, BrokenCompose>> = compose_sets
             .iter()
             .map(|paths| {
@@ -104,7 +108,6 @@ impl Context {
             (skipped(), skipped(), None)
         };
         let secrets = secrets();
-        let gitpod_file = GitpodFile::read(dir);
         // The backend's code, read and parsed once per folder: most
         // configurations build the same one (a repository with three
         // compose files parsed its Python three times).
@@ -233,30 +236,37 @@ pub fn backend_environment(dir: &Path, shell: &Vars) -> std::collections::BTreeM
 
 type External = (Source<Vars>, Source<Vars>, Option<String>);
 
-/// Gitpod's variables and the running container, read at the same time.
+/// Gitpod's variables and the running container, read at the same time
+/// when both have a command to ask. A layer with none is said at once: a
+/// thread started to find nothing waits for a core the checks are using.
 fn read_external(compose_bin: Option<&[String]>, backend: Option<(PathBuf, String)>) -> External {
+    let gp = which::which("gp").ok();
+    let docker = which::which("docker").ok();
+    let gitpod = || layers::read_gitpod(gp.as_deref());
+    let container = || match &backend {
+        Some((path, service)) => {
+            let env = layers::read_container(docker.as_deref(), compose_bin, path, service);
+            let logs = match (&env, compose_bin) {
+                (Source::Read(_), Some(bin)) => layers::read_container_logs(bin, path, service),
+                _ => None,
+            };
+            (env, logs)
+        }
+        None => (
+            Source::Unavailable("no compose service runs the backend".into()),
+            None,
+        ),
+    };
+    if gp.is_none() || docker.is_none() {
+        let (container, logs) = container();
+        return (gitpod(), container, logs);
+    }
     std::thread::scope(|scope| {
-        let gitpod = scope.spawn(layers::read_gitpod);
-        let container = scope.spawn(|| match &backend {
-            Some((path, service)) => {
-                let env = layers::read_container(compose_bin, path, service);
-                let logs = match (&env, compose_bin) {
-                    (Source::Read(_), Some(bin)) => layers::read_container_logs(bin, path, service),
-                    _ => None,
-                };
-                (env, logs)
-            }
-            None => (
-                Source::Unavailable("no compose service runs the backend".into()),
-                None,
-            ),
-        });
+        let gitpod = scope.spawn(gitpod);
+        let (container, logs) = container();
         let gitpod = gitpod
             .join()
             .unwrap_or_else(|_| Source::Unavailable("gp env failed".into()));
-        let (container, logs) = container
-            .join()
-            .unwrap_or_else(|_| (Source::Unavailable("docker failed".into()), None));
         (gitpod, container, logs)
     })
 }

@@ -99,6 +99,8 @@ pub struct GitpodFile {
     /// (port, visibility, line)
     pub ports: Vec<(u16, Option<String>, Option<usize>)>,
     pub lines: YamlLines,
+    /// The files its tasks generate at start.
+    pub generated: Vec<crate::workspace::generated::GeneratedFile>,
 }
 
 impl GitpodFile {
@@ -106,6 +108,7 @@ impl GitpodFile {
         let path = dir.join(".gitpod.yml");
         let text = super::read::text(&path).ok()?;
         let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+        let generated = crate::workspace::generated::find(dir, &text, &doc);
         let lines = YamlLines::index(&text);
         let ports = match doc.get("ports") {
             Some(serde_yaml::Value::Sequence(items)) => items
@@ -126,7 +129,12 @@ impl GitpodFile {
                 .collect(),
             _ => Vec::new(),
         };
-        Some(GitpodFile { path, ports, lines })
+        Some(GitpodFile {
+            path,
+            ports,
+            lines,
+            generated,
+        })
     }
 }
 
