@@ -16,7 +16,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Each command's arguments are built only when it is the one run: the
+// whole tree was most of a parse, 5% of an offline doctor (`perf`).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a Flask workspace wired for OpenTelemetry, Honeycomb, X-Ray, CloudWatch and Rollbar.
     New(NewArgs),
