@@ -115,13 +115,18 @@ fn the_release_builds_every_wheel_and_publishes_with_trusted_publishing() {
 /// again would only repeat what the other tests do).
 #[test]
 fn the_crate_packages_and_builds() {
-    // Its own target directory: the test binary's is in use.
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("package-target");
+    // The suite's own target directory (CARGO_TARGET_TMPDIR is in it):
+    // cargo holds its lock only while it builds, and the dependencies are
+    // already checked there by clippy (CI) or an earlier run; a directory
+    // of its own checked all of them again, a minute and a half of CI.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is target/tmp");
     run_ok(
         Command::new(env!("CARGO"))
             .args(["package", "--allow-dirty", "--locked", "--no-verify"])
             .current_dir(checkout())
-            .env("CARGO_TARGET_DIR", &target),
+            .env("CARGO_TARGET_DIR", target),
     );
     let unpacked = tempfile::tempdir().unwrap();
     let name = format!("tracelab-cli-{}", env!("CARGO_PKG_VERSION"));
@@ -137,7 +142,7 @@ fn the_crate_packages_and_builds() {
         Command::new(env!("CARGO"))
             .args(["check", "--locked", "--manifest-path"])
             .arg(&manifest)
-            .env("CARGO_TARGET_DIR", &target),
+            .env("CARGO_TARGET_DIR", target),
     );
 }
 
