@@ -123,10 +123,9 @@ fn the_crate_packages_and_builds() {
         .parent()
         .expect("CARGO_TARGET_TMPDIR is target/tmp");
     run_ok(
-        Command::new(env!("CARGO"))
+        cargo_in(target)
             .args(["package", "--allow-dirty", "--locked", "--no-verify"])
-            .current_dir(checkout())
-            .env("CARGO_TARGET_DIR", target),
+            .current_dir(checkout()),
     );
     let unpacked = tempfile::tempdir().unwrap();
     let name = format!("tracelab-cli-{}", env!("CARGO_PKG_VERSION"));
@@ -139,11 +138,35 @@ fn the_crate_packages_and_builds() {
     );
     let manifest = unpacked.path().join(&name).join("Cargo.toml");
     run_ok(
-        Command::new(env!("CARGO"))
+        cargo_in(target)
             .args(["check", "--locked", "--manifest-path"])
-            .arg(&manifest)
-            .env("CARGO_TARGET_DIR", target),
+            .arg(&manifest),
     );
+}
+
+/// Cargo building in `target` as it would from a shell: without the
+/// variables cargo gives a test it runs. A build script that watches one
+/// (ring's, CARGO_MANIFEST_DIR) was otherwise run again, and everything
+/// above it rebuilt, here and then again by the next `cargo test`.
+fn cargo_in(target: &Path) -> Command {
+    let mut cargo = Command::new(env!("CARGO"));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || name == "CARGO_PRIMARY_PACKAGE"
+        {
+            cargo.env_remove(&*name);
+        }
+    }
+    cargo.env("CARGO_TARGET_DIR", target);
+    cargo
 }
 
 #[test]
