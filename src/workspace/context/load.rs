@@ -27,11 +27,11 @@ impl Context {
     /// one with no compose file when there is none. What does not depend on
     /// the configuration is read once.
     pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
-        // The committed-secret scan reads every file of the repository and
-        // needs nothing else, and the backend's code is almost always in
-        // backend-flask/: both on other cores while the rest is read.
+        // The backend's code is almost always in backend-flask/: read on the
+        // other core while this one reads the rest (the committed-secret
+        // scan too). A third thread, for the scan, had two cores shared
+        // three ways: the one that reads Compose waited a millisecond.
         std::thread::scope(|scope| {
-            let secrets = scope.spawn(|| committed::secrets(dir, &committed::list(dir)));
             let usual_dir = dir.join("backend-flask");
             let usual_code = scope.spawn({
                 let usual_dir = usual_dir.clone();
@@ -41,13 +41,7 @@ impl Context {
                 dir: usual_dir,
                 reading: Some(usual_code),
             };
-            Self::load_all_with(
-                dir,
-                shell,
-                options,
-                || secrets.join().unwrap_or_default(),
-                usual,
-            )
+            Self::load_all_with(dir, shell, options, usual)
         })
     }
 
@@ -55,7 +49,6 @@ impl Context {
         dir: &Path,
         shell: Vars,
         options: Options,
-        secrets: impl FnOnce() -> Vec<committed::CommittedSecret>,
         mut usual: UsualCode<'_>,
     ) -> Result<Vec<Self>> {
         let dotenv = layers::read_dotenv(dir, &shell)?;
@@ -107,7 +100,7 @@ impl Context {
             let skipped = || Source::Unavailable("not read by the quick check".into());
             (skipped(), skipped(), None)
         };
-        let secrets = secrets();
+        let secrets = committed::secrets(dir, &committed::list(dir));
         // The backend's code, read and parsed once per folder: most
         // configurations build the same one (a repository with three
         // compose files parsed its Python three times).
