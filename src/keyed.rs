@@ -124,7 +124,7 @@ impl KeyedSet {
             .unzip();
         let finder = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .kind(Some(AhoCorasickKind::DFA))
             .build(keywords)
             .expect("keywords build");
         Self {
