@@ -122,6 +122,9 @@ impl KeyedSet {
             .enumerate()
             .flat_map(|(index, keyed)| keyed.keywords.iter().map(move |k| (*k, index)))
             .unzip();
+        // A DFA: a few dozen short keywords build at once, and one set is
+        // searched over every file of a repository (the noncontiguous NFA
+        // searched it several times slower).
         let finder = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))

@@ -32,7 +32,7 @@ impl Context {
         // scan too). A third thread, for the scan, had two cores shared
         // three ways: the one that reads Compose waited a millisecond.
         std::thread::scope(|scope| {
-            let usual_dir = dir.join("backend-flask");
+            let usual_dir = dir.join(USUAL_BACKEND_DIR);
             let usual_code = scope.spawn({
                 let usual_dir = usual_dir.clone();
                 move || read_code(&usual_dir)
@@ -110,7 +110,7 @@ impl Context {
             let backend_dir = compose
                 .as_ref()
                 .and_then(|c| backend_source_dir(c, dir))
-                .unwrap_or_else(|| dir.join("backend-flask"));
+                .unwrap_or_else(|| dir.join(USUAL_BACKEND_DIR));
             let frontend_dir = compose
                 .as_ref()
                 .and_then(|c| frontend_service(&c.file))
@@ -170,6 +170,10 @@ impl Context {
         Ok(contexts)
     }
 }
+
+/// Where the backend's code is when no compose service says otherwise,
+/// and so where it is read ahead.
+const USUAL_BACKEND_DIR: &str = "backend-flask";
 
 /// The backend's code where it usually is, read before the compose file
 /// says where it is: used when the backend is there.
