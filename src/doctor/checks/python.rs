@@ -469,44 +469,22 @@ fn library_path(file: &PyFile, callee: &str, function: Option<usize>) -> Option<
     let name = head.trim_end_matches("()");
     let called = &head[name.len()..];
     let rest = rest.map(|r| format!(".{r}")).unwrap_or_default();
-    // A def of that name, or a parameter of the function the call is in,
-    // is another object.
-    let parameter = function.is_some_and(|f| {
-        let params = &file.facts.functions[f].params;
-        params
-            .positional
-            .iter()
-            .chain(&params.keyword_only)
-            .any(|p| p == name)
-    });
-    let defined = parameter
-        || file
-            .facts
-            .functions
-            .iter()
-            .any(|f| f.name == name && f.class.is_none());
+    if let Some(import) = import_named(file, name, function) {
+        return Some(format!("{}{called}{rest}", import.target));
+    }
     let bindings: Vec<&crate::workspace::python::Assignment> = file
         .facts
         .assignments
         .iter()
         .filter(|a| a.target == name)
         .collect();
-    let imported = file
-        .facts
-        .imported_names
-        .iter()
-        .filter(|i| i.name == name)
-        .collect::<Vec<_>>();
-    match (imported.as_slice(), bindings.as_slice()) {
-        ([import], [])
-            if !defined && (import.function.is_none() || import.function == function) =>
-        {
-            Some(format!("{}{called}{rest}", import.target))
-        }
+    let imported = file.facts.imported_names.iter().any(|i| i.name == name);
+    match bindings.as_slice() {
         // One binding, from a call of a library class, and nothing else
         // named so: the name is that class's instance.
-        ([], [binding])
-            if !defined
+        [binding]
+            if !imported
+                && !defined_in_scope(file, name, function)
                 && called.is_empty()
                 && !rest.is_empty()
                 && (binding.function.is_none() || binding.function == function) =>
@@ -520,6 +498,42 @@ fn library_path(file: &PyFile, callee: &str, function: Option<usize>) -> Option<
         }
         _ => None,
     }
+}
+
+/// The import that `name` stands for in `function` (None: at module
+/// level): one the function sees, where every import of that name binds
+/// the same thing and no assignment, def or parameter binds it to another
+/// object.
+fn import_named<'f>(
+    file: &'f PyFile,
+    name: &str,
+    function: Option<usize>,
+) -> Option<&'f crate::workspace::python::ImportedName> {
+    let imports = || file.facts.imported_names.iter().filter(|i| i.name == name);
+    let import = imports().find(|i| i.function.is_none() || i.function == function)?;
+    let rebound = imports().any(|i| i.target != import.target)
+        || file.facts.assignments.iter().any(|a| a.target == name)
+        || defined_in_scope(file, name, function);
+    (!rebound).then_some(import)
+}
+
+/// A module-level def of that name, or a parameter of the function the
+/// name is read in: another object than any import of it.
+fn defined_in_scope(file: &PyFile, name: &str, function: Option<usize>) -> bool {
+    let parameter = function.is_some_and(|f| {
+        let params = &file.facts.functions[f].params;
+        params
+            .positional
+            .iter()
+            .chain(&params.keyword_only)
+            .any(|p| p == name)
+    });
+    parameter
+        || file
+            .facts
+            .functions
+            .iter()
+            .any(|f| f.name == name && f.class.is_none())
 }
 
 /// A call of a library callable: what the signature table says of it.
@@ -1057,16 +1071,10 @@ fn check_module_attributes(
             continue;
         };
         // The name is the module only where nothing in the file rebinds it.
-        let imported = file
-            .facts
-            .imported_names
-            .iter()
-            .find(|i| i.name == head && (i.function.is_none() || i.function == call.function));
-        let Some(import) = imported else {
+        let Some(import) = import_named(file, head, call.function) else {
             continue;
         };
-        if file.facts.assignments.iter().any(|a| a.target == head) || reported.contains(&call.line)
-        {
+        if reported.contains(&call.line) {
             continue;
         }
         // Down the dotted path while it names modules; the next part is
@@ -1442,6 +1450,23 @@ mod tests {
             rebound.ids(Status::Fail).is_empty(),
             "{:?}",
             rebound.findings
+        );
+        // A parameter of the same name is whatever the caller passes.
+        let parameter = check(
+            "honeycomb",
+            replace(
+                "backend-flask/services/home_activities.py",
+                "tracer = trace.get_tracer(\"home.activities\")",
+                "class Tracing:\n    def getTracer(self, name):\n        return trace.get_tracer(name)\n\n\n\
+                 def named(trace):\n    return trace.getTracer(\"home.activities\")\n\n\n\
+                 tracer = named(Tracing())",
+            ),
+            SHELL,
+        );
+        assert!(
+            parameter.ids(Status::Fail).is_empty() && parameter.ids(Status::Warn).is_empty(),
+            "{:?}",
+            parameter.findings
         );
     }
 
