@@ -2,7 +2,9 @@
 //! file (a FIFO or a device would block or never end), at most
 //! [`MAX_BYTES`], and as UTF-8, each refusal saying which file and why.
 
+use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -17,7 +19,10 @@ pub fn text(path: &Path) -> Result<String> {
 
 /// The text of `path` when it holds at most `max` bytes.
 pub fn text_within(path: &Path, max: u64) -> Result<String> {
-    let bytes = bytes_within(path, max)?;
+    utf8(path, bytes_within(path, max)?)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {
@@ -31,9 +36,11 @@ pub fn text_within(path: &Path, max: u64) -> Result<String> {
 /// The text of `path`, None when there is no such file; any other reason
 /// it cannot be read is an error.
 pub fn optional_text(path: &Path) -> Result<Option<String>> {
-    match std::fs::metadata(path) {
+    match open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        _ => text(path).map(Some),
+        opened => read_opened(path, opened, MAX_BYTES)
+            .and_then(|bytes| utf8(path, bytes))
+            .map(Some),
     }
 }
 
@@ -43,8 +50,23 @@ pub fn bytes(path: &Path) -> Result<Vec<u8>> {
 }
 
 fn bytes_within(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
+    read_opened(path, open(path), max)
+}
+
+/// Opened without blocking (a FIFO is then refused by its metadata, not
+/// waited on) and never as a controlling terminal; the metadata is the
+/// open file's: one lookup of the path, where asking first took two.
+fn open(path: &Path) -> std::io::Result<File> {
+    use nix::fcntl::OFlag;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
+        .open(path)
+}
+
+fn read_opened(path: &Path, opened: std::io::Result<File>, max: u64) -> Result<Vec<u8>> {
+    let (file, metadata) = match opened.and_then(|f| f.metadata().map(|m| (f, m))) {
+        Ok(opened) => opened,
         Err(e) => bail!("cannot read {}: {e}", path.display()),
     };
     if !metadata.is_file() {
@@ -62,9 +84,7 @@ fn bytes_within(path: &Path, max: u64) -> Result<Vec<u8>> {
         );
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    let file = std::fs::File::open(path);
-    let read = file.and_then(|f| f.take(max + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
+    if let Err(e) = file.take(max + 1).read_to_end(&mut bytes) {
         bail!("cannot read {}: {e}", path.display());
     }
     if bytes.len() as u64 > max {
