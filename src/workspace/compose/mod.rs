@@ -779,13 +779,20 @@ pub fn find_compose() -> Option<Vec<String>> {
     FOUND.get_or_init(look_for_compose).clone()
 }
 
+/// The Docker CLI on PATH, looked for once a process: Compose's probe and
+/// the running container's reader both ask.
+pub fn docker_cli() -> Option<&'static Path> {
+    static FOUND: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(|| which::which("docker").ok()).as_deref()
+}
+
 fn look_for_compose() -> Option<Vec<String>> {
     if let Ok(path) = which::which("docker-compose") {
         return Some(vec![path.display().to_string()]);
     }
-    let docker = which::which("docker").ok()?;
+    let docker = docker_cli()?;
     let probe = run_with_timeout(
-        std::process::Command::new(&docker).args(["compose", "version"]),
+        std::process::Command::new(docker).args(["compose", "version"]),
         Duration::from_secs(3),
     )
     .ok()?;

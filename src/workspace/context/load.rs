@@ -238,11 +238,11 @@ type External = (Source<Vars>, Source<Vars>, Option<String>);
 /// thread started to find nothing waits for a core the checks are using.
 fn read_external(compose_bin: Option<&[String]>, backend: Option<(PathBuf, String)>) -> External {
     let gp = which::which("gp").ok();
-    let docker = which::which("docker").ok();
+    let docker = compose::docker_cli();
     let gitpod = || layers::read_gitpod(gp.as_deref());
     let container = || match &backend {
         Some((path, service)) => {
-            let env = layers::read_container(docker.as_deref(), compose_bin, path, service);
+            let env = layers::read_container(docker, compose_bin, path, service);
             let logs = match (&env, compose_bin) {
                 (Source::Read(_), Some(bin)) => layers::read_container_logs(bin, path, service),
                 _ => None,
