@@ -147,7 +147,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         check_flask_hooks(ctx, app, &mut out);
         check_pipeline_setup(ctx, app, &mut out);
     }
-    for file in &ctx.code {
+    for file in ctx.code.iter() {
         check_api_assigned(file, &mut out);
         check_annotations(file, &mut out);
         check_dead_telemetry(file, &mut out);
@@ -1228,7 +1228,7 @@ fn check_requirements(ctx: &Context, requirements: &SourceFile, out: &mut Vec<Fi
         .collect();
     // Each OpenTelemetry module the code imports at import time, once.
     let mut reported: Vec<&str> = Vec::new();
-    for file in &ctx.code {
+    for file in ctx.code.iter() {
         for import in file.facts.imported_names.iter().filter(|i| i.module_level) {
             let Some((module, providers)) = PROVIDERS.iter().find(|(module, _)| {
                 import.target == *module || import.target.starts_with(&format!("{module}."))

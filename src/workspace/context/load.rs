@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
@@ -104,7 +105,7 @@ impl Context {
         // The backend's code, read and parsed once per folder: most
         // configurations build the same one (a repository with three
         // compose files parsed its Python three times).
-        let mut code_of: Vec<(PathBuf, Vec<PyFile>)> = Vec::new();
+        let mut code_of: Vec<(PathBuf, Arc<Vec<PyFile>>)> = Vec::new();
         let mut contexts = Vec::new();
         for (index, (compose, broken_compose)) in configs.into_iter().enumerate() {
             let backend_dir = compose
@@ -145,12 +146,13 @@ impl Context {
                 pins: Default::default(),
                 unreadable,
                 code: match code_of.iter().find(|(d, _)| *d == backend_dir) {
-                    Some((_, code)) => code.clone(),
+                    Some((_, code)) => Arc::clone(code),
                     None => {
                         let code = usual
                             .take_for(&backend_dir)
                             .unwrap_or_else(|| read_code(&backend_dir));
-                        code_of.push((backend_dir.clone(), code.clone()));
+                        let code = Arc::new(code);
+                        code_of.push((backend_dir.clone(), Arc::clone(&code)));
                         code
                     }
                 },

@@ -74,8 +74,9 @@ pub struct Context {
     pub unreadable: Vec<String>,
     /// The backend's folder (the backend service's build context).
     pub backend_dir: PathBuf,
-    /// app.py first, then every module of the backend it imports.
-    pub code: Vec<PyFile>,
+    /// app.py first, then every module of the backend it imports; shared
+    /// by the configurations that build the same backend folder.
+    pub code: std::sync::Arc<Vec<PyFile>>,
     pub collectors: Vec<CollectorService>,
     pub sampling_rules: Vec<SamplingRule>,
     /// Secrets written into committed files, anywhere in the repository.
