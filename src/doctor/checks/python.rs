@@ -732,7 +732,10 @@ fn check_classes_given_for_instances(
     }
 }
 
-/// The distribution that holds the module a library path starts with.
+/// The distribution that holds a dotted path: the one of its longest
+/// prefix the table has as a module (in a namespace such as
+/// `opentelemetry`, the part's own), else the one distribution of its
+/// top-level package, else that package's name.
 fn distribution_of(path: &str) -> &str {
     let table = python_modules::table();
     let mut prefix = path;
@@ -742,7 +745,10 @@ fn distribution_of(path: &str) -> &str {
         }
         match prefix.rsplit_once('.') {
             Some((shorter, _)) => prefix = shorter,
-            None => return path.split('.').next().unwrap_or(path),
+            None => {
+                let root = path.split('.').next().unwrap_or(path);
+                return table.sole_distribution(root).unwrap_or(root);
+            }
         }
     }
 }
@@ -911,14 +917,7 @@ fn check_imports(
         if !judged_root(root, pins) {
             continue;
         }
-        let version = |module: &str| {
-            let distribution = table
-                .module(module)
-                .map(|m| m.distribution)
-                .or_else(|| table.sole_distribution(root))
-                .unwrap_or(root);
-            table.at_pin(distribution)
-        };
+        let version = |module: &str| table.at_pin(distribution_of(module));
         // The first prefix of the dotted path that is not a module.
         let parts: Vec<&str> = import.module.split('.').collect();
         let missing = (1..=parts.len())
@@ -960,7 +959,7 @@ fn check_imports(
                 });
             (
                 "ModuleNotFoundError",
-                format!("no module named '{missing}' in {}", version(root)),
+                format!("no module named '{missing}' in {}", version(&missing)),
                 instead,
             )
         } else if let Some(name) = &import.imported {
@@ -1467,6 +1466,30 @@ mod tests {
             parameter.ids(Status::Fail).is_empty() && parameter.ids(Status::Warn).is_empty(),
             "{:?}",
             parameter.findings
+        );
+    }
+
+    /// A module missing inside a namespace package is said to be missing
+    /// from the distribution that holds its nearest parent, at its pin, not
+    /// from the namespace (which no distribution is named after).
+    #[test]
+    fn a_missing_module_names_the_distribution_of_its_parent() {
+        let checked = check(
+            "honeycomb",
+            replace(
+                "backend-flask/app.py",
+                "opentelemetry.exporter.otlp.proto.http.trace_exporter import",
+                "opentelemetry.exporter.otlp.proto.http.trace_exportr import",
+            ),
+            SHELL,
+        );
+        let finding = checked.one(CheckId::PythonImport, Status::Fail);
+        assert!(
+            finding
+                .message
+                .contains("in opentelemetry-exporter-otlp-proto-http 1."),
+            "{}",
+            finding.message
         );
     }
 
