@@ -259,6 +259,91 @@ fn is_file_path(path: &str) -> bool {
     folders_named && (with_extension || name.starts_with("Dockerfile") || dotfile)
 }
 
+/// `text` with every place in it (`path/file.ext:LINE`, `line N`, `lines
+/// N`) made `_`: the shape two findings share when they are the same
+/// mistake in two places. Read by a scanner, as [`Location::all_in`] is;
+/// `SHAPE_PLACE`, the pattern it reads, is its oracle in the tests.
+pub fn without_places(text: &str) -> String {
+    let mut shaped = String::with_capacity(text.len());
+    let (mut copied, mut from) = (0, 0);
+    while let Some((start, end)) = [file_line_from(text, from), line_words_from(text, from)]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(start, _)| *start)
+    {
+        shaped.push_str(&text[copied..start]);
+        shaped.push('_');
+        (copied, from) = (end, end);
+    }
+    shaped.push_str(&text[copied..]);
+    shaped
+}
+
+/// What [`without_places`] reads, as a pattern: a search for it goes on
+/// where the last place ended, as the scanner's does.
+#[cfg(test)]
+const SHAPE_PLACE: &str =
+    r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\.[A-Za-z0-9]+:[0-9]+|(?-u:\b)lines? [0-9]+";
+
+/// The first `FILE:LINE` that starts at or after `from`, as a span: a file
+/// (its folders each named, its name with an extension), a colon, digits.
+fn file_line_from(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let in_name = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    memchr::memchr_iter(b':', &bytes[from..])
+        .map(|at| from + at)
+        .find_map(|colon| {
+            let digits = bytes[colon + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let run = bytes[from..colon]
+                .iter()
+                .rposition(|b| !in_name(b) && *b != b'/')
+                .map_or(from, |at| from + at + 1);
+            // The earliest start: after the last empty folder (`//`), and
+            // not on a `/`.
+            let mut start = bytes[run..colon]
+                .windows(2)
+                .rposition(|pair| pair == b"//")
+                .map_or(run, |at| run + at + 2);
+            if bytes.get(start) == Some(&b'/') {
+                start += 1;
+            }
+            let name = &bytes[start..colon];
+            let name = &name[name.iter().rposition(|b| *b == b'/').map_or(0, |at| at + 1)..];
+            let extension = name.iter().rposition(|b| *b == b'.').filter(|dot| {
+                *dot > 0
+                    && name.len() > dot + 1
+                    && name[dot + 1..].iter().all(u8::is_ascii_alphanumeric)
+            });
+            (digits > 0 && extension.is_some()).then_some((start, colon + 1 + digits))
+        })
+}
+
+/// The first `line N` or `lines N` that starts a word at or after `from`.
+fn line_words_from(text: &str, from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(&bytes[from..], b"line")
+        .map(|at| from + at)
+        .find_map(|start| {
+            let word_before =
+                start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+            let mut at = start + "line".len();
+            if bytes.get(at) == Some(&b's') {
+                at += 1;
+            }
+            if word_before || bytes.get(at) != Some(&b' ') {
+                return None;
+            }
+            let digits = bytes[at + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            (digits > 0).then_some((start, at + 1 + digits))
+        })
+}
+
 /// A fix a program can make.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
@@ -396,6 +481,34 @@ mod tests {
         );
     }
 
+    /// Places blanked as the pattern blanks them (`replace_all`).
+    fn shapes_agree(text: &str) {
+        static ORACLE: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new(SHAPE_PLACE).expect("a valid pattern"));
+        assert_eq!(
+            without_places(text),
+            ORACLE.replace_all(text, "_"),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_message_is_shaped_as_the_pattern_shapes_it() {
+        let mut texts = crate::keyed::corpus();
+        texts.extend(
+            [
+                "backend-flask/app.py:12: import fails at line 3, lines 4 and 5",
+                "x:a.py:3 /abs/b.py:4 a//b.py:5 a///b.py:6 dir/:7 .a:8 a.:9 a.b-c:1",
+                "lines 12.py:3 outline 4 line 5a lines6 line  7 Line 8 _line 9 éline 1",
+                "a.py:1:2 a.py:12abc v1.2.3:4 .py:5 x/.py:6 12.py:7",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            shapes_agree(text);
+        }
+    }
+
     /// Every line of the templates, the README and `../shared` (where it
     /// is beside this clone), and the shapes the checks write.
     #[test]
@@ -463,6 +576,7 @@ mod tests {
         #[test]
         fn the_scanner_and_the_pattern_agree_on_any_text(text in texts()) {
             agrees(&text);
+            shapes_agree(&text);
         }
     }
 }

@@ -97,15 +97,9 @@ pub fn check(contexts: &[Context]) -> Vec<Finding> {
 /// service) is one finding that lists them, not one per copy. Findings a
 /// program fixes stay apart: each has its own edit.
 fn same_mistake_once(findings: &mut Vec<Finding>) {
-    static PLACE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\.[A-Za-z0-9]+:[0-9]+|(?-u:\b)lines? [0-9]+",
-        )
-        .expect("a valid pattern")
-    });
-    let shape = |f: &Finding| PLACE.replace_all(&f.message, "_").into_owned();
+    let shape = |f: &Finding| finding::without_places(&f.message);
     // A finding's shape is computed only once another of its id, status and
-    // section is kept: most runs have no two, and then no pattern is built.
+    // section is kept: most runs have no two.
     let mut kept: Vec<(Finding, Option<String>, Vec<String>)> = Vec::new();
     for finding in findings.drain(..) {
         let merged = finding.apply.is_none()
