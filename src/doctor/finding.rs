@@ -492,43 +492,40 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_message_is_shaped_as_the_pattern_shapes_it() {
+    /// Every line of the templates, the README and `../shared` (where it
+    /// is beside this clone), then `edges`.
+    fn corpus_and(edges: &[&str]) -> Vec<String> {
         let mut texts = crate::keyed::corpus();
-        texts.extend(
-            [
-                "backend-flask/app.py:12: import fails at line 3, lines 4 and 5",
-                "x:a.py:3 /abs/b.py:4 a//b.py:5 a///b.py:6 dir/:7 .a:8 a.:9 a.b-c:1",
-                "lines 12.py:3 outline 4 line 5a lines6 line  7 Line 8 _line 9 éline 1",
-                "a.py:1:2 a.py:12abc v1.2.3:4 .py:5 x/.py:6 12.py:7",
-            ]
-            .map(String::from),
-        );
-        for text in &texts {
-            shapes_agree(text);
-        }
+        texts.extend(edges.iter().map(|edge| edge.to_string()));
+        texts
     }
 
-    /// Every line of the templates, the README and `../shared` (where it
-    /// is beside this clone), and the shapes the checks write.
+    #[test]
+    fn a_message_is_shaped_as_the_pattern_shapes_it() {
+        let edges = [
+            "backend-flask/app.py:12: import fails at line 3, lines 4 and 5",
+            "x:a.py:3 /abs/b.py:4 a//b.py:5 a///b.py:6 dir/:7 .a:8 a.:9 a.b-c:1",
+            "lines 12.py:3 outline 4 line 5a lines6 line  7 Line 8 _line 9 éline 1",
+            "a.py:1:2 a.py:12abc v1.2.3:4 .py:5 x/.py:6 12.py:7",
+        ];
+        corpus_and(&edges)
+            .iter()
+            .for_each(|text| shapes_agree(text));
+    }
+
+    /// The corpus, and the shapes the checks write.
     #[test]
     fn the_scanner_reads_every_place_the_pattern_reads() {
-        let mut texts = crate::keyed::corpus();
-        texts.extend(
-            [
-                "backend-flask/app.py:12: import fails",
-                "./backend-flask/app.py:3 and (docker-compose.yml:7)",
-                "`Dockerfile:2` 'Dockerfile.prod:9' \".env:1\" .gitpod.yml:0",
-                "localhost:4318 api.honeycomb.io:443 x.py:12a x.py:3_ x.py:4é",
-                "/abs/app.py:3 a//b.py:4 ../up.py:5 dir/:6 .a:7 a.:8 .:9 a.b-c:1",
-                "a.py:1:2 a.py:1.py:2 (a.py:1)b.py:2 \u{a0}c.py:3 é.py:4 ü d.py:5",
-                ":1 ::2 a.py: b.py:99999999999999999999999",
-            ]
-            .map(String::from),
-        );
-        for text in &texts {
-            agrees(text);
-        }
+        let edges = [
+            "backend-flask/app.py:12: import fails",
+            "./backend-flask/app.py:3 and (docker-compose.yml:7)",
+            "`Dockerfile:2` 'Dockerfile.prod:9' \".env:1\" .gitpod.yml:0",
+            "localhost:4318 api.honeycomb.io:443 x.py:12a x.py:3_ x.py:4é",
+            "/abs/app.py:3 a//b.py:4 ../up.py:5 dir/:6 .a:7 a.:8 .:9 a.b-c:1",
+            "a.py:1:2 a.py:1.py:2 (a.py:1)b.py:2 \u{a0}c.py:3 é.py:4 ü d.py:5",
+            ":1 ::2 a.py: b.py:99999999999999999999999",
+        ];
+        corpus_and(&edges).iter().for_each(|text| agrees(text));
     }
 
     /// Texts made of the pieces a place is made of (what may come before
