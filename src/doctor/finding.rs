@@ -212,16 +212,11 @@ const PLACE: &str = r"(?:^|[\s(`'\x22])((?:[A-Za-z0-9_.-]+/)*(?:[A-Za-z0-9_-][A-
 /// The place whose `FILE:LINE` has its colon at `colon`, if there is one.
 fn place_at(text: &str, colon: usize) -> Option<Location> {
     let bytes = text.as_bytes();
-    let digits = bytes[colon + 1..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let digits = digits_at(bytes, colon + 1);
     let end = colon + 1 + digits;
-    let word_goes_on = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
-    if digits == 0 || bytes.get(end).is_some_and(word_goes_on) {
+    if digits == 0 || bytes.get(end).is_some_and(is_word_byte) {
         return None;
     }
-    let is_path_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/');
     let start = bytes[..colon]
         .iter()
         .rposition(|b| !is_path_byte(b))
@@ -249,12 +244,7 @@ fn is_file_path(path: &str) -> bool {
     let (folders, name) = path.rsplit_once('/').unwrap_or(("", path));
     let folders_named = (folders.is_empty() && !path.starts_with('/'))
         || folders.split('/').all(|folder| !folder.is_empty());
-    let with_extension = !name.starts_with('.')
-        && name.rfind('.').is_some_and(|dot| {
-            dot > 0
-                && name.len() > dot + 1
-                && name[dot + 1..].bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+    let with_extension = !name.starts_with('.') && has_extension(name.as_bytes());
     let dotfile = name.len() > 1 && name.starts_with('.');
     folders_named && (with_extension || name.starts_with("Dockerfile") || dotfile)
 }
@@ -289,17 +279,13 @@ const SHAPE_PLACE: &str =
 /// (its folders each named, its name with an extension), a colon, digits.
 fn file_line_from(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let in_name = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
     memchr::memchr_iter(b':', &bytes[from..])
         .map(|at| from + at)
         .find_map(|colon| {
-            let digits = bytes[colon + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
+            let digits = digits_at(bytes, colon + 1);
             let run = bytes[from..colon]
                 .iter()
-                .rposition(|b| !in_name(b) && *b != b'/')
+                .rposition(|b| !is_path_byte(b))
                 .map_or(from, |at| from + at + 1);
             // The earliest start: after the last empty folder (`//`), and
             // not on a `/`.
@@ -312,12 +298,7 @@ fn file_line_from(text: &str, from: usize) -> Option<(usize, usize)> {
             }
             let name = &bytes[start..colon];
             let name = &name[name.iter().rposition(|b| *b == b'/').map_or(0, |at| at + 1)..];
-            let extension = name.iter().rposition(|b| *b == b'.').filter(|dot| {
-                *dot > 0
-                    && name.len() > dot + 1
-                    && name[dot + 1..].iter().all(u8::is_ascii_alphanumeric)
-            });
-            (digits > 0 && extension.is_some()).then_some((start, colon + 1 + digits))
+            (digits > 0 && has_extension(name)).then_some((start, colon + 1 + digits))
         })
 }
 
@@ -327,8 +308,7 @@ fn line_words_from(text: &str, from: usize) -> Option<(usize, usize)> {
     memchr::memmem::find_iter(&bytes[from..], b"line")
         .map(|at| from + at)
         .find_map(|start| {
-            let word_before =
-                start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+            let word_before = start > 0 && is_word_byte(&bytes[start - 1]);
             let mut at = start + "line".len();
             if bytes.get(at) == Some(&b's') {
                 at += 1;
@@ -336,12 +316,35 @@ fn line_words_from(text: &str, from: usize) -> Option<(usize, usize)> {
             if word_before || bytes.get(at) != Some(&b' ') {
                 return None;
             }
-            let digits = bytes[at + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
+            let digits = digits_at(bytes, at + 1);
             (digits > 0).then_some((start, at + 1 + digits))
         })
+}
+
+/// How many ASCII digits run from `at`.
+fn digits_at(bytes: &[u8], at: usize) -> usize {
+    bytes[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// A byte that goes on a word (`\b` in ASCII).
+fn is_word_byte(b: &u8) -> bool {
+    b.is_ascii_alphanumeric() || *b == b'_'
+}
+
+/// A byte a path is written with: `[A-Za-z0-9_.-/]`.
+fn is_path_byte(b: &u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/')
+}
+
+/// A file name with an extension: a dot after its first byte, then one or
+/// more ASCII letters or digits to the end.
+fn has_extension(name: &[u8]) -> bool {
+    name.iter().rposition(|b| *b == b'.').is_some_and(|dot| {
+        dot > 0 && name.len() > dot + 1 && name[dot + 1..].iter().all(u8::is_ascii_alphanumeric)
+    })
 }
 
 /// A fix a program can make.
