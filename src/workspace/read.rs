@@ -19,18 +19,7 @@ pub fn text(path: &Path) -> Result<String> {
 
 /// The text of `path` when it holds at most `max` bytes.
 pub fn text_within(path: &Path, max: u64) -> Result<String> {
-    utf8(path, bytes_within(path, max)?)
-}
-
-fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            bail!("{}:{line}: not UTF-8 text (byte {at})", path.display())
-        }
-    }
+    text_opened(path, open(path), max)
 }
 
 /// The text of `path`, None when there is no such file; any other reason
@@ -38,19 +27,24 @@ fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
 pub fn optional_text(path: &Path) -> Result<Option<String>> {
     match open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        opened => read_opened(path, opened, MAX_BYTES)
-            .and_then(|bytes| utf8(path, bytes))
-            .map(Some),
+        opened => text_opened(path, opened, MAX_BYTES).map(Some),
     }
 }
 
 /// The bytes of `path`, or why it cannot be read.
 pub fn bytes(path: &Path) -> Result<Vec<u8>> {
-    bytes_within(path, MAX_BYTES)
+    read_opened(path, open(path), MAX_BYTES)
 }
 
-fn bytes_within(path: &Path, max: u64) -> Result<Vec<u8>> {
-    read_opened(path, open(path), max)
+fn text_opened(path: &Path, opened: std::io::Result<File>, max: u64) -> Result<String> {
+    match String::from_utf8(read_opened(path, opened, max)?) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            bail!("{}:{line}: not UTF-8 text (byte {at})", path.display())
+        }
+    }
 }
 
 /// Opened without blocking (a FIFO is then refused by its metadata, not
