@@ -1119,10 +1119,11 @@ fn check_xray_segments(ctx: &Context, file: &PyFile, out: &mut Vec<Finding>) {
     }
     // A begin_subsegment() on an unbound recorder raises NameError first:
     // that is python-undefined-name's finding, and nothing is left open.
+    let unbound = facts.unbound_names();
     let begun_live = |line: usize| {
-        facts.calls.iter().any(|c| {
-            c.line == line && c.method() == "begin_subsegment" && !facts.calls_unbound_name(c)
-        })
+        facts
+            .calls_to("begin_subsegment")
+            .any(|c| c.line == line && !unbound.called_by(c))
     };
     for open in facts
         .open_subsegments

@@ -163,17 +163,26 @@ impl Context {
     /// else: it is not live.
     pub fn live_calls(&self) -> impl Iterator<Item = (&PyFile, &Call)> {
         self.code.iter().flat_map(|file| {
+            let unbound = file.facts.unbound_names();
             file.facts
                 .calls
                 .iter()
-                .filter(move |call| !file.facts.calls_unbound_name(call))
+                .filter(move |call| !unbound.called_by(call))
                 .map(move |call| (file, call))
         })
     }
 
     /// The first live call to `method` in the backend's code.
     pub fn live_call(&self, method: &str) -> Option<(&PyFile, &Call)> {
-        self.live_calls().find(|(_, c)| c.method() == method)
+        self.code.iter().find_map(|file| {
+            let mut candidates = file.facts.calls.iter().filter(|c| c.method() == method);
+            let first = candidates.next()?;
+            let unbound = file.facts.unbound_names();
+            let call = std::iter::once(first)
+                .chain(candidates)
+                .find(|call| !unbound.called_by(call))?;
+            Some((file, call))
+        })
     }
 
     /// The region the student works in: AWS_DEFAULT_REGION or AWS_REGION from
