@@ -34,10 +34,18 @@ impl Context {
         // three ways: the one that reads Compose waited a millisecond.
         std::thread::scope(|scope| {
             let usual_dir = dir.join(USUAL_BACKEND_DIR);
-            let usual_code = scope.spawn({
+            let reader = crate::workspace::python::parsing_thread().spawn_scoped(scope, {
                 let usual_dir = usual_dir.clone();
                 move || read_code(&usual_dir)
             });
+            // No thread to be had (a process limit): read it when needed.
+            let Ok(usual_code) = reader else {
+                let usual = UsualCode {
+                    dir: usual_dir,
+                    reading: None,
+                };
+                return Self::load_all_with(dir, shell, options, usual);
+            };
             let usual = UsualCode {
                 dir: usual_dir,
                 reading: Some(usual_code),

@@ -25,6 +25,15 @@ pub mod reach;
 /// few frames: reserved, and only touched as deep as the module goes.
 const WALK_STACK_BYTES: usize = 256 * 1024 * 1024;
 
+/// A thread with room to parse on its own stack: `PyFile::parse` there
+/// reserves no stack of its own. (Reserving, touching and unmapping 256 MB
+/// per file was a twentieth of the reading thread's time.)
+pub fn parsing_thread() -> std::thread::Builder {
+    // The frames below the parse (the thread's start, the reader's loop)
+    // come on top of the walk's room.
+    std::thread::Builder::new().stack_size(WALK_STACK_BYTES + 1024 * 1024)
+}
+
 /// One parsed file.
 #[derive(Debug, Clone)]
 pub struct PyFile {
@@ -354,7 +363,9 @@ impl PyFile {
     pub fn parse(path: &Path, text: &str) -> Self {
         // Every walk of the tree recurses, and so does dropping it: on a
         // stack of known size, with the nesting bounded first.
-        stacker::grow(WALK_STACK_BYTES, || Self::parse_on_stack(path, text))
+        stacker::maybe_grow(WALK_STACK_BYTES, WALK_STACK_BYTES, || {
+            Self::parse_on_stack(path, text)
+        })
     }
 
     fn parse_on_stack(path: &Path, text: &str) -> Self {
@@ -1312,6 +1323,33 @@ mod tests {
             .map(|d| (d.call.name.as_str(), d.because_line))
             .collect();
         assert_eq!(dead, [("a", 3), ("c", 8)]);
+    }
+
+    /// The reading thread parses in place, on its own stack: it must have
+    /// the walk's room there, or a module nested to the limits would
+    /// overflow it (and `maybe_grow` would reserve a stack per file again).
+    #[test]
+    fn the_parsing_thread_parses_the_deepest_modules_on_its_own_stack() {
+        let deepest = [
+            format!("x = {}1\n", "-".repeat(20_000)),
+            format!("x = {}1\n", "not ".repeat(20_000)),
+            format!("x = {}1\n", "1 if a else ".repeat(20_000)),
+            format!("x = a{}\n", ".m()".repeat(20_000)),
+            format!("x = {}\n", vec!["1"; 20_000].join(" + ")),
+        ];
+        parsing_thread()
+            .spawn(move || {
+                let room = stacker::remaining_stack().expect("a known stack");
+                assert!(room >= WALK_STACK_BYTES, "{room} bytes left");
+                for source in &deepest {
+                    let file = PyFile::parse(Path::new("m.py"), source);
+                    let refused = file.syntax_error.expect("too deep for CPython");
+                    assert_eq!(refused.line, 1, "{}", &source[..20]);
+                }
+            })
+            .expect("a thread")
+            .join()
+            .expect("no overflow");
     }
 
     #[test]
