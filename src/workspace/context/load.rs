@@ -46,6 +46,11 @@ impl Context {
                 };
                 return Self::load_all_with(dir, shell, options, usual);
             };
+            // The main thread would wait for the reader: it takes the
+            // set-up every parse shares meanwhile, when there is code.
+            if usual_dir.is_dir() {
+                crate::workspace::python::prepare();
+            }
             let usual = UsualCode {
                 dir: usual_dir,
                 reading: Some(usual_code),

@@ -34,6 +34,15 @@ pub fn parsing_thread() -> std::thread::Builder {
     std::thread::Builder::new().stack_size(WALK_STACK_BYTES + 1024 * 1024)
 }
 
+/// Builds what every parse shares on the calling thread: the linter's
+/// settings (a regex, whose first compile also asks the system how many
+/// cores it has) and Ruff's tables. The doctor calls it on the main
+/// thread while the reading thread reads the first file, which would
+/// otherwise build them itself: 0.3 ms off a 3.5 ms doctor.
+pub fn prepare() {
+    pyflakes::prepare();
+}
+
 /// One parsed file.
 #[derive(Debug, Clone)]
 pub struct PyFile {

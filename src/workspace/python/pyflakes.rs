@@ -134,9 +134,20 @@ fn settings() -> LinterSettings {
     }
 }
 
+/// Built once: the backend has a module per service.
+static SETTINGS: std::sync::LazyLock<LinterSettings> = std::sync::LazyLock::new(settings);
+
+/// Builds what every lint shares, on this thread (see `python::prepare`):
+/// the settings, and Ruff's own tables built on first use, by linting a
+/// one-line module.
+pub fn prepare() {
+    const MODULE: &str = "import os\n";
+    if let Ok(parsed) = ruff_python_parser::parse_module(MODULE) {
+        lint(Path::new("prepare.py"), MODULE, parsed);
+    }
+}
+
 pub fn lint(path: &Path, text: &str, parsed: Parsed<ModModule>) -> Lint {
-    // Built once: the backend has a module per service.
-    static SETTINGS: std::sync::LazyLock<LinterSettings> = std::sync::LazyLock::new(settings);
     let result = lint_only(
         path,
         None,
