@@ -1,6 +1,7 @@
 //! The doctor's output: grouped and numbered for people, one object for scripts.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -135,7 +136,13 @@ fn mark(status: Status) -> String {
 /// One finding's lines: the message wrapped to the width (continuation
 /// lines under its first word); the fix never wrapped, since a command
 /// must paste as one line: a long one gets a line of its own instead.
-fn print_finding(finding: &Finding, number: &str, width: Option<usize>, here: &Here) {
+fn print_finding(
+    out: &mut impl Write,
+    finding: &Finding,
+    number: &str,
+    width: Option<usize>,
+    here: &Here,
+) -> std::io::Result<()> {
     let mark = mark(finding.status);
     let layer = format!("[{}]", finding.layer.name());
     let lead = 2 + 2 + number.len() + layer.len() + 1;
@@ -159,36 +166,59 @@ fn print_finding(finding: &Finding, number: &str, width: Option<usize>, here: &H
         Some(said) if !id.is_empty() => format!("{said}{}", paint(DIM, &id)),
         _ => message,
     };
-    anstream::println!("  {mark} {number}{} {message}", paint(DIM, layer));
+    writeln!(out, "  {mark} {number}{} {message}", paint(DIM, layer))?;
     let Some(fix) = finding
         .fix
         .as_deref()
         .filter(|_| finding.status != Status::Ok)
     else {
-        return;
+        return Ok(());
     };
     let fix = &*here.text(fix);
     let fits = !fix.contains('\n') && width.is_none_or(|w| 6 + 5 + fix.chars().count() <= w);
     if fits {
-        anstream::println!("      {} {}", paint(DIM, "fix:"), paint(CODE, fix));
+        writeln!(out, "      {} {}", paint(DIM, "fix:"), paint(CODE, fix))
     } else {
-        anstream::println!("      {}", paint(DIM, "fix:"));
+        writeln!(out, "      {}", paint(DIM, "fix:"))?;
         for line in fix.lines() {
-            anstream::println!("      {}", paint(CODE, line));
+            writeln!(out, "      {}", paint(CODE, line))?;
         }
+        Ok(())
+    }
+}
+
+/// A report written to stdout at once: colour decided once for it, and
+/// one write (`anstream::println!` asked the terminal on every line, and
+/// wrote each line on its own: two calls to the system per line). A
+/// closed pipe ends the report, never the program.
+fn write_at_once(report: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let choice = anstream::AutoStream::choice(&std::io::stdout());
+    let mut out = anstream::AutoStream::new(Vec::new(), choice);
+    if report(&mut out).is_ok() {
+        let _ = std::io::stdout().lock().write_all(&out.into_inner());
     }
 }
 
 pub fn print_human(root: &Path, title: &str, findings: &[Finding], ignored: usize) {
+    write_at_once(|out| write_human(out, root, title, findings, ignored));
+}
+
+fn write_human(
+    mut out: &mut dyn Write,
+    root: &Path,
+    title: &str,
+    findings: &[Finding],
+    ignored: usize,
+) -> std::io::Result<()> {
     let here = Here::new(root);
     let width = text_width();
-    anstream::println!("{}", paint(HEADING, title));
+    writeln!(out, "{}", paint(HEADING, title))?;
     let mut group = "";
     let mut problem_number = 0;
     for finding in findings {
         if finding.group != group {
             group = finding.group;
-            anstream::println!("\n{}", paint(HEADING, group));
+            writeln!(out, "\n{}", paint(HEADING, group))?;
         }
         let number = if finding.status == Status::Fail {
             problem_number += 1;
@@ -196,14 +226,19 @@ pub fn print_human(root: &Path, title: &str, findings: &[Finding], ignored: usiz
         } else {
             String::new()
         };
-        print_finding(finding, &number, width, &here);
+        print_finding(&mut out, finding, &number, width, &here)?;
     }
     let summary = Summary::new(root, findings, ignored);
-    anstream::println!();
-    print_totals(summary.problems, summary.warnings, ignored);
+    writeln!(out)?;
+    write_totals(out, summary.problems, summary.warnings, ignored)
 }
 
-fn print_totals(problems: usize, warnings: usize, ignored: usize) {
+fn write_totals(
+    out: &mut dyn Write,
+    problems: usize,
+    warnings: usize,
+    ignored: usize,
+) -> std::io::Result<()> {
     let mut warnings = match warnings {
         0 => String::new(),
         1 => ", 1 warning".into(),
@@ -213,35 +248,44 @@ fn print_totals(problems: usize, warnings: usize, ignored: usize) {
         warnings.push_str(&format!(" ({ignored} ignored: --ignore or .tracelab.yml)"));
     }
     match problems {
-        0 => anstream::println!("{}{warnings}", paint(OK, "No problems found")),
-        1 => anstream::println!("{}{warnings}", paint(FAIL, "1 problem found")),
-        n => anstream::println!("{}{warnings}", paint(FAIL, format!("{n} problems found"))),
+        0 => writeln!(out, "{}{warnings}", paint(OK, "No problems found")),
+        1 => writeln!(out, "{}{warnings}", paint(FAIL, "1 problem found")),
+        n => writeln!(
+            out,
+            "{}{warnings}",
+            paint(FAIL, format!("{n} problems found"))
+        ),
     }
 }
 
 /// The few lines `tracelab new` prints: what is still missing and the fix.
 pub fn print_short(root: &Path, findings: &[Finding]) {
+    write_at_once(|out| write_short(out, root, findings));
+}
+
+fn write_short(mut out: &mut dyn Write, root: &Path, findings: &[Finding]) -> std::io::Result<()> {
     let problems: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.status == Status::Fail)
         .collect();
     if problems.is_empty() {
-        anstream::println!(
-            "{} {}",
-            paint(OK, "✓"),
-            "tracelab doctor (offline): no problems found"
+        return writeln!(
+            out,
+            "{} tracelab doctor (offline): no problems found",
+            paint(OK, "✓")
         );
-        return;
     }
-    anstream::println!(
+    writeln!(
+        out,
         "{}",
         paint(HEADING, "Still to do (tracelab doctor, offline)")
-    );
+    )?;
     let width = text_width();
     let here = Here::new(root);
     for finding in problems {
-        print_finding(finding, "", width, &here);
+        print_finding(&mut out, finding, "", width, &here)?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
