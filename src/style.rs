@@ -1,6 +1,8 @@
 //! Terminal styles. Output goes through anstream, which drops the colour codes
 //! when the stream is not a terminal or NO_COLOR is set.
 
+use std::io::Write;
+
 use anstyle::{AnsiColor, Style};
 
 pub const OK: Style = AnsiColor::Green.on_default();
@@ -53,6 +55,18 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
         }
     }
     lines.join(&format!("\n{indent}"))
+}
+
+/// A report written to stdout at once: colour decided once for it, and
+/// one write (`anstream::println!` asked the terminal on every line, and
+/// wrote each line on its own: two calls to the system per line). A
+/// closed pipe ends the report, never the program.
+pub fn write_at_once(report: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let choice = anstream::AutoStream::choice(&std::io::stdout());
+    let mut out = anstream::AutoStream::new(Vec::new(), choice);
+    if report(&mut out).is_ok() {
+        let _ = std::io::stdout().lock().write_all(&out.into_inner());
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! and say what to do next.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -19,7 +19,7 @@ use crate::scaffold::render::project_slug;
 use crate::scaffold::workflow;
 use crate::scaffold::write::{self, target_state};
 use crate::scaffold::{FileStatus, PlannedFile, TargetState, render_workspace};
-use crate::style::{CODE, DIM, HEADING, OK, WARN, paint};
+use crate::style::{CODE, DIM, HEADING, OK, WARN, paint, write_at_once};
 use crate::vars::needed_for;
 use crate::workspace::context::Options;
 
@@ -244,42 +244,49 @@ impl Report {
     }
 
     fn print_human(&self) {
+        write_at_once(|out| self.write_human(out));
+    }
+
+    fn write_human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let count = |status| self.files.iter().filter(|f| f.status == status).count();
         let verb = if self.dry_run { "Would write" } else { "Wrote" };
-        anstream::println!(
+        writeln!(
+            out,
             "{} {} ({} new, {} updated, {} unchanged)",
             paint(HEADING, verb),
             self.dir,
             count(FileStatus::Create),
             count(FileStatus::Update),
             count(FileStatus::Unchanged)
-        );
+        )?;
         for file in &self.files {
             let mark = match file.status {
                 FileStatus::Create => paint(OK, "+"),
                 FileStatus::Update => paint(WARN, "~"),
                 FileStatus::Unchanged => paint(DIM, "="),
             };
-            anstream::println!("  {mark} {}", file.path);
+            writeln!(out, "  {mark} {}", file.path)?;
         }
         if self.refused_without_force {
-            anstream::println!(
+            writeln!(
+                out,
                 "{}",
                 paint(WARN, "The directory is not empty: writing needs --force.")
-            );
+            )?;
         }
         if self.dry_run {
-            anstream::println!("{}", paint(DIM, "Dry run: nothing was written."));
-            return;
+            writeln!(out, "{}", paint(DIM, "Dry run: nothing was written."))?;
+            return Ok(());
         }
-        anstream::println!("\n{}", paint(HEADING, "Next steps"));
+        writeln!(out, "\n{}", paint(HEADING, "Next steps"))?;
         for (i, step) in self.next_steps.iter().enumerate() {
             let mut lines = step.lines();
-            anstream::println!("  {}. {}", i + 1, lines.next().unwrap_or_default());
+            writeln!(out, "  {}. {}", i + 1, lines.next().unwrap_or_default())?;
             for line in lines {
-                anstream::println!("       {}", paint(CODE, line));
+                writeln!(out, "       {}", paint(CODE, line))?;
             }
         }
+        Ok(())
     }
 }
 

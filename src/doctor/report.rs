@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::finding::{Finding, Status};
-use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint, text_width, wrap};
+use crate::style::{CODE, DIM, FAIL, HEADING, OK, WARN, paint, text_width, wrap, write_at_once};
 
 #[derive(Serialize)]
 pub struct Summary<'a> {
@@ -184,18 +184,6 @@ fn print_finding(
             writeln!(out, "      {}", paint(CODE, line))?;
         }
         Ok(())
-    }
-}
-
-/// A report written to stdout at once: colour decided once for it, and
-/// one write (`anstream::println!` asked the terminal on every line, and
-/// wrote each line on its own: two calls to the system per line). A
-/// closed pipe ends the report, never the program.
-fn write_at_once(report: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
-    let choice = anstream::AutoStream::choice(&std::io::stdout());
-    let mut out = anstream::AutoStream::new(Vec::new(), choice);
-    if report(&mut out).is_ok() {
-        let _ = std::io::stdout().lock().write_all(&out.into_inner());
     }
 }
 
