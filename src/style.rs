@@ -59,8 +59,10 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 /// A report written to stdout at once: colour decided once for it, and
 /// one write (`anstream::println!` asked the terminal on every line, and
-/// wrote each line on its own: two calls to the system per line). A
-/// closed pipe ends the report, never the program.
+/// wrote each line on its own: two calls to the system per line). On a
+/// closed pipe, a command that restores SIGPIPE ends by it (`main.rs`);
+/// one that keeps running (`run`) drops the report, where println!
+/// panicked.
 pub fn write_at_once(report: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
     let choice = anstream::AutoStream::choice(&std::io::stdout());
     let mut out = anstream::AutoStream::new(Vec::new(), choice);
