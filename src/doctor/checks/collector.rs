@@ -369,10 +369,10 @@ fn check_browser_hop(
         let problem = match declared {
             None => format!("{} declares no port {port}", gitpod.path.display()),
             Some((_, Some(v), _)) if v == "public" => continue,
-            Some((_, _, line)) => format!(
+            Some((_, _, index)) => format!(
                 "{}:{} does not make port {port} public",
                 gitpod.path.display(),
-                line.unwrap_or(0)
+                gitpod.port_line(*index).unwrap_or(0)
             ),
         };
         out.push(

@@ -97,9 +97,10 @@ pub struct Context {
 #[derive(Debug, Clone)]
 pub struct GitpodFile {
     pub path: PathBuf,
-    /// (port, visibility, line)
-    pub ports: Vec<(u16, Option<String>, Option<usize>)>,
-    pub lines: YamlLines,
+    /// (port, visibility, its entry's index in `ports:`)
+    pub ports: Vec<(u16, Option<String>, usize)>,
+    /// The text, for the line of an entry a finding names.
+    text: String,
     /// The files its tasks generate at start.
     pub generated: Vec<crate::workspace::generated::GeneratedFile>,
 }
@@ -110,7 +111,6 @@ impl GitpodFile {
         let text = super::read::text(&path).ok()?;
         let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
         let generated = crate::workspace::generated::find(dir, &text, &doc);
-        let lines = YamlLines::index(&text);
         let ports = match doc.get("ports") {
             Some(serde_yaml::Value::Sequence(items)) => items
                 .iter()
@@ -121,11 +121,7 @@ impl GitpodFile {
                         .get("visibility")
                         .and_then(|v| v.as_str())
                         .map(str::to_string);
-                    Some((
-                        u16::try_from(port).ok()?,
-                        visibility,
-                        lines.line(&format!("ports.{i}")),
-                    ))
+                    Some((u16::try_from(port).ok()?, visibility, i))
                 })
                 .collect(),
             _ => Vec::new(),
@@ -133,9 +129,16 @@ impl GitpodFile {
         Some(GitpodFile {
             path,
             ports,
-            lines,
+            text,
             generated,
         })
+    }
+
+    /// The line of the `index`th entry of `ports:`. The lines are indexed
+    /// only for a finding that names one: a second parse of the file, 2%
+    /// of a doctor that needs none.
+    pub fn port_line(&self, index: usize) -> Option<usize> {
+        YamlLines::index(&self.text).line(&format!("ports.{index}"))
     }
 }
 
