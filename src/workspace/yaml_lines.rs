@@ -8,13 +8,18 @@
 //! KEY, as Compose reads it.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
+/// The index is built on the first question: most runs ask none (a line
+/// is wanted for a finding), and indexing `.gitpod.yml` was a tenth of an
+/// offline doctor on a healthy workspace.
 #[derive(Debug, Default, Clone)]
 pub struct YamlLines {
-    lines: HashMap<String, usize>,
+    text: String,
+    lines: OnceLock<HashMap<String, usize>>,
 }
 
 enum Frame {
@@ -101,23 +106,32 @@ impl MarkedEventReceiver for Recorder {
 }
 
 impl YamlLines {
-    /// Indexes `text`; a file that does not parse gives an empty index (the
-    /// YAML error itself is reported by whoever parses the values).
+    /// The index of `text`, built when first asked; a file that does not
+    /// parse gives an empty index (the YAML error itself is reported by
+    /// whoever parses the values).
     pub fn index(text: &str) -> Self {
-        let mut recorder = Recorder::default();
-        let _ = Parser::new_from_str(text).load(&mut recorder, false);
-        // The root mapping adds an empty first component: drop it.
-        let lines = recorder
-            .lines
-            .into_iter()
-            .map(|(k, v)| (k.trim_start_matches('.').to_string(), v))
-            .collect();
-        YamlLines { lines }
+        YamlLines {
+            text: text.to_string(),
+            lines: OnceLock::new(),
+        }
+    }
+
+    fn lines(&self) -> &HashMap<String, usize> {
+        self.lines.get_or_init(|| {
+            let mut recorder = Recorder::default();
+            let _ = Parser::new_from_str(&self.text).load(&mut recorder, false);
+            // The root mapping adds an empty first component: drop it.
+            recorder
+                .lines
+                .into_iter()
+                .map(|(k, v)| (k.trim_start_matches('.').to_string(), v))
+                .collect()
+        })
     }
 
     /// The line of `path` (dotted), if the file has it.
     pub fn line(&self, path: &str) -> Option<usize> {
-        self.lines.get(path).copied()
+        self.lines().get(path).copied()
     }
 
     /// The line of the first path that exists, for "this key, or else its parent".

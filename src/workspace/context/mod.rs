@@ -99,8 +99,8 @@ pub struct GitpodFile {
     pub path: PathBuf,
     /// (port, visibility, its entry's index in `ports:`)
     pub ports: Vec<(u16, Option<String>, usize)>,
-    /// The text, for the line of an entry a finding names.
-    text: String,
+    /// Where its keys are, indexed when a finding first asks.
+    lines: YamlLines,
     /// The files its tasks generate at start.
     pub generated: Vec<crate::workspace::generated::GeneratedFile>,
 }
@@ -129,16 +129,14 @@ impl GitpodFile {
         Some(GitpodFile {
             path,
             ports,
-            text,
+            lines: YamlLines::index(&text),
             generated,
         })
     }
 
-    /// The line of the `index`th entry of `ports:`. The lines are indexed
-    /// only for a finding that names one: a second parse of the file, 2%
-    /// of a doctor that needs none.
+    /// The line of the `index`th entry of `ports:`.
     pub fn port_line(&self, index: usize) -> Option<usize> {
-        YamlLines::index(&self.text).line(&format!("ports.{index}"))
+        self.lines.line(&format!("ports.{index}"))
     }
 }
 
