@@ -175,15 +175,7 @@ impl Context {
 
     /// The first live call to `method` in the backend's code.
     pub fn live_call(&self, method: &str) -> Option<(&PyFile, &Call)> {
-        self.code.iter().find_map(|file| {
-            let mut candidates = file.facts.calls.iter().filter(|c| c.method() == method);
-            let first = candidates.next()?;
-            let unbound = file.facts.unbound_names();
-            let call = std::iter::once(first)
-                .chain(candidates)
-                .find(|call| !unbound.called_by(call))?;
-            Some((file, call))
-        })
+        self.live_calls().find(|(_, c)| c.method() == method)
     }
 
     /// The region the student works in: AWS_DEFAULT_REGION or AWS_REGION from
