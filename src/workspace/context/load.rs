@@ -34,26 +34,21 @@ impl Context {
         // three ways: the one that reads Compose waited a millisecond.
         std::thread::scope(|scope| {
             let usual_dir = dir.join(USUAL_BACKEND_DIR);
-            let reader = crate::workspace::python::parsing_thread().spawn_scoped(scope, {
-                let usual_dir = usual_dir.clone();
-                move || read_code(&usual_dir)
-            });
             // No thread to be had (a process limit): read it when needed.
-            let Ok(usual_code) = reader else {
-                let usual = UsualCode {
-                    dir: usual_dir,
-                    reading: None,
-                };
-                return Self::load_all_with(dir, shell, options, usual);
-            };
+            let reading = crate::workspace::python::parsing_thread()
+                .spawn_scoped(scope, {
+                    let usual_dir = usual_dir.clone();
+                    move || read_code(&usual_dir)
+                })
+                .ok();
             // The main thread would wait for the reader: it takes the
             // set-up every parse shares meanwhile, when there is code.
-            if usual_dir.is_dir() {
+            if reading.is_some() && usual_dir.is_dir() {
                 crate::workspace::python::prepare();
             }
             let usual = UsualCode {
                 dir: usual_dir,
-                reading: Some(usual_code),
+                reading,
             };
             Self::load_all_with(dir, shell, options, usual)
         })
