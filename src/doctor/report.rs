@@ -137,7 +137,7 @@ fn mark(status: Status) -> String {
 /// lines under its first word); the fix never wrapped, since a command
 /// must paste as one line: a long one gets a line of its own instead.
 fn print_finding(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     finding: &Finding,
     number: &str,
     width: Option<usize>,
@@ -192,7 +192,7 @@ pub fn print_human(root: &Path, title: &str, findings: &[Finding], ignored: usiz
 }
 
 fn write_human(
-    mut out: &mut dyn Write,
+    out: &mut dyn Write,
     root: &Path,
     title: &str,
     findings: &[Finding],
@@ -214,7 +214,7 @@ fn write_human(
         } else {
             String::new()
         };
-        print_finding(&mut out, finding, &number, width, &here)?;
+        print_finding(out, finding, &number, width, &here)?;
     }
     let summary = Summary::new(root, findings, ignored);
     writeln!(out)?;
@@ -251,7 +251,7 @@ pub fn print_short(root: &Path, findings: &[Finding]) {
     write_at_once(|out| write_short(out, root, findings));
 }
 
-fn write_short(mut out: &mut dyn Write, root: &Path, findings: &[Finding]) -> std::io::Result<()> {
+fn write_short(out: &mut dyn Write, root: &Path, findings: &[Finding]) -> std::io::Result<()> {
     let problems: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.status == Status::Fail)
@@ -271,7 +271,7 @@ fn write_short(mut out: &mut dyn Write, root: &Path, findings: &[Finding]) -> st
     let width = text_width();
     let here = Here::new(root);
     for finding in problems {
-        print_finding(&mut out, finding, "", width, &here)?;
+        print_finding(out, finding, "", width, &here)?;
     }
     Ok(())
 }
