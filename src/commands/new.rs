@@ -62,14 +62,18 @@ pub fn run(args: NewArgs) -> Result<ExitStatus> {
         // the workspace and moved into place with it in one rename, so the
         // workspace and its bases exist together or not at all (and no
         // per-file fsync: this was most of new's time).
+        let bases = rendered
+            .iter()
+            .map(|file| (file.path.clone(), file.contents.clone()))
+            .collect();
         let staged: Vec<write::PlannedFile> = plan
             .iter()
             .cloned()
-            .chain(rendered.iter().map(|file| write::PlannedFile {
-                path: format!("{}/{}", base::BASE_DIR, file.path),
+            .chain([write::PlannedFile {
+                path: base::BASE_FILE.to_string(),
                 status: write::FileStatus::Create,
-                contents: file.contents.clone(),
-            }))
+                contents: base::render(&bases)?,
+            }])
             .collect();
         write::write(&target, &staged, crate::interrupt::flag())?;
     }

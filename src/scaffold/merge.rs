@@ -1,6 +1,6 @@
 //! Updating a workspace without losing a student's edit: a three-way merge
 //! per file. The base is what tracelab wrote last time (kept in
-//! `.tracelab/base/`, see `base.rs`), ours is the file on disk, theirs is
+//! `.tracelab/base.yml`, see `base.rs`), ours is the file on disk, theirs is
 //! the new render. What the student changed and what tracelab changed are
 //! both kept; where they touch the same lines, the file gets diff3 conflict
 //! markers (or stays as it is, with a `.rej` beside it).
@@ -219,6 +219,7 @@ fn plan_file(
 /// removed.
 pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
     let mut change = ChangeSet::new(target);
+    let mut bases = base::load(target)?;
     for plan in plans {
         if let Some(text) = &plan.write {
             change.write(&plan.path, text.as_bytes())?;
@@ -229,13 +230,15 @@ pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
         if plan.outcome == Outcome::Remove {
             change.remove(&plan.path)?;
         }
-        let base = format!("{}/{}", base::BASE_DIR, plan.path);
         match &plan.new_base {
-            Some(text) => change.write(&base, text.as_bytes())?,
-            None => change.remove(&base)?,
-        }
+            Some(text) => bases.insert(plan.path.clone(), text.clone()),
+            None => bases.remove(&plan.path),
+        };
     }
-    change.commit()
+    base::store(&mut change, target, &bases)?;
+    change.commit()?;
+    base::remove_emptied_legacy_dir(target);
+    Ok(())
 }
 
 #[cfg(test)]

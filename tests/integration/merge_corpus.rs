@@ -184,7 +184,9 @@ fn check(
     if transition == ["update"] {
         for (file, now, then) in OLDER_TEMPLATES {
             apply_change(&dir, (file, now, then));
-            apply_change(&dir.join(".tracelab/base"), (file, now, then));
+            let base = &common::bases(&dir)[*file];
+            assert!(base.contains(now), "{file}'s base has no {now:?}");
+            common::set_base(&dir, file, &base.replacen(now, then, 1));
         }
     }
     for edit in edits {

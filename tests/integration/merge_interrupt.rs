@@ -86,8 +86,9 @@ fn ctrl_c_leaves_the_workspace_before_or_after_never_between() {
 }
 
 /// A link that leads out of the workspace is never read or written
-/// through: a linked `.tracelab/`, a linked base file, a linked compose
-/// file. The command refuses (exit 2) and nothing outside changes.
+/// through: a linked `.tracelab/`, a linked base file (or a file of the
+/// old folder of bases), a linked compose file. The command refuses (exit
+/// 2) and nothing outside changes.
 #[test]
 fn nothing_is_read_or_written_through_a_link_out_of_the_workspace() {
     type Plant = fn(&Path, &Path);
@@ -97,15 +98,27 @@ fn nothing_is_read_or_written_through_a_link_out_of_the_workspace() {
             std::fs::remove_dir_all(ws.join(".tracelab")).unwrap();
             std::os::unix::fs::symlink(outside.join("tracelab-dir"), ws.join(".tracelab")).unwrap();
         }),
-        ("a base file is a link", |ws, outside| {
+        ("the base file is a link", |ws, outside| {
+            std::fs::write(
+                outside.join("secret.yml"),
+                "AWS_SECRET_ACCESS_KEY: hunter2\n",
+            )
+            .unwrap();
+            let base = ws.join(".tracelab/base.yml");
+            std::fs::remove_file(&base).unwrap();
+            std::os::unix::fs::symlink(outside.join("secret.yml"), base).unwrap();
+        }),
+        // Bases were once a folder of files, still read where it is.
+        ("a base in the old folder is a link", |ws, outside| {
             std::fs::write(
                 outside.join("secret.txt"),
                 "AWS_SECRET_ACCESS_KEY=hunter2\n",
             )
             .unwrap();
-            let base = ws.join(".tracelab/base/docker-compose.yml");
-            std::fs::remove_file(&base).unwrap();
-            std::os::unix::fs::symlink(outside.join("secret.txt"), base).unwrap();
+            let old = ws.join(".tracelab/base");
+            std::fs::create_dir(&old).unwrap();
+            std::os::unix::fs::symlink(outside.join("secret.txt"), old.join("docker-compose.yml"))
+                .unwrap();
         }),
         ("the compose file is a link", |ws, outside| {
             std::fs::rename(ws.join("docker-compose.yml"), outside.join("compose.yml")).unwrap();

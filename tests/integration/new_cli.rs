@@ -4,7 +4,7 @@ use crate::common;
 
 use std::fs;
 
-use crate::common::{list_files, list_workspace_files, new_workspace, read, tracelab};
+use crate::common::{bases, list_files, list_workspace_files, new_workspace, read, tracelab};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -49,11 +49,23 @@ fn defaults_write_the_whole_workspace_and_say_what_next() {
         .stdout(contains("\u{1b}[").not());
     assert_eq!(list_workspace_files(&dir), DEFAULT_FILES);
     // Each generated file's merge base, for tracelab update and add.
-    let bases: Vec<String> = list_files(&dir)
-        .into_iter()
-        .filter_map(|f| f.strip_prefix(".tracelab/base/").map(str::to_string))
-        .collect();
-    assert_eq!(bases, DEFAULT_FILES);
+    let stored = bases(&dir);
+    assert_eq!(stored.keys().collect::<Vec<_>>(), DEFAULT_FILES);
+    for (path, base) in stored {
+        assert_eq!(
+            base,
+            read(dir.join(&path)),
+            "{path}'s base is the file written"
+        );
+    }
+    // One file holds them all: no folder of copies beside it.
+    assert_eq!(
+        list_files(&dir)
+            .into_iter()
+            .filter(|f| f.starts_with(".tracelab/"))
+            .collect::<Vec<_>>(),
+        [".tracelab/base.yml"]
+    );
     let answers = read(dir.join(".tracelab.yml"));
     assert!(answers.contains("project_name: week2"), "{answers}");
     assert!(answers.contains("- honeycomb"), "{answers}");

@@ -197,7 +197,7 @@ fn an_upgrade_across_a_template_change_merges_cleanly() {
         .expect("the template has a comment line")
         .to_string();
     let older = current.replacen(&format!("{first_comment}\n"), "", 1);
-    fs::write(dir.join(".tracelab/base/backend-flask/app.py"), &older).unwrap();
+    common::set_base(&dir, "backend-flask/app.py", &older);
     let edited = format!("{older}\n\n@app.route(\"/api/mine\")\ndef mine():\n    return {{}}\n");
     fs::write(&app, &edited).unwrap();
     tracelab()
@@ -215,10 +215,41 @@ fn an_upgrade_across_a_template_change_merges_cleanly() {
         "the student's route is kept"
     );
     assert!(!merged.contains("<<<<<<<"));
-    assert_eq!(
-        read(&dir.join(".tracelab/base/backend-flask/app.py")),
-        current
+    assert_eq!(common::bases(&dir)["backend-flask/app.py"], current);
+}
+
+/// A workspace made when bases were a folder of files (`.tracelab/base/`)
+/// merges against them, and its next update moves them into the one file.
+#[test]
+fn bases_in_the_old_folder_are_merged_against_and_moved_into_one_file() {
+    let (_root, dir) = new_workspace(&["--no-check"]);
+    let mut stored = common::bases(&dir);
+    let app = dir.join("backend-flask/app.py");
+    let current = read(&app);
+    let older = current.replacen("\n", "\n# an older template's line\n", 1);
+    stored.insert("backend-flask/app.py".into(), older.clone());
+    for (path, text) in &stored {
+        let file = dir.join(".tracelab/base").join(path);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(file, text).unwrap();
+    }
+    fs::remove_file(dir.join(".tracelab/base.yml")).unwrap();
+    let edited = format!("{older}\n# the student's line\n");
+    fs::write(&app, &edited).unwrap();
+    tracelab()
+        .args(["update", "--yes", "--dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let merged = read(&app);
+    assert!(!merged.contains("an older template's line"), "{merged}");
+    assert!(merged.contains("# the student's line"), "{merged}");
+    assert!(
+        !dir.join(".tracelab/base").exists(),
+        "the old folder is gone"
     );
+    stored.insert("backend-flask/app.py".into(), current);
+    assert_eq!(common::bases(&dir), stored);
 }
 
 #[test]

@@ -235,6 +235,23 @@ pub fn list_workspace_files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The merge bases a workspace stores, by path (`.tracelab/base.yml`).
+pub fn bases(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let text = read(dir.join(".tracelab/base.yml"));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("the base file: {e}\n{text}"))
+}
+
+/// Stores `text` as the merge base of `path`, as an older tracelab left it.
+pub fn set_base(dir: &Path, path: &str, text: &str) {
+    let mut stored = bases(dir);
+    stored.insert(path.to_string(), text.to_string());
+    fs::write(
+        dir.join(".tracelab/base.yml"),
+        serde_yaml::to_string(&stored).unwrap(),
+    )
+    .unwrap();
+}
+
 pub fn list_files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
