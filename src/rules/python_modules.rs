@@ -6,9 +6,13 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::sorted_lines;
+use super::sorted_lines::{SortedLines, sorted_lines};
 
 const TABLE: &str = include_str!("python_modules.txt");
+
+/// "module distribution name name ..." lines, sorted by module, below the
+/// `dist` lines and comments at the top.
+static MODULES: SortedLines = sorted_lines!(TABLE, header: &["dist ", "#"]);
 
 pub struct Module {
     pub distribution: &'static str,
@@ -51,9 +55,7 @@ impl Module {
 pub struct Table {
     /// Distribution name to the version the table was made from.
     pub versions: HashMap<&'static str, &'static str>,
-    /// "module distribution name name ..." lines, sorted by module: looked
-    /// up by bisection (an index of them all was a twentieth of a doctor).
-    modules: &'static str,
+    modules: &'static SortedLines,
 }
 
 pub fn table() -> &'static Table {
@@ -61,11 +63,10 @@ pub fn table() -> &'static Table {
     PARSED.get_or_init(|| parse(TABLE))
 }
 
-/// The `dist` lines at the top, and where the module lines begin.
+/// The `dist` lines at the top.
 fn parse(text: &'static str) -> Table {
     let mut versions = HashMap::new();
-    let mut rest = text;
-    while let Some((line, after)) = rest.split_once('\n') {
+    for line in text.lines() {
         if let Some(dist) = line.strip_prefix("dist ") {
             let mut words = dist.split(' ');
             if let Some(distribution) = words.next() {
@@ -74,11 +75,10 @@ fn parse(text: &'static str) -> Table {
         } else if !line.starts_with('#') {
             break;
         }
-        rest = after;
     }
     Table {
         versions,
-        modules: rest,
+        modules: &MODULES,
     }
 }
 
@@ -109,7 +109,7 @@ impl Table {
     }
 
     pub fn module(&self, name: &str) -> Option<Module> {
-        sorted_lines::find(self.modules, name).map(|line| entry(line).1)
+        self.modules.find(name).map(|line| entry(line).1)
     }
 
     /// Every module, in order.
@@ -123,8 +123,8 @@ impl Table {
     fn family(&self, name: &str) -> impl Iterator<Item = (&'static str, Module)> {
         let prefix = format!("{name}.");
         let name = name.to_string();
-        sorted_lines::from(self.modules, &name)
-            .lines()
+        self.modules
+            .from(&name)
             .map(entry)
             .take_while(move |(m, _)| *m == name || m.starts_with(&prefix))
     }
@@ -239,8 +239,15 @@ mod tests {
             let star = module.names.split(' ').any(|n| n == "*");
             assert_eq!(module.any_name, star, "{}", module.names);
         }
-        // Sorted, for the bisection; and every module found by it.
+        // Every line below the header an entry, sorted for the bisection,
+        // and every module found by it.
         let names: Vec<&str> = table.entries().map(|(m, _)| m).collect();
+        let lines: Vec<&str> = TABLE
+            .lines()
+            .filter(|l| !l.starts_with("dist ") && !l.starts_with('#'))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(names, lines);
         assert!(
             names.windows(2).all(|w| w[0] < w[1]),
             "the table is not sorted"

@@ -5,9 +5,12 @@
 //! to hold it to CPython's own TypeError).
 
 use super::Params;
-use crate::rules::sorted_lines;
+use crate::rules::sorted_lines::{SortedLines, sorted_lines};
 
 const TABLE: &str = include_str!("../../rules/python_signatures.txt");
+
+/// The entries, sorted by path, below the comments at the top.
+static ENTRIES: SortedLines = sorted_lines!(TABLE, header: &["#"]);
 
 /// A library callable as code reaches it.
 pub struct Signature {
@@ -83,8 +86,7 @@ fn roots() -> impl Iterator<Item = &'static str> {
 /// The table's line for `path`, read; `through_class` for a method the
 /// table lists as reached through an instance.
 fn entry(path: &str, through_class: bool) -> Option<Signature> {
-    // The table is sorted by path: found by bisection, without an index.
-    let line = sorted_lines::find(TABLE, path)?;
+    let line = ENTRIES.find(path)?;
     let mut fields = line.splitn(4, ' ').skip(1);
     let name = fields.next()?;
     let (bound, through_class) = match fields.next()? {
@@ -165,7 +167,7 @@ mod tests {
         let paths: Vec<&str> = TABLE
             .lines()
             .skip_while(|l| l.starts_with('#'))
-            .map(sorted_lines::first_word)
+            .map(crate::rules::sorted_lines::first_word)
             .collect();
         assert!(
             !TABLE
@@ -180,7 +182,7 @@ mod tests {
         );
         for line in TABLE.lines().filter(|l| !l.starts_with('#')) {
             assert_eq!(
-                sorted_lines::find(TABLE, sorted_lines::first_word(line)),
+                ENTRIES.find(crate::rules::sorted_lines::first_word(line)),
                 Some(line)
             );
         }
