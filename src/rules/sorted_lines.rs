@@ -11,6 +11,8 @@
 //! short one: 700 bytes scanned per step on average).
 
 /// The entries of a table: every line after the header lines at its top.
+use std::cmp::Ordering;
+
 pub struct SortedLines {
     text: &'static str,
     /// Where each entry starts, in order.
@@ -42,7 +44,7 @@ impl SortedLines {
     pub fn from<'s>(&'s self, key: &str) -> impl Iterator<Item = &'static str> + use<'s> {
         let first = self
             .starts
-            .partition_point(|&start| word_at(self.text, start as usize) < key);
+            .partition_point(|&start| word_cmp(self.text, start as usize, key).is_lt());
         (first..self.starts.len()).map(|index| self.line(index))
     }
 
@@ -65,11 +67,25 @@ pub fn first_word(line: &str) -> &str {
     line.split(' ').next().unwrap_or(line)
 }
 
-/// The first word of the line that starts at `start`.
-fn word_at(text: &'static str, start: usize) -> &'static str {
+/// How the first word of the line at `start` compares with `key`, read
+/// no further than `key` is long: a lookup makes a dozen of these, and
+/// finding the word's end first (a memchr) was most of their time.
+fn word_cmp(text: &str, start: usize, key: &str) -> Ordering {
     let rest = &text.as_bytes()[start..];
-    let end = memchr::memchr2(b' ', b'\n', rest).unwrap_or(rest.len());
-    &text[start..start + end]
+    let word_byte = |i: usize| rest.get(i).copied().filter(|b| *b != b' ' && *b != b'\n');
+    for (i, &k) in key.as_bytes().iter().enumerate() {
+        match word_byte(i) {
+            // The word ends first: a prefix of the key sorts below it.
+            None => return Ordering::Less,
+            Some(byte) if byte != k => return byte.cmp(&k),
+            Some(_) => {}
+        }
+    }
+    if word_byte(key.len()).is_some() {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
 }
 
 /// How many entries `text` has, and where the first `N` start: every
@@ -150,6 +166,16 @@ mod tests {
         static EMPTY: SortedLines = sorted_lines!("# nothing\n", header: &["#"]);
         assert_eq!(EMPTY.find("a"), None);
         assert_eq!(EMPTY.lines().count(), 0);
+    }
+
+    proptest::proptest! {
+        /// The comparison reads as far as the key and answers as the
+        /// first word itself does.
+        #[test]
+        fn a_word_compares_as_the_whole_word_does(line in "[a-c .\n]{0,8}", key in "[a-c .]{0,5}") {
+            let word = line.split(['\n', ' ']).next().unwrap();
+            proptest::prop_assert_eq!(word_cmp(&line, 0, &key), word.cmp(key.as_str()));
+        }
     }
 
     /// A header line below the first entry is an entry: only the top is
