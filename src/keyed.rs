@@ -106,9 +106,10 @@ impl Keyed {
 }
 
 /// Several keyed patterns, their keywords searched for in one pass: for a
-/// file that each of them would otherwise scan.
+/// file that each of them would otherwise scan. It says where each
+/// member's keywords are; each member's own gate (`followed_by`) is left
+/// to the line it is then run on.
 pub struct KeyedSet {
-    members: Vec<&'static Keyed>,
     finder: AhoCorasick,
     /// The member each keyword belongs to, by the keyword's index.
     owner: Vec<usize>,
@@ -116,9 +117,8 @@ pub struct KeyedSet {
 
 impl KeyedSet {
     pub fn new(members: impl IntoIterator<Item = &'static Keyed>) -> Self {
-        let members: Vec<&'static Keyed> = members.into_iter().collect();
         let (keywords, owner): (Vec<&str>, Vec<usize>) = members
-            .iter()
+            .into_iter()
             .enumerate()
             .flat_map(|(index, keyed)| keyed.keywords.iter().map(move |k| (*k, index)))
             .unzip();
@@ -130,25 +130,18 @@ impl KeyedSet {
             .kind(Some(AhoCorasickKind::DFA))
             .build(keywords)
             .expect("keywords build");
-        Self {
-            members,
-            finder,
-            owner,
-        }
+        Self { finder, owner }
     }
 
-    /// For each member, in order, whether it may match `text`.
-    pub fn may_match(&self, text: &str) -> Vec<bool> {
-        let mut may = vec![false; self.members.len()];
-        for found in self.finder.find_overlapping_iter(text) {
-            let member = self.owner[found.pattern().as_usize()];
-            if !may[member] {
-                may[member] = self.members[member]
-                    .follows
-                    .is_none_or(|follows| follows(&text[found.end()..]));
-            }
-        }
-        may
+    /// Every keyword found in `text`: the member it belongs to (its index)
+    /// and where it starts. A member with none cannot match the text.
+    pub fn occurrences<'s, 't>(
+        &'s self,
+        text: &'t str,
+    ) -> impl Iterator<Item = (usize, usize)> + use<'s, 't> {
+        self.finder
+            .find_overlapping_iter(text)
+            .map(|found| (self.owner[found.pattern().as_usize()], found.start()))
     }
 }
 
@@ -224,21 +217,31 @@ mod tests {
     }
 
     #[test]
-    fn a_set_says_what_each_of_its_members_says() {
-        static SECRET: Keyed = Keyed::new(r"secret=(\w+)", &["secret"]);
+    fn a_set_finds_every_keyword_of_its_members() {
+        static SECRET: Keyed = Keyed::new(r"secret=(\w+)", &["secret", "pass"]);
         let set = KeyedSet::new([&ASSIGNED, &SECRET]);
         for text in [
             "token = 1",
             "secret=2 token",
             "TOKEN is",
             "none",
-            "Secret token_x=3",
+            "Secret token_x=3 PassPASS",
         ] {
-            assert_eq!(
-                set.may_match(text),
-                [ASSIGNED.may_match(text), SECRET.may_match(text)],
-                "{text}"
-            );
+            let mut found: Vec<(usize, usize)> = set.occurrences(text).collect();
+            found.sort_unstable();
+            let lower = text.to_ascii_lowercase();
+            let mut expected: Vec<(usize, usize)> = [&ASSIGNED, &SECRET]
+                .iter()
+                .enumerate()
+                .flat_map(|(member, keyed)| {
+                    keyed.keywords.iter().flat_map({
+                        let lower = &lower;
+                        move |k| lower.match_indices(k).map(move |(at, _)| (member, at))
+                    })
+                })
+                .collect();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "{text}");
         }
     }
 }

@@ -205,6 +205,10 @@ static PATTERNS: [Pattern; 7] = [
     },
 ];
 
+/// Every pattern's keywords, found in one pass over a file.
+static KEYWORDS: LazyLock<KeyedSet> =
+    LazyLock::new(|| KeyedSet::new(PATTERNS.iter().map(|p| &p.regex)));
+
 /// Secrets in the committed files: one per line, placeholders left out.
 pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
     let mut found = Vec::new();
@@ -213,17 +217,7 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
         let Ok(text) = super::read::text_within(&path, MAX_FILE_BYTES) else {
             continue; // binary, or too large to be a file someone wrote
         };
-        static KEYWORDS: LazyLock<KeyedSet> =
-            LazyLock::new(|| KeyedSet::new(PATTERNS.iter().map(|p| &p.regex)));
-        let candidates: Vec<&Pattern> = PATTERNS
-            .iter()
-            .zip(KEYWORDS.may_match(&text))
-            .filter_map(|(pattern, may)| may.then_some(pattern))
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        for (index, line) in text.lines().enumerate() {
+        for (index, line, candidates) in lines_with_keywords(&text) {
             if let Some(secret) = secret_in_line(&candidates, line) {
                 found.push(CommittedSecret {
                     path: path.clone(),
@@ -234,6 +228,38 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
         }
     }
     found
+}
+
+/// The lines of `text` (as `str::lines` cuts them, by index) that hold a
+/// keyword, each with the patterns whose keyword it holds, in order: the
+/// only lines and patterns that can find a secret. Running every pattern
+/// whose keyword the file held on each of its lines was most of the
+/// scan, the merge base repeating the compose file's keywords.
+fn lines_with_keywords(text: &str) -> Vec<(usize, &str, Vec<&'static Pattern>)> {
+    let mut hits: Vec<(usize, usize)> = KEYWORDS
+        .occurrences(text)
+        .map(|(pattern, at)| (line_start(text, at), pattern))
+        .collect();
+    hits.sort_unstable();
+    hits.dedup();
+    let mut lines: Vec<(usize, &str, Vec<&'static Pattern>)> = Vec::new();
+    let (mut counted_to, mut index) = (0, 0);
+    for (start, pattern) in hits {
+        match lines.last_mut() {
+            Some((_, _, patterns)) if counted_to == start => patterns.push(&PATTERNS[pattern]),
+            _ => {
+                index += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count();
+                counted_to = start;
+                let line = text[start..].lines().next().unwrap_or("");
+                lines.push((index, line, vec![&PATTERNS[pattern]]));
+            }
+        }
+    }
+    lines
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |newline| newline + 1)
 }
 
 /// The first of `patterns` (in their order) that finds a secret.
@@ -258,6 +284,77 @@ fn secret_in_line(patterns: &[&Pattern], line: &str) -> Option<CommittedSecret> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What every pattern finds on every line, each behind its own gate:
+    /// what the scan of only the lines with keywords must find.
+    fn on_every_line(text: &str) -> Vec<(usize, &'static str, String)> {
+        let all: Vec<&Pattern> = PATTERNS.iter().collect();
+        text.lines()
+            .enumerate()
+            .filter_map(|(index, line)| {
+                secret_in_line(&all, line).map(|s| (index, s.kind, s.value))
+            })
+            .collect()
+    }
+
+    fn on_lines_with_keywords(text: &str) -> Vec<(usize, &'static str, String)> {
+        lines_with_keywords(text)
+            .into_iter()
+            .filter_map(|(index, line, candidates)| {
+                secret_in_line(&candidates, line).map(|s| (index, s.kind, s.value))
+            })
+            .collect()
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        "x-honeycomb-team",
+        "HONEYCOMB_API_KEY",
+        "honeycombKey",
+        "hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w",
+        "AKIAZ7Q4R5T6Y7U8I9O0",
+        "aws_secret_access_key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "ROLLBAR_ACCESS_TOKEN",
+        "rollbar.init(",
+        "0123456789abcdef0123456789abcdef",
+        "Fk7TqZ2mWc9RbX4nLp0Jd3",
+        "${HONEYCOMB_API_KEY}",
+        ": ",
+        "=",
+        "\"",
+        "'",
+        " ",
+        "\n",
+        "\r\n",
+        "x",
+    ];
+
+    proptest::proptest! {
+        /// Any text made of keywords, values and line breaks: the same
+        /// secrets on the same lines.
+        #[test]
+        fn only_lines_with_keywords_need_the_patterns(
+            picks in proptest::collection::vec(0..FRAGMENTS.len(), 0..24)
+        ) {
+            let text: String = picks.iter().map(|&i| FRAGMENTS[i]).collect();
+            proptest::prop_assert_eq!(on_lines_with_keywords(&text), on_every_line(&text));
+        }
+    }
+
+    #[test]
+    fn the_corpus_gives_the_same_secrets_on_its_lines_with_keywords() {
+        for text in crate::keyed::corpus() {
+            assert_eq!(
+                on_lines_with_keywords(&text),
+                on_every_line(&text),
+                "{text}"
+            );
+        }
+        let written = "a: 1\r\nHONEYCOMB_API_KEY: Fk7TqZ2mWc9RbX4nLp0Jd3\r\n\nAKIAZ7Q4R5T6Y7U8I9O0 AKIAZ7Q4R5T6Y7U8I9O1";
+        let found = on_lines_with_keywords(written);
+        assert_eq!(found, on_every_line(written));
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [1, 3]);
+    }
 
     #[test]
     fn the_keywords_never_reject_a_line_a_pattern_matches() {
