@@ -199,13 +199,7 @@ fn an_upgrade_across_a_template_change_merges_cleanly() {
     let older = current.replacen(&format!("{first_comment}\n"), "", 1);
     common::set_base(&dir, "backend-flask/app.py", &older);
     let edited = format!("{older}\n\n@app.route(\"/api/mine\")\ndef mine():\n    return {{}}\n");
-    fs::write(&app, &edited).unwrap();
-    tracelab()
-        .args(["update", "--yes", "--dir"])
-        .arg(&dir)
-        .assert()
-        .success();
-    let merged = read(&app);
+    let merged = update_with_app(&dir, &edited);
     assert!(
         merged.contains(&first_comment),
         "the template's change is in"
@@ -216,6 +210,19 @@ fn an_upgrade_across_a_template_change_merges_cleanly() {
     );
     assert!(!merged.contains("<<<<<<<"));
     assert_eq!(common::bases(&dir)["backend-flask/app.py"], current);
+}
+
+/// The student's `edited` app.py, then `tracelab update --yes`: the app
+/// as merged.
+fn update_with_app(dir: &Path, edited: &str) -> String {
+    let app = dir.join("backend-flask/app.py");
+    fs::write(&app, edited).unwrap();
+    tracelab()
+        .args(["update", "--yes", "--dir"])
+        .arg(dir)
+        .assert()
+        .success();
+    read(&app)
 }
 
 /// A workspace made when bases were a folder of files (`.tracelab/base/`)
@@ -234,14 +241,7 @@ fn bases_in_the_old_folder_are_merged_against_and_moved_into_one_file() {
         fs::write(file, text).unwrap();
     }
     fs::remove_file(dir.join(".tracelab/base.yml")).unwrap();
-    let edited = format!("{older}\n# the student's line\n");
-    fs::write(&app, &edited).unwrap();
-    tracelab()
-        .args(["update", "--yes", "--dir"])
-        .arg(&dir)
-        .assert()
-        .success();
-    let merged = read(&app);
+    let merged = update_with_app(&dir, &format!("{older}\n# the student's line\n"));
     assert!(!merged.contains("an older template's line"), "{merged}");
     assert!(merged.contains("# the student's line"), "{merged}");
     assert!(
