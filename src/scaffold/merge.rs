@@ -219,7 +219,6 @@ fn plan_file(
 /// removed.
 pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
     let mut change = ChangeSet::new(target);
-    let mut bases = base::load(target)?;
     for plan in plans {
         if let Some(text) = &plan.write {
             change.write(&plan.path, text.as_bytes())?;
@@ -230,11 +229,13 @@ pub fn apply(target: &Path, plans: &[FilePlan]) -> Result<()> {
         if plan.outcome == Outcome::Remove {
             change.remove(&plan.path)?;
         }
-        match &plan.new_base {
-            Some(text) => bases.insert(plan.path.clone(), text.clone()),
-            None => bases.remove(&plan.path),
-        };
     }
+    // Every stored base has its plan (`plan` covers the old bases and the
+    // render): the new bases are the plans' own.
+    let bases = plans
+        .iter()
+        .filter_map(|plan| Some((plan.path.clone(), plan.new_base.clone()?)))
+        .collect();
     base::store(&mut change, target, &bases)?;
     change.commit()?;
     base::remove_emptied_legacy_dir(target);
