@@ -10,9 +10,13 @@ use super::sorted_lines::{SortedLines, sorted_lines};
 
 const TABLE: &str = include_str!("python_modules.txt");
 
+/// What the lines at the table's top start with: the versions
+/// (`dist flask 3.1.3`) and comments.
+const HEADER: &[&str] = &["dist ", "#"];
+
 /// "module distribution name name ..." lines, sorted by module, below the
-/// `dist` lines and comments at the top.
-static MODULES: SortedLines = sorted_lines!(TABLE, header: &["dist ", "#"]);
+/// header.
+static MODULES: SortedLines = sorted_lines!(TABLE, header: HEADER);
 
 pub struct Module {
     pub distribution: &'static str,
@@ -63,17 +67,16 @@ pub fn table() -> &'static Table {
     PARSED.get_or_init(|| parse(TABLE))
 }
 
-/// The `dist` lines at the top.
+/// The `dist` lines of the header.
 fn parse(text: &'static str) -> Table {
     let mut versions = HashMap::new();
-    for line in text.lines() {
-        if let Some(dist) = line.strip_prefix("dist ") {
-            let mut words = dist.split(' ');
-            if let Some(distribution) = words.next() {
-                versions.insert(distribution, words.next().unwrap_or(""));
-            }
-        } else if !line.starts_with('#') {
-            break;
+    let header = text
+        .lines()
+        .take_while(|line| HEADER.iter().any(|prefix| line.starts_with(prefix)));
+    for dist in header.filter_map(|line| line.strip_prefix("dist ")) {
+        let mut words = dist.split(' ');
+        if let Some(distribution) = words.next() {
+            versions.insert(distribution, words.next().unwrap_or(""));
         }
     }
     Table {
