@@ -85,6 +85,13 @@ fn ctrl_c_leaves_the_workspace_before_or_after_never_between() {
     );
 }
 
+/// `at` made a link to a file outside the workspace that holds a secret.
+fn link_to_a_secret(at: &Path, outside: &Path) {
+    let secret = outside.join("secret.txt");
+    std::fs::write(&secret, "AWS_SECRET_ACCESS_KEY=hunter2\n").unwrap();
+    std::os::unix::fs::symlink(secret, at).unwrap();
+}
+
 /// A link that leads out of the workspace is never read or written
 /// through: a linked `.tracelab/`, a linked base file (or a file of the
 /// old folder of bases), a linked compose file. The command refuses (exit
@@ -99,26 +106,15 @@ fn nothing_is_read_or_written_through_a_link_out_of_the_workspace() {
             std::os::unix::fs::symlink(outside.join("tracelab-dir"), ws.join(".tracelab")).unwrap();
         }),
         ("the base file is a link", |ws, outside| {
-            std::fs::write(
-                outside.join("secret.yml"),
-                "AWS_SECRET_ACCESS_KEY: hunter2\n",
-            )
-            .unwrap();
             let base = ws.join(".tracelab/base.yml");
             std::fs::remove_file(&base).unwrap();
-            std::os::unix::fs::symlink(outside.join("secret.yml"), base).unwrap();
+            link_to_a_secret(&base, outside);
         }),
         // Bases were once a folder of files, still read where it is.
         ("a base in the old folder is a link", |ws, outside| {
-            std::fs::write(
-                outside.join("secret.txt"),
-                "AWS_SECRET_ACCESS_KEY=hunter2\n",
-            )
-            .unwrap();
             let old = ws.join(".tracelab/base");
             std::fs::create_dir(&old).unwrap();
-            std::os::unix::fs::symlink(outside.join("secret.txt"), old.join("docker-compose.yml"))
-                .unwrap();
+            link_to_a_secret(&old.join("docker-compose.yml"), outside);
         }),
         ("the compose file is a link", |ws, outside| {
             std::fs::rename(ws.join("docker-compose.yml"), outside.join("compose.yml")).unwrap();
