@@ -109,6 +109,29 @@ fn the_release_builds_every_wheel_and_publishes_with_trusted_publishing() {
     );
 }
 
+/// The binary links its unwinder statically (`build.rs`), as the wheel's
+/// zig build does: it loads no `libgcc_s.so.1`, and still starts. (A panic
+/// still unwinds: the lib tests catch one, linked the same way.)
+#[test]
+fn the_binary_loads_no_libgcc_s_where_cc_has_the_static_unwinder() {
+    let unwinder = run_ok(Command::new("cc").arg("-print-file-name=libgcc_eh.a"));
+    let unwinder = String::from_utf8(unwinder.stdout).unwrap();
+    if !Path::new(unwinder.trim()).is_absolute() {
+        eprintln!("SKIPPED: cc has no libgcc_eh.a, so the binary loads libgcc_s");
+        return;
+    }
+    let binary = env!("CARGO_BIN_EXE_tracelab");
+    let dynamic = run_ok(Command::new("readelf").args(["--dynamic", binary]));
+    let dynamic = String::from_utf8(dynamic.stdout).unwrap();
+    let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
+    assert!(!needed.is_empty(), "{dynamic}");
+    assert!(
+        !needed.iter().any(|l| l.contains("libgcc_s")),
+        "{needed:#?}"
+    );
+    run_ok(Command::new(binary).arg("--version"));
+}
+
 /// `cargo package` ships what the crate needs (the embedded templates), and
 /// the packaged crate, unpacked on its own, compiles (`cargo check`: every
 /// `include_str!` and module resolved from the package alone; linking it
