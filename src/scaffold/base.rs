@@ -25,10 +25,8 @@ use anyhow::{Context, Result};
 
 use super::write::{ChangeSet, inside};
 
-/// The stored bases, one YAML map.
-pub const BASE_FILE: &str = ".tracelab/base.yml";
-/// Where bases were kept before, one file per generated file.
-const LEGACY_DIR: &str = ".tracelab/base";
+pub use crate::workspace::BASE_FILE;
+use crate::workspace::LEGACY_BASE_DIR;
 
 const HEADER: &str = "\
 # tracelab's merge base: every file as tracelab last generated it, by path.
@@ -66,7 +64,7 @@ pub fn store(
 ) -> Result<()> {
     change.write(BASE_FILE, render(bases)?)?;
     for rel in legacy(workspace)?.keys() {
-        change.remove(&format!("{LEGACY_DIR}/{rel}"))?;
+        change.remove(&format!("{LEGACY_BASE_DIR}/{rel}"))?;
     }
     Ok(())
 }
@@ -85,7 +83,7 @@ pub fn remove_emptied_legacy_dir(workspace: &Path) {
         // Fails, as it should, on a folder that is not empty.
         let _ = fs::remove_dir(dir);
     }
-    let dir = workspace.join(LEGACY_DIR);
+    let dir = workspace.join(LEGACY_BASE_DIR);
     if fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
         remove_empty(&dir);
     }
@@ -94,7 +92,7 @@ pub fn remove_emptied_legacy_dir(workspace: &Path) {
 /// The bases of a workspace made before they were kept in one file.
 fn legacy(workspace: &Path) -> Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
-    let root = inside(workspace, LEGACY_DIR)?;
+    let root = inside(workspace, LEGACY_BASE_DIR)?;
     if root.is_dir() {
         collect(workspace, &root, &root, &mut files)?;
     }

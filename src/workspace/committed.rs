@@ -212,7 +212,7 @@ static KEYWORDS: LazyLock<KeyedSet> =
 /// Secrets in the committed files: one per line, placeholders left out.
 pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
     let mut found = Vec::new();
-    for rel in &committed.files {
+    for rel in committed.files.iter().filter(|rel| !is_merge_base(rel)) {
         let path = dir.join(rel);
         let Ok(text) = super::read::text_within(&path, MAX_FILE_BYTES) else {
             continue; // binary, or too large to be a file someone wrote
@@ -228,6 +228,16 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
         }
     }
     found
+}
+
+/// tracelab's merge base: the files as tracelab generated them, from
+/// templates that hold no secret (a key goes into the shell or `.env`,
+/// a generated file only interpolates it). Its copies repeat every keyword
+/// of the files they copy: reading them was two thirds of the scan of a
+/// generated workspace, more than half its bytes, for lines that can only
+/// echo a template.
+fn is_merge_base(rel: &Path) -> bool {
+    rel == Path::new(super::BASE_FILE) || rel.starts_with(super::LEGACY_BASE_DIR)
 }
 
 /// The lines of `text` (as `str::lines` cuts them, by index) that hold a
@@ -377,6 +387,31 @@ mod tests {
         for pattern in &PATTERNS {
             crate::keyed::assert_gate_holds(&pattern.regex, texts.iter().map(String::as_str));
         }
+    }
+
+    #[test]
+    fn the_merge_base_is_not_scanned_and_every_other_file_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = "HONEYCOMB_API_KEY: Fk7TqZ2mWc9RbX4nLp0Jd3\n";
+        for rel in [
+            "docker-compose.yml",
+            ".tracelab/base.yml",
+            ".tracelab/base/docker-compose.yml",
+            ".tracelab/notes.yml",
+        ] {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, line).unwrap();
+        }
+        let mut found: Vec<PathBuf> = secrets(dir.path(), &list(dir.path()))
+            .into_iter()
+            .map(|s| s.path.strip_prefix(dir.path()).unwrap().to_path_buf())
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [".tracelab/notes.yml", "docker-compose.yml"].map(PathBuf::from)
+        );
     }
 
     #[test]

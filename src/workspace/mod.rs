@@ -27,6 +27,11 @@ pub use root::{is_workspace, locate, workspaces_below};
 
 /// The file a workspace tracelab made records its answers in.
 pub const ANSWERS_FILE: &str = ".tracelab.yml";
+/// tracelab's merge base: every file as it last generated them
+/// (`scaffold::base`).
+pub const BASE_FILE: &str = ".tracelab/base.yml";
+/// Where merge bases were kept before, one file per generated file.
+pub const LEGACY_BASE_DIR: &str = ".tracelab/base";
 
 /// `a/./b/../c` as `a/c`, without asking the file system (a link stays a
 /// link): how Compose and the shell read a path they join.
