@@ -53,7 +53,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let Some((layer, _)) = ctx.app_env() else {
+    let Some(layer) = ctx.app_layer() else {
         return out;
     };
     let service = ctx.backend_name().to_string();

@@ -65,7 +65,7 @@ fn sdk_disabled(ctx: &Context) -> Option<Finding> {
 
 /// The exporter as the SDK, switched on, would send.
 fn judged_live(ctx: &Context) -> Vec<Finding> {
-    let Some((layer, _)) = ctx.app_env() else {
+    let Some(layer) = ctx.app_layer() else {
         return Vec::new();
     };
     let get = |name: &str| ctx.app_var(name).map(|(_, v)| v).filter(|v| !v.is_empty());

@@ -113,7 +113,7 @@ fn sdk_disabled(ctx: &Context) -> Option<Finding> {
 
 /// The address the SDK sends to. True when it names a usable host:port.
 fn check_address(ctx: &Context, daemon: Option<&Service>, out: &mut Vec<Finding>) -> bool {
-    let Some((layer, _)) = ctx.app_env() else {
+    let Some(layer) = ctx.app_layer() else {
         return false;
     };
     let suggested = format!(

@@ -288,22 +288,12 @@ impl Context {
 
     /// The app's environment as the compose file gives it, or the shell's
     /// when there is no compose file (the app then runs in this shell).
+    /// A copy: `app_layer` and `app_var` answer without one.
     pub fn app_env(&self) -> Option<(Layer, BTreeMap<String, Option<String>>)> {
-        if self.broken_compose.is_some() {
-            // Compose starts nothing: there is no environment to judge.
-            return None;
-        }
-        match &self.compose {
-            Some(compose) => {
-                let env = compose
-                    .resolved
-                    .as_ref()?
-                    .services
-                    .get(compose.backend.as_ref()?)?;
-                Some((Layer::Compose, env.clone()))
-            }
-            None => Some((
-                Layer::Shell,
+        match self.app_layer()? {
+            Layer::Compose => Some((Layer::Compose, self.backend_env()?.clone())),
+            layer => Some((
+                layer,
                 self.shell
                     .iter()
                     .map(|(k, v)| (k.clone(), Some(v.clone())))
@@ -312,10 +302,33 @@ impl Context {
         }
     }
 
+    /// Where the app's environment comes from: the compose file, or the
+    /// shell when there is none; none when Compose starts nothing.
+    pub fn app_layer(&self) -> Option<Layer> {
+        if self.broken_compose.is_some() {
+            // Compose starts nothing: there is no environment to judge.
+            return None;
+        }
+        match &self.compose {
+            Some(_) => self.backend_env().map(|_| Layer::Compose),
+            None => Some(Layer::Shell),
+        }
+    }
+
+    /// The backend service's environment, as Compose resolves it.
+    fn backend_env(&self) -> Option<&Environment> {
+        let compose = self.compose.as_ref()?;
+        self.service_env(compose.backend.as_ref()?)
+    }
+
     /// One variable of the app's environment, if set.
     pub fn app_var(&self, name: &str) -> Option<(Layer, String)> {
-        let (layer, env) = self.app_env()?;
-        env.get(name).cloned().flatten().map(|v| (layer, v))
+        let layer = self.app_layer()?;
+        let value = match layer {
+            Layer::Compose => self.backend_env()?.get(name)?.clone()?,
+            _ => self.shell.get(name)?.clone(),
+        };
+        Some((layer, value))
     }
 
     pub fn service_env(&self, service: &str) -> Option<&Environment> {
