@@ -38,8 +38,12 @@ pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Findin
     } else {
         crate::workspace::layers::shell_env()
     };
-    let contexts = Context::load_all(dir, shell, options)?;
-    let mut findings = check(&contexts);
+    // Reading and checking write nothing: each file is read once.
+    let (contexts, mut findings) = crate::workspace::read::once_each(|| {
+        let contexts = Context::load_all(dir, shell, options)?;
+        let findings = check(&contexts);
+        anyhow::Ok((contexts, findings))
+    })?;
     if options.repository_only {
         // What it found of the stand-in shell is not about the repository.
         findings.retain(|f| f.layer != crate::workspace::layers::Layer::Shell);

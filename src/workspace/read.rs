@@ -1,11 +1,15 @@
 //! Every file the model reads, read the same careful way: only a regular
 //! file (a FIFO or a device would block or never end), at most
 //! [`MAX_BYTES`], and as UTF-8, each refusal saying which file and why.
+//! Within [`once_each`], a file is read from the disk once.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, bail};
 
@@ -19,12 +23,18 @@ pub fn text(path: &Path) -> Result<String> {
 
 /// The text of `path` when it holds at most `max` bytes.
 pub fn text_within(path: &Path, max: u64) -> Result<String> {
-    text_opened(path, open(path), max)
+    match seen(path, max) {
+        Some(bytes) => utf8(path, bytes),
+        None => text_opened(path, open(path), max),
+    }
 }
 
 /// The text of `path`, None when there is no such file; any other reason
 /// it cannot be read is an error.
 pub fn optional_text(path: &Path) -> Result<Option<String>> {
+    if let Some(bytes) = seen(path, MAX_BYTES) {
+        return utf8(path, bytes).map(Some);
+    }
     match open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         opened => text_opened(path, opened, MAX_BYTES).map(Some),
@@ -33,11 +43,79 @@ pub fn optional_text(path: &Path) -> Result<Option<String>> {
 
 /// The bytes of `path`, or why it cannot be read.
 pub fn bytes(path: &Path) -> Result<Vec<u8>> {
-    read_opened(path, open(path), MAX_BYTES)
+    match seen(path, MAX_BYTES) {
+        Some(bytes) => Ok(bytes),
+        None => read_opened(path, open(path), MAX_BYTES),
+    }
+}
+
+/// Runs `look`, reading each file it reads from the disk once: a second
+/// read of it gets the bytes the first one got. For a look at a workspace
+/// that writes nothing: the doctor's checks, its secret scan and its
+/// reading thread ask for some of the same files (a generated workspace's
+/// Dockerfile four times, its app.py three). On this thread, and on the
+/// threads it hands [`this_look`] to; a look within a look is the outer one.
+pub fn once_each<T>(look: impl FnOnce() -> T) -> T {
+    match this_look().0 {
+        Some(_) => look(),
+        None => Look(Some(Arc::default())).run(look),
+    }
+}
+
+/// The files one look has read, by the path they were asked for.
+type Seen = Arc<Mutex<HashMap<PathBuf, Vec<u8>>>>;
+
+thread_local! {
+    static LOOK: RefCell<Option<Seen>> = const { RefCell::new(None) };
+}
+
+/// The look this thread is in, if any, for a thread it starts to join.
+pub struct Look(Option<Seen>);
+
+pub fn this_look() -> Look {
+    Look(LOOK.with(|look| look.borrow().clone()))
+}
+
+impl Look {
+    /// Runs `work` on this thread within the look.
+    pub fn run<T>(self, work: impl FnOnce() -> T) -> T {
+        struct Restore(Option<Seen>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                LOOK.with(|look| *look.borrow_mut() = self.0.take());
+            }
+        }
+        let _restore = Restore(LOOK.with(|look| look.replace(self.0)));
+        work()
+    }
+}
+
+fn with_seen<T>(use_it: impl FnOnce(&mut HashMap<PathBuf, Vec<u8>>) -> Option<T>) -> Option<T> {
+    let seen = LOOK.with(|look| look.borrow().clone())?;
+    // A panic elsewhere while it was held leaves the files as they were.
+    let mut files = seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    use_it(&mut files)
+}
+
+/// The bytes of `path` read earlier in this look, when they are within
+/// `max` (a file over it is read again, to be refused as it would be).
+fn seen(path: &Path, max: u64) -> Option<Vec<u8>> {
+    with_seen(|files| {
+        let bytes = files.get(path)?;
+        (bytes.len() as u64 <= max).then(|| bytes.clone())
+    })
+}
+
+fn remember(path: &Path, bytes: &[u8]) {
+    with_seen(|files| files.insert(path.to_path_buf(), bytes.to_vec()));
 }
 
 fn text_opened(path: &Path, opened: std::io::Result<File>, max: u64) -> Result<String> {
-    match String::from_utf8(read_opened(path, opened, max)?) {
+    utf8(path, read_opened(path, opened, max)?)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
@@ -87,12 +165,55 @@ fn read_opened(path: &Path, opened: std::io::Result<File>, max: u64) -> Result<V
             path.display()
         );
     }
+    remember(path, &bytes);
     Ok(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_one_look_a_file_is_read_once_and_after_it_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docker-compose.yml");
+        let other = dir.path().join("other.yml");
+        std::fs::write(&file, "first\n").unwrap();
+        let (inner, outer, missing) = once_each(|| {
+            assert_eq!(text(&file).unwrap(), "first\n");
+            std::fs::write(&file, "second\n").unwrap();
+            let inner = once_each(|| text(&file).unwrap());
+            // The outer look still holds it when the inner one ends.
+            let outer = optional_text(&file).unwrap();
+            // What could not be read is not remembered.
+            let missing = optional_text(&other).unwrap();
+            std::fs::write(&other, "now\n").unwrap();
+            (inner, outer, (missing, optional_text(&other).unwrap()))
+        });
+        assert_eq!(inner, "first\n");
+        assert_eq!(outer.as_deref(), Some("first\n"));
+        assert_eq!(missing, (None, Some("now\n".to_string())));
+        assert_eq!(text(&file).unwrap(), "second\n");
+        assert_eq!(bytes(&file).unwrap(), b"second\n");
+    }
+
+    #[test]
+    fn a_thread_shares_the_look_it_is_handed_and_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app.py");
+        std::fs::write(&file, "before = 1\n").unwrap();
+        let (handed, alone) = once_each(|| {
+            text(&file).unwrap();
+            std::fs::write(&file, "after = 1\n").unwrap();
+            let look = this_look();
+            let (for_handed, for_alone) = (file.clone(), file.clone());
+            let handed = std::thread::spawn(move || look.run(|| text(&for_handed).unwrap()));
+            let alone = std::thread::spawn(move || text(&for_alone).unwrap());
+            (handed.join().unwrap(), alone.join().unwrap())
+        });
+        assert_eq!(handed, "before = 1\n");
+        assert_eq!(alone, "after = 1\n");
+    }
 
     #[test]
     fn devices_fifos_huge_and_binary_files_are_refused_at_once() {

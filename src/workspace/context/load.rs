@@ -38,7 +38,9 @@ impl Context {
             let reading = crate::workspace::python::parsing_thread()
                 .spawn_scoped(scope, {
                     let usual_dir = usual_dir.clone();
-                    move || read_code(&usual_dir)
+                    // Its reads count in the caller's look (`read::once_each`).
+                    let look = crate::workspace::read::this_look();
+                    move || look.run(|| read_code(&usual_dir))
                 })
                 .ok();
             // The main thread would wait for the reader: it takes the
