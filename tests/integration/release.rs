@@ -169,8 +169,10 @@ fn the_crate_packages_and_builds() {
 
 /// Cargo building in `target` as it would from a shell: without the
 /// variables cargo gives a test it runs. A build script that watches one
-/// (ring's, CARGO_MANIFEST_DIR) was otherwise run again, and everything
-/// above it rebuilt, here and then again by the next `cargo test`.
+/// (ring's, CARGO_MANIFEST_DIR and OUT_DIR, which cargo sets since this
+/// crate has a build script of its own) was otherwise run again, and
+/// everything above it rebuilt, here and then again by the next `cargo
+/// test`.
 fn cargo_in(target: &Path) -> Command {
     let mut cargo = Command::new(env!("CARGO"));
     for (name, _) in std::env::vars_os() {
@@ -184,6 +186,7 @@ fn cargo_in(target: &Path) -> Command {
         .iter()
         .any(|prefix| name.starts_with(prefix))
             || name == "CARGO_PRIMARY_PACKAGE"
+            || name == "OUT_DIR"
         {
             cargo.env_remove(&*name);
         }
