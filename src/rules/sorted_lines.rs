@@ -10,9 +10,9 @@
 //! table runs to 10 kB (a step lands in a long line more often than in a
 //! short one: 700 bytes scanned per step on average).
 
-/// The entries of a table: every line after the header lines at its top.
 use std::cmp::Ordering;
 
+/// The entries of a table: every line after the header lines at its top.
 pub struct SortedLines {
     text: &'static str,
     /// Where each entry starts, in order.

@@ -233,9 +233,9 @@ pub fn secrets(dir: &Path, committed: &Committed) -> Vec<CommittedSecret> {
 /// tracelab's merge base: the files as tracelab generated them, from
 /// templates that hold no secret (a key goes into the shell or `.env`,
 /// a generated file only interpolates it). Its copies repeat every keyword
-/// of the files they copy: reading them was two thirds of the scan of a
-/// generated workspace, more than half its bytes, for lines that can only
-/// echo a template.
+/// of the files they copy: more than half a generated workspace's bytes,
+/// and half the keyword search's instructions (callgrind), for lines that
+/// can only echo a template.
 fn is_merge_base(rel: &Path) -> bool {
     rel == Path::new(super::BASE_FILE) || rel.starts_with(super::LEGACY_BASE_DIR)
 }
@@ -244,7 +244,7 @@ fn is_merge_base(rel: &Path) -> bool {
 /// keyword, each with the patterns whose keyword it holds, in order: the
 /// only lines and patterns that can find a secret. Running every pattern
 /// whose keyword the file held on each of its lines was most of the
-/// scan, the merge base repeating the compose file's keywords.
+/// scan.
 fn lines_with_keywords(text: &str) -> Vec<(usize, &str, Vec<&'static Pattern>)> {
     let mut hits: Vec<(usize, usize)> = KEYWORDS
         .occurrences(text)

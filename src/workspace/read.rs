@@ -23,10 +23,7 @@ pub fn text(path: &Path) -> Result<String> {
 
 /// The text of `path` when it holds at most `max` bytes.
 pub fn text_within(path: &Path, max: u64) -> Result<String> {
-    match seen(path, max) {
-        Some(bytes) => utf8(path, bytes),
-        None => text_opened(path, open(path), max),
-    }
+    utf8(path, bytes_within(path, max)?)
 }
 
 /// The text of `path`, None when there is no such file; any other reason
@@ -37,15 +34,21 @@ pub fn optional_text(path: &Path) -> Result<Option<String>> {
     }
     match open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        opened => text_opened(path, opened, MAX_BYTES).map(Some),
+        opened => utf8(path, read_opened(path, opened, MAX_BYTES)?).map(Some),
     }
 }
 
 /// The bytes of `path`, or why it cannot be read.
 pub fn bytes(path: &Path) -> Result<Vec<u8>> {
-    match seen(path, MAX_BYTES) {
+    bytes_within(path, MAX_BYTES)
+}
+
+/// The bytes of `path` when it holds at most `max`: as this look read
+/// them, else from the disk.
+fn bytes_within(path: &Path, max: u64) -> Result<Vec<u8>> {
+    match seen(path, max) {
         Some(bytes) => Ok(bytes),
-        None => read_opened(path, open(path), MAX_BYTES),
+        None => read_opened(path, open(path), max),
     }
 }
 
@@ -56,10 +59,10 @@ pub fn bytes(path: &Path) -> Result<Vec<u8>> {
 /// Dockerfile four times, its app.py three). On this thread, and on the
 /// threads it hands [`this_look`] to; a look within a look is the outer one.
 pub fn once_each<T>(look: impl FnOnce() -> T) -> T {
-    match this_look().0 {
-        Some(_) => look(),
-        None => Look(Some(Arc::default())).run(look),
+    if LOOK.with(|current| current.borrow().is_some()) {
+        return look();
     }
+    Look(Some(Arc::default())).run(look)
 }
 
 /// The files one look has read, by the path they were asked for.
@@ -108,10 +111,6 @@ fn seen(path: &Path, max: u64) -> Option<Vec<u8>> {
 
 fn remember(path: &Path, bytes: &[u8]) {
     with_seen(|files| files.insert(path.to_path_buf(), bytes.to_vec()));
-}
-
-fn text_opened(path: &Path, opened: std::io::Result<File>, max: u64) -> Result<String> {
-    utf8(path, read_opened(path, opened, max)?)
 }
 
 fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
