@@ -120,16 +120,36 @@ fn the_binary_loads_no_libgcc_s_where_cc_has_the_static_unwinder() {
         eprintln!("SKIPPED: cc has no libgcc_eh.a, so the binary loads libgcc_s");
         return;
     }
-    let binary = env!("CARGO_BIN_EXE_tracelab");
-    let dynamic = run_ok(Command::new("readelf").args(["--dynamic", binary]));
-    let dynamic = String::from_utf8(dynamic.stdout).unwrap();
-    let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
-    assert!(!needed.is_empty(), "{dynamic}");
+    let needed = libraries_needed();
     assert!(
         !needed.iter().any(|l| l.contains("libgcc_s")),
         "{needed:#?}"
     );
-    run_ok(Command::new(binary).arg("--version"));
+    run_ok(Command::new(env!("CARGO_BIN_EXE_tracelab")).arg("--version"));
+}
+
+/// The binary loads no `libm.so.6`: its one function from there, `pow`
+/// (tokio's and minijinja's), is defined in `main.rs`.
+#[test]
+fn the_binary_loads_no_libm() {
+    let needed = libraries_needed();
+    assert!(!needed.iter().any(|l| l.contains("libm.")), "{needed:#?}");
+    run_ok(Command::new(env!("CARGO_BIN_EXE_tracelab")).arg("--version"));
+}
+
+/// The `(NEEDED)` lines of the binary's dynamic section: the shared
+/// libraries the loader maps before `main`.
+fn libraries_needed() -> Vec<String> {
+    let binary = env!("CARGO_BIN_EXE_tracelab");
+    let dynamic = run_ok(Command::new("readelf").args(["--dynamic", binary]));
+    let dynamic = String::from_utf8(dynamic.stdout).unwrap();
+    let needed: Vec<String> = dynamic
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .map(str::to_string)
+        .collect();
+    assert!(!needed.is_empty(), "{dynamic}");
+    needed
 }
 
 /// `cargo package` ships what the crate needs (the embedded templates), and
