@@ -1,6 +1,7 @@
 //! What a release needs, checked before there is one: the workflows pass
-//! actionlint (with shellcheck on their scripts), the crate packages and
-//! builds from what `cargo package` ships, and maturin makes the sdist.
+//! actionlint (with shellcheck on their scripts), the binary loads only what
+//! it must, its link order is current, the crate packages and builds from
+//! what `cargo package` ships, and maturin makes the sdist.
 
 use crate::common;
 
@@ -150,6 +151,30 @@ fn libraries_needed() -> Vec<String> {
         .collect();
     assert!(!needed.is_empty(), "{dynamic}");
     needed
+}
+
+/// build.rs hands lld `link/symbol-order.txt`. Its names carry hashes of
+/// the dependencies, so once Cargo.lock moves it orders nothing, and the
+/// doctor starts slower by 4% (README, Speed): the file is made again.
+#[test]
+fn the_link_order_was_made_for_this_cargo_lock() {
+    use sha2::{Digest, Sha256};
+    let order = std::fs::read_to_string(checkout().join("link/symbol-order.txt")).unwrap();
+    let recorded = order
+        .lines()
+        .find_map(|line| line.strip_prefix("# Cargo.lock sha256 "))
+        .expect("examples/link_order.sh records the Cargo.lock it was made with");
+    let lock = std::fs::read(checkout().join("Cargo.lock")).unwrap();
+    let now: String = Sha256::digest(&lock)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert_eq!(
+        recorded, now,
+        "Cargo.lock changed since link/symbol-order.txt was made: run examples/link_order.sh"
+    );
+    let names = order.lines().filter(|line| !line.starts_with('#')).count();
+    assert!(names > 1000, "{names} functions");
 }
 
 /// `cargo package` ships what the crate needs (the embedded templates), and
