@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// The backend's compose service and OTEL_SERVICE_NAME unless answered otherwise.
 pub const DEFAULT_SERVICE_NAME: &str = "backend-flask";
@@ -283,7 +284,7 @@ impl Answers {
 }
 
 /// The answers file as written: every key optional, unknown keys rejected.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnswersFile {
     project_name: Option<serde_yaml::Value>,
@@ -300,7 +301,7 @@ pub struct AnswersFile {
 }
 
 /// `doctor:` in `.tracelab.yml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DoctorSettings {
     /// Check ids the doctor does not report here (`tracelab doctor --explain ID`).
@@ -318,7 +319,19 @@ impl AnswersFile {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_yaml::from_str(text)
+        // The doctor reads the file for its ignore list, then for the
+        // backends it records: the same text, parsed once (libyaml took
+        // 80,000 instructions for this file's 300 bytes).
+        static LAST: Mutex<Option<(String, AnswersFile)>> = Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((seen, parsed)) = last.as_ref()
+            && seen == text
+        {
+            return Ok(parsed.clone());
+        }
+        let parsed: Self = serde_yaml::from_str(text)?;
+        *last = Some((text.to_string(), parsed.clone()));
+        Ok(parsed)
     }
 
     /// Applies every key the file sets, with the same rules as `--set`.
@@ -563,6 +576,23 @@ mod tests {
             .apply(&mut again)
             .unwrap();
         assert_eq!(again, answers);
+    }
+
+    #[test]
+    fn a_text_parsed_before_gives_its_own_answers_and_another_text_its_own() {
+        let port = |text: &str| {
+            let mut answers = Answers::defaults(None);
+            AnswersFile::parse(text)
+                .unwrap()
+                .apply(&mut answers)
+                .unwrap();
+            answers.port
+        };
+        assert_eq!(port("port: 5000\n"), 5000);
+        assert_eq!(port("port: 5000\n"), 5000);
+        assert_eq!(port("port: 6000\n"), 6000);
+        assert!(AnswersFile::parse("port: 6000\ncolour: blue\n").is_err());
+        assert_eq!(port("port: 6000\n"), 6000);
     }
 
     #[test]
