@@ -36,9 +36,9 @@ pub fn parsing_thread() -> std::thread::Builder {
 
 /// Builds what every parse shares on the calling thread: the linter's
 /// settings (a regex, whose first compile also asks the system how many
-/// cores it has) and Ruff's tables. The doctor calls it on the main
-/// thread while the reading thread reads the first file, which would
-/// otherwise build them itself: 0.3 ms off a 3.5 ms doctor.
+/// cores it has). The doctor calls it on the main thread while the
+/// reading thread reads the first file, which would otherwise build them
+/// itself: 0.3 ms off a 3.5 ms doctor.
 pub fn prepare() {
     pyflakes::prepare();
 }

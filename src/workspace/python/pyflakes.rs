@@ -137,14 +137,14 @@ fn settings() -> LinterSettings {
 /// Built once: the backend has a module per service.
 static SETTINGS: std::sync::LazyLock<LinterSettings> = std::sync::LazyLock::new(settings);
 
-/// Builds what every lint shares, on this thread (see `python::prepare`):
-/// the settings, and Ruff's own tables built on first use, by linting a
-/// one-line module.
+/// Builds the settings every lint shares, on this thread (see
+/// `python::prepare`). Nothing is parsed here: a parse on the main thread
+/// has Ruff's parser (through `stacker`) ask glibc where the main thread's
+/// stack ends, which glibc finds by reading `/proc/self/maps`, six times
+/// the instructions of linting a one-line module to build Ruff's own
+/// tables, which the first lint builds instead.
 pub fn prepare() {
-    const MODULE: &str = "import os\n";
-    if let Ok(parsed) = ruff_python_parser::parse_module(MODULE) {
-        lint(Path::new("prepare.py"), MODULE, parsed);
-    }
+    std::sync::LazyLock::force(&SETTINGS);
 }
 
 pub fn lint(path: &Path, text: &str, parsed: Parsed<ModModule>) -> Lint {
