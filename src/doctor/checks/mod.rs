@@ -116,7 +116,7 @@ pub fn run_all_but_code(ctx: &Context) -> Vec<Finding> {
 }
 
 fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = groups.iter().flat_map(|run| run(ctx)).collect();
+    let mut findings: Vec<Finding> = in_parallel(ctx, groups).into_iter().flatten().collect();
     findings.sort_by_key(|f| f.id.group());
     let is_echo = |f: &Finding| {
         ECHOES.iter().any(|(root, echo)| {
@@ -127,6 +127,32 @@ fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Fin
         })
     };
     findings.iter().filter(|f| !is_echo(f)).cloned().collect()
+}
+
+/// Each group's findings, in the order of `groups`. The checks of the
+/// Python code (the module table, the library's signatures, the reach of
+/// each call) are half the checks' work, and the other core is idle once
+/// the code is read: they run there, in this thread's look.
+fn in_parallel(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Vec<Finding>> {
+    let heavy = groups
+        .iter()
+        .position(|run| std::ptr::fn_addr_eq(*run, python::run as fn(&Context) -> Vec<Finding>));
+    let Some(heavy) = heavy else {
+        return groups.iter().map(|run| run(ctx)).collect();
+    };
+    std::thread::scope(|scope| {
+        let look = crate::workspace::read::this_look();
+        let python = scope.spawn(move || look.run(|| python::run(ctx)));
+        let mut found: Vec<Vec<Finding>> = groups
+            .iter()
+            .enumerate()
+            .map(|(at, run)| if at == heavy { Vec::new() } else { run(ctx) })
+            .collect();
+        found[heavy] = python
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        found
+    })
 }
 
 /// A backend's switch turned off (`switch`) makes what `live` says of its
