@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::exit::ExitStatus;
-use crate::workspace::context::{Context, Options};
+use crate::workspace::context::{Context, Options, Spare};
 use finding::{CheckId, Finding, Status};
 
 /// How far the doctor goes beyond reading the workspace.
@@ -40,9 +40,7 @@ pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Findin
     };
     // Reading and checking write nothing: each file is read once.
     let (contexts, mut findings) = crate::workspace::read::once_each(|| {
-        let contexts = Context::load_all(dir, shell, options)?;
-        let findings = check(&contexts);
-        anyhow::Ok((contexts, findings))
+        Context::load_all_then(dir, shell, options, check_with)
     })?;
     if options.repository_only {
         // What it found of the stand-in shell is not about the repository.
@@ -62,6 +60,11 @@ pub fn diagnose(dir: &Path, options: Options, reach: Reach) -> Result<Vec<Findin
 /// The checklist on every configuration of a workspace already read, each
 /// finding once, with paths relative to the workspace.
 pub fn check(contexts: &[Context]) -> Vec<Finding> {
+    check_with(contexts, &Spare::none())
+}
+
+/// `check`, with the other core for what runs on its own.
+fn check_with<'a>(contexts: &'a [Context], spare: &Spare<'a>) -> Vec<Finding> {
     let mut findings: Vec<Finding> = Vec::new();
     for ctx in contexts {
         // A variant compose file that wires no tracing at all is a run
@@ -71,8 +74,8 @@ pub fn check(contexts: &[Context]) -> Vec<Finding> {
         let found = match checks::untraced_variant(ctx) {
             Some(note) => vec![note],
             // Its code was checked with the default configuration.
-            None if same_code => checks::run_all_but_code(ctx),
-            None => checks::run_all(ctx),
+            None if same_code => checks::run_all_but_code(ctx, spare),
+            None => checks::run_all_sharing(ctx, spare),
         };
         for mut finding in found {
             // What does not depend on the configuration (the shell, .env,

@@ -21,7 +21,7 @@ mod xray;
 mod testing;
 
 use super::finding::{CheckId, Finding, Layer, Status};
-use crate::workspace::context::Context;
+use crate::workspace::context::{Context, Spare};
 
 /// Each group of related checks, as the function that runs them. A
 /// finding's report section is its check's group in the catalogue.
@@ -97,7 +97,12 @@ const ECHOES: &[(CheckId, CheckId)] = &[
 /// Runs every check, drops echoes, and orders the findings by report
 /// section (stable: within a section, in the order the checks made them).
 pub fn run_all(ctx: &Context) -> Vec<Finding> {
-    run_groups(ctx, ALL)
+    run_all_sharing(ctx, &Spare::none())
+}
+
+/// `run_all`, with the other core for what runs on its own.
+pub fn run_all_sharing<'a>(ctx: &'a Context, spare: &Spare<'a>) -> Vec<Finding> {
+    run_groups(ctx, ALL, spare)
 }
 
 /// The checks of the backend's code itself: the same in every
@@ -106,17 +111,24 @@ const CODE: &[fn(&Context) -> Vec<Finding>] = &[code::run, python::run, lab::run
 
 /// Every check but those of the code: for a variant configuration that
 /// builds the code the default one already had checked.
-pub fn run_all_but_code(ctx: &Context) -> Vec<Finding> {
+pub fn run_all_but_code<'a>(ctx: &'a Context, spare: &Spare<'a>) -> Vec<Finding> {
     let groups: Vec<fn(&Context) -> Vec<Finding>> = ALL
         .iter()
         .copied()
         .filter(|run| !CODE.iter().any(|code| std::ptr::fn_addr_eq(*code, *run)))
         .collect();
-    run_groups(ctx, &groups)
+    run_groups(ctx, &groups, spare)
 }
 
-fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = in_parallel(ctx, groups).into_iter().flatten().collect();
+fn run_groups<'a>(
+    ctx: &'a Context,
+    groups: &[fn(&Context) -> Vec<Finding>],
+    spare: &Spare<'a>,
+) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = in_parallel(ctx, groups, spare)
+        .into_iter()
+        .flatten()
+        .collect();
     findings.sort_by_key(|f| f.id.group());
     let is_echo = |f: &Finding| {
         ECHOES.iter().any(|(root, echo)| {
@@ -131,28 +143,27 @@ fn run_groups(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Fin
 
 /// Each group's findings, in the order of `groups`. The checks of the
 /// Python code (the module table, the library's signatures, the reach of
-/// each call) are half the checks' work, and the other core is idle once
-/// the code is read: they run there, in this thread's look.
-fn in_parallel(ctx: &Context, groups: &[fn(&Context) -> Vec<Finding>]) -> Vec<Vec<Finding>> {
+/// each call) are half the checks' work: they run on the other core (the
+/// thread that read the code, idle by now), in this thread's look.
+fn in_parallel<'a>(
+    ctx: &'a Context,
+    groups: &[fn(&Context) -> Vec<Finding>],
+    spare: &Spare<'a>,
+) -> Vec<Vec<Finding>> {
     let heavy = groups
         .iter()
         .position(|run| std::ptr::fn_addr_eq(*run, python::run as fn(&Context) -> Vec<Finding>));
     let Some(heavy) = heavy else {
         return groups.iter().map(|run| run(ctx)).collect();
     };
-    std::thread::scope(|scope| {
-        let look = crate::workspace::read::this_look();
-        let python = scope.spawn(move || look.run(|| python::run(ctx)));
-        let mut found: Vec<Vec<Finding>> = groups
-            .iter()
-            .enumerate()
-            .map(|(at, run)| if at == heavy { Vec::new() } else { run(ctx) })
-            .collect();
-        found[heavy] = python
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        found
-    })
+    let python = spare.run(move || python::run(ctx));
+    let mut found: Vec<Vec<Finding>> = groups
+        .iter()
+        .enumerate()
+        .map(|(at, run)| if at == heavy { Vec::new() } else { run(ctx) })
+        .collect();
+    found[heavy] = python();
+    found
 }
 
 /// A backend's switch turned off (`switch`) makes what `live` says of its

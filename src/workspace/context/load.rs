@@ -28,19 +28,39 @@ impl Context {
     /// one with no compose file when there is none. What does not depend on
     /// the configuration is read once.
     pub fn load_all(dir: &Path, shell: Vars, options: Options) -> Result<Vec<Self>> {
+        Ok(Self::load_all_then(dir, shell, options, |_, _| ())?.0)
+    }
+
+    /// `load_all`, then `then` on the contexts with the other core: the
+    /// thread that read the code, idle by then, runs what `then` hands it.
+    pub fn load_all_then<T>(
+        dir: &Path,
+        shell: Vars,
+        options: Options,
+        then: impl for<'a> FnOnce(&'a [Self], &Spare<'a>) -> T,
+    ) -> Result<(Vec<Self>, T)> {
+        // Outside the scope, so that work handed to its thread may borrow it.
+        let loaded: std::sync::OnceLock<Vec<Self>> = std::sync::OnceLock::new();
         // The backend's code is almost always in backend-flask/: read on the
         // other core while this one reads the rest (the committed-secret
         // scan too). A third thread, for the scan, had two cores shared
         // three ways: the one that reads Compose waited a millisecond.
-        std::thread::scope(|scope| {
+        let after = std::thread::scope(|scope| {
             let usual_dir = dir.join(USUAL_BACKEND_DIR);
+            let (code_read, code) = std::sync::mpsc::sync_channel(1);
+            let (jobs, waiting) = std::sync::mpsc::channel::<Job<'_>>();
             // No thread to be had (a process limit): read it when needed.
             let reading = crate::workspace::python::parsing_thread()
                 .spawn_scoped(scope, {
                     let usual_dir = usual_dir.clone();
                     // Its reads count in the caller's look (`read::once_each`).
                     let look = crate::workspace::read::this_look();
-                    move || look.run(|| read_code(&usual_dir))
+                    move || {
+                        look.run(|| {
+                            let _ = code_read.send(read_code(&usual_dir));
+                            waiting.into_iter().for_each(|job| job());
+                        })
+                    }
                 })
                 .ok();
             // The main thread would wait for the reader: it takes the
@@ -48,12 +68,19 @@ impl Context {
             if reading.is_some() && usual_dir.is_dir() {
                 crate::workspace::python::prepare();
             }
+            let spare = Spare {
+                jobs: reading.is_some().then_some(jobs),
+            };
             let usual = UsualCode {
                 dir: usual_dir,
-                reading,
+                reading: reading.map(|thread| (code, thread)),
             };
-            Self::load_all_with(dir, shell, options, usual)
-        })
+            let read = Self::load_all_with(dir, shell, options, usual)?;
+            let contexts = loaded.get_or_init(|| read);
+            anyhow::Ok(then(contexts, &spare))
+        })?;
+        let contexts = loaded.into_inner().unwrap_or_default();
+        Ok((contexts, after))
     }
 
     fn load_all_with(
@@ -191,18 +218,61 @@ const USUAL_BACKEND_DIR: &str = "backend-flask";
 /// says where it is: used when the backend is there.
 struct UsualCode<'scope> {
     dir: PathBuf,
-    reading: Option<std::thread::ScopedJoinHandle<'scope, Vec<PyFile>>>,
+    reading: Option<(
+        std::sync::mpsc::Receiver<Vec<PyFile>>,
+        std::thread::ScopedJoinHandle<'scope, ()>,
+    )>,
 }
 
 impl UsualCode<'_> {
     /// The code read for `backend_dir`, once, when that is where it was read.
     fn take_for(&mut self, backend_dir: &Path) -> Option<Vec<PyFile>> {
-        let reading = self.reading.take_if(|_| backend_dir == self.dir)?;
-        Some(
-            reading
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
+        let (code, thread) = self.reading.take_if(|_| backend_dir == self.dir)?;
+        match code.recv() {
+            Ok(code) => Some(code),
+            // It panicked before sending: the panic goes on here.
+            Err(_) => match thread.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => unreachable!("the reader sends before it ends"),
+            },
+        }
+    }
+}
+
+/// Work for the other core.
+type Job<'a> = Box<dyn FnOnce() + Send + 'a>;
+
+/// The other core, once the code is read (`Context::load_all_then`).
+pub struct Spare<'a> {
+    jobs: Option<std::sync::mpsc::Sender<Job<'a>>>,
+}
+
+impl<'a> Spare<'a> {
+    /// No other core: what is handed to it runs on this thread.
+    pub fn none() -> Self {
+        Spare { jobs: None }
+    }
+
+    /// Starts `work` on the other core (here, when there is none); the
+    /// closure returned waits for its result, and goes on with its panic.
+    pub fn run<R: Send + 'a>(&self, work: impl FnOnce() -> R + Send + 'a) -> impl FnOnce() -> R {
+        let (done, result) = std::sync::mpsc::sync_channel(1);
+        let job: Job<'a> = Box::new(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = done.send(outcome);
+        });
+        let unsent = match &self.jobs {
+            Some(jobs) => jobs.send(job).err().map(|unsent| unsent.0),
+            None => Some(job),
+        };
+        if let Some(job) = unsent {
+            job();
+        }
+        move || match result.recv() {
+            Ok(Ok(value)) => value,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => unreachable!("every job sends its outcome"),
+        }
     }
 }
 
@@ -478,4 +548,43 @@ fn backend_source_dir(compose: &ComposeLayer, dir: &Path) -> Option<PathBuf> {
 /// A service's build context as a directory (`./backend-flask` read as `backend-flask`).
 fn source_dir(dir: &Path, build_context: &str) -> PathBuf {
     dir.join(build_context.trim_start_matches("./"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `load_all_then` hands its callback: the thread that read the
+    /// code, now taking work.
+    #[test]
+    fn work_handed_to_the_spare_core_runs_there_and_its_panic_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(USUAL_BACKEND_DIR)).unwrap();
+        let here = std::thread::current().id();
+        let (_, (elsewhere, panicked)) = Context::load_all_then(
+            dir.path(),
+            Vars::default(),
+            Options {
+                external_layers: false,
+                use_compose_binary: false,
+                repository_only: true,
+            },
+            |_, spare| {
+                let elsewhere = spare.run(|| std::thread::current().id())();
+                let panicking = spare.run(|| panic!("in the spare's work"));
+                let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(panicking));
+                (elsewhere, panicked)
+            },
+        )
+        .unwrap();
+        assert_ne!(elsewhere, here);
+        let panic = panicked.unwrap_err();
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"in the spare's work"));
+    }
+
+    #[test]
+    fn without_a_spare_core_the_work_runs_on_the_caller() {
+        let here = std::thread::current().id();
+        assert_eq!(Spare::none().run(|| std::thread::current().id())(), here);
+    }
 }

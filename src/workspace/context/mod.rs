@@ -4,7 +4,7 @@
 mod backends;
 mod load;
 
-pub use load::backend_environment;
+pub use load::{Spare, backend_environment};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
