@@ -74,7 +74,7 @@ fn check_with<'a>(contexts: &'a [Context], spare: &Spare<'a>) -> Vec<Finding> {
         let found = match checks::untraced_variant(ctx) {
             Some(note) => vec![note],
             // Its code was checked with the default configuration.
-            None if same_code => checks::run_all_but_code(ctx, spare),
+            None if same_code => checks::run_all_but_code(ctx),
             None => checks::run_all_sharing(ctx, spare),
         };
         for mut finding in found {

@@ -110,14 +110,15 @@ pub fn run_all_sharing<'a>(ctx: &'a Context, spare: &Spare<'a>) -> Vec<Finding> 
 const CODE: &[fn(&Context) -> Vec<Finding>] = &[code::run, python::run, lab::run];
 
 /// Every check but those of the code: for a variant configuration that
-/// builds the code the default one already had checked.
-pub fn run_all_but_code<'a>(ctx: &'a Context, spare: &Spare<'a>) -> Vec<Finding> {
+/// builds the code the default one already had checked. None of them is
+/// handed to the other core (only the Python checks are).
+pub fn run_all_but_code(ctx: &Context) -> Vec<Finding> {
     let groups: Vec<fn(&Context) -> Vec<Finding>> = ALL
         .iter()
         .copied()
         .filter(|run| !CODE.iter().any(|code| std::ptr::fn_addr_eq(*code, *run)))
         .collect();
-    run_groups(ctx, &groups, spare)
+    run_groups(ctx, &groups, &Spare::none())
 }
 
 fn run_groups<'a>(
