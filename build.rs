@@ -46,17 +46,26 @@ fn link_unwinder_statically() {
     }
 }
 
+/// A variable cargo gives build scripts, empty when unset.
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
+
+/// This build is for the machine it runs on, linked as rustc chooses: no
+/// cross-compiling, and no linker set (`maturin --zig` sets zig's).
+fn native_with_rustcs_linker() -> bool {
+    var("TARGET") == var("HOST") && std::env::var_os("RUSTC_LINKER").is_none()
+}
+
 /// GCC's static unwinder, when this build links with the system's `cc`
 /// for the machine it runs on.
 fn static_unwinder() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
     let glibc_linux = var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu";
     // crt-static already links it statically.
     let static_crt = var("CARGO_CFG_TARGET_FEATURE")
         .split(',')
         .any(|f| f == "crt-static");
-    let native = var("TARGET") == var("HOST");
-    if !glibc_linux || static_crt || !native || std::env::var_os("RUSTC_LINKER").is_some() {
+    if !glibc_linux || static_crt || !native_with_rustcs_linker() {
         return None;
     }
     // The path when cc has it, else the bare name back.
@@ -72,10 +81,10 @@ fn static_unwinder() -> Option<PathBuf> {
 /// `examples/link_order.sh`, which sets `TRACELAB_LINK_MAP`) asks it for a
 /// map of where each function went.
 fn link_hot_functions_together() {
-    let order = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"))
-        .join(SYMBOL_ORDER);
+    let order = PathBuf::from(var("CARGO_MANIFEST_DIR")).join(SYMBOL_ORDER);
+    let have_order = order.is_file();
     // Watched only when there: a missing file would run this every build.
-    if order.is_file() {
+    if have_order {
         println!("cargo:rerun-if-changed={SYMBOL_ORDER}");
     }
     println!("cargo:rerun-if-env-changed=TRACELAB_LINK_MAP");
@@ -89,7 +98,7 @@ fn link_hot_functions_together() {
             println!("cargo:rustc-link-arg-bins={arg}");
         }
     };
-    if order.is_file() {
+    if have_order {
         linker_args(&[
             &format!("--symbol-ordering-file={}", order.display()),
             // Names of another build's functions are expected, not news.
@@ -107,12 +116,10 @@ fn link_hot_functions_together() {
 /// it), unless a linker was chosen (Cargo's `linker` setting, or rustflags
 /// about the linker).
 fn rustc_links_with_lld() -> bool {
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
-    let chosen = std::env::var_os("RUSTC_LINKER").is_some()
-        || ["linker", "link-self-contained", "fuse-ld"]
-            .iter()
-            .any(|flag| var("CARGO_ENCODED_RUSTFLAGS").contains(flag));
-    if var("TARGET") != "x86_64-unknown-linux-gnu" || var("HOST") != var("TARGET") || chosen {
+    let linker_flags = ["linker", "link-self-contained", "fuse-ld"]
+        .iter()
+        .any(|flag| var("CARGO_ENCODED_RUSTFLAGS").contains(flag));
+    if var("TARGET") != "x86_64-unknown-linux-gnu" || !native_with_rustcs_linker() || linker_flags {
         return false;
     }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
