@@ -32,15 +32,25 @@ const KEYS: &[(&str, &str)] = &[
 fn workspace(backends: &str) -> (tempfile::TempDir, PathBuf) {
     let (root, dir) =
         common::new_workspace(&["--no-check", "--set", &format!("backends={backends}")]);
-    let requirements = dir.join("backend-flask/requirements.txt");
-    let venv = common::app_venv(&requirements);
-    let digest: String = Sha256::digest(std::fs::read(&requirements).unwrap())
+    let backend = dir.join("backend-flask");
+    let venv = common::app_venv(&backend.join("requirements.txt"));
+    mark_filled(&venv, &backend);
+    std::os::unix::fs::symlink(&venv, backend.join(".venv")).unwrap();
+    (root, dir)
+}
+
+/// Marks `venv` as filled for `backend`'s requirements, as `run` marks a
+/// venv it filled: the digest of requirements.txt and the constraints.txt
+/// it reads. (`deep` holds every run to it: a venv the run fills again is
+/// a failure here.)
+fn mark_filled(venv: &Path, backend: &Path) {
+    let mut wanted = std::fs::read(backend.join("requirements.txt")).unwrap_or_default();
+    wanted.extend(std::fs::read(backend.join("constraints.txt")).unwrap_or_default());
+    let digest: String = Sha256::digest(&wanted)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     std::fs::write(venv.join(".tracelab-requirements"), digest).unwrap();
-    std::os::unix::fs::symlink(&venv, dir.join("backend-flask/.venv")).unwrap();
-    (root, dir)
 }
 
 fn deep(dir: &Path) -> (i32, serde_json::Value, Duration) {
@@ -59,6 +69,13 @@ fn deep(dir: &Path) -> (i32, serde_json::Value, Duration) {
             String::from_utf8_lossy(&output.stderr)
         )
     });
+    // The harness filled the venv: a run that fills it again is slower by
+    // an install, and its mark has drifted from the one `run` writes.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("  installing "),
+        "the run filled the venv again: {stderr}"
+    );
     (output.status.code().unwrap_or(-1), json, started.elapsed())
 }
 
@@ -529,12 +546,7 @@ fn venv_view(shared: &Path, backend: &Path) {
             std::os::unix::fs::symlink(entry.path(), view.join(entry.file_name())).unwrap();
         }
     }
-    let requirements = std::fs::read(backend.join("requirements.txt")).unwrap_or_default();
-    let digest: String = Sha256::digest(requirements)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    std::fs::write(view.join(MARK), digest).unwrap();
+    mark_filled(&view, backend);
 }
 
 /// Why a fixture's backend could not start here, when it is this machine
