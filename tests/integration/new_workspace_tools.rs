@@ -223,7 +223,7 @@ fn pinned_requirements_resolve_on_python_3_10_to_3_12() {
     for version in ["3.10", "3.11", "3.12"] {
         let target = tempfile::tempdir().unwrap();
         run_ok(
-            Command::new(tool("pip"))
+            Command::new(common::pip())
                 .args(["install", "--dry-run", "--quiet", "--ignore-installed"])
                 .args([
                     "--only-binary=:all:",

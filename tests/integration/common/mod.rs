@@ -76,9 +76,43 @@ pub fn python() -> String {
     std::env::var("TRACELAB_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-/// A venv made by `pip install PIP_ARGS`, created once per `key` and shared
-/// by every test binary (a file lock keeps parallel runs apart).
+/// The uv that fills every other test venv, at the version tools.lock pins.
+pub const UV_PACKAGE: &str = "uv==0.13.9";
+
+/// Who fills a venv the harness makes.
+#[derive(Clone, Copy)]
+enum Installer {
+    Pip,
+    Uv,
+}
+
+/// A venv with `pip install PIP_ARGS` done in it, created once per `key`
+/// and shared by every test (a file lock keeps parallel runs apart).
+///
+/// uv fills them, from a cache beside them: pip spent 25 s of CPU on each
+/// generated app's venv, and the suite makes eight of those, where uv
+/// links the same packages from its cache. The packages are the same
+/// either way, pinned by the locks; these venvs have no pip ([`pip`] is
+/// the one that does). The bytecode is compiled at install, as pip does:
+/// with PYTHONDONTWRITEBYTECODE set (as on some machines), every start of
+/// the app would otherwise compile its imports again, twice as slow.
 pub fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
+    cached_venv(name, key, pip_args, Installer::Uv)
+}
+
+/// The uv binary the harness installs with (its venv made by pip).
+pub fn uv() -> PathBuf {
+    let package = [UV_PACKAGE.to_string()];
+    cached_venv("uv", UV_PACKAGE, &package, Installer::Pip).join("bin/uv")
+}
+
+/// pip as `python -m venv` brings it: the installer a student's image
+/// runs, for the tests that ask pip itself.
+pub fn pip() -> PathBuf {
+    cached_venv("pip", "", &[], Installer::Pip).join("bin/pip")
+}
+
+fn cached_venv(name: &str, key: &str, pip_args: &[String], installer: Installer) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     key.hash(&mut hasher);
     read(tools_lock()).hash(&mut hasher);
@@ -90,19 +124,56 @@ pub fn venv_with(name: &str, key: &str, pip_args: &[String]) -> PathBuf {
     if !ready.exists() {
         let _ = fs::remove_dir_all(&dir);
         eprintln!("[harness] creating {} (one time)", dir.display());
-        run_ok(Command::new(python()).args(["-m", "venv"]).arg(&dir));
-        // Whatever a tool pulls in is pinned too (tests/support/tools.lock),
-        // so a package released tomorrow changes no test's outcome.
-        run_ok(
-            Command::new(dir.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check"])
-                .arg("--constraint")
-                .arg(tools_lock())
-                .args(pip_args),
-        );
+        match installer {
+            Installer::Pip => fill_with_pip(&dir, pip_args),
+            Installer::Uv => fill_with_uv(&dir, pip_args),
+        }
         fs::write(&ready, "").unwrap();
     }
     dir
+}
+
+fn fill_with_pip(dir: &Path, pip_args: &[String]) {
+    run_ok(Command::new(python()).args(["-m", "venv"]).arg(dir));
+    if pip_args.is_empty() {
+        return;
+    }
+    run_ok(
+        Command::new(dir.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg("--constraint")
+            .arg(tools_lock())
+            .args(pip_args),
+    );
+}
+
+fn fill_with_uv(dir: &Path, pip_args: &[String]) {
+    let uv = uv();
+    let uv_cache = cache_dir().join("uv-cache");
+    run_ok(
+        Command::new(&uv)
+            .args(["venv", "--quiet", "--python"])
+            .arg(python())
+            .arg(dir)
+            .env("UV_CACHE_DIR", &uv_cache),
+    );
+    // Whatever a tool pulls in is pinned too (tests/support/tools.lock),
+    // so a package released tomorrow changes no test's outcome.
+    run_ok(
+        Command::new(&uv)
+            .args([
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+            ])
+            .arg(dir.join("bin/python"))
+            .arg("--constraint")
+            .arg(tools_lock())
+            .args(pip_args)
+            .env("UV_CACHE_DIR", &uv_cache),
+    );
 }
 
 /// Every Python package the tests install as a tool, transitive ones
