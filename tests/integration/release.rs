@@ -178,15 +178,19 @@ fn the_link_order_was_made_for_this_cargo_lock() {
 }
 
 /// `cargo package` ships what the crate needs (the embedded templates), and
-/// the packaged crate, unpacked on its own, compiles (`cargo check`: every
-/// `include_str!` and module resolved from the package alone; linking it
-/// again would only repeat what the other tests do).
+/// the packaged crate, unpacked on its own, compiles: `cargo test
+/// --no-run`, in the suite's own target directory, with the units the
+/// suite's own build made (cargo names a path package's units by its path
+/// within the package, so the unpacked copy's are the same). Every file the
+/// compile read is checked again: one the package lacks makes its unit
+/// stale, and compiling it fails at its `include_str!` or `mod`. With
+/// nothing missing, nothing is compiled again. (`cargo check` would check
+/// every dependency a second time, a minute and a half of CI, since CI's
+/// clippy runs inside the test build.)
 #[test]
 fn the_crate_packages_and_builds() {
     // The suite's own target directory (CARGO_TARGET_TMPDIR is in it):
-    // cargo holds its lock only while it builds, and the dependencies are
-    // already checked there by clippy (CI) or an earlier run; a directory
-    // of its own checked all of them again, a minute and a half of CI.
+    // cargo holds its lock only while it builds.
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is target/tmp");
@@ -207,7 +211,7 @@ fn the_crate_packages_and_builds() {
     let manifest = unpacked.path().join(&name).join("Cargo.toml");
     run_ok(
         cargo_in(target)
-            .args(["check", "--locked", "--manifest-path"])
+            .args(["test", "--no-run", "--locked", "--manifest-path"])
             .arg(&manifest),
     );
 }
